@@ -1,0 +1,54 @@
+# BYO-IP Ops. The README's commands are targets here:
+#   make run    the local sandbox drill (no AWS account, no Docker)
+#   make test   every test
+SHELL := /bin/bash
+PY    := .venv/bin/python
+VENV  := .venv/.installed
+NODE  := node_modules/.installed
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+CDK   := npx --no-install cdk --no-notices
+STAGE ?= prod
+
+.PHONY: install synth synth-all test lint run sandbox-up gameday diff deploy bench clean
+
+install: $(VENV) $(NODE)
+
+$(VENV): pyproject.toml requirements.lock
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
+	touch $@
+
+$(NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## synth: offline, no AWS credentials; writes cdk.out/<StackName>.template.json (+ rendered runbooks)
+synth: install
+	$(CDK) synth --quiet -c stage=$(STAGE)
+
+test: install
+	$(PY) -m pytest -n 2 -q
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+run: install
+	$(PY) -m sandbox.drill
+
+sandbox-up: install
+	.venv/bin/byoip sandbox up
+
+diff: install
+	$(CDK) diff -c stage=$(STAGE)
+
+deploy: install
+	$(CDK) deploy -c stage=$(STAGE)
+
+bench: install
+	$(PY) benchmarks/dispatcher_calls.py
+
+clean:
+	rm -rf cdk.out .pytest_cache .sandbox reports
