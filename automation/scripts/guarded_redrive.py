@@ -1,0 +1,192 @@
+"""Guarded auto-redrive: transient DLQ messages back to JobsQueue, poison pills to quarantine.
+
+Started by EventBridge when the DLQNotEmpty alarm enters ALARM (document
+`BYOIP-<s>-GuardedRedrive`). Safety properties, each covered by tests:
+- nothing moves while the dispatcher-errors alarm is not OK (bounded wait, re-checked per batch);
+- a message is deleted from the DLQ only after its copy was written (send first, delete second);
+- a message redriven `redrive_budget` times is parked, never looped again (count on the message);
+- at most `max_messages` per run, at most `max_per_second` per second.
+Standard library only at module level: inlined into the Automation document.
+"""
+
+import json
+import time
+
+REDRIVE_COUNT_ATTR = "byoip-redrive-count"
+QUARANTINE_REASON_ATTR = "byoip-quarantine-reason"
+SOURCE_MESSAGE_ATTR = "byoip-source-message-id"
+
+REASON_JSON = "json_invalid"
+REASON_AGENT = "agent_missing"
+REASON_BUDGET = "redrive_budget_exhausted"
+TRANSIENT = "transient"
+
+
+def redrive_count(message):
+    """How many times this message was already redriven (0 when never)."""
+    attribute = message.get("MessageAttributes", {}).get(REDRIVE_COUNT_ATTR, {})
+    try:
+        return int(attribute.get("StringValue", "0"))
+    except ValueError:
+        return 0
+
+
+def classify(message, redrive_budget):
+    """Reason code of one DLQ message: a poison-pill reason, or TRANSIENT."""
+    try:
+        job = json.loads(message.get("Body", ""))
+    except ValueError:
+        return REASON_JSON
+    if not isinstance(job, dict):
+        return REASON_JSON
+    agent_id = job.get("agentId")
+    if not isinstance(agent_id, str) or not agent_id:
+        return REASON_AGENT
+    if redrive_count(message) >= redrive_budget:
+        return REASON_BUDGET
+    return TRANSIENT
+
+
+def alarm_state(cloudwatch, alarm_name):
+    """StateValue of one metric alarm ("OK", "ALARM", "INSUFFICIENT_DATA"), or "MISSING"."""
+    alarms = cloudwatch.describe_alarms(AlarmNames=[alarm_name]).get("MetricAlarms", [])
+    return alarms[0]["StateValue"] if alarms else "MISSING"
+
+
+def wait_until_ok(cloudwatch, alarm_name, *, max_wait_seconds, poll_seconds, sleep, clock):
+    """True once the alarm is OK; False if it is still not OK after max_wait_seconds."""
+    deadline = clock() + max_wait_seconds
+    while alarm_state(cloudwatch, alarm_name) != "OK":
+        if clock() >= deadline:
+            return False
+        sleep(poll_seconds)
+    return True
+
+
+def _copy_attributes(message):
+    """Message attributes in SendMessage shape (receive returns the same shape minus nothing)."""
+    return {name: dict(value) for name, value in message.get("MessageAttributes", {}).items()}
+
+
+def _string(value):
+    return {"DataType": "String", "StringValue": str(value)}
+
+
+def copy_message(sqs, message, reason, *, jobs_queue_url, quarantine_url):
+    """Write the message's copy: JobsQueue with count+1 when transient, else quarantine."""
+    attributes = _copy_attributes(message)
+    count = redrive_count(message)
+    if reason == TRANSIENT:
+        attributes[REDRIVE_COUNT_ATTR] = {"DataType": "Number", "StringValue": str(count + 1)}
+        target = jobs_queue_url
+    else:
+        attributes[QUARANTINE_REASON_ATTR] = _string(reason)
+        attributes[SOURCE_MESSAGE_ATTR] = _string(message["MessageId"])
+        attributes[REDRIVE_COUNT_ATTR] = {"DataType": "Number", "StringValue": str(count)}
+        target = quarantine_url
+    sqs.send_message(QueueUrl=target, MessageBody=message["Body"], MessageAttributes=attributes)
+
+
+def _release(sqs, dlq_url, messages):
+    """Make received-but-unhandled messages visible again at once (best effort)."""
+    for message in messages:
+        try:
+            sqs.change_message_visibility(
+                QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        except Exception:  # they reappear anyway when the visibility timeout ends
+            pass
+
+
+def _empty_report(status):
+    return {"status": status, "redriven": 0, "quarantined": {}, "failed": 0, "handled": 0}
+
+
+def guarded_redrive(
+    sqs,
+    cloudwatch,
+    *,
+    dlq_url,
+    jobs_queue_url,
+    quarantine_url,
+    errors_alarm_name,
+    max_messages=100,
+    max_per_second=10,
+    redrive_budget=3,
+    max_wait_seconds=300,
+    poll_seconds=15,
+    visibility_seconds=60,
+    receive_wait_seconds=1,
+    sleep=time.sleep,
+    clock=time.monotonic,
+):
+    """Run one guarded redrive and return its report (status and counts)."""
+    if not wait_until_ok(
+        cloudwatch,
+        errors_alarm_name,
+        max_wait_seconds=max_wait_seconds,
+        poll_seconds=poll_seconds,
+        sleep=sleep,
+        clock=clock,
+    ):
+        return _empty_report("guard_timeout")
+    report = _empty_report("drained")
+    started = clock()
+    while True:
+        if report["handled"] >= max_messages:
+            report["status"] = "budget_spent"
+            return report
+        if alarm_state(cloudwatch, errors_alarm_name) != "OK":
+            report["status"] = "guard_tripped"
+            return report
+        batch = sqs.receive_message(
+            QueueUrl=dlq_url,
+            MaxNumberOfMessages=min(10, max_messages - report["handled"]),
+            MessageAttributeNames=["All"],
+            VisibilityTimeout=visibility_seconds,
+            WaitTimeSeconds=receive_wait_seconds,
+        ).get("Messages", [])
+        if not batch:
+            return report
+        for index, message in enumerate(batch):
+            reason = classify(message, redrive_budget)
+            try:
+                copy_message(
+                    sqs, message, reason, jobs_queue_url=jobs_queue_url, quarantine_url=quarantine_url
+                )
+            except Exception as error:  # stop, keep the original, report why
+                report["failed"] += 1
+                report["status"] = "send_failed"
+                report["error"] = f"{type(error).__name__}: {error}"
+                _release(sqs, dlq_url, batch[index:])
+                return report
+            # The copy exists now; deleting the original is safe (a failed delete only duplicates,
+            # and the dispatcher assigns each jobId once).
+            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+            report["handled"] += 1
+            if reason == TRANSIENT:
+                report["redriven"] += 1
+            else:
+                report["quarantined"][reason] = report["quarantined"].get(reason, 0) + 1
+        # Rate bound: never faster than max_per_second averaged since the start.
+        ahead = report["handled"] / max_per_second - (clock() - started)
+        if ahead > 0:
+            sleep(ahead)
+
+
+def handler(events, context):
+    """aws:executeScript entry point: InputPayload in, report out."""
+    import boto3
+
+    return guarded_redrive(
+        boto3.client("sqs"),
+        boto3.client("cloudwatch"),
+        dlq_url=events["DlqUrl"],
+        jobs_queue_url=events["JobsQueueUrl"],
+        quarantine_url=events["QuarantineQueueUrl"],
+        errors_alarm_name=events["ErrorsAlarmName"],
+        max_messages=int(events.get("MaxMessages", 100)),
+        max_per_second=int(events.get("MaxPerSecond", 10)),
+        redrive_budget=int(events.get("RedriveBudget", 3)),
+        max_wait_seconds=int(events.get("MaxWaitSeconds", 300)),
+    )
