@@ -11,15 +11,23 @@ ALARM = "BYOIP-test-DispatcherErrors"
 
 @pytest.fixture
 def queues(sqs):
-    return {name: sqs.create_queue(QueueName=f"byoip-test-{name}")["QueueUrl"]
-            for name in ("jobs", "jobs-dlq", "jobs-quarantine")}
+    return {
+        name: sqs.create_queue(QueueName=f"byoip-test-{name}")["QueueUrl"]
+        for name in ("jobs", "jobs-dlq", "jobs-quarantine")
+    }
 
 
 @pytest.fixture
 def errors_alarm(cloudwatch):
     cloudwatch.put_metric_alarm(
-        AlarmName=ALARM, Namespace="AWS/Lambda", MetricName="Errors", Statistic="Sum", Period=60,
-        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmName=ALARM,
+        Namespace="AWS/Lambda",
+        MetricName="Errors",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
     )
 
     def set_state(state):
@@ -30,8 +38,14 @@ def errors_alarm(cloudwatch):
 
 
 def job(n, **overrides):
-    body = {"jobId": f"j{n}", "agentId": f"a{n}", "creatorId": "c1", "kind": "k", "payload": {},
-            "critical": False}
+    body = {
+        "jobId": f"j{n}",
+        "agentId": f"a{n}",
+        "creatorId": "c1",
+        "kind": "k",
+        "payload": {},
+        "critical": False,
+    }
     body.update(overrides)
     return json.dumps(body)
 
@@ -58,9 +72,16 @@ def drain(sqs, url):
 
 def run(sqs, cloudwatch, queues, clock, **kwargs):
     return guarded_redrive(
-        sqs, cloudwatch, dlq_url=queues["jobs-dlq"], jobs_queue_url=queues["jobs"],
-        quarantine_url=queues["jobs-quarantine"], errors_alarm_name=ALARM,
-        sleep=clock.sleep, clock=clock, receive_wait_seconds=0, **kwargs,
+        sqs,
+        cloudwatch,
+        dlq_url=queues["jobs-dlq"],
+        jobs_queue_url=queues["jobs"],
+        quarantine_url=queues["jobs-quarantine"],
+        errors_alarm_name=ALARM,
+        sleep=clock.sleep,
+        clock=clock,
+        receive_wait_seconds=0,
+        **kwargs,
     )
 
 
@@ -77,15 +98,26 @@ def test_transient_redriven_and_poison_pills_parked(sqs, cloudwatch, queues, err
     report = run(sqs, cloudwatch, queues, clock, redrive_budget=3)
 
     # THEN
-    assert report == {"status": "drained", "redriven": 2, "failed": 0, "handled": 5,
-                      "quarantined": {"json_invalid": 1, "agent_missing": 1,
-                                      "redrive_budget_exhausted": 1}}
-    assert sorted((json.loads(b)["jobId"], a[REDRIVE_COUNT_ATTR]) for b, a in drain(sqs, queues["jobs"])) \
-        == [("j1", "1"), ("j2", "2")]
-    parked = {a["byoip-quarantine-reason"]: (b, a[REDRIVE_COUNT_ATTR])
-              for b, a in drain(sqs, queues["jobs-quarantine"])}
-    assert parked == {"json_invalid": ("{not json", "0"), "agent_missing": (job(3, agentId=""), "0"),
-                      "redrive_budget_exhausted": (job(4), "3")}
+    assert report == {
+        "status": "drained",
+        "redriven": 2,
+        "failed": 0,
+        "handled": 5,
+        "quarantined": {"json_invalid": 1, "agent_missing": 1, "redrive_budget_exhausted": 1},
+    }
+    assert sorted((json.loads(b)["jobId"], a[REDRIVE_COUNT_ATTR]) for b, a in drain(sqs, queues["jobs"])) == [
+        ("j1", "1"),
+        ("j2", "2"),
+    ]
+    parked = {
+        a["byoip-quarantine-reason"]: (b, a[REDRIVE_COUNT_ATTR])
+        for b, a in drain(sqs, queues["jobs-quarantine"])
+    }
+    assert parked == {
+        "json_invalid": ("{not json", "0"),
+        "agent_missing": (job(3, agentId=""), "0"),
+        "redrive_budget_exhausted": (job(4), "3"),
+    }
     assert drain(sqs, dlq) == []
 
 
@@ -111,8 +143,15 @@ def test_guard_waits_for_ok_then_redrives(sqs, cloudwatch, queues, errors_alarm,
         errors_alarm("OK")  # the errors alarm recovers during the first wait
 
     report = guarded_redrive(
-        sqs, cloudwatch, dlq_url=queues["jobs-dlq"], jobs_queue_url=queues["jobs"],
-        quarantine_url=queues["jobs-quarantine"], errors_alarm_name=ALARM, sleep=sleep, clock=clock, receive_wait_seconds=0,
+        sqs,
+        cloudwatch,
+        dlq_url=queues["jobs-dlq"],
+        jobs_queue_url=queues["jobs"],
+        quarantine_url=queues["jobs-quarantine"],
+        errors_alarm_name=ALARM,
+        sleep=sleep,
+        clock=clock,
+        receive_wait_seconds=0,
     )
 
     assert (report["status"], report["redriven"]) == ("drained", 1)
@@ -159,9 +198,16 @@ def test_send_failure_midway_loses_nothing(sqs, cloudwatch, queues, errors_alarm
 
     # WHEN
     report = guarded_redrive(
-        FlakySqs(), cloudwatch, dlq_url=queues["jobs-dlq"], jobs_queue_url=queues["jobs"],
-        quarantine_url=queues["jobs-quarantine"], errors_alarm_name=ALARM,
-        sleep=clock.sleep, clock=clock, visibility_seconds=300, receive_wait_seconds=0,
+        FlakySqs(),
+        cloudwatch,
+        dlq_url=queues["jobs-dlq"],
+        jobs_queue_url=queues["jobs"],
+        quarantine_url=queues["jobs-quarantine"],
+        errors_alarm_name=ALARM,
+        sleep=clock.sleep,
+        clock=clock,
+        visibility_seconds=300,
+        receive_wait_seconds=0,
     )
 
     # THEN two were moved, the run stopped, the other four are visible in the DLQ again
@@ -207,5 +253,6 @@ def test_a_failing_job_is_parked_after_its_budget_never_looped(sqs, cloudwatch, 
 
     assert [o["redriven"] for o in outcomes] == [1, 1, 1, 0, 0, 0]
     assert outcomes[3]["quarantined"] == {"redrive_budget_exhausted": 1}
-    assert [a["byoip-quarantine-reason"] for _, a in drain(sqs, queues["jobs-quarantine"])] \
-        == ["redrive_budget_exhausted"]
+    assert [a["byoip-quarantine-reason"] for _, a in drain(sqs, queues["jobs-quarantine"])] == [
+        "redrive_budget_exhausted"
+    ]

@@ -12,17 +12,24 @@ MAIN = "arn:aws:sqs:us-east-1:123456789012:byoip-test-jobs"
 
 @pytest.fixture
 def stubbed():
-    client = boto3.client(
-        "sqs", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
+    client = boto3.client("sqs", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(client) as stubber:
         yield client, stubber
         stubber.assert_no_pending_responses()
 
 
 def _task(status, moved, to_move, **extra):
-    return {"Results": [dict(Status=status, ApproximateNumberOfMessagesMoved=moved,
-                             ApproximateNumberOfMessagesToMove=to_move, SourceArn=DLQ, **extra)]}
+    return {
+        "Results": [
+            dict(
+                Status=status,
+                ApproximateNumberOfMessagesMoved=moved,
+                ApproximateNumberOfMessagesToMove=to_move,
+                SourceArn=DLQ,
+                **extra,
+            )
+        ]
+    }
 
 
 def test_starts_at_default_rate_waits_and_reports_counts(stubbed, clock):
@@ -40,20 +47,36 @@ def test_starts_at_default_rate_waits_and_reports_counts(stubbed, clock):
     seen = []
 
     # WHEN
-    report = redrive_dlq(client, source_arn=DLQ, destination_arn=MAIN, poll_seconds=5,
-                         on_progress=lambda r: seen.append(r["moved"]), sleep=clock.sleep, clock=clock)
+    report = redrive_dlq(
+        client,
+        source_arn=DLQ,
+        destination_arn=MAIN,
+        poll_seconds=5,
+        on_progress=lambda r: seen.append(r["moved"]),
+        sleep=clock.sleep,
+        clock=clock,
+    )
 
     # THEN
-    assert report == {"taskHandle": "h-1", "status": "COMPLETED", "moved": 7, "toMove": 7,
-                      "failed": 0, "failureReason": ""}
+    assert report == {
+        "taskHandle": "h-1",
+        "status": "COMPLETED",
+        "moved": 7,
+        "toMove": 7,
+        "failed": 0,
+        "failureReason": "",
+    }
     assert seen == [3, 7]
     assert clock.sleeps == [5]
 
 
 def test_refuses_while_a_move_task_is_running(stubbed):
     client, stubber = stubbed
-    stubber.add_response("list_message_move_tasks", _task("RUNNING", 1, 9, TaskHandle="h-0"),
-                         {"SourceArn": DLQ, "MaxResults": 1})
+    stubber.add_response(
+        "list_message_move_tasks",
+        _task("RUNNING", 1, 9, TaskHandle="h-0"),
+        {"SourceArn": DLQ, "MaxResults": 1},
+    )
 
     with pytest.raises(RedriveRefused, match="already RUNNING"):
         redrive_dlq(client, source_arn=DLQ, destination_arn=MAIN)
@@ -63,11 +86,14 @@ def test_failed_task_reports_the_messages_left_behind(stubbed, clock):
     client, stubber = stubbed
     stubber.add_response("list_message_move_tasks", _task("COMPLETED", 2, 2))
     stubber.add_response("start_message_move_task", {"TaskHandle": "h-2"})
-    stubber.add_response("list_message_move_tasks",
-                         _task("FAILED", 4, 10, FailureReason="AWS.SimpleQueueService.NonExistentQueue"))
+    stubber.add_response(
+        "list_message_move_tasks",
+        _task("FAILED", 4, 10, FailureReason="AWS.SimpleQueueService.NonExistentQueue"),
+    )
 
-    report = redrive_dlq(client, source_arn=DLQ, destination_arn=MAIN, max_per_second=500,
-                         sleep=clock.sleep, clock=clock)
+    report = redrive_dlq(
+        client, source_arn=DLQ, destination_arn=MAIN, max_per_second=500, sleep=clock.sleep, clock=clock
+    )
 
     assert (report["status"], report["moved"], report["failed"]) == ("FAILED", 4, 6)
     assert report["failureReason"] == "AWS.SimpleQueueService.NonExistentQueue"
@@ -80,8 +106,15 @@ def test_wait_is_bounded(stubbed, clock):
     for _ in range(3):
         stubber.add_response("list_message_move_tasks", _task("RUNNING", 1, 100, TaskHandle="h-3"))
 
-    report = redrive_dlq(client, source_arn=DLQ, destination_arn=MAIN, poll_seconds=10,
-                         timeout_seconds=20, sleep=clock.sleep, clock=clock)
+    report = redrive_dlq(
+        client,
+        source_arn=DLQ,
+        destination_arn=MAIN,
+        poll_seconds=10,
+        timeout_seconds=20,
+        sleep=clock.sleep,
+        clock=clock,
+    )
 
     assert report["status"] == "TIMED_OUT_WAITING"
     assert clock.sleeps == [10, 10]
