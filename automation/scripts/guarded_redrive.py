@@ -20,6 +20,8 @@ REASON_JSON = "json_invalid"
 REASON_AGENT = "agent_missing"
 REASON_BUDGET = "redrive_budget_exhausted"
 TRANSIENT = "transient"
+# The dispatcher sends these straight to the DLQ with a `reason` message attribute: never retry.
+DISPATCHER_POISON = ("json_invalid", "schema_invalid", "agent_missing")
 
 
 def redrive_count(message):
@@ -33,6 +35,9 @@ def redrive_count(message):
 
 def classify(message, redrive_budget):
     """Reason code of one DLQ message: a poison-pill reason, or TRANSIENT."""
+    marked = message.get("MessageAttributes", {}).get("reason", {}).get("StringValue")
+    if marked in DISPATCHER_POISON:
+        return marked
     try:
         job = json.loads(message.get("Body", ""))
     except ValueError:

@@ -71,6 +71,7 @@ def drain(sqs, url):
 
 
 def run(sqs, cloudwatch, queues, clock, **kwargs):
+    options = {"sleep": clock.sleep, "clock": clock, "receive_wait_seconds": 0, **kwargs}
     return guarded_redrive(
         sqs,
         cloudwatch,
@@ -78,10 +79,7 @@ def run(sqs, cloudwatch, queues, clock, **kwargs):
         jobs_queue_url=queues["jobs"],
         quarantine_url=queues["jobs-quarantine"],
         errors_alarm_name=ALARM,
-        sleep=clock.sleep,
-        clock=clock,
-        receive_wait_seconds=0,
-        **kwargs,
+        **options,
     )
 
 
@@ -121,6 +119,19 @@ def test_transient_redriven_and_poison_pills_parked(sqs, cloudwatch, queues, err
     assert drain(sqs, dlq) == []
 
 
+def test_messages_the_dispatcher_marked_as_poison_are_parked(sqs, cloudwatch, queues, errors_alarm, clock):
+    sqs.send_message(
+        QueueUrl=queues["jobs-dlq"],
+        MessageBody=job(1),
+        MessageAttributes={"reason": {"DataType": "String", "StringValue": "schema_invalid"}},
+    )
+
+    report = run(sqs, cloudwatch, queues, clock)
+
+    assert (report["redriven"], report["quarantined"]) == (0, {"schema_invalid": 1})
+    assert [a["reason"] for _, a in drain(sqs, queues["jobs-quarantine"])] == ["schema_invalid"]
+
+
 def test_no_redrive_while_errors_alarm_is_in_alarm(sqs, cloudwatch, queues, errors_alarm, clock):
     errors_alarm("ALARM")
     put(sqs, queues["jobs-dlq"], job(1))
@@ -142,17 +153,7 @@ def test_guard_waits_for_ok_then_redrives(sqs, cloudwatch, queues, errors_alarm,
         clock.sleep(seconds)
         errors_alarm("OK")  # the errors alarm recovers during the first wait
 
-    report = guarded_redrive(
-        sqs,
-        cloudwatch,
-        dlq_url=queues["jobs-dlq"],
-        jobs_queue_url=queues["jobs"],
-        quarantine_url=queues["jobs-quarantine"],
-        errors_alarm_name=ALARM,
-        sleep=sleep,
-        clock=clock,
-        receive_wait_seconds=0,
-    )
+    report = run(sqs, cloudwatch, queues, clock, sleep=sleep)
 
     assert (report["status"], report["redriven"]) == ("drained", 1)
 
@@ -197,18 +198,7 @@ def test_send_failure_midway_loses_nothing(sqs, cloudwatch, queues, errors_alarm
             return sqs.send_message(**kwargs)
 
     # WHEN
-    report = guarded_redrive(
-        FlakySqs(),
-        cloudwatch,
-        dlq_url=queues["jobs-dlq"],
-        jobs_queue_url=queues["jobs"],
-        quarantine_url=queues["jobs-quarantine"],
-        errors_alarm_name=ALARM,
-        sleep=clock.sleep,
-        clock=clock,
-        visibility_seconds=300,
-        receive_wait_seconds=0,
-    )
+    report = run(FlakySqs(), cloudwatch, queues, clock, visibility_seconds=300)
 
     # THEN two were moved, the run stopped, the other four are visible in the DLQ again
     assert report["status"] == "send_failed"

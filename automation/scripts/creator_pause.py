@@ -1,0 +1,146 @@
+"""Operator circuit breaker: pause a creator, or resume it and release its held jobs.
+
+Inlined into `BYOIP-<s>-PauseCreator` / `BYOIP-<s>-ResumeCreator` (aws:executeScript).
+Held jobs follow docs/contracts.md: status `held` with `heldAgentId` set (sparse GSI
+`ByHeldAgent`); releasing one sets it `queued` and puts its job message back on JobsQueue.
+Standard library only at module level.
+"""
+
+import json
+import time
+
+HELD_INDEX = "ByHeldAgent"
+_JOB_FIELDS = ("jobId", "agentId", "creatorId", "kind", "payload", "critical", "attempt")
+
+
+def pause_creator(dynamodb, *, limits_table, creator_id, reason, operator):
+    """Set the pause flag; the dispatcher then holds the creator's jobs instead of sending them."""
+    dynamodb.update_item(
+        TableName=limits_table,
+        Key={"creatorId": {"S": creator_id}},
+        UpdateExpression="SET paused = :t, pauseReason = :r, pausedBy = :b",
+        ExpressionAttributeValues={
+            ":t": {"BOOL": True},
+            ":r": {"S": reason},
+            ":b": {"S": f"operator:{operator}"},
+        },
+    )
+    return {"creatorId": creator_id, "paused": True, "pausedBy": f"operator:{operator}"}
+
+
+def held_jobs(dynamodb, *, jobs_table, creator_id, limit):
+    """The creator's held jobs (plain dicts), read from the sparse ByHeldAgent index."""
+    jobs, start = [], None
+    while len(jobs) < limit:
+        kwargs = {
+            "TableName": jobs_table,
+            "IndexName": HELD_INDEX,
+            "FilterExpression": "creatorId = :c",
+            "ExpressionAttributeValues": {":c": {"S": creator_id}},
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        page = dynamodb.scan(**kwargs)
+        jobs.extend(_plain(item) for item in page.get("Items", []))
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            break
+    return jobs[:limit]
+
+
+def _plain(item):
+    """DynamoDB JSON → plain values for the fields a job message carries."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {key: deserializer.deserialize(value) for key, value in item.items()}
+
+
+def _number(value):
+    """DynamoDB numbers come back as Decimal; the job message wants JSON numbers."""
+    return int(value) if value == int(value) else float(value)
+
+
+def _message(job):
+    body = {field: job[field] for field in _JOB_FIELDS if field in job}
+    body["attempt"] = int(body.get("attempt", 1))
+    return json.dumps(body, default=_number, sort_keys=True)
+
+
+def release_job(dynamodb, sqs, *, jobs_table, jobs_queue_url, job, now=time.time):
+    """Claim one held job (held → queued, conditional), then queue it. False if someone else did."""
+    key = {"jobId": {"S": job["jobId"]}}
+    try:
+        dynamodb.update_item(
+            TableName=jobs_table,
+            Key=key,
+            UpdateExpression="SET #s = :q, updatedAt = :now REMOVE heldAgentId",
+            ConditionExpression="#s = :held",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":q": {"S": "queued"},
+                ":held": {"S": "held"},
+                ":now": {"N": str(int(now()))},
+            },
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False  # released meanwhile (agent reconnected): nothing to do
+    try:
+        sqs.send_message(QueueUrl=jobs_queue_url, MessageBody=_message(job))
+    except Exception:
+        # Put the hold back so the job is not stranded as `queued` without a message.
+        dynamodb.update_item(
+            TableName=jobs_table,
+            Key=key,
+            UpdateExpression="SET #s = :held, heldAgentId = :a",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":held": {"S": "held"}, ":a": {"S": job["agentId"]}},
+        )
+        raise
+    return True
+
+
+def resume_creator(
+    dynamodb, sqs, *, limits_table, jobs_table, jobs_queue_url, creator_id, max_jobs=500, now=time.time
+):
+    """Clear the pause flag, then release up to max_jobs held jobs of the creator."""
+    dynamodb.update_item(
+        TableName=limits_table,
+        Key={"creatorId": {"S": creator_id}},
+        UpdateExpression="SET paused = :f REMOVE pauseReason, pausedBy",
+        ExpressionAttributeValues={":f": {"BOOL": False}},
+    )
+    jobs = held_jobs(dynamodb, jobs_table=jobs_table, creator_id=creator_id, limit=max_jobs)
+    released = sum(
+        release_job(dynamodb, sqs, jobs_table=jobs_table, jobs_queue_url=jobs_queue_url, job=job, now=now)
+        for job in jobs
+    )
+    return {"creatorId": creator_id, "paused": False, "released": released, "held": len(jobs)}
+
+
+def pause_handler(events, context):
+    """aws:executeScript entry point of PauseCreator."""
+    import boto3
+
+    return pause_creator(
+        boto3.client("dynamodb"),
+        limits_table=events["CreatorLimitsTable"],
+        creator_id=events["CreatorId"],
+        reason=events["Reason"],
+        operator=events["Operator"],
+    )
+
+
+def resume_handler(events, context):
+    """aws:executeScript entry point of ResumeCreator."""
+    import boto3
+
+    return resume_creator(
+        boto3.client("dynamodb"),
+        boto3.client("sqs"),
+        limits_table=events["CreatorLimitsTable"],
+        jobs_table=events["JobsTable"],
+        jobs_queue_url=events["JobsQueueUrl"],
+        creator_id=events["CreatorId"],
+        max_jobs=int(events.get("MaxJobs", 500)),
+    )

@@ -1,0 +1,153 @@
+"""PauseCreator / ResumeCreator scripts against moto DynamoDB + SQS."""
+
+import json
+
+import boto3
+import pytest
+
+from automation.scripts.creator_pause import pause_creator, resume_creator
+
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def tables(aws):
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    ddb.create_table(
+        TableName="byoip-test-creator-limits",
+        KeySchema=[{"AttributeName": "creatorId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "creatorId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.create_table(
+        TableName="byoip-test-jobs",
+        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "jobId", "AttributeType": "S"},
+            {"AttributeName": "heldAgentId", "AttributeType": "S"},
+            {"AttributeName": "createdAt", "AttributeType": "N"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "ByHeldAgent",
+                "KeySchema": [
+                    {"AttributeName": "heldAgentId", "KeyType": "HASH"},
+                    {"AttributeName": "createdAt", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return ddb
+
+
+def held(ddb, job_id, agent, creator, status="held"):
+    item = {
+        "jobId": {"S": job_id},
+        "agentId": {"S": agent},
+        "creatorId": {"S": creator},
+        "kind": {"S": "post"},
+        "payload": {"M": {"n": {"N": "3"}}},
+        "critical": {"BOOL": False},
+        "attempt": {"N": "2"},
+        "status": {"S": status},
+        "createdAt": {"N": "100"},
+    }
+    if status == "held":
+        item["heldAgentId"] = {"S": agent}
+    ddb.put_item(TableName="byoip-test-jobs", Item=item)
+
+
+def limits(ddb, creator):
+    return ddb.get_item(TableName="byoip-test-creator-limits", Key={"creatorId": {"S": creator}}).get("Item")
+
+
+def test_pause_sets_the_flag_with_who_and_why(tables):
+    report = pause_creator(
+        tables,
+        limits_table="byoip-test-creator-limits",
+        creator_id="c1",
+        reason="site pushback",
+        operator="alice",
+    )
+
+    assert report == {"creatorId": "c1", "paused": True, "pausedBy": "operator:alice"}
+    assert limits(tables, "c1") == {
+        "creatorId": {"S": "c1"},
+        "paused": {"BOOL": True},
+        "pauseReason": {"S": "site pushback"},
+        "pausedBy": {"S": "operator:alice"},
+    }
+
+
+def test_resume_clears_the_flag_and_releases_only_this_creators_held_jobs(tables, sqs):
+    # GIVEN a paused creator with two held jobs on two agents, plus unrelated jobs
+    queue = sqs.create_queue(QueueName="byoip-test-jobs")["QueueUrl"]
+    pause_creator(tables, limits_table="byoip-test-creator-limits", creator_id="c1", reason="r", operator="o")
+    held(tables, "j1", "a1", "c1")
+    held(tables, "j2", "a2", "c1")
+    held(tables, "j3", "a3", "c2")
+    held(tables, "j4", "a1", "c1", status="completed")
+
+    # WHEN
+    report = resume_creator(
+        tables,
+        sqs,
+        limits_table="byoip-test-creator-limits",
+        jobs_table="byoip-test-jobs",
+        jobs_queue_url=queue,
+        creator_id="c1",
+        now=lambda: 500,
+    )
+
+    # THEN
+    assert report == {"creatorId": "c1", "paused": False, "released": 2, "held": 2}
+    assert limits(tables, "c1") == {"creatorId": {"S": "c1"}, "paused": {"BOOL": False}}
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(json.loads(m["Body"])["jobId"] for m in messages) == ["j1", "j2"]
+    assert json.loads(messages[0]["Body"])["payload"] == {"n": 3}
+    assert json.loads(messages[0]["Body"])["attempt"] == 2
+    j1 = tables.get_item(TableName="byoip-test-jobs", Key={"jobId": {"S": "j1"}})["Item"]
+    assert (j1["status"], j1["updatedAt"], "heldAgentId" in j1) == ({"S": "queued"}, {"N": "500"}, False)
+    j3 = tables.get_item(TableName="byoip-test-jobs", Key={"jobId": {"S": "j3"}})["Item"]
+    assert j3["status"] == {"S": "held"}
+
+
+def test_failed_send_puts_the_hold_back(tables, sqs):
+    held(tables, "j1", "a1", "c1")
+
+    class DownSqs:
+        def send_message(self, **kwargs):
+            raise ConnectionError("queue unreachable")
+
+    with pytest.raises(ConnectionError):
+        resume_creator(
+            tables,
+            DownSqs(),
+            limits_table="byoip-test-creator-limits",
+            jobs_table="byoip-test-jobs",
+            jobs_queue_url="unused",
+            creator_id="c1",
+        )
+
+    j1 = tables.get_item(TableName="byoip-test-jobs", Key={"jobId": {"S": "j1"}})["Item"]
+    assert (j1["status"], j1["heldAgentId"]) == ({"S": "held"}, {"S": "a1"})
+
+
+def test_resume_respects_its_job_budget(tables, sqs):
+    queue = sqs.create_queue(QueueName="byoip-test-jobs")["QueueUrl"]
+    for n in range(5):
+        held(tables, f"j{n}", f"a{n}", "c1")
+
+    report = resume_creator(
+        tables,
+        sqs,
+        limits_table="byoip-test-creator-limits",
+        jobs_table="byoip-test-jobs",
+        jobs_queue_url=queue,
+        creator_id="c1",
+        max_jobs=3,
+    )
+
+    assert (report["released"], report["held"]) == (3, 3)
