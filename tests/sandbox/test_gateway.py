@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from websockets.exceptions import ConnectionClosedError, InvalidStatus
+from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK, InvalidStatus
 from websockets.sync.client import connect
 
 from sandbox.connections_api import ConnectionsApi
@@ -32,7 +32,8 @@ class StubRuntime:
             return {"statusCode": 200} if token == "good" else {"statusCode": 401, "body": "Unauthorized"}
         if name == "disconnect":
             self.disconnected.set()
-        return {"statusCode": 200, "body": json.dumps({"type": "ack", "route": event["requestContext"]["routeKey"]})}
+        route = event["requestContext"]["routeKey"]
+        return {"statusCode": 200, "body": json.dumps({"type": "ack", "route": route})}
 
 
 @pytest.fixture()
@@ -123,7 +124,7 @@ def test_delete_connection_closes_it(gateway):
     with connect(f"{gw.url}?token=good", open_timeout=5) as ws:
         cid = connection_id(runtime)
         client.delete_connection(ConnectionId=cid)
-        with pytest.raises(Exception):
+        with pytest.raises(ConnectionClosedOK):
             ws.recv(5)
     assert runtime.disconnected.wait(5)
     assert cid not in gw.connections
