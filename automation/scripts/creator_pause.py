@@ -13,16 +13,20 @@ HELD_INDEX = "ByHeldAgent"
 _JOB_FIELDS = ("jobId", "agentId", "creatorId", "kind", "payload", "critical", "attempt")
 
 
-def pause_creator(dynamodb, *, limits_table, creator_id, reason, operator):
-    """Set the pause flag; the dispatcher then holds the creator's jobs instead of sending them."""
+def pause_creator(dynamodb, *, limits_table, creator_id, reason, operator, now=time.time):
+    """Set the pause flag; the dispatcher then holds the creator's jobs instead of sending them.
+
+    Unconditional, unlike an agent's own pause: the operator's reason replaces the agent's.
+    """
     dynamodb.update_item(
         TableName=limits_table,
         Key={"creatorId": {"S": creator_id}},
-        UpdateExpression="SET paused = :t, pauseReason = :r, pausedBy = :b",
+        UpdateExpression="SET paused = :t, pauseReason = :r, pausedBy = :b, pausedAt = :at",
         ExpressionAttributeValues={
             ":t": {"BOOL": True},
             ":r": {"S": reason},
             ":b": {"S": f"operator:{operator}"},
+            ":at": {"N": str(int(now()))},
         },
     )
     return {"creatorId": creator_id, "paused": True, "pausedBy": f"operator:{operator}"}
@@ -63,6 +67,8 @@ def _number(value):
 
 def _message(job):
     body = {field: job[field] for field in _JOB_FIELDS if field in job}
+    if isinstance(body.get("payload"), str):
+        body["payload"] = json.loads(body["payload"])  # JobsTable stores the payload as JSON text
     body["attempt"] = int(body.get("attempt", 1))
     return json.dumps(body, default=_number, sort_keys=True)
 
@@ -107,7 +113,7 @@ def resume_creator(
     dynamodb.update_item(
         TableName=limits_table,
         Key={"creatorId": {"S": creator_id}},
-        UpdateExpression="SET paused = :f REMOVE pauseReason, pausedBy",
+        UpdateExpression="SET paused = :f REMOVE pauseReason, pausedBy, pausedAt",
         ExpressionAttributeValues={":f": {"BOOL": False}},
     )
     jobs = held_jobs(dynamodb, jobs_table=jobs_table, creator_id=creator_id, limit=max_jobs)

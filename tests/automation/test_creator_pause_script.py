@@ -48,7 +48,7 @@ def held(ddb, job_id, agent, creator, status="held"):
         "agentId": {"S": agent},
         "creatorId": {"S": creator},
         "kind": {"S": "post"},
-        "payload": {"M": {"n": {"N": "3"}}},
+        "payload": {"S": '{"n": 3}'},
         "critical": {"BOOL": False},
         "attempt": {"N": "2"},
         "status": {"S": status},
@@ -70,6 +70,7 @@ def test_pause_sets_the_flag_with_who_and_why(tables):
         creator_id="c1",
         reason="site pushback",
         operator="alice",
+        now=lambda: 1700000000,
     )
 
     assert report == {"creatorId": "c1", "paused": True, "pausedBy": "operator:alice"}
@@ -78,6 +79,7 @@ def test_pause_sets_the_flag_with_who_and_why(tables):
         "paused": {"BOOL": True},
         "pauseReason": {"S": "site pushback"},
         "pausedBy": {"S": "operator:alice"},
+        "pausedAt": {"N": "1700000000"},
     }
 
 
