@@ -1,0 +1,191 @@
+"""A reference agent: connects with a JWT, heartbeats, runs the jobs it is pushed.
+
+Usable against a real deployment's WebSocketUrl as well as the sandbox:
+
+    python -m sandbox.agent wss://<api>.execute-api.<region>.amazonaws.com/prod --token <JWT>
+
+Protocol (DESIGN.md): connect with `?token=`; send `heartbeat` (with the jobs in hand, so
+their leases are extended); on `job.assign` send `job.ack`, run the job, send
+`job.result`. A lost connection is retried with exponential backoff and jitter; the token
+is fetched again on every attempt (tokens live at most 15 minutes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+
+@dataclass
+class AgentBehaviour:
+    """How the agent runs jobs; scenarios change it while it runs (slow or failing agents)."""
+
+    job_seconds: float = 0.05  # real seconds per job
+    fail_jobs: bool = False  # answer every job with a retryable failure
+    heartbeat_seconds: float = 2.0  # real seconds between heartbeats
+    version: str = "sandbox-1.0"
+
+
+@dataclass
+class AgentStats:
+    connects: int = 0
+    rejected: int = 0  # handshakes refused (401/403)
+    assignments: Counter[str] = field(default_factory=Counter)  # jobId -> times pushed
+    completed: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)  # error frames received
+
+
+class Agent:
+    """One agent process (an asyncio task); `run()` returns when `stop()` is called."""
+
+    def __init__(
+        self,
+        url: str,
+        agent_id: str,
+        token: Callable[[], str],
+        behaviour: AgentBehaviour | None = None,
+        backoff: tuple[float, float] = (0.2, 5.0),
+    ) -> None:
+        self.url = url
+        self.agent_id = agent_id
+        self.token = token
+        self.behaviour = behaviour or AgentBehaviour()
+        self.backoff = backoff
+        self.stats = AgentStats()
+        self.online = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._paused = asyncio.Event()  # set: stay offline until resume()
+        self._ws: ClientConnection | None = None
+        self._in_hand: set[str] = set()
+
+    async def run(self) -> None:
+        """Connect, serve, reconnect with exponential backoff until stopped."""
+        failures = 0
+        while not self._stopped.is_set():
+            if self._paused.is_set():
+                await self._sleep(0.1)
+                continue
+            try:
+                async with connect(f"{self.url}?token={self.token()}", open_timeout=10) as ws:
+                    failures = 0
+                    await self._session(ws)
+            except InvalidStatus as exc:
+                if exc.response.status_code in (401, 403):
+                    self.stats.rejected += 1
+                failures += 1
+            except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError):
+                failures += 1
+            self.online.clear()
+            if not self._stopped.is_set():
+                base, cap = self.backoff
+                await self._sleep(min(cap, base * 2 ** min(failures, 8)) * random.uniform(0.5, 1.0))
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopped.wait(), seconds)
+        except TimeoutError:
+            pass
+
+    async def _session(self, ws: ClientConnection) -> None:
+        self._ws = ws
+        self.stats.connects += 1
+        self.online.set()
+        heartbeat = asyncio.create_task(self._heartbeats(ws))
+        jobs: set[asyncio.Task[None]] = set()
+        try:
+            async for raw in ws:
+                frame = _parse(raw)
+                if frame.get("type") == "job.assign" and isinstance(frame.get("jobId"), str):
+                    task = asyncio.create_task(self._run_job(ws, frame))
+                    jobs.add(task)
+                    task.add_done_callback(jobs.discard)
+                elif frame.get("type") == "error":
+                    self.stats.errors.append(frame)
+        finally:
+            heartbeat.cancel()
+            for task in jobs:
+                task.cancel()
+            self._ws = None
+
+    async def _heartbeats(self, ws: ClientConnection) -> None:
+        while True:
+            frame: dict[str, Any] = {"action": "heartbeat", "version": self.behaviour.version}
+            if self._in_hand:
+                frame["jobs"] = sorted(self._in_hand)[:25]
+            await ws.send(json.dumps(frame))
+            await asyncio.sleep(self.behaviour.heartbeat_seconds)
+
+    async def _run_job(self, ws: ClientConnection, frame: dict[str, Any]) -> None:
+        job_id = frame["jobId"]
+        self.stats.assignments[job_id] += 1
+        self._in_hand.add(job_id)
+        try:
+            await ws.send(json.dumps({"action": "job.ack", "jobId": job_id}))
+            await asyncio.sleep(self.behaviour.job_seconds)
+            if self.behaviour.fail_jobs:
+                result = {"status": "failed", "reason": "site_pushback", "retryable": True}
+            else:
+                result = {"status": "completed", "result": {"echo": frame.get("payload")}}
+            await ws.send(json.dumps({"action": "job.result", "jobId": job_id, **result}))
+            if result["status"] == "completed":
+                self.stats.completed.append(job_id)
+        except ConnectionClosed:
+            pass  # the lease runs out and the reaper re-queues the job
+        finally:
+            self._in_hand.discard(job_id)
+
+    def stop(self) -> None:
+        """Stop for good (closes the connection cleanly)."""
+        self._stopped.set()
+        if self._ws is not None:
+            asyncio.ensure_future(self._ws.close())
+
+    def go_offline(self, *, abrupt: bool) -> None:
+        """Leave until resume(): abrupt drops the TCP connection without a close frame."""
+        self._paused.set()
+        ws = self._ws
+        if ws is not None:
+            if abrupt:
+                ws.transport.abort()
+            else:
+                asyncio.ensure_future(ws.close())
+
+    def resume(self) -> None:
+        """Come back online (reconnects with a fresh token)."""
+        self._paused.clear()
+
+
+def _parse(raw: str | bytes) -> dict[str, Any]:
+    try:
+        frame = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return frame if isinstance(frame, dict) else {}
+
+
+def main() -> None:
+    """Run one agent against a WebSocket URL until Ctrl-C."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="BYO-IP reference agent")
+    parser.add_argument("url", help="the stack's WebSocketUrl, e.g. wss://…/prod")
+    parser.add_argument("--token", required=True, help="an agent JWT (byoip token …)")
+    parser.add_argument("--agent-id", default="agent", help="label for logs")
+    args = parser.parse_args()
+    agent = Agent(args.url, args.agent_id, lambda: args.token, AgentBehaviour(heartbeat_seconds=60))
+    try:
+        asyncio.run(agent.run())
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

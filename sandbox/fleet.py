@@ -1,0 +1,83 @@
+"""A fleet of reference agents running on one event loop in a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from sandbox.agent import Agent, AgentBehaviour
+
+
+class Fleet:
+    """N agents of one or more creators; thread-safe controls for scenarios."""
+
+    def __init__(self, url: str, token_for: Callable[[str, str], str]) -> None:
+        self.url = url
+        self.token_for = token_for
+        self.agents: dict[str, Agent] = {}
+        self.creators: dict[str, str] = {}  # agent id -> creator id
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="agent-fleet", daemon=True)
+        self._tasks: list[asyncio.Future[None]] = []
+        self._thread.start()
+
+    def _call(self, coro: Coroutine[Any, Any, Any], timeout: float = 10) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def add(self, agent_id: str, creator_id: str, behaviour: AgentBehaviour) -> Agent:
+        """Start one agent."""
+
+        async def create() -> Agent:
+            agent = Agent(self.url, agent_id, lambda: self.token_for(agent_id, creator_id), behaviour)
+            self._tasks.append(asyncio.ensure_future(agent.run()))
+            return agent
+
+        agent = self._call(create())
+        self.agents[agent_id] = agent
+        self.creators[agent_id] = creator_id
+        return agent
+
+    def wait_online(self, agent_ids: list[str] | None = None, timeout: float = 30) -> bool:
+        """True once the given agents (default all) are connected."""
+
+        async def wait() -> None:
+            ids = agent_ids or list(self.agents)
+            await asyncio.gather(*(self.agents[a].online.wait() for a in ids))
+
+        try:
+            self._call(asyncio.wait_for(wait(), timeout), timeout + 1)
+            return True
+        except TimeoutError:
+            return False
+
+    def run_on_loop(self, fn: Callable[[], None]) -> None:
+        """Run a control function on the fleet's loop (agents are not thread-safe)."""
+        self._loop.call_soon_threadsafe(fn)
+
+    def assignments(self) -> Counter[str]:
+        """jobId -> number of times it was pushed to any agent."""
+        total: Counter[str] = Counter()
+        for agent in self.agents.values():
+            total.update(agent.stats.assignments)
+        return total
+
+    def completed(self) -> set[str]:
+        return {job for agent in self.agents.values() for job in agent.stats.completed}
+
+    def stop(self) -> None:
+        """Stop every agent cleanly and the loop."""
+
+        async def stop_all() -> None:
+            for agent in self.agents.values():
+                agent.stop()
+            if self._tasks:
+                await asyncio.wait(self._tasks, timeout=5)
+
+        try:
+            self._call(stop_all(), 10)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
