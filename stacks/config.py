@@ -37,7 +37,8 @@ class Config:
             )
         if self.ops_alerts_email is not None and not _EMAIL_RE.match(self.ops_alerts_email):
             raise ConfigError(
-                f"invalid OPS_ALERTS_EMAIL {self.ops_alerts_email!r}: expected an address like ops@example.com"
+                f"invalid OPS_ALERTS_EMAIL {self.ops_alerts_email!r}: "
+                "expected an address like ops@example.com"
             )
         if self.runbook_base_url is not None and not self.runbook_base_url.startswith("https://"):
             raise ConfigError(
@@ -55,9 +56,7 @@ class Config:
         return f"byoip-{self.stage}"
 
     @classmethod
-    def from_sources(
-        cls, context: Callable[[str], object | None], environ: Mapping[str, str]
-    ) -> Config:
+    def from_sources(cls, context: Callable[[str], object | None], environ: Mapping[str, str]) -> Config:
         """CDK context first, then environment variables, then defaults."""
 
         def pick(ctx_key: str, env_key: str) -> str | None:

@@ -1,0 +1,31 @@
+#!/usr/bin/env python3
+"""CDK entry point: the only place that reads environment variables and CDK context."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from stacks.byoip_stack import ByoIpStack
+from stacks.config import Config, ConfigError
+
+
+def main() -> int:
+    """Build the configured stage's stack, check it with cdk-nag and synthesize it."""
+    app = cdk.App()
+    try:
+        config = Config.from_sources(app.node.try_get_context, os.environ)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    ByoIpStack(app, config.stack_name, config=config, description=f"BYO-IP backend ({config.stage})")
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

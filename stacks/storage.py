@@ -1,0 +1,99 @@
+"""State: the three DynamoDB tables, the agent buckets, their KMS key and the WebSocket JWT secret."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+_S = dynamodb.AttributeType.STRING
+_N = dynamodb.AttributeType.NUMBER
+ACCESS_LOG_RETENTION = Duration.days(90)
+
+
+def _table(scope: Construct, cid: str, *, name: str, key: str, ttl: str | None = None) -> dynamodb.Table:
+    return dynamodb.Table(
+        scope,
+        cid,
+        table_name=name,
+        partition_key=dynamodb.Attribute(name=key, type=_S),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        time_to_live_attribute=ttl,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+
+
+class Storage(Construct):
+    """Tables keyed as in docs/contracts.md; buckets private, TLS-only, KMS-encrypted, access-logged."""
+
+    def __init__(self, scope: Construct, cid: str, *, prefix: str, stage: str) -> None:
+        super().__init__(scope, cid)
+        self.jobs_table = _table(self, "JobsTable", name=f"{prefix}-jobs", key="jobId", ttl="ttl")
+        # Sparse indexes: the attributes exist only while a job is leased / held.
+        self.jobs_table.add_global_secondary_index(
+            index_name="ByLease",
+            partition_key=dynamodb.Attribute(name="leaseState", type=_S),
+            sort_key=dynamodb.Attribute(name="leaseExpiresAt", type=_N),
+        )
+        self.jobs_table.add_global_secondary_index(
+            index_name="ByHeldAgent",
+            partition_key=dynamodb.Attribute(name="heldAgentId", type=_S),
+            sort_key=dynamodb.Attribute(name="createdAt", type=_N),
+        )
+        self.agents_table = _table(self, "AgentsTable", name=f"{prefix}-agents", key="pk", ttl="ttl")
+        self.creator_limits_table = _table(
+            self, "CreatorLimits", name=f"{prefix}-creator-limits", key="creatorId"
+        )
+
+        self.key = kms.Key(
+            self,
+            "DataKey",
+            enable_key_rotation=True,
+            alias=f"alias/{prefix}-data",
+            description=f"BYO-IP {stage}: agent patches and agent logs",
+        )
+        # S3 server access logs cannot be delivered to a KMS-CMK bucket, hence S3-managed here.
+        self.access_logs_bucket = s3.Bucket(
+            self,
+            "AccessLogsBucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=ACCESS_LOG_RETENTION)],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.patches_bucket = self._private_bucket("AgentPatchesBucket", versioned=True)
+        self.logs_bucket = self._private_bucket("AgentLogsBucket", versioned=False)
+
+        self.jwt_secret = secretsmanager.Secret(
+            self,
+            "WsJwtSecret",
+            secret_name=f"byoip/{stage}/ws-jwt",
+            description="HS256 key that signs agent WebSocket tokens",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+    def _private_bucket(self, cid: str, *, versioned: bool) -> s3.Bucket:
+        return s3.Bucket(
+            self,
+            cid,
+            versioned=versioned,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            server_access_logs_bucket=self.access_logs_bucket,
+            server_access_logs_prefix=f"{cid}/",
+            removal_policy=RemovalPolicy.RETAIN,
+        )
