@@ -1,0 +1,40 @@
+"""SNS email deliveries of the sandbox, written to a JSON-lines file anyone can read."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Email:
+    time: float  # production epoch seconds
+    topic: str
+    alarm: str
+    state: str
+    subject: str
+    body: str
+    runbook: str
+
+
+class Outbox:
+    """Append-only mailbox of what SNS would have emailed to OPS_ALERTS_EMAIL."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text("")
+        self._lock = threading.Lock()
+        self.emails: list[Email] = []
+
+    def deliver(self, email: Email) -> None:
+        with self._lock:
+            self.emails.append(email)
+            with self.path.open("a") as fh:
+                fh.write(json.dumps(asdict(email)) + "\n")
+
+    def read(self) -> list[dict[str, object]]:
+        """The emails as written to the file."""
+        return [json.loads(line) for line in self.path.read_text().splitlines() if line]
