@@ -1,0 +1,112 @@
+"""What ws-message does for each agent action, on behalf of the connection's verified identity.
+
+The caller's agent and creator come from the connection item written at `$connect` from the
+token; a frame can never name another agent or creator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lambdas.common import agent_files, connections, ddb, job_updates, limits, metrics
+from lambdas.common.jobs import jobs_table
+from lambdas.common.metrics import Counters
+from lambdas.common.protocol import FrameError, ack_frame
+from lambdas.common.requeue import requeue
+from lambdas.common.settings import settings
+
+
+@dataclass(frozen=True)
+class Caller:
+    agent_id: str
+    creator_id: str
+    connection_id: str
+
+
+def _not_assigned(job_id: str) -> FrameError:
+    message = f"job {job_id} is not assigned to this agent or already has a result"
+    return FrameError("job_not_assigned", message)
+
+
+def heartbeat(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:
+    """Last seen + connection TTL; extends the leases of the listed jobs. Never touches a pause."""
+    connections.touch(caller.agent_id, caller.connection_id, now, fields.get("version"))
+    extended = job_updates.extend_leases(
+        fields.get("jobs", []), caller.agent_id, now=now, lease_seconds=settings().lease_seconds
+    )
+    counters.add(metrics.BYOIP, "AgentHeartbeats")
+    return ack_frame("heartbeat", leasesExtended=extended)
+
+
+def job_ack(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:
+    """The agent started its job: running, lease extended."""
+    job_id = fields["jobId"]
+    if not job_updates.ack(job_id, caller.agent_id, now=now, lease_seconds=settings().lease_seconds):
+        raise _not_assigned(job_id)
+    return ack_frame("job.ack", jobId=job_id)
+
+
+def job_result(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:
+    """Close the agent's job once; a retryable failure re-queues it until MAX_ATTEMPTS."""
+    job_id, status, reason = fields["jobId"], fields["status"], fields.get("reason")
+    condition, values = job_updates.owned_condition(caller.agent_id, caller.creator_id)
+    if status == "failed" and fields.get("retryable"):
+        item = ddb.get(jobs_table(), "jobId", job_id)
+        attempt = int((item or {}).get("attempt", 1))
+        if item and attempt < settings().max_attempts:
+            owned = item.get("agentId") == caller.agent_id and item.get("status") in ("assigned", "running")
+            requeued = owned and requeue(
+                item,
+                next_attempt=attempt + 1,
+                now=now,
+                reason=reason or "agent_failed",
+                condition=condition + " AND attempt = :attempt",
+                condition_values={**values, **ddb.values(attempt=attempt)},
+            )
+            if not requeued:
+                raise _not_assigned(job_id)
+            return ack_frame("job.result", jobId=job_id, requeued=True)
+    closed = job_updates.close(
+        job_id,
+        caller.creator_id,
+        status=status,
+        reason=reason,
+        now=now,
+        condition=condition,
+        condition_values=values,
+        result=fields.get("result"),
+    )
+    if not closed:
+        raise _not_assigned(job_id)
+    counters.add(metrics.BYOIP, "JobsCompleted" if status == "completed" else "JobsFailed")
+    return ack_frame("job.result", jobId=job_id, requeued=False)
+
+
+def agent_pause(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:
+    """The agent's own circuit breaker: pause its creator (only an operator resumes)."""
+    reason = fields.get("reason") or "agent circuit breaker"
+    changed = limits.pause(caller.creator_id, by=f"agent:{caller.agent_id}", reason=reason, now=now)
+    return ack_frame("agent.pause", paused=True, alreadyPaused=not changed)
+
+
+def logs_upload(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:
+    """Presigned PUT under the caller's own prefix."""
+    return agent_files.log_upload(caller.agent_id, caller.creator_id, now)
+
+
+def patch_check(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:
+    """Latest patch version and a presigned GET."""
+    return agent_files.patch_check(fields.get("version"))
+
+
+Action = Callable[[Caller, dict[str, Any], int, Counters], dict[str, Any]]
+ACTIONS: dict[str, Action] = {
+    "heartbeat": heartbeat,
+    "job.ack": job_ack,
+    "job.result": job_result,
+    "agent.pause": agent_pause,
+    "logs.upload": logs_upload,
+    "patch.check": patch_check,
+}

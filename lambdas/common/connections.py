@@ -1,0 +1,125 @@
+"""AgentsTable: the agent item (`agent#<id>`) and the connection item (`conn#<id>`).
+
+The connection item answers "which agent is this connection?" with one consistent GetItem.
+The agent item's `connectionId` is only ever removed conditionally on its current value,
+so a late disconnect or a 410 for an old connection never drops a newer one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdas.common import ddb
+from lambdas.common.settings import settings
+
+CONNECTION_TTL_SECONDS = 2 * 3600
+
+
+def agent_key(agent_id: str) -> dict[str, Any]:
+    """Key of the agent item."""
+    return ddb.key("pk", f"agent#{agent_id}")
+
+
+def _conn_key(connection_id: str) -> dict[str, Any]:
+    return ddb.key("pk", f"conn#{connection_id}")
+
+
+def _table() -> str:
+    return settings().agents_table
+
+
+def register(agent_id: str, creator_id: str, connection_id: str, now: int) -> None:
+    """Record a new connection and make it the agent's current one."""
+    client = ddb.dynamodb()
+    client.put_item(
+        TableName=_table(),
+        Item=ddb.to_item(
+            {
+                "pk": f"conn#{connection_id}",
+                "agentId": agent_id,
+                "creatorId": creator_id,
+                "connectedAt": now,
+                "ttl": now + CONNECTION_TTL_SECONDS,
+            }
+        ),
+    )
+    client.update_item(
+        TableName=_table(),
+        Key=agent_key(agent_id),
+        UpdateExpression="SET agentId = :agent, creatorId = :creator, connectionId = :conn,"
+        " connectedAt = :now, lastSeen = :now",
+        ExpressionAttributeValues=ddb.values(agent=agent_id, creator=creator_id, conn=connection_id, now=now),
+    )
+
+
+def connection(connection_id: str) -> dict[str, Any] | None:
+    """The connection item (agentId, creatorId), strongly consistent; None if unknown."""
+    return ddb.get(_table(), "pk", f"conn#{connection_id}")
+
+
+def agent(agent_id: str) -> dict[str, Any] | None:
+    """The agent item, strongly consistent; None if the agent never connected."""
+    return ddb.get(_table(), "pk", f"agent#{agent_id}")
+
+
+def touch(agent_id: str, connection_id: str, now: int, version: str | None) -> None:
+    """Heartbeat bookkeeping: last seen, agent version, connection TTL pushed forward."""
+    client = ddb.dynamodb()
+    expression = "SET lastSeen = :now"
+    vals: dict[str, Any] = {"now": now}
+    if version:
+        expression += ", version = :version"
+        vals["version"] = version
+    client.update_item(
+        TableName=_table(),
+        Key=agent_key(agent_id),
+        UpdateExpression=expression,
+        ExpressionAttributeValues=ddb.values(**vals),
+    )
+    try:
+        client.update_item(
+            TableName=_table(),
+            Key=_conn_key(connection_id),
+            UpdateExpression="SET #ttl = :ttl",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#ttl": "ttl"},
+            ExpressionAttributeValues=ddb.values(ttl=now + CONNECTION_TTL_SECONDS),
+        )
+    except ddb.ClientError as err:
+        # The connection item is gone (disconnect raced the heartbeat): do not resurrect it.
+        if not ddb.is_condition_failure(err):
+            raise
+
+
+def drop(agent_id: str | None, connection_id: str, now: int) -> bool:
+    """Forget a connection; True when it was still the agent's current connection."""
+    client = ddb.dynamodb()
+    client.delete_item(TableName=_table(), Key=_conn_key(connection_id))
+    if not agent_id:
+        return False
+    try:
+        client.update_item(
+            TableName=_table(),
+            Key=agent_key(agent_id),
+            UpdateExpression="REMOVE connectionId SET lastSeen = :now",
+            ConditionExpression="connectionId = :conn",
+            ExpressionAttributeValues=ddb.values(conn=connection_id, now=now),
+        )
+    except ddb.ClientError as err:
+        if ddb.is_condition_failure(err):
+            return False  # the agent already has a newer connection: leave it alone
+        raise
+    return True
+
+
+def offline_check_op(agent_id: str, stale_connection_id: str | None = None) -> dict[str, Any]:
+    """Transaction op: the agent has no connection (or only the stale one we are dropping)."""
+    condition = "attribute_not_exists(connectionId)"
+    vals: dict[str, Any] = {}
+    if stale_connection_id:
+        condition += " OR connectionId = :stale"
+        vals["stale"] = stale_connection_id
+    op: dict[str, Any] = {"TableName": _table(), "Key": agent_key(agent_id), "ConditionExpression": condition}
+    if vals:
+        op["ExpressionAttributeValues"] = ddb.values(**vals)
+    return {"ConditionCheck": op}

@@ -1,0 +1,85 @@
+"""Small helpers over the low-level DynamoDB client (transactions need it anyway)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from lambdas.common import aws
+
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+THROTTLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TransactionConflictException",
+        "LimitExceededException",
+        "TooManyRequestsException",
+    }
+)
+
+
+def dynamodb() -> Any:
+    """The DynamoDB client."""
+    return aws.client("dynamodb")
+
+
+def values(**named: Any) -> dict[str, Any]:
+    """ExpressionAttributeValues from keyword arguments: values(now=1) -> {":now": {"N": "1"}}."""
+    return {f":{name}": _SERIALIZER.serialize(value) for name, value in named.items()}
+
+
+def key(name: str, value: str) -> dict[str, Any]:
+    """A single-attribute string key."""
+    return {name: {"S": value}}
+
+
+def to_item(plain: dict[str, Any]) -> dict[str, Any]:
+    """Serialize a plain dict (None values dropped) into a DynamoDB item."""
+    return {k: _SERIALIZER.serialize(v) for k, v in plain.items() if v is not None}
+
+
+def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Deserialize an item; whole-number Decimals become int."""
+    if item is None:
+        return None
+    return {k: _plain(_DESERIALIZER.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def error_code(err: ClientError) -> str:
+    """The AWS error code of a ClientError."""
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def is_condition_failure(err: ClientError) -> bool:
+    """True when a single-item conditional write failed its condition."""
+    return error_code(err) == "ConditionalCheckFailedException"
+
+
+def cancellation_reasons(err: ClientError) -> list[dict[str, Any]] | None:
+    """Per-item reasons of a cancelled transaction, or None for any other error."""
+    if error_code(err) != "TransactionCanceledException":
+        return None
+    return list(err.response.get("CancellationReasons") or [])
+
+
+def failed_condition(reasons: list[dict[str, Any]], index: int) -> bool:
+    """True when operation `index` of a cancelled transaction failed its condition."""
+    return index < len(reasons) and reasons[index].get("Code") == "ConditionalCheckFailed"
+
+
+def get(table: str, key_attr: str, key_value: str) -> dict[str, Any] | None:
+    """Strongly consistent GetItem; None when absent."""
+    resp = dynamodb().get_item(TableName=table, Key=key(key_attr, key_value), ConsistentRead=True)
+    return from_item(resp.get("Item"))

@@ -1,0 +1,133 @@
+"""The dispatcher's decision for one job message.
+
+Order matters: the job is assigned (conditional write + CreatorLimits counters in one
+transaction) *before* it is pushed. A crash after the write and before the push leaves
+an assigned job with a lease, which the reaper re-queues; pushing first could deliver
+twice. A failed push undoes the assignment (refunding the counters) before the item is
+retried or held.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lambdas.common import aws, connections, ddb, jobs
+from lambdas.common.clock import day_of
+from lambdas.common.job_message import BadJob, JobMessage, parse_job_message
+from lambdas.common.limits import Refusal
+from lambdas.common.protocol import encode
+from lambdas.common.settings import settings
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A record handled without retry: delivered, held, skipped (duplicate) or dead-lettered."""
+
+    kind: str
+    job_id: str
+    reason: str | None = None
+    status: int | None = None
+
+
+class ItemFailure(Exception):
+    """The record must be retried by SQS (reported in batchItemFailures)."""
+
+    def __init__(self, job_id: str, reason: str, status: int) -> None:
+        super().__init__(f"{reason} ({status})")
+        self.job_id = job_id
+        self.reason = reason
+        self.status = status
+
+
+def dispatch(body: str | None, *, now: int) -> Outcome:
+    """Validate, check limits, assign exactly once and deliver one job message."""
+    try:
+        msg = parse_job_message(body)
+    except BadJob as bad:
+        return dead_letter(body, bad)
+    agent = connections.agent(msg.agent_id)
+    if agent and agent.get("creatorId") not in (None, msg.creator_id):
+        return dead_letter(body, BadJob("agent_missing", 403, "agent belongs to another creator", msg.job_id))
+    connection_id = (agent or {}).get("connectionId")
+    if not connection_id:
+        return _hold_or_retry(msg, Refusal("agent_offline", 404, holdable=True), now, only_if_offline=True)
+    day = day_of(now)
+    try:
+        jobs.assign(msg, connection_id, now=now, lease_seconds=settings().lease_seconds, day=day)
+    except jobs.AlreadyAssigned:
+        return Outcome("skipped", msg.job_id, "already_assigned", 409)
+    except jobs.LimitRefused as refused:
+        return _hold_or_retry(msg, refused.refusal, now, only_if_offline=False)
+    return _deliver(msg, connection_id, now, day)
+
+
+def dead_letter(body: str | None, bad: BadJob) -> Outcome:
+    """Send a message that can never succeed to the DLQ with its reason, instead of 5 retries."""
+    aws.client("sqs").send_message(
+        QueueUrl=settings().dlq_url,
+        MessageBody=body or "(empty)",
+        MessageAttributes={"reason": {"DataType": "String", "StringValue": bad.reason}},
+    )
+    return Outcome("dead_lettered", bad.job_id, bad.reason, bad.status)
+
+
+def _hold_or_retry(msg: JobMessage, refusal: Refusal, now: int, *, only_if_offline: bool) -> Outcome:
+    # Critical jobs are never parked: they retry (and reach the DLQ and its alarm if it lasts).
+    if msg.critical or not refusal.holdable:
+        raise ItemFailure(msg.job_id, refusal.reason, refusal.status)
+    try:
+        jobs.hold(msg, now=now, reason=refusal.reason, only_if_offline=only_if_offline)
+    except jobs.AlreadyAssigned:
+        return Outcome("skipped", msg.job_id, "already_assigned", 409)
+    except jobs.AgentOnline:
+        raise ItemFailure(msg.job_id, refusal.reason, refusal.status) from None  # connected meanwhile
+    return Outcome("held", msg.job_id, refusal.reason, refusal.status)
+
+
+def _deliver(msg: JobMessage, connection_id: str, now: int, day: str) -> Outcome:
+    frame = encode(msg.assign_frame(settings().lease_seconds))
+    try:
+        aws.client("apigatewaymanagementapi").post_to_connection(ConnectionId=connection_id, Data=frame)
+    except ClientError as err:
+        code = ddb.error_code(err)
+        if code == "GoneException":
+            return _gone(msg, connection_id, now, day)
+        _undo(msg, connection_id, now, day)
+        if code in ddb.THROTTLE_CODES:
+            raise ItemFailure(msg.job_id, "throttled", 429) from None
+        raise ItemFailure(msg.job_id, "delivery_error", _http_status(err)) from None
+    except BotoCoreError:
+        _undo(msg, connection_id, now, day)
+        raise ItemFailure(msg.job_id, "delivery_error", 502) from None
+    return Outcome("delivered", msg.job_id)
+
+
+def _gone(msg: JobMessage, connection_id: str, now: int, day: str) -> Outcome:
+    """410: the connection is stale. Drop it (only it), then hold or retry the job."""
+    connections.drop(msg.agent_id, connection_id, now)
+    if not msg.critical:
+        try:
+            jobs.unassign(msg, connection_id, now=now, day=day, hold_reason="delivery_410")
+            return Outcome("held", msg.job_id, "delivery_410", 410)
+        except jobs.AgentOnline:
+            pass  # a quick reconnect: retry so the job reaches the new connection
+        except jobs.StateChanged:
+            return Outcome("skipped", msg.job_id, "already_assigned", 409)
+    _undo(msg, connection_id, now, day)
+    raise ItemFailure(msg.job_id, "delivery_410", 410)
+
+
+def _undo(msg: JobMessage, connection_id: str, now: int, day: str) -> None:
+    try:
+        jobs.unassign(msg, connection_id, now=now, day=day, hold_reason=None)
+    except (jobs.StateChanged, ClientError, BotoCoreError):
+        # The assignment stays; its lease expires and the reaper re-queues the job.
+        pass
+
+
+def _http_status(err: ClientError) -> int:
+    status: Any = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status if isinstance(status, int) and status >= 400 else 502

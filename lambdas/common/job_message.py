@@ -1,0 +1,107 @@
+"""The job message on the queue: `{"jobId","agentId","creatorId","kind","payload","critical"}`
+plus an optional `attempt` (re-queues carry the next attempt number)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from lambdas.common.protocol import ID_PATTERN
+
+# API Gateway caps a WebSocket message at 128 KB; keep room for the job.assign envelope.
+MAX_JOB_BYTES = 120 * 1024
+
+
+class BadJob(Exception):
+    """A message that can never succeed: it goes to the DLQ with `reason`, never retried."""
+
+    def __init__(self, reason: str, status: int, detail: str, job_id: str = "-") -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.status = status
+        self.detail = detail
+        self.job_id = job_id
+
+
+@dataclass(frozen=True)
+class JobMessage:
+    job_id: str
+    agent_id: str
+    creator_id: str
+    kind: str
+    payload: Any
+    critical: bool
+    attempt: int = 1
+
+    def to_body(self) -> str:
+        """The queue message body."""
+        return json.dumps(
+            {
+                "jobId": self.job_id,
+                "agentId": self.agent_id,
+                "creatorId": self.creator_id,
+                "kind": self.kind,
+                "payload": self.payload,
+                "critical": self.critical,
+                "attempt": self.attempt,
+            },
+            separators=(",", ":"),
+        )
+
+    def assign_frame(self, lease_seconds: int) -> dict[str, Any]:
+        """backend → agent `job.assign` frame."""
+        return {
+            "type": "job.assign",
+            "jobId": self.job_id,
+            "kind": self.kind,
+            "payload": self.payload,
+            "attempt": self.attempt,
+            "leaseSeconds": lease_seconds,
+        }
+
+    @classmethod
+    def from_job_item(cls, item: dict[str, Any], attempt: int) -> JobMessage:
+        """Rebuild the message of a stored job (payload is stored as JSON text)."""
+        return cls(
+            job_id=item["jobId"],
+            agent_id=item["agentId"],
+            creator_id=item["creatorId"],
+            kind=item.get("kind", ""),
+            payload=json.loads(item["payload"]) if "payload" in item else None,
+            critical=bool(item.get("critical", False)),
+            attempt=attempt,
+        )
+
+
+def parse_job_message(body: str | None) -> JobMessage:
+    """Validate a queue message body; raise BadJob (json_invalid, schema_invalid, agent_missing)."""
+    if len((body or "").encode("utf-8")) > MAX_JOB_BYTES:
+        raise BadJob("schema_invalid", 400, f"message exceeds {MAX_JOB_BYTES} bytes (WebSocket limit)")
+    try:
+        data = json.loads(body or "")
+    except ValueError:
+        raise BadJob("json_invalid", 400, "body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadJob("json_invalid", 400, "body must be a JSON object")
+    job_id = data.get("jobId")
+    if not isinstance(job_id, str) or not ID_PATTERN.match(job_id):
+        raise BadJob("schema_invalid", 400, "jobId must be 1-128 characters of [A-Za-z0-9_.:-]")
+    agent_id = data.get("agentId")
+    if agent_id is None or agent_id == "":
+        raise BadJob("agent_missing", 400, "agentId is missing", job_id)
+    if not isinstance(agent_id, str) or not ID_PATTERN.match(agent_id):
+        raise BadJob("schema_invalid", 400, "agentId must be 1-128 characters of [A-Za-z0-9_.:-]", job_id)
+    creator_id = data.get("creatorId")
+    if not isinstance(creator_id, str) or not ID_PATTERN.match(creator_id):
+        raise BadJob("schema_invalid", 400, "creatorId must be 1-128 characters of [A-Za-z0-9_.:-]", job_id)
+    kind = data.get("kind")
+    if not isinstance(kind, str) or not kind:
+        raise BadJob("schema_invalid", 400, "kind must be a non-empty string", job_id)
+    critical = data.get("critical", False)
+    attempt = data.get("attempt", 1)
+    if not isinstance(critical, bool):
+        raise BadJob("schema_invalid", 400, "critical must be true or false", job_id)
+    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
+        raise BadJob("schema_invalid", 400, "attempt must be a positive integer", job_id)
+    return JobMessage(job_id, agent_id, creator_id, kind, data.get("payload"), critical, attempt)

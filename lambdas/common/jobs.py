@@ -1,0 +1,179 @@
+"""JobsTable transitions of the dispatcher: assign, hold, and undo an undelivered assignment.
+
+Every transition is one conditional write. Assignment and the CreatorLimits counters move
+in one TransactWriteItems, so a job is assigned (and counted) exactly once however often
+SQS delivers its message. A job may be assigned when it is new, or `queued`/`held` for the
+same attempt number as the message (older duplicates of a re-queued job are skipped).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lambdas.common import connections, ddb, limits
+from lambdas.common.job_message import JobMessage
+from lambdas.common.settings import settings
+
+ACTIVE = "active"
+_ASSIGNABLE = "attribute_not_exists(jobId) OR (#status IN (:queued, :held) AND attempt = :attempt)"
+_STATUS = {"#status": "status"}
+
+
+class AlreadyAssigned(Exception):
+    """The job was assigned (or finished) by an earlier delivery."""
+
+
+class LimitRefused(Exception):
+    """CreatorLimits refused the job."""
+
+    def __init__(self, refusal: limits.Refusal) -> None:
+        super().__init__(refusal.reason)
+        self.refusal = refusal
+
+
+class AgentOnline(Exception):
+    """The agent has a (new) connection, so the job must not be held."""
+
+
+class StateChanged(Exception):
+    """The job is no longer in the state this transition expects."""
+
+
+def jobs_table() -> str:
+    """Name of the JobsTable."""
+    return settings().jobs_table
+
+
+def job_key(job_id: str) -> dict[str, Any]:
+    """Key of a job item."""
+    return ddb.key("jobId", job_id)
+
+
+def transact(ops: list[dict[str, Any]], *, optional: int | None = None) -> list[dict[str, Any]] | None:
+    """Run a transaction; return None on success, the cancellation reasons on a failed condition.
+
+    When only op `optional` (a counter release) failed its condition, the transaction is run
+    again without it: a counter already at zero must not block a job's transition.
+    """
+    try:
+        ddb.dynamodb().transact_write_items(TransactItems=ops)
+        return None
+    except ddb.ClientError as err:
+        reasons = ddb.cancellation_reasons(err)
+        if reasons is None or not any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+            raise
+    failed = [i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"]
+    if optional is not None and failed == [optional]:
+        return transact([op for i, op in enumerate(ops) if i != optional])
+    return reasons
+
+
+def _message_fields(msg: JobMessage, now: int) -> tuple[str, dict[str, Any]]:
+    expression = (
+        "agentId = :agent, creatorId = :creator, kind = :kind, payload = :payload, critical = :critical,"
+        " attempt = :attempt, updatedAt = :now, createdAt = if_not_exists(createdAt, :now)"
+    )
+    vals = {
+        "agent": msg.agent_id,
+        "creator": msg.creator_id,
+        "kind": msg.kind,
+        "payload": json.dumps(msg.payload, separators=(",", ":")),
+        "critical": msg.critical,
+        "attempt": msg.attempt,
+        "now": now,
+        "queued": "queued",
+        "held": "held",
+    }
+    return expression, vals
+
+
+def assign(msg: JobMessage, connection_id: str, *, now: int, lease_seconds: int, day: str) -> None:
+    """Assign the job to the agent's connection and count it against the creator's limits."""
+    fields, vals = _message_fields(msg, now)
+    vals.update(assigned="assigned", conn=connection_id, active=ACTIVE, lease=now + lease_seconds)
+    job_op = {
+        "Update": {
+            "TableName": jobs_table(),
+            "Key": job_key(msg.job_id),
+            "UpdateExpression": f"SET #status = :assigned, {fields}, connectionId = :conn,"
+            " leaseState = :active, leaseExpiresAt = :lease REMOVE heldAgentId, reason",
+            "ConditionExpression": _ASSIGNABLE,
+            "ExpressionAttributeNames": _STATUS,
+            "ExpressionAttributeValues": ddb.values(**vals),
+        }
+    }
+    reasons = transact([job_op, limits.admit_op(msg.creator_id, day)])
+    if reasons is None:
+        return
+    if ddb.failed_condition(reasons, 0):
+        raise AlreadyAssigned(msg.job_id)
+    raise LimitRefused(limits.refusal(ddb.from_item(reasons[1].get("Item")), day))
+
+
+def hold(msg: JobMessage, *, now: int, reason: str, only_if_offline: bool) -> None:
+    """Park a job for its agent (released on connect); AgentOnline if it just reconnected."""
+    fields, vals = _message_fields(msg, now)
+    vals.update(reason=reason)
+    ops = [
+        {
+            "Update": {
+                "TableName": jobs_table(),
+                "Key": job_key(msg.job_id),
+                "UpdateExpression": f"SET #status = :held, heldAgentId = :agent, reason = :reason, {fields}"
+                " REMOVE leaseState, leaseExpiresAt, connectionId",
+                "ConditionExpression": _ASSIGNABLE,
+                "ExpressionAttributeNames": _STATUS,
+                "ExpressionAttributeValues": ddb.values(**vals),
+            }
+        }
+    ]
+    if only_if_offline:
+        ops.append(connections.offline_check_op(msg.agent_id))
+    reasons = transact(ops)
+    if reasons is None:
+        return
+    if ddb.failed_condition(reasons, 0):
+        raise AlreadyAssigned(msg.job_id)
+    raise AgentOnline(msg.agent_id)
+
+
+def unassign(msg: JobMessage, connection_id: str, *, now: int, day: str, hold_reason: str | None) -> None:
+    """Undo an assignment whose delivery failed: back to `held` (hold_reason set) or `queued`.
+
+    Refunds the creator's in-flight and quota counters in the same transaction. Holding
+    also requires the agent to have no connection other than the stale one: AgentOnline.
+    """
+    target = "held" if hold_reason else "queued"
+    vals: dict[str, Any] = {
+        "assigned": "assigned",
+        "conn": connection_id,
+        "attempt": msg.attempt,
+        "target": target,
+        "now": now,
+    }
+    expression = "SET #status = :target, updatedAt = :now"
+    if hold_reason:
+        expression += ", heldAgentId = :agent, reason = :reason"
+        vals.update(agent=msg.agent_id, reason=hold_reason)
+    ops = [
+        {
+            "Update": {
+                "TableName": jobs_table(),
+                "Key": job_key(msg.job_id),
+                "UpdateExpression": expression + " REMOVE leaseState, leaseExpiresAt, connectionId",
+                "ConditionExpression": "#status = :assigned AND connectionId = :conn AND attempt = :attempt",
+                "ExpressionAttributeNames": _STATUS,
+                "ExpressionAttributeValues": ddb.values(**vals),
+            }
+        },
+        limits.release_op(msg.creator_id, refund_day=day),
+    ]
+    if hold_reason:
+        ops.append(connections.offline_check_op(msg.agent_id, connection_id))
+    reasons = transact(ops, optional=1)
+    if reasons is None:
+        return
+    if ddb.failed_condition(reasons, 0):
+        raise StateChanged(msg.job_id)
+    raise AgentOnline(msg.agent_id)

@@ -1,0 +1,108 @@
+"""CreatorLimits: quota, concurrency and the pause flag (circuit breaker).
+
+A missing item means no limits. The counters `inFlight` and `used#<day>` move only inside
+the same transaction as the job transition that justifies them, so they never double-count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lambdas.common import ddb
+from lambdas.common.settings import settings
+
+# Limits hold only when every clause holds; a missing attribute means "no such limit".
+_ADMIT = (
+    "(attribute_not_exists(paused) OR paused = :false)"
+    " AND (attribute_not_exists(maxConcurrent) OR attribute_not_exists(inFlight) OR inFlight < maxConcurrent)"
+    " AND (attribute_not_exists(dailyQuota) OR attribute_not_exists(#used) OR #used < dailyQuota)"
+)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why CreatorLimits refused a job; `holdable` means waiting for a release beats retrying."""
+
+    reason: str
+    status: int
+    holdable: bool
+
+
+def _table() -> str:
+    return settings().creator_limits_table
+
+
+def _key(creator_id: str) -> dict[str, Any]:
+    return ddb.key("creatorId", creator_id)
+
+
+def admit_op(creator_id: str, day: str) -> dict[str, Any]:
+    """Transaction op: count one more job in flight and against today's quota, if allowed."""
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": _key(creator_id),
+            "UpdateExpression": "SET inFlight = if_not_exists(inFlight, :zero) + :one,"
+            " #used = if_not_exists(#used, :zero) + :one",
+            "ConditionExpression": _ADMIT,
+            "ExpressionAttributeNames": {"#used": f"used#{day}"},
+            "ExpressionAttributeValues": ddb.values(zero=0, one=1, false=False),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
+def release_op(creator_id: str, *, refund_day: str | None = None) -> dict[str, Any]:
+    """Transaction op: one job fewer in flight (and refund the quota of an undelivered job)."""
+    expression = "SET inFlight = inFlight - :one"
+    names: dict[str, str] = {}
+    condition = "inFlight > :zero"
+    if refund_day:
+        expression += ", #used = #used - :one"
+        names["#used"] = f"used#{refund_day}"
+        condition += " AND #used > :zero"
+    op: dict[str, Any] = {
+        "TableName": _table(),
+        "Key": _key(creator_id),
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": ddb.values(zero=0, one=1),
+    }
+    if names:
+        op["ExpressionAttributeNames"] = names
+    return {"Update": op}
+
+
+def refusal(limits: dict[str, Any] | None, day: str) -> Refusal:
+    """Classify the CreatorLimits item that failed admit_op."""
+    limits = limits or {}
+    if limits.get("paused"):
+        return Refusal("creator_paused", 423, holdable=True)
+    quota = limits.get("dailyQuota")
+    if quota is not None and limits.get(f"used#{day}", 0) >= quota:
+        return Refusal("limit_exceeded", 429, holdable=True)
+    # At concurrency: in-flight jobs finish within a lease, so a retry soon succeeds.
+    return Refusal("limit_exceeded", 429, holdable=False)
+
+
+def get_limits(creator_id: str) -> dict[str, Any] | None:
+    """The creator's limits item, or None (no limits)."""
+    return ddb.get(_table(), "creatorId", creator_id)
+
+
+def pause(creator_id: str, *, by: str, reason: str, now: int) -> bool:
+    """Set the pause flag; False when already paused (the first pauser and reason are kept)."""
+    try:
+        ddb.dynamodb().update_item(
+            TableName=_table(),
+            Key=_key(creator_id),
+            UpdateExpression="SET paused = :true, pausedBy = :by, pauseReason = :reason, pausedAt = :now",
+            ConditionExpression="attribute_not_exists(paused) OR paused = :false",
+            ExpressionAttributeValues=ddb.values(true=True, false=False, by=by, reason=reason, now=now),
+        )
+    except ddb.ClientError as err:
+        if ddb.is_condition_failure(err):
+            return False
+        raise
+    return True

@@ -1,0 +1,59 @@
+"""Embedded Metric Format: one log line per invocation, dimension `Stage` only.
+
+Written by hand rather than with Powertools Metrics because Powertools adds a `service`
+dimension whenever POWERTOOLS_SERVICE_NAME is set and keeps one namespace per instance;
+the contract wants exactly `Stage` and two namespaces from the dispatcher. CloudWatch Logs
+turns the line into metrics at no API cost (no PutMetricData anywhere).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+
+BYOIP = "Huntaze/ByoIP"
+DISPATCHER = "Huntaze/Dispatcher"
+
+
+class Counters:
+    """Counts for one invocation, flushed as one EMF document."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, dict[str, int]] = defaultdict(dict)
+
+    def add(self, namespace: str, name: str, value: int = 1) -> None:
+        """Add `value` to a Count metric (zero declares a datapoint that must exist)."""
+        current = self._values[namespace].get(name, 0)
+        self._values[namespace][name] = current + value
+
+    def value(self, namespace: str, name: str) -> int:
+        """Current count (tests, log summaries)."""
+        return self._values.get(namespace, {}).get(name, 0)
+
+    def document(self, stage: str, timestamp_ms: int) -> dict[str, object] | None:
+        """The EMF document, or None when nothing was counted."""
+        if not any(self._values.values()):
+            return None
+        doc: dict[str, object] = {"Stage": stage}
+        directives = []
+        for namespace, metrics in self._values.items():
+            if not metrics:
+                continue
+            directives.append(
+                {
+                    "Namespace": namespace,
+                    "Dimensions": [["Stage"]],
+                    "Metrics": [{"Name": name, "Unit": "Count"} for name in metrics],
+                }
+            )
+            doc.update(metrics)
+        doc["_aws"] = {"Timestamp": timestamp_ms, "CloudWatchMetrics": directives}
+        return doc
+
+    def flush(self, stage: str, timestamp_ms: int) -> None:
+        """Print the EMF line to stdout (Lambda ships it to CloudWatch Logs)."""
+        doc = self.document(stage, timestamp_ms)
+        if doc is not None:
+            sys.stdout.write(json.dumps(doc, separators=(",", ":")) + "\n")
+            sys.stdout.flush()

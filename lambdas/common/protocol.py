@@ -1,0 +1,113 @@
+"""The agent protocol (DESIGN.md) and the job message: parsing, validation, outbound frames.
+
+Agent → backend frames are JSON objects routed on `action`. Validation happens before any
+AWS call, so a malformed frame costs one PostToConnection (the error frame) and nothing else.
+Besides DESIGN.md's fields, `heartbeat` may list the `jobs` the agent is working on
+(at most MAX_HEARTBEAT_JOBS ids) so their leases are extended.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+MAX_FRAME_BYTES = 32 * 1024  # API Gateway's WebSocket frame size
+MAX_HEARTBEAT_JOBS = 25
+MAX_TEXT = 256  # reasons, versions: short free text
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+
+_BOOL = (bool,)
+_TEXT = (str,)
+_FIELDS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
+    # action -> field -> (allowed types, required)
+    "heartbeat": {"version": (_TEXT, False), "jobs": ((list,), False)},
+    "job.ack": {"jobId": (_TEXT, True)},
+    "job.result": {
+        "jobId": (_TEXT, True),
+        "status": (_TEXT, True),
+        "reason": (_TEXT, False),
+        "retryable": (_BOOL, False),
+    },
+    "agent.pause": {"reason": (_TEXT, False)},
+    "logs.upload": {},
+    "patch.check": {"version": (_TEXT, False)},
+}
+ACTIONS = tuple(_FIELDS)
+RESULT_STATUSES = ("completed", "failed")
+
+
+class FrameError(Exception):
+    """A frame the backend refuses; `code` goes back to the agent in an error frame."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class AgentRequest:
+    action: str
+    fields: dict[str, Any]
+
+
+def parse_agent_frame(body: str | None, *, is_base64: bool = False) -> AgentRequest:
+    """Validate one agent frame; raise FrameError with a precise code and message."""
+    raw = body or ""
+    if is_base64:
+        raise FrameError("json_invalid", "binary frames are not accepted; send a JSON text frame")
+    if len(raw.encode("utf-8")) > MAX_FRAME_BYTES:
+        raise FrameError("frame_too_large", f"frame exceeds {MAX_FRAME_BYTES} bytes")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise FrameError("json_invalid", "frame is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise FrameError("json_invalid", "frame must be a JSON object")
+    action = data.get("action")
+    if action not in _FIELDS:
+        raise FrameError("unknown_action", f"action must be one of: {', '.join(ACTIONS)}")
+    fields: dict[str, Any] = {}
+    for name, (types, required) in _FIELDS[action].items():
+        value = data.get(name)
+        if value is None:
+            if required:
+                raise FrameError("schema_invalid", f"{action} needs field '{name}'")
+            continue
+        if not isinstance(value, types) or (types is not _BOOL and isinstance(value, bool)):
+            raise FrameError("schema_invalid", f"{action}.{name} has the wrong type")
+        fields[name] = value[:MAX_TEXT] if isinstance(value, str) and name in ("reason", "version") else value
+    _check_specifics(action, fields, data)
+    return AgentRequest(action, fields)
+
+
+def _check_specifics(action: str, fields: dict[str, Any], data: dict[str, Any]) -> None:
+    job_id = fields.get("jobId")
+    if job_id is not None and not ID_PATTERN.match(job_id):
+        raise FrameError("schema_invalid", "jobId must be 1-128 characters of [A-Za-z0-9_.:-]")
+    if action == "job.result":
+        if fields["status"] not in RESULT_STATUSES:
+            raise FrameError("schema_invalid", "job.result status must be 'completed' or 'failed'")
+        fields["result"] = data.get("result")
+    if action == "heartbeat" and "jobs" in fields:
+        jobs = fields["jobs"]
+        valid = all(isinstance(j, str) and ID_PATTERN.match(j) for j in jobs)
+        if len(jobs) > MAX_HEARTBEAT_JOBS or not valid:
+            raise FrameError("schema_invalid", f"heartbeat.jobs must be at most {MAX_HEARTBEAT_JOBS} job ids")
+
+
+def error_frame(code: str, message: str) -> dict[str, Any]:
+    """backend → agent error frame."""
+    return {"type": "error", "code": code, "message": message}
+
+
+def ack_frame(action: str, **extra: Any) -> dict[str, Any]:
+    """backend → agent acknowledgement of `action`."""
+    return {"type": "ack", "action": action, **extra}
+
+
+def encode(frame: dict[str, Any]) -> bytes:
+    """Wire bytes of an outbound frame."""
+    return json.dumps(frame, separators=(",", ":")).encode("utf-8")

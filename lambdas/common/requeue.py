@@ -1,0 +1,105 @@
+"""Putting jobs back on the queue: released holds, retryable failures, expired leases.
+
+The message is always sent *before* the job item changes. A crash in between leaves the
+old state (still held, still leased) so nothing is lost; the extra message is harmless
+because the dispatcher only assigns a job whose stored attempt matches the message's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdas.common import aws, ddb, limits
+from lambdas.common.job_message import JobMessage
+from lambdas.common.jobs import job_key, jobs_table, transact
+from lambdas.common.settings import settings
+
+_SQS_BATCH = 10
+
+
+def _queue_url() -> str:
+    return settings().jobs_queue_url
+
+
+def requeue(
+    item: dict[str, Any],
+    *,
+    next_attempt: int,
+    now: int,
+    reason: str,
+    condition: str,
+    condition_values: dict[str, Any],
+) -> bool:
+    """Send the job again as `next_attempt` and mark it queued if `condition` still holds."""
+    msg = JobMessage.from_job_item(item, next_attempt)
+    aws.client("sqs").send_message(QueueUrl=_queue_url(), MessageBody=msg.to_body())
+    job_op = {
+        "Update": {
+            "TableName": jobs_table(),
+            "Key": job_key(msg.job_id),
+            "UpdateExpression": "SET #status = :queued, attempt = :next, reason = :reason, updatedAt = :now"
+            " REMOVE leaseState, leaseExpiresAt, connectionId",
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                **ddb.values(queued="queued", next=next_attempt, reason=reason, now=now),
+                **condition_values,
+            },
+        }
+    }
+    return transact([job_op, limits.release_op(msg.creator_id)], optional=1) is None
+
+
+def held_jobs(agent_id: str) -> list[dict[str, Any]]:
+    """Every job held for the agent (GSI ByHeldAgent, oldest first)."""
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {
+        "TableName": jobs_table(),
+        "IndexName": "ByHeldAgent",
+        "KeyConditionExpression": "heldAgentId = :agent",
+        "ExpressionAttributeValues": ddb.values(agent=agent_id),
+    }
+    while True:
+        resp = ddb.dynamodb().query(**kwargs)
+        items.extend(ddb.from_item(i) for i in resp.get("Items", []))  # type: ignore[misc]
+        if "LastEvaluatedKey" not in resp:
+            return items
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def release_held(agent_id: str, *, now: int) -> int:
+    """Send the agent's held jobs back to the queue and clear their hold; returns how many."""
+    items = [i for i in held_jobs(agent_id) if i.get("status") == "held"]
+    released = 0
+    for start in range(0, len(items), _SQS_BATCH):
+        chunk = items[start : start + _SQS_BATCH]
+        entries = [
+            {"Id": str(n), "MessageBody": _held_message(item).to_body()} for n, item in enumerate(chunk)
+        ]
+        resp = aws.client("sqs").send_message_batch(QueueUrl=_queue_url(), Entries=entries)
+        for ok in resp.get("Successful", []):
+            item = chunk[int(ok["Id"])]
+            released += _clear_hold(item["jobId"], agent_id, now)
+    return released
+
+
+def _held_message(item: dict[str, Any]) -> JobMessage:
+    # A hold happens before delivery, so the stored attempt is still the one to deliver.
+    return JobMessage.from_job_item(item, int(item.get("attempt", 1)))
+
+
+def _clear_hold(job_id: str, agent_id: str, now: int) -> int:
+    try:
+        ddb.dynamodb().update_item(
+            TableName=jobs_table(),
+            Key=job_key(job_id),
+            UpdateExpression="SET #status = :queued, updatedAt = :now REMOVE heldAgentId",
+            ConditionExpression="#status = :held AND heldAgentId = :agent",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=ddb.values(queued="queued", held="held", agent=agent_id, now=now),
+        )
+    except ddb.ClientError as err:
+        if ddb.is_condition_failure(err):
+            return 0  # the dispatcher already took it from the queue: fine
+        raise
+    return 1

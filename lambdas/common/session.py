@@ -1,0 +1,105 @@
+"""The three WebSocket routes as plain functions: `$connect`, `$default` (agent frames), `$disconnect`.
+
+None of them lets an exception escape: a bad token is a 401 (no detail, token never
+logged), a bad frame is an error frame, a failure of ours is logged and answered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lambdas.common import auth, aws, connections, ddb, limits, metrics
+from lambdas.common.agent_actions import ACTIONS, Caller
+from lambdas.common.clock import now as clock_now
+from lambdas.common.protocol import FrameError, encode, error_frame, parse_agent_frame
+from lambdas.common.requeue import release_held
+from lambdas.common.settings import settings
+
+UNAUTHORIZED = {"statusCode": 401}
+OK = {"statusCode": 200}
+
+
+def _connection_id(event: dict[str, Any]) -> str:
+    return str((event.get("requestContext") or {}).get("connectionId") or "")
+
+
+def connect(event: dict[str, Any], logger: Any) -> dict[str, Any]:
+    """Verify the token, record the connection, release the agent's held jobs."""
+    connection_id = _connection_id(event)
+    token = (event.get("queryStringParameters") or {}).get("token")
+    try:
+        identity = auth.verify_token(token, auth.signing_key(settings()))
+    except auth.TokenRejected as rejected:
+        logger.warning("ws_connect_rejected reason=token_invalid", extra={"detail": rejected.why})
+        return UNAUTHORIZED
+    except (auth.MisconfiguredSecret, ClientError, BotoCoreError) as err:
+        logger.error("ws_connect_rejected reason=secret_unavailable", extra={"detail": str(err)})
+        return UNAUTHORIZED
+    now = clock_now()
+    try:
+        connections.register(identity.agent_id, identity.creator_id, connection_id, now)
+    except (ClientError, BotoCoreError):
+        logger.exception("ws_connect_failed reason=register", extra={"agentId": identity.agent_id})
+        return {"statusCode": 503}
+    released = 0
+    try:
+        # A paused creator keeps its jobs parked; the connection itself never changes the pause.
+        if not (limits.get_limits(identity.creator_id) or {}).get("paused"):
+            released = release_held(identity.agent_id, now=now)
+    except (ClientError, BotoCoreError):
+        logger.exception("held_release_failed", extra={"agentId": identity.agent_id})
+    logger.info(
+        f"agent_connected agentId={identity.agent_id} released={released}",
+        extra={"agentId": identity.agent_id, "creatorId": identity.creator_id, "released": released},
+    )
+    return OK
+
+
+def disconnect(event: dict[str, Any], logger: Any) -> dict[str, Any]:
+    """Forget the connection; the agent's newer connection, if any, stays."""
+    connection_id = _connection_id(event)
+    try:
+        item = connections.connection(connection_id) or {}
+        current = connections.drop(item.get("agentId"), connection_id, clock_now())
+        logger.info("agent_disconnected", extra={"agentId": item.get("agentId"), "wasCurrent": current})
+    except (ClientError, BotoCoreError):
+        # Best effort: the connection item's TTL and the dispatcher's 410 handling clean up.
+        logger.exception("ws_disconnect_failed")
+    return OK
+
+
+def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
+    """Handle one agent frame and answer it over the connection; always 200."""
+    connection_id = _connection_id(event)
+    counters = metrics.Counters()
+    now = clock_now()
+    try:
+        request = parse_agent_frame(event.get("body"), is_base64=bool(event.get("isBase64Encoded")))
+        caller_item = connections.connection(connection_id)
+        if not caller_item:
+            raise FrameError("not_connected", "unknown connection; reconnect with a fresh token")
+        caller = Caller(caller_item["agentId"], caller_item["creatorId"], connection_id)
+        reply = ACTIONS[request.action](caller, request.fields, now, counters)
+    except FrameError as err:
+        logger.info(f"ws_message_rejected code={err.code}", extra={"code": err.code})
+        reply = error_frame(err.code, err.message)
+    except Exception:
+        logger.exception("ws_message_failed code=internal_error")
+        reply = error_frame("internal_error", "the backend could not handle this frame; retry later")
+    send(connection_id, reply, logger)
+    counters.flush(settings().stage, now * 1000)
+    return OK
+
+
+def send(connection_id: str, frame: dict[str, Any], logger: Any) -> bool:
+    """PostToConnection one frame; a gone or failing connection is logged, not raised."""
+    try:
+        api = aws.client("apigatewaymanagementapi")
+        api.post_to_connection(ConnectionId=connection_id, Data=encode(frame))
+    except (ClientError, BotoCoreError) as err:
+        code = ddb.error_code(err) if isinstance(err, ClientError) else type(err).__name__
+        logger.warning(f"ws_reply_failed code={code}", extra={"code": code})
+        return False
+    return True

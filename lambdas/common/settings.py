@@ -1,0 +1,60 @@
+"""The Lambda environment of docs/contracts.md, read on demand (the sandbox sets it per function)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_LEASE_SECONDS = 300
+DEFAULT_MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    jobs_table: str
+    agents_table: str
+    creator_limits_table: str
+    jobs_queue_url: str
+    dlq_url: str
+    ws_endpoint: str
+    patches_bucket: str
+    logs_bucket: str
+    jwt_secret: str
+    jwt_secret_arn: str
+    lease_seconds: int
+    max_attempts: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Build from an environment mapping; missing names become empty strings."""
+        return cls(
+            stage=env.get("STAGE", "prod") or "prod",
+            jobs_table=env.get("JOBS_TABLE", ""),
+            agents_table=env.get("AGENTS_TABLE", ""),
+            creator_limits_table=env.get("CREATOR_LIMITS_TABLE", ""),
+            jobs_queue_url=env.get("JOBS_QUEUE_URL", ""),
+            dlq_url=env.get("DLQ_URL", ""),
+            ws_endpoint=env.get("WS_ENDPOINT", ""),
+            patches_bucket=env.get("PATCHES_BUCKET", ""),
+            logs_bucket=env.get("LOGS_BUCKET", ""),
+            jwt_secret=env.get("WS_JWT_SECRET", ""),
+            jwt_secret_arn=env.get("WS_JWT_SECRET_ARN", ""),
+            lease_seconds=_positive_int(env.get("LEASE_SECONDS"), DEFAULT_LEASE_SECONDS),
+            max_attempts=_positive_int(env.get("MAX_ATTEMPTS"), DEFAULT_MAX_ATTEMPTS),
+        )
+
+
+def _positive_int(raw: str | None, default: int) -> int:
+    # A typo in a tunable must not take the function down: fall back to the documented default.
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def settings() -> Settings:
+    """The current settings (cheap: a handful of environ reads)."""
+    return Settings.from_env(os.environ)

@@ -1,0 +1,26 @@
+"""lease-reaper (scheduled): re-queue jobs whose lease expired, fail them after MAX_ATTEMPTS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from lambdas.common import metrics
+from lambdas.common.clock import now as clock_now
+from lambdas.common.reaper import reap
+from lambdas.common.settings import settings
+
+logger = Logger()
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    config = settings()
+    now = clock_now()
+    counts = reap(now=now, max_attempts=config.max_attempts)
+    summary = {"requeued": counts.requeued, "failed": counts.failed, "skipped": counts.skipped}
+    logger.info("lease_reaper " + " ".join(f"{k}={v}" for k, v in summary.items()), extra=summary)
+    counters = metrics.Counters()
+    counters.add(metrics.BYOIP, "JobsFailed", counts.failed)
+    counters.flush(config.stage, now * 1000)
+    return summary
