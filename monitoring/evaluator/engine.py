@@ -1,0 +1,242 @@
+"""The evaluator: alarm states over time, their transitions and the actions they fire.
+
+Timing (chosen, see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html):
+every alarm is evaluated at each step (60 s by default, CloudWatch's cadence for standard
+alarms); at time t a period counts only once it is complete (its end <= t), so a breaching
+one-minute datapoint stamped 10:00 is first seen by the evaluation at 10:01. Publishing delay is
+not modelled. Composite alarms are evaluated right after the metric alarms of the same step.
+
+Actions fire on state changes only (an alarm that stays in ALARM notifies once), and only if
+ActionsEnabled: AlarmActions on entering ALARM, OKActions on entering OK, InsufficientDataActions
+on entering INSUFFICIENT_DATA. Every state change is also an EventBridge event ("CloudWatch Alarm
+State Change"), published whatever ActionsEnabled says; enabled rules whose pattern matches it
+start their targets (recorded as "automation" notifications).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitoring.evaluator.decide import COMPARATORS, EXTRA_PERIODS, decide_state
+from monitoring.evaluator.mathexpr import MathContext
+from monitoring.evaluator.mathparse import parse, references
+from monitoring.evaluator.model import (
+    ALARM,
+    INSUFFICIENT_DATA,
+    OK,
+    STATES,
+    AlarmSet,
+    CompositeAlarm,
+    EvaluatorError,
+    MetricAlarm,
+    MetricKey,
+    Notification,
+    Transition,
+)
+from monitoring.evaluator.patterns import matches
+from monitoring.evaluator.rules import evaluate_rule, referenced
+from monitoring.evaluator.store import MetricStore, percentile_of
+
+
+class Evaluator:
+    """Evaluates one AlarmSet against one MetricStore, step by step."""
+
+    def __init__(
+        self,
+        alarms: AlarmSet,
+        store: MetricStore | None = None,
+        *,
+        initial_state: str | dict[str, str] = INSUFFICIENT_DATA,
+    ) -> None:
+        self.alarms = alarms
+        self.store = store or MetricStore()
+        default = initial_state if isinstance(initial_state, str) else INSUFFICIENT_DATA
+        overrides = initial_state if isinstance(initial_state, dict) else {}
+        self.states: dict[str, str] = {name: overrides.get(name, default) for name in alarms.names}
+        for name, state in self.states.items():
+            if state not in STATES:
+                raise EvaluatorError(f"initial state {state!r} of {name} is not one of {', '.join(STATES)}")
+        self.transitions: list[Transition] = []
+        self.notifications: list[Notification] = []
+        self.last_time: int | None = None
+        self._composite_order = _topological(alarms.composites)
+        self._plans = {name: _plan(alarm) for name, alarm in alarms.metric_alarms.items()}
+
+    def put(self, metric: MetricKey, timestamp: float, value: float, count: int = 1) -> None:
+        """Feed one sample (same as `store.put`)."""
+        self.store.put(metric, timestamp, value, count)
+
+    def run(self, start: int, end: int, step: int = 60) -> list[Transition]:
+        """Evaluate at start, start + step, ... up to end inclusive; returns the new transitions."""
+        if step <= 0:
+            raise EvaluatorError(f"step must be positive, got {step}")
+        found: list[Transition] = []
+        for t in range(int(start), int(end) + 1, step):
+            found.extend(self.evaluate_at(t))
+        return found
+
+    def evaluate_at(self, t: int) -> list[Transition]:
+        """Evaluate every alarm at time t (epoch seconds); returns the transitions it caused."""
+        if self.last_time is not None and t < self.last_time:
+            raise EvaluatorError(f"time goes backwards: {t} after {self.last_time}")
+        self.last_time = t
+        changes = []
+        for name, alarm in self.alarms.metric_alarms.items():
+            values = self.range_values(name, t)
+            if values is None:
+                continue
+            compare = COMPARATORS[alarm.comparison]
+            state, reason = decide_state(
+                [v for _, v in values],
+                lambda v, c=compare, th=alarm.threshold: c(v, th),
+                evaluation_periods=alarm.evaluation_periods,
+                datapoints_to_alarm=alarm.datapoints_to_alarm,
+                treat_missing_data=alarm.treat_missing_data,
+                current=self.states[name],
+            )
+            changes.extend(self._set(name, state, reason, t))
+        for name in self._composite_order:
+            composite = self.alarms.composites[name]
+            state = ALARM if evaluate_rule(composite.rule, self.states.__getitem__) else OK
+            changes.extend(self._set(name, state, f"rule {composite.rule_text} is {state == ALARM}", t))
+        return changes
+
+    def range_values(self, name: str, t: int) -> list[tuple[int, float | None]] | None:
+        """(period start, value) over the evaluation range at t; None to skip (low-sample percentile)."""
+        alarm = self.alarms.metric_alarms[name]
+        p = alarm.period
+        last = (t // p) * p - p
+        k = alarm.evaluation_periods + EXTRA_PERIODS
+        grid = [last - (k - 1 - i) * p for i in range(k)]
+        plan = self._plans[name]
+        if plan is None:
+            (query,) = alarm.queries
+            assert query.metric is not None and query.stat is not None
+            if self._low_samples(alarm, query.metric, query.stat, last):
+                return None
+            return [(s, self.store.value(query.metric, query.stat, s, p)) for s in grid]
+        series = self._math(alarm, plan, grid)
+        return [(s, series.get(s)) for s in grid]
+
+    def _math(self, alarm: MetricAlarm, plan: list[tuple[str, Any]], grid: list[int]) -> dict[int, float]:
+        values: dict[str, Any] = {}
+        metric_ids = []
+        for query in alarm.queries:
+            if query.metric is not None:
+                assert query.stat is not None
+                metric_ids.append(query.id)
+                raw = {s: self.store.value(query.metric, query.stat, s, alarm.period) for s in grid}
+                values[query.id] = {s: v for s, v in raw.items() if v is not None}
+        ctx = MathContext(grid, alarm.period, values, metric_ids)
+        for qid, node in plan:
+            values[qid] = ctx.eval(node)
+        result = values[alarm.result_id]
+        if not isinstance(result, dict):
+            kind = "a number" if isinstance(result, float) else "an array of series"
+            raise EvaluatorError(
+                f"alarm {alarm.name}: expression {alarm.result_id} gives {kind}, not one time series"
+            )
+        return result
+
+    def _low_samples(self, alarm: MetricAlarm, metric: MetricKey, stat: str, start: int) -> bool:
+        pct = percentile_of(stat)
+        if pct is None or alarm.low_sample_percentile != "ignore":
+            return False
+        # User Guide "Percentile-based alarms and low data samples": fewer than 10/(1-p) samples.
+        p = pct / 100.0
+        needed = 10 / (1 - p) if p >= 0.5 and p < 1 else 10 / max(p, 1e-9)
+        return self.store.sample_count(metric, start, alarm.period) < needed
+
+    def _set(self, name: str, state: str, reason: str, t: int) -> list[Transition]:
+        old = self.states[name]
+        if state == old:
+            return []
+        self.states[name] = state
+        transition = Transition(t, name, old, state, reason)
+        self.transitions.append(transition)
+        self._fire(transition)
+        return [transition]
+
+    def _fire(self, tr: Transition) -> None:
+        alarm: MetricAlarm | CompositeAlarm = (
+            self.alarms.metric_alarms.get(tr.alarm) or self.alarms.composites[tr.alarm]
+        )
+        if alarm.actions_enabled:
+            actions = {
+                ALARM: alarm.alarm_actions,
+                OK: alarm.ok_actions,
+                INSUFFICIENT_DATA: alarm.insufficient_data_actions,
+            }
+            for arn in actions[tr.new]:
+                topic = self.alarms.topics.get(arn)
+                kind, target = ("sns", topic) if topic else ("action", arn)
+                self.notifications.append(Notification(tr.time, tr.alarm, tr.new, kind, target))
+        event = state_change_event(self.alarms, alarm.arn, tr)
+        for rule in self.alarms.rules:
+            if matches(rule.pattern, event):
+                for target in rule.targets:
+                    self.notifications.append(
+                        Notification(tr.time, tr.alarm, tr.new, "automation", f"{rule.name} -> {target}")
+                    )
+
+
+def state_change_event(alarms: AlarmSet, arn: str, tr: Transition) -> dict[str, Any]:
+    """The EventBridge event CloudWatch publishes for a transition (fields rules match on)."""
+    return {
+        "version": "0",
+        "source": "aws.cloudwatch",
+        "detail-type": "CloudWatch Alarm State Change",
+        "account": alarms.account,
+        "region": alarms.region,
+        "resources": [arn],
+        "detail": {
+            "alarmName": tr.alarm,
+            "state": {"value": tr.new, "reason": tr.reason},
+            "previousState": {"value": tr.old},
+        },
+    }
+
+
+def _plan(alarm: MetricAlarm) -> list[tuple[str, Any]] | None:
+    """Expressions in dependency order; None for a single-metric alarm."""
+    if len(alarm.queries) == 1 and alarm.queries[0].metric is not None:
+        return None
+    nodes = {q.id: parse(q.expression) for q in alarm.queries if q.expression}
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(qid: str) -> None:
+        if qid in order or qid not in nodes:
+            return
+        if qid in visiting:
+            raise EvaluatorError(f"alarm {alarm.name}: expression {qid} depends on itself")
+        visiting.add(qid)
+        for dep in references(nodes[qid]):
+            visit(dep)
+        visiting.discard(qid)
+        order.append(qid)
+
+    for qid in nodes:
+        visit(qid)
+    return [(qid, nodes[qid]) for qid in order]
+
+
+def _topological(composites: dict[str, CompositeAlarm]) -> list[str]:
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        if name in visiting:
+            raise EvaluatorError(f"composite alarm {name} depends on itself")
+        visiting.add(name)
+        for dep in referenced(composites[name].rule):
+            if dep in composites:
+                visit(dep)
+        visiting.discard(name)
+        order.append(name)
+
+    for name in composites:
+        visit(name)
+    return order
