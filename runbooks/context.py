@@ -1,0 +1,131 @@
+"""Everything a runbook template may name for one stage, derived from config and the catalogs.
+
+Physical names follow docs/contracts.md; alarm, section, dashboard and query names come from
+the monitoring layer's own helpers, so nothing here is typed a second time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from automation import documents as docs
+from monitoring.catalog import ALARMS, COMPOSITE, AlarmSpec, CompositeSpec, alarm_name, notifies
+from monitoring.dashboards import deprecated_dashboard_name, primary_dashboard_name
+from monitoring.queries import QUERIES, query_name
+from monitoring.sections import SECTIONS, runbook_document_name, runbook_link
+from runbooks import links
+from stacks.config import Config
+
+FUNCTIONS = ("ws-connect", "ws-message", "ws-disconnect", "dispatcher-sqs", "lease-reaper")
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    arn: str
+    url: str
+    console: str
+
+
+@dataclass(frozen=True)
+class Automation:
+    name: str
+    console: str
+    execute: str
+
+
+@dataclass(frozen=True)
+class AlarmView:
+    """One alarm as the runbook shows it."""
+
+    id: str
+    name: str
+    meaning: str
+    severity: str
+    section: str
+    emails: bool
+    console: str
+    automation: Automation | None
+
+
+def _queue(config: Config, suffix: str, region: str, account: str) -> Queue:
+    name = f"{config.prefix}-{suffix}"
+    return Queue(
+        name=name,
+        arn=f"arn:aws:sqs:{region}:{account}:{name}",
+        url=f"https://sqs.{region}.amazonaws.com/{account}/{name}",
+        console=links.queue(region, account, name),
+    )
+
+
+def _automation(config: Config, region: str, automation: str) -> Automation:
+    name = docs.document_name(config, automation)
+    return Automation(
+        name=name, console=links.ssm_document(region, name), execute=links.ssm_execute(region, name)
+    )
+
+
+def _alarm(spec: AlarmSpec | CompositeSpec, config: Config, region: str) -> AlarmView:
+    name = alarm_name(config.stage, spec.id)
+    automation = getattr(spec, "automation", None)
+    return AlarmView(
+        id=spec.id,
+        name=name,
+        meaning=spec.meaning,
+        severity=str(spec.severity),
+        section=spec.section,
+        emails=notifies(spec, config.alert_mode),
+        console=links.alarm(region, name),
+        automation=_automation(config, region, automation) if automation else None,
+    )
+
+
+def build_context(config: Config, *, region: str, account: str) -> dict[str, Any]:
+    """Template variables for one stage in one region/account."""
+    dispatcher_log_group = f"/aws/lambda/{config.prefix}-dispatcher-sqs"
+    alarms = [_alarm(spec, config, region) for spec in (*ALARMS, COMPOSITE)]
+    primary = primary_dashboard_name(config)
+    deprecated = deprecated_dashboard_name(config)
+    return {
+        "config": config,
+        "stage": config.stage,
+        "region": region,
+        "account": account,
+        "jobs_queue": _queue(config, "jobs", region, account),
+        "dlq": _queue(config, "jobs-dlq", region, account),
+        "quarantine": _queue(config, "jobs-quarantine", region, account),
+        "functions": {
+            short: {
+                "name": f"{config.prefix}-{short}",
+                "console": links.lambda_function(region, f"{config.prefix}-{short}"),
+            }
+            for short in FUNCTIONS
+        },
+        "dispatcher_log_group": {
+            "name": dispatcher_log_group,
+            "console": links.log_group(region, dispatcher_log_group),
+        },
+        "dashboards": {
+            "primary": {"name": primary, "console": links.dashboard(region, primary)},
+            "deprecated": {"name": deprecated, "console": links.dashboard(region, deprecated)},
+        },
+        "queries": [
+            {
+                "slug": query.slug,
+                "title": query.title,
+                "name": query_name(config, query),
+                "query": query.query,
+                "console": links.logs_insights(region, dispatcher_log_group, query.query),
+            }
+            for query in QUERIES
+        ],
+        "sections": SECTIONS,
+        "alarms": alarms,
+        "alarms_by_section": {s.id: [a for a in alarms if a.section == s.id] for s in SECTIONS},
+        "automations": {name: _automation(config, region, name) for name in docs.AUTOMATIONS},
+        "runbook": {
+            "name": runbook_document_name(config),
+            "console": runbook_link(config, None, region=region),
+        },
+    }

@@ -1,0 +1,43 @@
+"""Render the triage runbook of one stage from the Jinja templates in runbooks/templates/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from runbooks.context import build_context
+from stacks.config import Config
+
+TEMPLATES = Path(__file__).parent / "templates"
+ENTRY = "runbook.md.j2"
+
+
+def environment() -> jinja2.Environment:
+    """Strict Jinja environment: an unknown name fails the render instead of printing nothing."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # Markdown, not HTML
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_runbook(config: Config, *, region: str, account: str) -> str:
+    """The stage's runbook as Markdown, with its real names and console links."""
+    return environment().get_template(ENTRY).render(**build_context(config, region=region, account=account))
+
+
+def runbook_filename(config: Config) -> str:
+    """File name of a rendered runbook, e.g. prod.md."""
+    return f"{config.stage}.md"
+
+
+def write_runbook(config: Config, out_dir: Path, *, region: str, account: str) -> Path:
+    """Render into `out_dir/<stage>.md` and return the path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / runbook_filename(config)
+    path.write_text(render_runbook(config, region=region, account=account), encoding="utf-8")
+    return path

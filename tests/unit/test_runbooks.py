@@ -1,0 +1,154 @@
+"""The rendered runbook: one section per alarm, every section used, every link target present."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from monitoring.catalog import ALARMS, COMPOSITE, alarm_name, notifies
+from monitoring.sections import SECTIONS, runbook_link
+from runbooks.render import TEMPLATES, render_runbook, write_runbook
+from stacks.config import Config
+
+ALL_ALARMS = (*ALARMS, COMPOSITE)
+BASE_URL = "https://runbooks.example.com/byoip"
+CONFIGS = [
+    Config(stage=stage, alert_mode=mode, runbook_base_url=base)
+    for stage in ("prod", "staging", "local")
+    for mode in ("composite", "all")
+    for base in (None, BASE_URL)
+]
+ANCHOR = re.compile(r'<a id="([^"]+)"></a>')
+INTERNAL_LINK = re.compile(r"\]\(#([^)]+)\)")
+
+
+@pytest.fixture(
+    scope="module", params=CONFIGS, ids=lambda c: f"{c.stage}-{c.alert_mode}-{bool(c.runbook_base_url)}"
+)
+def rendered(request):
+    config = request.param
+    return config, render_runbook(config, region="eu-west-1", account="111122223333")
+
+
+def anchors(markdown):
+    return ANCHOR.findall(markdown)
+
+
+def section_text(markdown, section_id):
+    """The Markdown between a section's anchor and the next section's anchor."""
+    order = [s.anchor for s in SECTIONS]
+    section = next(s for s in SECTIONS if s.id == section_id)
+    start = markdown.index(f'<a id="{section.anchor}">')
+    following = order[order.index(section.anchor) + 1 :]
+    ends = [markdown.index(f'<a id="{a}">') for a in following] + [markdown.index('<a id="queries">')]
+    return markdown[start : min(ends)]
+
+
+def test_every_alarm_has_its_page_inside_its_section(rendered):
+    config, markdown = rendered
+    for spec in ALL_ALARMS:
+        text = section_text(markdown, spec.section)
+        name = alarm_name(config.stage, spec.id)
+        assert f'<a id="alarm-{spec.id.lower()}"></a>\n### Alarm `{name}`' in text, spec.id
+        page = text[text.index(f"### Alarm `{name}`") :]
+        page = page[: page.find("### Alarm", 1)] if "### Alarm" in page[1:] else page
+        for heading in (
+            "**Meaning.** " + spec.meaning,
+            "**Impact.**",
+            "**Diagnosis.**",
+            "**Mitigation.**",
+            "**Verify.**",
+        ):
+            assert heading in page, (spec.id, heading)
+
+
+def test_every_alarm_section_has_an_alarm():
+    used = {spec.section for spec in ALL_ALARMS}
+    assert {s.id for s in SECTIONS if s.alarm_section} <= used
+    assert used <= {s.id for s in SECTIONS}
+
+
+def test_every_link_target_exists(rendered):
+    config, markdown = rendered
+    present = set(anchors(markdown))
+    assert len(present) == len(anchors(markdown)), "duplicate anchors"
+    assert set(INTERNAL_LINK.findall(markdown)) <= present
+    for section in SECTIONS:
+        assert section.anchor in present
+        link = runbook_link(config, section.id, region="eu-west-1")
+        if config.runbook_base_url:
+            assert link == f"{BASE_URL}/{config.stage}/runbook.md#{section.anchor}"
+        else:
+            assert f"/documents/BYOIP-{config.stage}-Runbook/description" in link
+
+
+def test_sections_keep_the_spec_order_and_titles(rendered):
+    _, markdown = rendered
+    headings = re.findall(r"^## (.+)$", markdown, flags=re.M)
+    titles = [s.title for s in SECTIONS]
+    assert [h for h in headings if h in titles] == titles
+
+
+def test_real_names_and_no_template_leftovers(rendered):
+    config, markdown = rendered
+    s = config.stage
+    for expected in (
+        f"arn:aws:sqs:eu-west-1:111122223333:byoip-{s}-jobs-dlq",
+        f"arn:aws:sqs:eu-west-1:111122223333:byoip-{s}-jobs\n",
+        f"/aws/lambda/byoip-{s}-dispatcher-sqs",
+        f"#dashboards/dashboard/BYOIP-Ops-{s})",
+        f"#dashboards/dashboard/ByoIpRunner-{s})",
+        f"BYOIP-{s}/error-types-by-reason",
+        f"--document-name BYOIP-{s}-RedriveDlq --parameters MaxPerSecond=50",
+        "--max-pps 50 \\\n  --wait \\\n  --yes",
+        "| parse @message /reason=(?<reason>\\w+)/",
+    ):
+        assert expected in markdown, expected
+    assert "{{" not in markdown and "{%" not in markdown and "<region>" not in markdown
+
+
+def test_email_routing_follows_the_alert_mode(rendered):
+    config, markdown = rendered
+    for spec in ALL_ALARMS:
+        page = markdown[markdown.index(f"### Alarm `{alarm_name(config.stage, spec.id)}`") :]
+        first_line = page.split("\n")[2]
+        expected = "emails the ops topic" if notifies(spec, config.alert_mode) else "dashboard only"
+        assert expected in first_line, spec.id
+
+
+def test_remediation_names_its_automation(rendered):
+    config, markdown = rendered
+    page = section_text(markdown, "A")
+    assert f"--document-name BYOIP-{config.stage}-GuardedRedrive" in page
+    assert f"systems-manager/automation/execute/BYOIP-{config.stage}-RedriveDlq?region=eu-west-1" in page
+
+
+def test_logs_insights_link_encodes_the_query():
+    markdown = render_runbook(Config(stage="prod"), region="us-east-1", account="123456789012")
+    assert (
+        "editorString~'fields*20*40timestamp*2c*20*40message*0a*7c*20filter*20*40message*20like*20*2fstatus*3d410*2f"
+        in markdown
+    )
+    assert "source~(~'*2faws*2flambda*2fbyoip-prod-dispatcher-sqs))" in markdown
+
+
+def test_templates_match_the_catalog_exactly():
+    assert {p.stem.removesuffix(".md") for p in (TEMPLATES / "alarms").iterdir()} == {
+        s.id for s in ALL_ALARMS
+    }
+    assert {p.stem.removesuffix(".md") for p in (TEMPLATES / "sections").iterdir()} == {
+        s.id for s in SECTIONS
+    }
+
+
+def test_fits_in_an_ssm_document():
+    # SSM documents are limited to 64 KB; the runbook travels as one document's description.
+    for config in CONFIGS:
+        markdown = render_runbook(config, region="ap-southeast-2", account="123456789012")
+        assert len(markdown.encode()) < 60_000
+
+
+def test_write_runbook_writes_stage_file(tmp_path: Path):
+    path = write_runbook(Config(stage="staging"), tmp_path / "runbooks", region="eu-west-1", account="1")
+    assert path == tmp_path / "runbooks" / "staging.md"
+    assert path.read_text().startswith("# BYO-IP triage runbook: stage `staging`")
