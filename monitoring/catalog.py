@@ -1,0 +1,307 @@
+"""The alarm catalog: every alarm of the stack as data.
+
+Alarms, the composite rule, SNS actions per ALERT_MODE, dashboard alarm widgets, runbook
+links and the DLQ automation are all derived from `ALARMS` and `COMPOSITE`; nothing about
+an alarm is typed anywhere else. This module imports no CDK so runbooks, the automation
+layer and the offline evaluator can read it cheaply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Dim(StrEnum):
+    """Which resource a metric's dimensions point at (resolved by the monitoring layer)."""
+
+    JOBS_QUEUE = "jobs_queue"  # QueueName of byoip-<s>-jobs
+    DLQ = "dlq"  # QueueName of byoip-<s>-jobs-dlq
+    DISPATCHER = "dispatcher"  # FunctionName of byoip-<s>-dispatcher-sqs
+    STAGE = "stage"  # Stage=<stage> (our EMF metrics)
+    NONE = "none"  # no dimensions (metric-filter metrics)
+
+
+class Comparison(StrEnum):
+    GT = "GreaterThanThreshold"
+    GTE = "GreaterThanOrEqualToThreshold"
+    LT = "LessThanThreshold"
+
+
+class Missing(StrEnum):
+    NOT_BREACHING = "notBreaching"
+    BREACHING = "breaching"
+    IGNORE = "ignore"
+    MISSING = "missing"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One CloudWatch metric; `{stage}` in the namespace is replaced by the stage."""
+
+    namespace: str
+    name: str
+    statistic: str
+    dim: Dim
+
+
+@dataclass(frozen=True)
+class Math:
+    """A metric-math expression over named metrics or named sub-expressions (str)."""
+
+    expression: str
+    using: tuple[tuple[str, Metric | str], ...]
+
+
+@dataclass(frozen=True)
+class LogMetricFilter:
+    """A metric filter on the dispatcher log group publishing `metric` (value 1 per match)."""
+
+    pattern: str
+    metric: Metric
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One unit alarm: what it watches, when it fires, and who hears about it."""
+
+    id: str
+    meaning: str
+    source: Metric | Math
+    period_s: int
+    threshold: float
+    comparison: Comparison
+    evaluation_periods: int
+    datapoints_to_alarm: int
+    missing: Missing
+    severity: Severity
+    section: str
+    notify_composite: bool = False
+    notify_all: bool = True
+    ok_action: bool = False
+    automation: str | None = None  # SSM document suffix: BYOIP-<s>-<automation>
+    log_filter: LogMetricFilter | None = None
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class AllOf:
+    rules: tuple[Rule, ...]
+
+
+Rule = str | AnyOf | AllOf  # a str is a unit alarm id
+
+
+@dataclass(frozen=True)
+class CompositeSpec:
+    id: str
+    meaning: str
+    rule: Rule
+    severity: Severity
+    section: str
+    notify_composite: bool = True
+    notify_all: bool = True
+    ok_action: bool = True
+
+
+SQS = "AWS/SQS"
+LAMBDA = "AWS/Lambda"
+BYOIP = "Huntaze/ByoIP"
+DISPATCHER = "Huntaze/Dispatcher"
+STALE_CONNECTIONS = Metric("Huntaze/ByoIP/{stage}", "StaleConnections", "Sum", Dim.NONE)
+
+ALARMS: tuple[AlarmSpec, ...] = (
+    AlarmSpec(
+        id="DLQNotEmpty",
+        meaning="Jobs reached the DLQ after 5 failed receives; nothing retries them until someone redrives.",
+        source=Metric(SQS, "ApproximateNumberOfMessagesVisible", "Maximum", Dim.DLQ),
+        # Any message at all is an incident; SQS publishes queue metrics every minute.
+        period_s=60,
+        threshold=0,
+        comparison=Comparison.GT,
+        evaluation_periods=1,
+        datapoints_to_alarm=1,
+        missing=Missing.NOT_BREACHING,
+        severity=Severity.CRITICAL,
+        section="A",
+        ok_action=True,  # closes the loop when the DLQ is drained
+        automation="GuardedRedrive",
+    ),
+    AlarmSpec(
+        id="Backlog",
+        meaning="The oldest job in JobsQueue has waited over 15 minutes: the dispatcher is not keeping up.",
+        source=Metric(SQS, "ApproximateAgeOfOldestMessage", "Maximum", Dim.JOBS_QUEUE),
+        # 900 s > 2 x visibility (360 s) + batching window (10 s): a message on its second
+        # failed receive (~730 s) stays under it, and re-queued leases (300 s) are fresh
+        # messages. Past it, jobs wait because the dispatcher is slow, throttled or failing.
+        # 3 consecutive minutes so a single late sample does not flap.
+        period_s=60,
+        threshold=900,
+        comparison=Comparison.GT,
+        evaluation_periods=3,
+        datapoints_to_alarm=3,
+        missing=Missing.NOT_BREACHING,
+        severity=Severity.HIGH,
+        section="B",
+    ),
+    AlarmSpec(
+        id="DispatcherErrors",
+        meaning="dispatcher-sqs invocations fail as a whole (unhandled error or timeout), not item by item.",
+        source=Metric(LAMBDA, "Errors", "Sum", Dim.DISPATCHER),
+        # Item failures are partial-batch responses, not Lambda errors: any error is a bug
+        # or a timeout. 3 of 5 minutes ignores one cold-start or deploy blip.
+        period_s=60,
+        threshold=0,
+        comparison=Comparison.GT,
+        evaluation_periods=5,
+        datapoints_to_alarm=3,
+        missing=Missing.NOT_BREACHING,
+        severity=Severity.HIGH,
+        section="D",
+    ),
+    AlarmSpec(
+        id="DispatcherThrottles",
+        meaning="dispatcher-sqs is throttled: the queue drains slower than the concurrency allows.",
+        source=Metric(LAMBDA, "Throttles", "Sum", Dim.DISPATCHER),
+        # Scale-up bursts throttle for a minute and heal; 3 of 5 minutes is sustained.
+        period_s=60,
+        threshold=0,
+        comparison=Comparison.GT,
+        evaluation_periods=5,
+        datapoints_to_alarm=3,
+        missing=Missing.NOT_BREACHING,
+        severity=Severity.WARNING,
+        section="D",
+    ),
+    AlarmSpec(
+        id="DispatcherDuration",
+        meaning="dispatcher-sqs p95 duration is above 48 s, 80% of its 60 s timeout.",
+        source=Metric(LAMBDA, "Duration", "p95", Dim.DISPATCHER),
+        # 48 000 ms = 80% of the 60 s timeout: batches are close to timing out (and then
+        # every item in them is retried). 2 of 3 five-minute periods.
+        period_s=300,
+        threshold=48_000,
+        comparison=Comparison.GT,
+        evaluation_periods=3,
+        datapoints_to_alarm=2,
+        missing=Missing.NOT_BREACHING,
+        severity=Severity.WARNING,
+        section="D",
+    ),
+    AlarmSpec(
+        id="PartialFailPct",
+        meaning="More than 10% of dispatched items failed in 2 of the last 3 five-minute periods.",
+        # The spec's 100*failures/MAX(1, items) is not valid metric math: MAX takes one
+        # argument (MAX(ts) is a scalar over the range, MAX([ts, ...]) a per-point max of
+        # series). IF(condition, trueValue, falseValue) is evaluated per datapoint and
+        # accepts a scalar branch, so IF(i > 1, i, 1) is max(1, items) per period. Source:
+        # Amazon CloudWatch User Guide, "Metric math syntax and functions" (IF expressions,
+        # MAX), https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html
+        source=Math(
+            "100 * f / IF(i > 1, i, 1)",
+            (
+                ("f", Metric(DISPATCHER, "BatchItemFailures", "Sum", Dim.STAGE)),
+                ("i", Metric(DISPATCHER, "BatchItems", "Sum", Dim.STAGE)),
+            ),
+        ),
+        period_s=300,
+        threshold=10,
+        comparison=Comparison.GT,
+        evaluation_periods=3,
+        datapoints_to_alarm=2,
+        missing=Missing.NOT_BREACHING,  # no invocations, no items: nothing failed
+        severity=Severity.HIGH,
+        section="C",
+    ),
+    AlarmSpec(
+        id="HeartbeatDip",
+        meaning="Agent heartbeats fell by more than half from one 5-minute period to the next (fleet dip).",
+        # A fleet dip is a sudden fleet-wide loss (network, bad agent patch, auth), so the
+        # signal is this period's heartbeats as a % of the previous period's: DIFF gives
+        # the change, prev = cur - DIFF(cur). Slow declines (creators switching devices off
+        # in the evening) never halve in 5 minutes and stay quiet. FILL(.., 0) turns a
+        # total outage (no heartbeat at all) into 0% instead of missing data. Below 20
+        # heartbeats in the previous period the fleet is one or two agents and a ratio
+        # means nothing, so the expression reports 100 (healthy). Absolute floors were
+        # rejected: fleet size differs per stage and over the day.
+        source=Math(
+            "IF(prev >= 20, 100 * cur / prev, 100)",
+            (
+                ("hb", Metric(BYOIP, "AgentHeartbeats", "Sum", Dim.STAGE)),
+                ("cur", "FILL(hb, 0)"),
+                ("prev", "cur - DIFF(cur)"),
+            ),
+        ),
+        period_s=300,
+        threshold=50,
+        comparison=Comparison.LT,
+        # 1 of 2: DIFF needs the previous period inside the evaluated range.
+        evaluation_periods=2,
+        datapoints_to_alarm=1,
+        missing=Missing.NOT_BREACHING,
+        severity=Severity.WARNING,
+        section="E",
+    ),
+    AlarmSpec(
+        id="StaleConnections",
+        meaning="Pushes to agents hit 410 Gone (stale or closed WebSocket connections).",
+        source=STALE_CONNECTIONS,
+        # A few 410s are normal (agents roam and reconnect); more than 10 in 5 minutes,
+        # twice in 15 minutes, means agents drop faster than they reconnect.
+        period_s=300,
+        threshold=10,
+        comparison=Comparison.GT,
+        evaluation_periods=3,
+        datapoints_to_alarm=2,
+        missing=Missing.NOT_BREACHING,  # no matching line, no datapoint
+        severity=Severity.WARNING,
+        section="E",
+        log_filter=LogMetricFilter('"status=410"', STALE_CONNECTIONS),
+    ),
+)
+
+COMPOSITE = CompositeSpec(
+    id="Incident",
+    meaning="Jobs are being lost (DLQ not empty) or the dispatcher fails while the backlog grows.",
+    rule=AnyOf(("DLQNotEmpty", AllOf(("DispatcherErrors", "Backlog")))),
+    severity=Severity.CRITICAL,
+    section="preflight",
+)
+
+ALARMS_BY_ID = {spec.id: spec for spec in ALARMS}
+
+
+def alarm_name(stage: str, alarm_id: str) -> str:
+    """Physical alarm name, e.g. BYOIP-prod-DLQNotEmpty."""
+    return f"BYOIP-{stage}-{alarm_id}"
+
+
+def notifies(spec: AlarmSpec | CompositeSpec, alert_mode: str) -> bool:
+    """Whether the alarm sends its ALARM state to SNS under `alert_mode`."""
+    return spec.notify_composite if alert_mode == "composite" else spec.notify_all
+
+
+def rule_ids(rule: Rule) -> list[str]:
+    """Unit alarm ids a composite rule references, in order."""
+    if isinstance(rule, str):
+        return [rule]
+    return [alarm_id for sub in rule.rules for alarm_id in rule_ids(sub)]
+
+
+def render_rule(rule: Rule, name: Callable[[str], str] = str) -> str:
+    """The rule in CloudWatch AlarmRule syntax, each alarm rendered by `name`."""
+    if isinstance(rule, str):
+        return f'ALARM("{name(rule)}")'
+    joiner = " OR " if isinstance(rule, AnyOf) else " AND "
+    return "(" + joiner.join(render_rule(sub, name) for sub in rule.rules) + ")"

@@ -1,0 +1,189 @@
+"""`BYOIP-Ops-<s>` (primary, consolidated) and `ByoIpRunner-<s>` (deprecated) dashboards.
+
+The primary dashboard's graphs come from cdk-monitoring-constructs (queue + DLQ and
+Lambda monitors, custom monitors for our EMF metrics and the WebSocket API, which the
+library has no monitor for); its alarm status and runbook widgets are derived from the
+catalog, so a new alarm appears on both dashboards without another line here.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cw
+from cdk_monitoring_constructs import (
+    CustomMetricGroup,
+    DefaultDashboardFactory,
+    LatencyType,
+    MonitoringFacade,
+)
+from constructs import Construct
+
+from monitoring.catalog import (
+    ALARMS,
+    ALARMS_BY_ID,
+    BYOIP,
+    DISPATCHER,
+    STALE_CONNECTIONS,
+    AlarmSpec,
+    Dim,
+    Metric,
+)
+from monitoring.metrics import to_cdk
+from monitoring.resources import MonitoringResources
+from monitoring.sections import SECTIONS, runbook_link
+from stacks.config import Config
+
+ALARM_WIDGET_TITLE = "Alarms (catalog + Incident composite)"
+
+
+def primary_dashboard_name(config: Config) -> str:
+    return f"BYOIP-Ops-{config.stage}"
+
+
+def deprecated_dashboard_name(config: Config) -> str:
+    return f"ByoIpRunner-{config.stage}"
+
+
+def dashboard_console_url(name: str, region: str) -> str:
+    """Console URL of a dashboard in `region` (a token resolves at deploy time)."""
+    return (
+        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{name}"
+    )
+
+
+def runbook_markdown(config: Config, region: str) -> str:
+    """The runbook widget: the runbook itself, then every section with its alarms."""
+    lines = [
+        f"## Triage runbook\n[Open the {config.stage} runbook]({runbook_link(config, None, region=region)})",
+        "",
+    ]
+    for section in SECTIONS:
+        ids = [spec.id for spec in ALARMS if spec.section == section.id]
+        suffix = f" — alarms: {', '.join(ids)}" if ids else ""
+        lines.append(f"- [{section.title}]({runbook_link(config, section.id, region=region)}){suffix}")
+    return "\n".join(lines)
+
+
+def alarm_status_widget(alarms: list[cw.IAlarm]) -> cw.AlarmStatusWidget:
+    return cw.AlarmStatusWidget(alarms=alarms, title=ALARM_WIDGET_TITLE, width=24, height=4)
+
+
+def primary_dashboard(
+    scope: Construct,
+    *,
+    config: Config,
+    resources: MonitoringResources,
+    alarms: list[cw.IAlarm],
+    region: str,
+) -> cw.Dashboard:
+    """The consolidated on-call dashboard, built with cdk-monitoring-constructs."""
+    factory = DefaultDashboardFactory(
+        scope,
+        "PrimaryDashboardFactory",
+        dashboard_name_prefix=primary_dashboard_name(config),
+        create_dashboard=True,
+        create_summary_dashboard=False,
+        create_alarm_dashboard=False,
+    )
+    facade = MonitoringFacade(scope, "Dashboards", dashboard_factory=factory)
+    facade.add_widget(cw.TextWidget(markdown=runbook_markdown(config, region), width=24, height=6))
+    facade.add_widget(alarm_status_widget(alarms))
+    facade.monitor_sqs_queue_with_dlq(
+        queue=resources.jobs_queue,
+        dead_letter_queue=resources.dlq,
+        human_readable_name="JobsQueue (depth, age) and DLQ",
+    )
+    facade.monitor_lambda_function(
+        lambda_function=resources.dispatcher,
+        human_readable_name="dispatcher-sqs",
+        latency_types_to_render=[LatencyType.P95],
+    )
+    facade.monitor_custom(
+        human_readable_name="Dispatcher batches and jobs",
+        alarm_friendly_name="Dispatcher",
+        metric_groups=[
+            CustomMetricGroup(
+                title="Partial-fail %", metrics=[_metric(ALARMS_BY_ID["PartialFailPct"], config, resources)]
+            ),
+            CustomMetricGroup(
+                title="Batch items",
+                metrics=[
+                    _emf(DISPATCHER, name, config, resources) for name in ("BatchItems", "BatchItemFailures")
+                ],
+            ),
+            CustomMetricGroup(
+                title="Jobs",
+                metrics=[
+                    _emf(BYOIP, name, config, resources)
+                    for name in ("JobsAssigned", "JobsCompleted", "JobsFailed", "JobsHeld")
+                ],
+            ),
+        ],
+    )
+    agent_groups = [
+        CustomMetricGroup(
+            title="Agent heartbeats", metrics=[_emf(BYOIP, "AgentHeartbeats", config, resources)]
+        ),
+        CustomMetricGroup(
+            title="Stale connections (410)",
+            metrics=[
+                to_cdk(STALE_CONNECTIONS, period_s=300, resources=resources, stage=config.stage, label="410s")
+            ],
+        ),
+    ]
+    if resources.ws_api is not None and resources.ws_stage is not None:
+        agent_groups.append(_websocket_group(resources))
+    facade.monitor_custom(
+        human_readable_name="Agents", alarm_friendly_name="Agents", metric_groups=agent_groups
+    )
+    assert factory.dashboard is not None
+    return factory.dashboard
+
+
+def deprecated_dashboard(
+    scope: Construct, *, config: Config, alarms: list[cw.IAlarm], region: str
+) -> cw.Dashboard:
+    """The old dashboard name, kept for bookmarks: a banner to the primary, then the alarms."""
+    primary = primary_dashboard_name(config)
+    banner = (
+        f"# DEPRECATED — use [{primary}]({dashboard_console_url(primary, region)})\n"
+        f"`{deprecated_dashboard_name(config)}` is no longer maintained and will be removed; "
+        f"every graph and alarm now lives on **{primary}**."
+    )
+    return cw.Dashboard(
+        scope,
+        "DeprecatedDashboard",
+        dashboard_name=deprecated_dashboard_name(config),
+        widgets=[
+            [cw.TextWidget(markdown=banner, width=24, height=3, background=cw.TextWidgetBackground.SOLID)],
+            [alarm_status_widget(alarms)],
+        ],
+    )
+
+
+def _metric(spec: AlarmSpec, config: Config, resources: MonitoringResources) -> cw.IMetric:
+    return to_cdk(spec.source, period_s=spec.period_s, resources=resources, stage=config.stage, label=spec.id)
+
+
+def _emf(namespace: str, name: str, config: Config, resources: MonitoringResources) -> cw.IMetric:
+    return to_cdk(
+        Metric(namespace, name, "Sum", Dim.STAGE), period_s=300, resources=resources, stage=config.stage
+    )
+
+
+def _websocket_group(resources: MonitoringResources) -> CustomMetricGroup:
+    assert resources.ws_api is not None and resources.ws_stage is not None
+    dims = {"ApiId": resources.ws_api.api_id, "Stage": resources.ws_stage.stage_name}
+    return CustomMetricGroup(
+        title="WebSocket API",
+        metrics=[
+            cw.Metric(
+                namespace="AWS/ApiGateway",
+                metric_name=name,
+                dimensions_map=dims,
+                statistic="Sum",
+                period=Duration.minutes(5),
+            )
+            for name in ("ConnectCount", "MessageCount", "ClientError", "IntegrationError", "ExecutionError")
+        ],
+    )

@@ -1,0 +1,51 @@
+"""MonitoringLayer: everything issue 3 adds to the stack, derived from the alarm catalog."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from monitoring.alarms import incident_composite, unit_alarms
+from monitoring.alerting import ops_alerts_topic
+from monitoring.dashboards import deprecated_dashboard, primary_dashboard
+from monitoring.queries import saved_queries
+from monitoring.resources import MonitoringResources
+from stacks.config import Config
+
+
+class MonitoringLayer(Construct):
+    """OpsAlerts topic, catalog alarms + Incident composite, dashboards and saved queries.
+
+    `config.alert_mode` only changes which alarms carry SNS actions, never which exist.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, config: Config, resources: MonitoringResources) -> None:
+        super().__init__(scope, id)
+        region = Stack.of(self).region
+        self.topic: sns.Topic = ops_alerts_topic(self, config)
+        # The stack output keeps the spec's name, so it is created at stack level.
+        CfnOutput(
+            Stack.of(self),
+            "OpsAlertsTopicArn",
+            value=self.topic.topic_arn,
+            description="SNS topic for BYO-IP ops alerts (subscribe here if no email was set)",
+        )
+        self.alarms: dict[str, cw.Alarm] = unit_alarms(
+            self, config=config, resources=resources, topic=self.topic, region=region
+        )
+        self.composite: cw.CompositeAlarm = incident_composite(
+            self, config=config, alarms=dict(self.alarms), topic=self.topic, region=region
+        )
+        every_alarm: list[cw.IAlarm] = [*self.alarms.values(), self.composite]
+        self.primary_dashboard: cw.Dashboard = primary_dashboard(
+            self, config=config, resources=resources, alarms=every_alarm, region=region
+        )
+        self.deprecated_dashboard: cw.Dashboard = deprecated_dashboard(
+            self, config=config, alarms=every_alarm, region=region
+        )
+        self.queries: list[logs.CfnQueryDefinition] = saved_queries(
+            self, config=config, log_group=resources.dispatcher_log_group
+        )

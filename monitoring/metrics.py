@@ -1,0 +1,67 @@
+"""Catalog metric definitions → CDK metric objects bound to this stage's resources."""
+
+from __future__ import annotations
+
+import re
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cw
+
+from monitoring.catalog import Dim, Math, Metric
+from monitoring.resources import MonitoringResources
+
+
+def dimensions(dim: Dim, resources: MonitoringResources, stage: str) -> dict[str, str]:
+    """The dimension map a catalog `Dim` stands for."""
+    if dim is Dim.JOBS_QUEUE:
+        return {"QueueName": resources.jobs_queue.queue_name}
+    if dim is Dim.DLQ:
+        return {"QueueName": resources.dlq.queue_name}
+    if dim is Dim.DISPATCHER:
+        return {"FunctionName": resources.dispatcher.function_name}
+    if dim is Dim.STAGE:
+        return {"Stage": stage}
+    return {}
+
+
+def to_cdk(
+    source: Metric | Math,
+    *,
+    period_s: int,
+    resources: MonitoringResources,
+    stage: str,
+    label: str | None = None,
+) -> cw.IMetric:
+    """A CDK Metric or MathExpression for a catalog metric or math expression."""
+    period = Duration.seconds(period_s)
+    if isinstance(source, Metric):
+        return cw.Metric(
+            namespace=source.namespace.format(stage=stage),
+            metric_name=source.name,
+            statistic=source.statistic,
+            dimensions_map=dimensions(source.dim, resources, stage),
+            period=period,
+            label=label,
+        )
+    built: dict[str, cw.IMetric] = {}
+
+    def build(expression: str) -> dict[str, cw.IMetric]:
+        # A str in `using` is a sub-expression over the names defined before it.
+        names = _identifiers(expression)
+        for key, value in source.using:
+            if key not in names or key in built:
+                continue
+            if isinstance(value, Metric):
+                built[key] = to_cdk(value, period_s=period_s, resources=resources, stage=stage)
+            else:
+                built[key] = cw.MathExpression(expression=value, using_metrics=build(value), period=period)
+        return {key: built[key] for key in names if key in built}
+
+    return cw.MathExpression(
+        expression=source.expression, using_metrics=build(source.expression), period=period, label=label
+    )
+
+
+def _identifiers(expression: str) -> set[str]:
+    """Lower-case identifiers in a metric-math expression (function names are upper case)."""
+    return set(re.findall(r"\b[a-z][A-Za-z0-9_]*\b", expression))

@@ -1,0 +1,22 @@
+"""What the monitoring layer watches, handed over by the stack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+
+
+@dataclass(frozen=True)
+class MonitoringResources:
+    """The stack's resources the alarms, dashboards and saved queries point at."""
+
+    jobs_queue: sqs.IQueue
+    dlq: sqs.IQueue
+    dispatcher: lambda_.IFunction
+    dispatcher_log_group: logs.ILogGroup
+    ws_api: apigwv2.IWebSocketApi | None = None
+    ws_stage: apigwv2.IWebSocketStage | None = None

@@ -1,0 +1,56 @@
+"""Runbook sections and the one helper that builds every runbook link.
+
+The runbooks issue renders exactly these sections (id, title, anchor) into
+`BYOIP-<stage>-Runbook`; alarms and dashboards link to them through `runbook_link`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stacks.config import Config
+
+
+@dataclass(frozen=True)
+class RunbookSection:
+    """One section of the triage runbook; `alarm_section` is False for procedure-only steps."""
+
+    id: str
+    title: str
+    anchor: str
+    alarm_section: bool = True
+
+
+SECTIONS: tuple[RunbookSection, ...] = (
+    RunbookSection("preflight", "Pre-flight", "pre-flight", alarm_section=False),
+    RunbookSection("A", "A. DLQ Not Empty", "a-dlq-not-empty"),
+    RunbookSection("B", "B. Main Queue Backlog / Age High", "b-main-queue-backlog-age-high"),
+    RunbookSection("C", "C. Partial-Fail % > 10%", "c-partial-fail-over-10"),
+    RunbookSection("D", "D. Lambda Errors / Duration / Throttles", "d-lambda-errors-duration-throttles"),
+    RunbookSection("E", "E. Stale Connections / 410 Spikes", "e-stale-connections-410-spikes"),
+    RunbookSection("F", "F. Verification & Close", "f-verification-close", alarm_section=False),
+)
+SECTIONS_BY_ID = {section.id: section for section in SECTIONS}
+
+
+def runbook_document_name(config: Config) -> str:
+    """Name of the SSM document that carries the rendered Markdown runbook."""
+    return f"BYOIP-{config.stage}-Runbook"
+
+
+def runbook_link(config: Config, section: str | None, *, region: str) -> str:
+    """Link to the stage's runbook (and `section` when given).
+
+    With `config.runbook_base_url` the link is `<base>/<stage>/runbook.md#<anchor>`;
+    without it the link opens the runbook SSM document the stack deploys, in `region`
+    (the stack's region, possibly a CloudFormation token), so it is never a placeholder.
+    The console page cannot scroll to a section, so callers name the section in text.
+    """
+    anchor = SECTIONS_BY_ID[section].anchor if section is not None else None
+    if config.runbook_base_url:
+        base = f"{config.runbook_base_url.rstrip('/')}/{config.stage}/runbook.md"
+        return f"{base}#{anchor}" if anchor else base
+    return (
+        f"https://{region}.console.aws.amazon.com/systems-manager/documents/"
+        f"{runbook_document_name(config)}/description?region={region}"
+    )

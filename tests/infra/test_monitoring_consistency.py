@@ -1,0 +1,108 @@
+"""Catalog ⇄ template consistency: everything the catalog says is what the template does."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from monitoring.catalog import ALARMS, COMPOSITE, Math, alarm_name, notifies, rule_ids
+from monitoring.preview import as_text, preview_template
+from monitoring.sections import SECTIONS, runbook_link
+from stacks.config import Config
+
+CASES = {
+    "prod-composite": (Config(stage="prod"), None),
+    "qa-all-with-base-url": (Config("qa", "all", None, "https://runbooks.example.com/ops/"), "us-east-2"),
+}
+
+
+@pytest.fixture(scope="module", params=list(CASES))
+def case(request) -> tuple[Config, str, dict[str, Any]]:
+    config, region = CASES[request.param]
+    return config, region or "${AWS::Region}", preview_template(config, region=region)
+
+
+def alarm_props(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        r["Properties"]["AlarmName"]: r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
+    }
+
+
+def dashboard_widgets(template: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    (body,) = [
+        as_text(r["Properties"]["DashboardBody"], template)
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Dashboard" and r["Properties"]["DashboardName"] == name
+    ]
+    return json.loads(body)["widgets"]
+
+
+def test_every_alarm_describes_its_meaning_and_links_its_runbook_section(case) -> None:
+    config, region, template = case
+    props = alarm_props(template)
+    for spec in (*ALARMS, COMPOSITE):
+        description = as_text(props[alarm_name(config.stage, spec.id)]["AlarmDescription"], template)
+        assert description.startswith(spec.meaning)
+        assert description.endswith(runbook_link(config, spec.section, region=region))
+        assert "<" not in description and "placeholder" not in description.lower()
+
+
+def test_every_alarm_is_on_both_dashboards_alarm_widgets(case) -> None:
+    config, _, template = case
+    expected = [f"arn:{alarm_name(config.stage, spec.id)}" for spec in (*ALARMS, COMPOSITE)]
+    for dashboard in (f"BYOIP-Ops-{config.stage}", f"ByoIpRunner-{config.stage}"):
+        (widget,) = [w for w in dashboard_widgets(template, dashboard) if w["type"] == "alarm"]
+        assert widget["properties"]["alarms"] == expected
+
+
+def test_runbook_widget_links_the_runbook_and_every_section(case) -> None:
+    config, region, template = case
+    (text,) = [
+        w["properties"]["markdown"]
+        for w in dashboard_widgets(template, f"BYOIP-Ops-{config.stage}")
+        if w["type"] == "text" and "Triage runbook" in w["properties"]["markdown"]
+    ]
+    assert f"({runbook_link(config, None, region=region)})" in text
+    for section in SECTIONS:
+        assert f"[{section.title}]({runbook_link(config, section.id, region=region)})" in text
+
+
+def test_composite_references_alarms_that_exist(case) -> None:
+    config, _, template = case
+    names = set(alarm_props(template))
+    rule = as_text(alarm_props(template)[alarm_name(config.stage, COMPOSITE.id)]["AlarmRule"], template)
+    for alarm_id in rule_ids(COMPOSITE.rule):
+        assert alarm_name(config.stage, alarm_id) in names
+        assert f'ALARM("arn:{alarm_name(config.stage, alarm_id)}")' in rule
+
+
+def test_alarm_settings_come_from_the_catalog(case) -> None:
+    config, _, template = case
+    props = alarm_props(template)
+    for spec in ALARMS:
+        alarm = props[alarm_name(config.stage, spec.id)]
+        assert alarm["Threshold"] == spec.threshold
+        assert alarm["ComparisonOperator"] == spec.comparison.value
+        assert alarm["EvaluationPeriods"] == spec.evaluation_periods
+        assert alarm["DatapointsToAlarm"] == spec.datapoints_to_alarm
+        assert alarm["TreatMissingData"] == spec.missing.value
+        assert bool(alarm.get("AlarmActions")) == notifies(spec, config.alert_mode)
+        assert bool(alarm.get("OKActions")) == spec.ok_action
+        if isinstance(spec.source, Math):
+            (returned,) = [q for q in alarm["Metrics"] if q["ReturnData"]]
+            assert returned["Expression"] == spec.source.expression
+            assert {q["Id"] for q in alarm["Metrics"]} - {returned["Id"]} == {k for k, _ in spec.source.using}
+            assert {q["MetricStat"]["Period"] for q in alarm["Metrics"] if "MetricStat" in q} == {
+                spec.period_s
+            }
+        else:
+            assert (alarm["Namespace"], alarm["MetricName"], alarm["Period"]) == (
+                spec.source.namespace.format(stage=config.stage),
+                spec.source.name,
+                spec.period_s,
+            )
+            assert alarm.get("Statistic", alarm.get("ExtendedStatistic")) == spec.source.statistic

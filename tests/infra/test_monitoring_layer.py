@@ -1,0 +1,257 @@
+"""Template tests for the monitoring layer: two stages x both ALERT_MODEs.
+
+`prod` is region-agnostic (links carry `${AWS::Region}`), `staging` is pinned to
+eu-west-3 with an ops email and a runbook base URL. Expected values are written out here,
+not derived from the catalog (the consistency tests do that).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from monitoring.catalog import ALARMS
+from monitoring.preview import as_text, preview_template
+from stacks.config import Config
+
+CONFIGS = {
+    ("prod", "composite"): (Config(stage="prod", alert_mode="composite"), None),
+    ("prod", "all"): (Config(stage="prod", alert_mode="all"), None),
+    ("staging", "composite"): (
+        Config("staging", "composite", "ops@example.com", "https://runbooks.example.com/byoip"),
+        "eu-west-3",
+    ),
+    ("staging", "all"): (
+        Config("staging", "all", "ops@example.com", "https://runbooks.example.com/byoip"),
+        "eu-west-3",
+    ),
+}
+# The ids themselves are pinned to docs/contracts.md in tests/unit/test_catalog.py.
+UNIT_IDS = [spec.id for spec in ALARMS]
+REGION_OF = {"prod": "${AWS::Region}", "staging": "eu-west-3"}
+STAGE_MODES = list(CONFIGS)
+
+
+@pytest.fixture(scope="module")
+def templates() -> dict[tuple[str, str], dict[str, Any]]:
+    return {key: preview_template(config, region=region) for key, (config, region) in CONFIGS.items()}
+
+
+def of_type(template: dict[str, Any], cfn_type: str) -> list[dict[str, Any]]:
+    return [r.get("Properties", {}) for r in template["Resources"].values() if r["Type"] == cfn_type]
+
+
+def alarms_by_name(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    alarms = of_type(template, "AWS::CloudWatch::Alarm") + of_type(
+        template, "AWS::CloudWatch::CompositeAlarm"
+    )
+    return {props["AlarmName"]: props for props in alarms}
+
+
+def topic_ref(template: dict[str, Any]) -> dict[str, str]:
+    (logical_id,) = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::SNS::Topic"]
+    return {"Ref": logical_id}
+
+
+@pytest.mark.parametrize("key", STAGE_MODES)
+def test_every_catalog_alarm_and_the_composite_exist_in_both_modes(templates, key) -> None:
+    stage = key[0]
+    template = templates[key]
+    assert len(of_type(template, "AWS::CloudWatch::Alarm")) == 8
+    assert len(of_type(template, "AWS::CloudWatch::CompositeAlarm")) == 1
+    assert set(alarms_by_name(template)) == {f"BYOIP-{stage}-{i}" for i in [*UNIT_IDS, "Incident"]}
+
+
+@pytest.mark.parametrize("key", STAGE_MODES)
+def test_alarm_actions_follow_alert_mode(templates, key) -> None:
+    stage, mode = key
+    template = templates[key]
+    notifying = {name for name, props in alarms_by_name(template).items() if props.get("AlarmActions")}
+    expected = ["Incident"] if mode == "composite" else [*UNIT_IDS, "Incident"]
+    assert notifying == {f"BYOIP-{stage}-{i}" for i in expected}
+    for name in notifying:
+        assert alarms_by_name(template)[name]["AlarmActions"] == [topic_ref(template)]
+
+
+@pytest.mark.parametrize("key", STAGE_MODES)
+def test_dlq_and_incident_send_ok_to_sns_in_both_modes(templates, key) -> None:
+    stage = key[0]
+    template = templates[key]
+    with_ok = {
+        name: props["OKActions"] for name, props in alarms_by_name(template).items() if "OKActions" in props
+    }
+    ref = topic_ref(template)
+    assert with_ok == {f"BYOIP-{stage}-DLQNotEmpty": [ref], f"BYOIP-{stage}-Incident": [ref]}
+
+
+@pytest.mark.parametrize("stage", ["prod", "staging"])
+def test_modes_differ_exactly_in_which_unit_alarms_notify(templates, stage) -> None:
+    composite, every = templates[(stage, "composite")], templates[(stage, "all")]
+    changed = set()
+    stripped = []
+    for template in (composite, every):
+        template = copy.deepcopy(template)
+        for resource in template["Resources"].values():
+            props = resource.get("Properties", {})
+            if resource["Type"] == "AWS::CloudWatch::Alarm" and props.pop("AlarmActions", None):
+                changed.add(props["AlarmName"])
+        stripped.append(template)
+    assert stripped[0] == stripped[1]
+    assert changed == {f"BYOIP-{stage}-{i}" for i in UNIT_IDS}
+
+
+@pytest.mark.parametrize("key", STAGE_MODES)
+def test_composite_rule_is_dlq_or_errors_and_backlog(templates, key) -> None:
+    stage = key[0]
+    (composite,) = of_type(templates[key], "AWS::CloudWatch::CompositeAlarm")
+    p = f"arn:BYOIP-{stage}-"
+    assert as_text(composite["AlarmRule"], templates[key]) == (
+        f'(ALARM("{p}DLQNotEmpty") OR (ALARM("{p}DispatcherErrors") AND ALARM("{p}Backlog")))'
+    )
+
+
+@pytest.mark.parametrize("stage", ["prod", "staging"])
+def test_stale_connections_metric_filter_feeds_its_alarm(templates, stage) -> None:
+    template = templates[(stage, "composite")]
+    (metric_filter,) = of_type(template, "AWS::Logs::MetricFilter")
+    assert metric_filter["FilterPattern"] == '"status=410"'
+    assert as_text(metric_filter["LogGroupName"], template) == "ref:AWS::Logs::LogGroup"
+    assert metric_filter["MetricTransformations"] == [
+        {"MetricName": "StaleConnections", "MetricNamespace": f"Huntaze/ByoIP/{stage}", "MetricValue": "1"}
+    ]
+    alarm = alarms_by_name(template)[f"BYOIP-{stage}-StaleConnections"]
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+        f"Huntaze/ByoIP/{stage}",
+        "StaleConnections",
+        "Sum",
+    )
+    assert "Dimensions" not in alarm
+
+
+@pytest.mark.parametrize("stage", ["prod", "staging"])
+def test_partial_fail_pct_is_metric_math_cloudwatch_accepts(templates, stage) -> None:
+    alarm = alarms_by_name(templates[(stage, "all")])[f"BYOIP-{stage}-PartialFailPct"]
+    queries = {q["Id"]: q for q in alarm["Metrics"]}
+    (returned,) = [q for q in alarm["Metrics"] if q["ReturnData"]]
+    assert returned["Expression"] == "100 * f / IF(i > 1, i, 1)"
+    for query_id, name in (("f", "BatchItemFailures"), ("i", "BatchItems")):
+        assert queries[query_id]["MetricStat"] == {
+            "Metric": {
+                "Dimensions": [{"Name": "Stage", "Value": stage}],
+                "MetricName": name,
+                "Namespace": "Huntaze/Dispatcher",
+            },
+            "Period": 300,
+            "Stat": "Sum",
+        }
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (10, "GreaterThanThreshold")
+    assert (alarm["DatapointsToAlarm"], alarm["EvaluationPeriods"]) == (2, 3)
+
+
+def test_dispatcher_duration_and_backlog_thresholds(templates) -> None:
+    alarms = alarms_by_name(templates[("prod", "composite")])
+    duration = alarms["BYOIP-prod-DispatcherDuration"]
+    assert (duration["ExtendedStatistic"], duration["Threshold"]) == ("p95", 48_000)
+    backlog = alarms["BYOIP-prod-Backlog"]
+    assert (backlog["MetricName"], backlog["Statistic"], backlog["Threshold"]) == (
+        "ApproximateAgeOfOldestMessage",
+        "Maximum",
+        900,
+    )
+    dlq = alarms["BYOIP-prod-DLQNotEmpty"]
+    assert (dlq["MetricName"], dlq["Threshold"], dlq["ComparisonOperator"]) == (
+        "ApproximateNumberOfMessagesVisible",
+        0,
+        "GreaterThanThreshold",
+    )
+
+
+@pytest.mark.parametrize("stage", ["prod", "staging"])
+def test_dashboards_and_deprecated_banner_links_to_primary(templates, stage) -> None:
+    template = templates[(stage, "composite")]
+    bodies = {
+        d["DashboardName"]: as_text(d["DashboardBody"], template)
+        for d in of_type(template, "AWS::CloudWatch::Dashboard")
+    }
+    assert set(bodies) == {f"BYOIP-Ops-{stage}", f"ByoIpRunner-{stage}"}
+    first = _widgets(bodies[f"ByoIpRunner-{stage}"])[0]
+    region = REGION_OF[stage]
+    assert first["type"] == "text"
+    assert first["properties"]["markdown"].startswith("# DEPRECATED")
+    primary_url = (
+        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+        f"#dashboards/dashboard/BYOIP-Ops-{stage}"
+    )
+    assert f"[BYOIP-Ops-{stage}]({primary_url})" in first["properties"]["markdown"]
+
+
+def test_primary_dashboard_graphs_everything_the_issue_lists(templates) -> None:
+    template = templates[("staging", "composite")]
+    (body,) = [
+        as_text(d["DashboardBody"], template)
+        for d in of_type(template, "AWS::CloudWatch::Dashboard")
+        if d["DashboardName"] == "BYOIP-Ops-staging"
+    ]
+    for needle in (
+        '"ApproximateNumberOfMessagesVisible"',
+        '"ApproximateAgeOfOldestMessage"',
+        '"Invocations"',
+        '"Errors"',
+        '"Throttles"',
+        '"stat":"p95"',
+        "100 * f / IF(i > 1, i, 1)",
+        '"JobsAssigned"',
+        '"JobsCompleted"',
+        '"JobsFailed"',
+        '"AgentHeartbeats"',
+        '"Huntaze/ByoIP/staging","StaleConnections"',
+        '"ConnectCount"',
+        '"type":"alarm"',
+    ):
+        assert needle in body, needle
+
+
+@pytest.mark.parametrize("stage", ["prod", "staging"])
+def test_three_saved_queries_on_the_dispatcher_log_group(templates, stage) -> None:
+    template = templates[(stage, "all")]
+    queries = {q["Name"]: q for q in of_type(template, "AWS::Logs::QueryDefinition")}
+    assert queries[f"BYOIP-{stage}/error-types-by-reason"]["QueryString"] == (
+        "fields @timestamp, @message\n| filter @message like /ERROR|Failed|status=/\n"
+        "| parse @message /reason=(?<reason>\\w+)/\n| stats count() as c by reason\n| sort c desc"
+    )
+    assert queries[f"BYOIP-{stage}/stale-connections-410"]["QueryString"] == (
+        "fields @timestamp, @message\n| filter @message like /status=410/\n| stats count() as c by bin(5m)"
+    )
+    assert queries[f"BYOIP-{stage}/partial-batch-failures-by-reason"]["QueryString"] == (
+        "fields @timestamp, @message, jobId, reason\n| filter @message like /batch_item_failed/\n"
+        "| stats count() by reason, bin(1m)"
+    )
+    assert len(queries) == 3
+    for query in queries.values():
+        assert as_text(query["LogGroupNames"], template) == ["ref:AWS::Logs::LogGroup"]
+
+
+@pytest.mark.parametrize("key", STAGE_MODES)
+def test_topic_output_and_email_subscription(templates, key) -> None:
+    stage = key[0]
+    template = templates[key]
+    (topic,) = of_type(template, "AWS::SNS::Topic")
+    assert topic["TopicName"] == f"byoip-{stage}-ops-alerts"
+    assert as_text(topic["KmsMasterKeyId"], template) == "ref:AWS::KMS::Key"
+    assert template["Outputs"]["OpsAlertsTopicArn"]["Value"] == topic_ref(template)
+    subscriptions = of_type(template, "AWS::SNS::Subscription")
+    if stage == "staging":
+        assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", "ops@example.com")]
+    else:
+        assert subscriptions == []
+    (policy,) = of_type(template, "AWS::SNS::TopicPolicy")
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def _widgets(body: str) -> list[dict[str, Any]]:
+    return json.loads(body)["widgets"]
