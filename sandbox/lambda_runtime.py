@@ -102,10 +102,6 @@ def read_functions(resolver: Resolver) -> dict[str, FunctionSpec]:
 def load_handler(handler: str) -> Callable[[dict[str, Any], Any], Any]:
     """Import `dir/module.attr` or `package.module.attr` the way the Lambda runtime does."""
     module_path, attr = handler.replace("/", ".").rsplit(".", 1)
-    # The asset root is lambdas/: on Lambda, `common` is a top-level package.
-    lambdas_dir = str(REPO_ROOT / "lambdas")
-    if lambdas_dir not in sys.path:
-        sys.path.insert(0, lambdas_dir)
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
     return getattr(importlib.import_module(module_path), attr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,8 @@ class MotoServer:
         self.endpoint = ""
 
     def start(self) -> MotoServer:
+        # werkzeug logs every request to stderr; the sandbox's console is for its timeline.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 PSEUDO = {
@@ -42,8 +43,11 @@ def synthesize(stage: str = "local", alert_mode: str = "composite") -> dict[str,
     from stacks.config import Config
 
     config = Config(stage=stage, alert_mode=alert_mode)
+    # The CDK CLI reads cdk.json's context (feature flags); an in-process App must be given it.
+    context = json.loads((REPO_ROOT / "cdk.json").read_text()).get("context", {})
+    context.update({"aws:cdk:bundling-stacks": [], "stage": stage, "alertMode": alert_mode})
     with tempfile.TemporaryDirectory(prefix="byoip-synth-") as outdir:
-        app = cdk.App(outdir=outdir, context={"aws:cdk:bundling-stacks": []})
+        app = cdk.App(outdir=outdir, context=context)
         ByoIpStack(app, config.stack_name, config=config)
         assembly = app.synth()
         return assembly.get_stack_by_name(config.stack_name).template

@@ -1,0 +1,169 @@
+"""The whole system on one machine: moto + gateway + functions + pollers + alarms + automation.
+
+    with Sandbox(SandboxOptions(speed=60)) as box:
+        box.fleet ...; box.submit(...); box.alarm_loop.state("DLQNotEmpty")
+
+Everything binds to 127.0.0.1 on ports the OS picks and stops with `stop()`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sandbox.alarm_loop import AlarmLoop
+from sandbox.capture import LogGroups, routed_stdout
+from sandbox.clock import SimClock
+from sandbox.connections_api import ConnectionsApi
+from sandbox.gateway import Gateway, read_routes
+from sandbox.lambda_runtime import LambdaRuntime, read_functions
+from sandbox.log_metrics import LogMetrics, read_filters
+from sandbox.metrics import MetricStore
+from sandbox.moto_server import MotoServer
+from sandbox.outbox import Outbox
+from sandbox.poller import EventSourcePoller, Schedule, read_mappings, read_schedules
+from sandbox.provision import Provisioned, provision
+from sandbox.queue_metrics import QueueSampler
+from sandbox.ssm import Automation
+from sandbox.template import Resolver, synthesize
+
+DEFAULT_LEASE_S = 300
+
+
+@dataclass
+class SandboxOptions:
+    stage: str = "local"
+    alert_mode: str = "composite"
+    speed: float = 60.0
+    template: dict[str, Any] | None = None  # default: synthesize the stage in-process
+    workdir: Path = field(default_factory=lambda: Path(".sandbox"))
+    alarms: bool = True
+
+
+class Sandbox:
+    """Starts every part in dependency order; `stop()` tears them down in reverse."""
+
+    def __init__(self, options: SandboxOptions | None = None) -> None:
+        self.options = options or SandboxOptions()
+        self.clock = SimClock(self.options.speed)
+        self.template = self.options.template or synthesize(self.options.stage, self.options.alert_mode)
+        self._stops: list[Any] = []
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> Sandbox:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        clock = self.clock
+        self.moto = MotoServer().start()
+        self._stops.append(self.moto.stop)
+        self.moto.export()
+        self.client = self.moto.client_factory()
+        self.resolver = Resolver(self.template)
+        self.resources: Provisioned = provision(self.resolver, self.client, clock)
+        self.functions = read_functions(self.resolver)
+
+        self.metrics = MetricStore(clock)
+        self.logs = LogGroups()
+        self.logs.subscribe(LogMetrics(self.metrics, read_filters(self.resolver)))
+        routing = routed_stdout(self.logs)
+        routing.__enter__()
+        self._stops.append(lambda: routing.__exit__(None, None, None))
+
+        self.runtime = LambdaRuntime(self.functions, self.metrics)
+        arns = {f"arn:aws:lambda:us-east-1:123456789012:function:{n}": n for n in self.functions}
+        self.gateway = Gateway(self.runtime, read_routes(self.resolver, arns), clock.real(600)).start()
+        self._stops.append(self.gateway.stop)
+        self.connections = ConnectionsApi(self.gateway).start()
+        self._stops.append(self.connections.stop)
+
+        lease = int(self.runtime.spec("dispatcher-sqs").env.get("LEASE_SECONDS", DEFAULT_LEASE_S))
+        self.runtime.export_environment(
+            {
+                # The management API endpoint of the local gateway replaces the execute-api one.
+                "WS_ENDPOINT": self.connections.endpoint,
+                "LEASE_SECONDS": str(clock.scaled_int(lease)),
+                **self.moto.environ(),
+            }
+        )
+
+        sqs = self.client("sqs")
+        by_arn = {self.resolver.attrs[(lid, "Arn")]: url for lid, url in self.resources.queues.items()}
+        self.pollers = [
+            EventSourcePoller(m, self.runtime, sqs, clock).start()
+            for m in read_mappings(self.resolver, by_arn)
+        ]
+        for poller in self.pollers:
+            self._stops.append(poller.stop)
+        self.schedules = [
+            Schedule(fn, every, self.runtime, clock).start()
+            for fn, every in read_schedules(self.resolver, arns)
+        ]
+        for schedule in self.schedules:
+            self._stops.append(schedule.stop)
+        self.sampler = QueueSampler(list(self.resources.queue_names.values()), self.metrics, clock).start()
+        self._stops.append(self.sampler.stop)
+
+        workdir = self.options.workdir
+        self.outbox = Outbox(workdir / "outbox.jsonl")
+        self.automation = Automation(self.resolver, clock)
+        self._stops.append(lambda: self.automation.wait(10))
+        self.alarm_loop: AlarmLoop | None = None
+        if self.options.alarms:
+            self.alarm_loop = AlarmLoop(
+                self.template,
+                self.resolver,
+                self.metrics,
+                clock,
+                self.outbox,
+                self.automation,
+                self.client("cloudwatch"),
+            ).start()
+            self._stops.append(self.alarm_loop.stop)
+
+    def stop(self) -> None:
+        """Stop everything started so far, last started first."""
+        while self._stops:
+            stop = self._stops.pop()
+            try:
+                stop()
+            except Exception:  # keep tearing down the rest
+                pass
+
+    # Conveniences for scenarios, tests and `sandbox up`.
+
+    def queue_url(self, suffix: str) -> str:
+        """URL of the queue whose name ends with `suffix` ('jobs', 'jobs-dlq', 'jobs-quarantine')."""
+        return self.resources.queue_url(f"byoip-{self.options.stage}-{suffix}")
+
+    def table(self, suffix: str) -> str:
+        name = f"byoip-{self.options.stage}-{suffix}"
+        if name not in self.resources.tables.values():
+            raise KeyError(f"the template declares no table {name!r}")
+        return name
+
+    def jwt_secret(self) -> str:
+        """The JWT signing key, read back from the sandbox's Secrets Manager."""
+        (arn,) = self.resources.secrets.values()
+        return self.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+
+    def wait_for(self, predicate: Any, timeout_s: float, poll_s: float = 0.1) -> bool:
+        """Poll `predicate()` until true or `timeout_s` real seconds passed."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(poll_s)
+        return bool(predicate())
