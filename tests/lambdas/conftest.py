@@ -1,0 +1,132 @@
+"""moto-backed AWS for the Lambda tests: tables, GSIs, queues and buckets as docs/contracts.md."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from lambdas.common import auth, aws
+from tests.lambdas.helpers import ENV, REGION
+
+_S, _N = "S", "N"
+
+
+def _gsi(name: str, pk: str, sk: str) -> dict[str, Any]:
+    return {
+        "IndexName": name,
+        "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}, {"AttributeName": sk, "KeyType": "RANGE"}],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+
+
+def create_resources() -> dict[str, str]:
+    """Create the contract's tables, queues and buckets; return the queue URLs by env name."""
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    ddb.create_table(
+        TableName=ENV["JOBS_TABLE"],
+        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "jobId", "AttributeType": _S},
+            {"AttributeName": "leaseState", "AttributeType": _S},
+            {"AttributeName": "leaseExpiresAt", "AttributeType": _N},
+            {"AttributeName": "heldAgentId", "AttributeType": _S},
+            {"AttributeName": "createdAt", "AttributeType": _N},
+        ],
+        GlobalSecondaryIndexes=[
+            _gsi("ByLease", "leaseState", "leaseExpiresAt"),
+            _gsi("ByHeldAgent", "heldAgentId", "createdAt"),
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for table, pk in (("AGENTS_TABLE", "pk"), ("CREATOR_LIMITS_TABLE", "creatorId")):
+        ddb.create_table(
+            TableName=ENV[table],
+            KeySchema=[{"AttributeName": pk, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": pk, "AttributeType": _S}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    sqs = boto3.client("sqs", region_name=REGION)
+    urls = {
+        "DLQ_URL": sqs.create_queue(QueueName="byoip-test-jobs-dlq")["QueueUrl"],
+        "JOBS_QUEUE_URL": sqs.create_queue(QueueName="byoip-test-jobs")["QueueUrl"],
+    }
+    s3 = boto3.client("s3", region_name=REGION)
+    for bucket in (ENV["PATCHES_BUCKET"], ENV["LOGS_BUCKET"]):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    return urls
+
+
+class _CurrentStdout:
+    """Writes to whatever sys.stdout is at write time (pytest swaps it per test)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+@dataclass
+class Output:
+    """What the handlers printed: Powertools JSON log records and EMF documents."""
+
+    capsys: Any
+    _lines: list[dict[str, Any]]
+
+    def _read(self) -> list[dict[str, Any]]:
+        for line in self.capsys.readouterr().out.splitlines():
+            try:
+                doc = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(doc, dict):
+                self._lines.append(doc)
+        return self._lines
+
+    def logs(self) -> list[dict[str, Any]]:
+        return [d for d in self._read() if "_aws" not in d]
+
+    def messages(self) -> list[str]:
+        return [str(d.get("message")) for d in self.logs()]
+
+    def emf(self) -> list[dict[str, Any]]:
+        return [d for d in self._read() if "_aws" in d]
+
+    def raw(self) -> str:
+        return "\n".join(json.dumps(d) for d in self._read())
+
+
+@pytest.fixture
+def queues(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A fresh moto account with every resource; the handlers' env points at it."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("WS_JWT_SECRET_ARN", raising=False)
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    aws.reset()
+    auth.clear_secret_cache()
+    with mock_aws():
+        urls = create_resources()
+        for name, value in urls.items():
+            monkeypatch.setenv(name, value)
+        yield urls
+    aws.reset()
+    auth.clear_secret_cache()
+
+
+@pytest.fixture
+def out(capsys: pytest.CaptureFixture[str], queues: dict[str, str]) -> Output:
+    """Handler output; Powertools' handler is pointed at the captured stdout."""
+    import importlib
+
+    for name in ("ws_connect", "ws_message", "ws_disconnect", "dispatcher_sqs", "lease_reaper"):
+        module = importlib.import_module(f"lambdas.{name}.handler")
+        module.logger.registered_handler.setStream(_CurrentStdout())
+    return Output(capsys, [])

@@ -1,0 +1,180 @@
+"""Builders and readers shared by the Lambda tests (events, tokens, items, frames, queues)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any
+
+import boto3
+import jwt
+from jwt.warnings import InsecureKeyLengthWarning
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+SECRET = "k3y-for-tests-" + "x" * 34  # 48 bytes: above HS256's 32-byte minimum
+ENV = {
+    "STAGE": "test",
+    "JOBS_TABLE": "byoip-test-jobs",
+    "AGENTS_TABLE": "byoip-test-agents",
+    "CREATOR_LIMITS_TABLE": "byoip-test-creator-limits",
+    "PATCHES_BUCKET": "byoip-test-patches",
+    "LOGS_BUCKET": "byoip-test-logs",
+    "WS_ENDPOINT": f"https://abc123.execute-api.{REGION}.amazonaws.com/prod",
+    "WS_JWT_SECRET": SECRET,
+    "LEASE_SECONDS": "300",
+    "MAX_ATTEMPTS": "3",
+    "POWERTOOLS_SERVICE_NAME": "byoip",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
+
+
+def event(name: str) -> dict[str, Any]:
+    """A sample event from tests/events/."""
+    return json.loads((EVENTS / f"{name}.json").read_text())
+
+
+def token(
+    agent: str = "agent-1",
+    creator: str = "creator-1",
+    *,
+    lifetime: int = 600,
+    key: str = SECRET,
+    algorithm: str = "HS256",
+    drop: tuple[str, ...] = (),
+    iat: int | None = None,
+) -> str:
+    """A signed agent token (drop= removes claims)."""
+    issued = int(time.time()) if iat is None else iat
+    claims = {"agentId": agent, "creatorId": creator, "iat": issued, "exp": issued + lifetime}
+    for name in drop:
+        claims.pop(name)
+    with warnings.catch_warnings():
+        # Hostile tokens are signed with deliberately weak keys; the warning is noise here.
+        warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+        return jwt.encode(claims, key, algorithm=algorithm)
+
+
+def connect_event(tok: str | None, connection_id: str) -> dict[str, Any]:
+    ev = event("ws_connect")
+    ev["queryStringParameters"] = None if tok is None else {"token": tok}
+    ev["requestContext"]["connectionId"] = connection_id
+    return ev
+
+
+def message_event(body: str | dict[str, Any], connection_id: str) -> dict[str, Any]:
+    ev = event("ws_message_heartbeat")
+    ev["body"] = body if isinstance(body, str) else json.dumps(body)
+    ev["requestContext"]["connectionId"] = connection_id
+    return ev
+
+
+def disconnect_event(connection_id: str) -> dict[str, Any]:
+    ev = event("ws_disconnect")
+    ev["requestContext"]["connectionId"] = connection_id
+    return ev
+
+
+def job_body(
+    job_id: str, agent: str = "agent-1", creator: str = "creator-1", *, critical: bool = False, **extra: Any
+) -> str:
+    return json.dumps(
+        {
+            "jobId": job_id,
+            "agentId": agent,
+            "creatorId": creator,
+            "kind": "post.publish",
+            "payload": {"postId": f"p-{job_id}"},
+            "critical": critical,
+            **extra,
+        }
+    )
+
+
+def sqs_event(*bodies: str) -> dict[str, Any]:
+    """An SQS event with one record per body; messageIds are m0, m1, ..."""
+    template = event("sqs_jobs")["Records"][0]
+    records = []
+    for n, body in enumerate(bodies):
+        record = copy.deepcopy(template)
+        record.update(messageId=f"m{n}", body=body, receiptHandle=uuid.uuid4().hex)
+        records.append(record)
+    return {"Records": records}
+
+
+def ddb() -> Any:
+    return boto3.client("dynamodb", region_name=REGION)
+
+
+def item(table: str, key: str, value: str) -> dict[str, Any] | None:
+    from lambdas.common.ddb import from_item
+
+    resp = ddb().get_item(TableName=ENV[table], Key={key: {"S": value}}, ConsistentRead=True)
+    return from_item(resp.get("Item"))
+
+
+def job(job_id: str) -> dict[str, Any] | None:
+    return item("JOBS_TABLE", "jobId", job_id)
+
+
+def agent(agent_id: str) -> dict[str, Any] | None:
+    return item("AGENTS_TABLE", "pk", f"agent#{agent_id}")
+
+
+def conn(connection_id: str) -> dict[str, Any] | None:
+    return item("AGENTS_TABLE", "pk", f"conn#{connection_id}")
+
+
+def creator_limits(creator_id: str) -> dict[str, Any] | None:
+    return item("CREATOR_LIMITS_TABLE", "creatorId", creator_id)
+
+
+def put_limits(creator_id: str, **attrs: Any) -> None:
+    from lambdas.common.ddb import to_item
+
+    ddb().put_item(TableName=ENV["CREATOR_LIMITS_TABLE"], Item=to_item({"creatorId": creator_id, **attrs}))
+
+
+def put_job(**attrs: Any) -> None:
+    from lambdas.common.ddb import to_item
+
+    ddb().put_item(TableName=ENV["JOBS_TABLE"], Item=to_item(attrs))
+
+
+def frames(connection_id: str) -> list[dict[str, Any]]:
+    """Every frame PostToConnection sent to a connection (moto concatenates them)."""
+    from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+
+    data = apigatewaymanagementapi_backends[ACCOUNT][REGION].connections[connection_id].data.decode()
+    decoder, out, pos = json.JSONDecoder(), [], 0
+    while pos < len(data):
+        frame, pos = decoder.raw_decode(data, pos)
+        out.append(frame)
+    return out
+
+
+def drain(queue_url: str) -> list[dict[str, Any]]:
+    """Receive and delete every message of a queue: [{"body": ..., "attributes": {...}}]."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    out = []
+    while True:
+        resp = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])
+        messages = resp.get("Messages", [])
+        if not messages:
+            return out
+        for m in messages:
+            attrs = {k: v["StringValue"] for k, v in m.get("MessageAttributes", {}).items()}
+            out.append({"body": m["Body"], "attributes": attrs})
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def queued_jobs(queue_url: str) -> list[dict[str, Any]]:
+    """Drain a queue and return its job messages parsed, sorted by jobId."""
+    return sorted((json.loads(m["body"]) for m in drain(queue_url)), key=lambda b: b["jobId"])

@@ -1,0 +1,166 @@
+"""ws-connect: token verification (hostile tokens → 401), connection records, held-job release."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import boto3
+import jwt
+import pytest
+
+from lambdas.ws_connect.handler import handler as connect
+from tests.lambdas import helpers as h
+
+NOW = int(time.time())
+
+
+def _unsigned(claims: dict[str, object]) -> str:
+    header = jwt.utils.base64url_encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).decode()
+    body = jwt.utils.base64url_encode(json.dumps(claims).encode()).decode()
+    return f"{header}.{body}."
+
+
+def _tampered() -> str:
+    header, _, signature = h.token().split(".")
+    forged = {"agentId": "agent-evil", "creatorId": "creator-1", "iat": NOW, "exp": NOW + 600}
+    body = jwt.utils.base64url_encode(json.dumps(forged).encode()).decode()
+    return f"{header}.{body}.{signature}"
+
+
+HOSTILE = {
+    "alg_none": lambda: _unsigned({"agentId": "a", "creatorId": "c", "iat": NOW, "exp": NOW + 60}),
+    "hs512": lambda: h.token(algorithm="HS512"),
+    "rs256": lambda: jwt.encode(
+        {"agentId": "a", "creatorId": "c", "iat": NOW, "exp": NOW + 60},
+        _rsa_key(),
+        algorithm="RS256",
+    ),
+    "wrong_key": lambda: h.token(key="another-key-of-enough-length-0123456789"),
+    "expired": lambda: h.token(iat=NOW - 1200, lifetime=600),
+    "missing_agentId": lambda: h.token(drop=("agentId",)),
+    "missing_creatorId": lambda: h.token(drop=("creatorId",)),
+    "missing_exp": lambda: h.token(drop=("exp",)),
+    "missing_iat": lambda: h.token(drop=("iat",)),
+    "lifetime_over_15_min": lambda: h.token(lifetime=901),
+    "tampered_payload": _tampered,
+    "not_a_jwt": lambda: "not.a.jwt",
+    "agent_id_with_slash": lambda: h.token(agent="../creator-2"),
+}
+
+
+def _rsa_key() -> object:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_hostile_token_is_rejected_with_bare_401_and_never_logged(kind, out):
+    # GIVEN a hostile token
+    tok = HOSTILE[kind]()
+    # WHEN an agent connects with it
+    response = connect(h.connect_event(tok, "conn-hostile"), None)
+    # THEN 401 with no body, nothing recorded, and the token appears in no log line
+    assert response == {"statusCode": 401}
+    assert h.conn("conn-hostile") is None
+    assert tok not in out.raw()
+    assert out.messages() == ["ws_connect_rejected reason=token_invalid"]
+
+
+def test_missing_token_is_rejected(out):
+    assert connect(h.connect_event(None, "conn-x"), None) == {"statusCode": 401}
+    assert h.conn("conn-x") is None
+
+
+@pytest.mark.parametrize("secret", ["", "short-key"])
+def test_empty_or_short_secret_rejects_every_token_without_a_500(secret, monkeypatch, out):
+    # GIVEN a misconfigured key (empty, or under HS256's 32-byte minimum)
+    monkeypatch.setenv("WS_JWT_SECRET", secret)
+    tok = h.token(key=secret or "x") if secret else h.token()
+    # WHEN a token signed with that very key arrives
+    response = connect(h.connect_event(tok, "conn-m"), None)
+    # THEN it is refused (never trusted raw) and the misconfiguration is logged, not the token
+    assert response == {"statusCode": 401}
+    assert h.conn("conn-m") is None
+    assert out.messages() == ["ws_connect_rejected reason=secret_unavailable"]
+    assert tok not in out.raw()
+
+
+def test_valid_token_records_agent_and_connection(out):
+    # GIVEN a valid 10-minute token
+    tok = h.token("agent-1", "creator-1")
+    # WHEN the agent connects
+    response = connect(h.connect_event(tok, "conn-1"), None)
+    # THEN 200, the connection item resolves to the agent and the agent points at it
+    assert response == {"statusCode": 200}
+    connection = h.conn("conn-1")
+    assert connection["agentId"] == "agent-1" and connection["creatorId"] == "creator-1"
+    assert connection["ttl"] == connection["connectedAt"] + 7200
+    agent = h.agent("agent-1")
+    assert (agent["connectionId"], agent["creatorId"]) == ("conn-1", "creator-1")
+    assert tok not in out.raw()
+
+
+def test_key_from_secrets_manager_is_used_when_no_raw_key(monkeypatch, out):
+    # GIVEN the key only in Secrets Manager
+    arn = boto3.client("secretsmanager", region_name=h.REGION).create_secret(
+        Name="byoip/test/ws-jwt", SecretString=h.SECRET
+    )["ARN"]
+    monkeypatch.delenv("WS_JWT_SECRET")
+    monkeypatch.setenv("WS_JWT_SECRET_ARN", arn)
+    # WHEN an agent connects
+    # THEN the token verifies against it
+    assert connect(h.connect_event(h.token(), "conn-sm"), None) == {"statusCode": 200}
+
+
+def test_reconnect_releases_held_jobs_back_to_the_queue(queues, out):
+    # GIVEN two jobs held for agent-1 and one for another agent
+    for job_id, agent in (("j1", "agent-1"), ("j2", "agent-1"), ("j3", "agent-2")):
+        h.put_job(
+            jobId=job_id,
+            status="held",
+            heldAgentId=agent,
+            agentId=agent,
+            creatorId="creator-1",
+            kind="post.publish",
+            payload='{"postId":"p"}',
+            critical=False,
+            attempt=1,
+            createdAt=NOW,
+        )
+    # WHEN agent-1 connects
+    connect(h.connect_event(h.token("agent-1"), "conn-1"), None)
+    # THEN its two jobs are back on the queue (same attempt) and no longer held
+    bodies = h.queued_jobs(queues["JOBS_QUEUE_URL"])
+    assert [(b["jobId"], b["agentId"], b["attempt"], b["payload"]) for b in bodies] == [
+        ("j1", "agent-1", 1, {"postId": "p"}),
+        ("j2", "agent-1", 1, {"postId": "p"}),
+    ]
+    assert (h.job("j1")["status"], "heldAgentId" in h.job("j1")) == ("queued", False)
+    assert h.job("j3")["status"] == "held"
+    assert "agent_connected agentId=agent-1 released=2" in out.messages()
+
+
+def test_reconnect_never_clears_a_pause_and_keeps_jobs_parked(queues, out):
+    # GIVEN a creator paused by its agent, with a job held
+    h.put_limits("creator-1", paused=True, pausedBy="agent:agent-1", pauseReason="site pushed back")
+    h.put_job(
+        jobId="j1",
+        status="held",
+        heldAgentId="agent-1",
+        agentId="agent-1",
+        creatorId="creator-1",
+        kind="k",
+        payload="{}",
+        critical=False,
+        attempt=1,
+        createdAt=NOW,
+    )
+    # WHEN the agent reconnects
+    assert connect(h.connect_event(h.token("agent-1"), "conn-2"), None) == {"statusCode": 200}
+    # THEN the pause is untouched and the job stays held
+    limits = h.creator_limits("creator-1")
+    assert (limits["paused"], limits["pausedBy"]) == (True, "agent:agent-1")
+    assert h.job("j1")["status"] == "held"
+    assert h.drain(queues["JOBS_QUEUE_URL"]) == []
