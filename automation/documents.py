@@ -1,0 +1,215 @@
+"""SSM Automation documents (schemaVersion 0.3) as plain dicts, scripts inlined from modules.
+
+Each remediation script lives in `automation/scripts/` as an importable module (unit-tested
+there) and is copied verbatim into an `aws:executeScript` step here, so the code that runs in
+AWS is the code the tests ran. Values may be CDK tokens; nothing here imports CDK.
+"""
+
+from __future__ import annotations
+
+import inspect
+from types import ModuleType
+from typing import Any
+
+from automation.scripts import creator_pause, guarded_redrive, redrive_dlq
+from stacks.config import Config
+
+SCHEMA_VERSION = "0.3"
+RUNTIME = "python3.11"
+# aws:executeScript stops a script after 600 s; the scripts' own waits stay below it.
+STEP_TIMEOUT_SECONDS = 600
+ID_PATTERN = "^[A-Za-z0-9_.:-]{1,128}$"
+
+REDRIVE_DLQ = "RedriveDlq"
+GUARDED_REDRIVE = "GuardedRedrive"
+PAUSE_CREATOR = "PauseCreator"
+RESUME_CREATOR = "ResumeCreator"
+AUTOMATIONS = (REDRIVE_DLQ, GUARDED_REDRIVE, PAUSE_CREATOR, RESUME_CREATOR)
+
+
+def document_name(config: Config, automation: str) -> str:
+    """Physical SSM document name, e.g. BYOIP-prod-RedriveDlq."""
+    return f"BYOIP-{config.stage}-{automation}"
+
+
+def _param(kind: str, description: str, default: Any = None, **extra: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {"type": kind, "description": description, **extra}
+    if default is not None:
+        spec["default"] = default
+    return spec
+
+
+def _role_param(role_arn: str) -> dict[str, Any]:
+    return _param("String", "Role the automation runs as (least privilege, deployed by the stack).", role_arn)
+
+
+def script_step(
+    name: str, module: ModuleType, handler: str, payload: dict[str, str], outputs: dict[str, tuple[str, str]]
+) -> dict[str, Any]:
+    """An aws:executeScript step running `module.handler`; outputs map name → (selector, type)."""
+    return {
+        "name": name,
+        "action": "aws:executeScript",
+        "timeoutSeconds": STEP_TIMEOUT_SECONDS,
+        "isEnd": True,
+        "inputs": {
+            "Runtime": RUNTIME,
+            "Handler": handler,
+            "Script": inspect.getsource(module),
+            "InputPayload": payload,
+        },
+        "outputs": [
+            {"Name": out, "Selector": selector, "Type": kind} for out, (selector, kind) in outputs.items()
+        ],
+    }
+
+
+def _document(description: str, parameters: dict[str, Any], step: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "schemaVersion": SCHEMA_VERSION,
+        "description": description,
+        "assumeRole": "{{ AutomationAssumeRole }}",
+        "parameters": parameters,
+        "mainSteps": [step],
+        "outputs": [f"{step['name']}.{out['Name']}" for out in step["outputs"]],
+    }
+
+
+def _refs(*names: str) -> dict[str, str]:
+    return {name: "{{ " + name + " }}" for name in names}
+
+
+_REDRIVE_OUTPUTS = {
+    "Status": ("$.Payload.status", "String"),
+    "Moved": ("$.Payload.moved", "Integer"),
+    "Failed": ("$.Payload.failed", "Integer"),
+}
+
+
+def redrive_dlq_document(*, dlq_arn: str, jobs_queue_arn: str, role_arn: str) -> dict[str, Any]:
+    """Manual redrive: one StartMessageMoveTask DLQ → JobsQueue, waited for, counts reported."""
+    parameters = {
+        "SourceArn": _param("String", "DLQ to redrive from.", dlq_arn),
+        "DestinationArn": _param("String", "Queue to move the messages to.", jobs_queue_arn),
+        "MaxPerSecond": _param("Integer", "Move rate, 1-500 messages per second.", redrive_dlq.DEFAULT_RATE),
+        "Wait": _param("Boolean", "Wait for the move task to finish and report counts.", True),
+        "AutomationAssumeRole": _role_param(role_arn),
+    }
+    step = script_step(
+        "RedriveDlq",
+        redrive_dlq,
+        "handler",
+        _refs("SourceArn", "DestinationArn", "MaxPerSecond", "Wait"),
+        _REDRIVE_OUTPUTS,
+    )
+    return _document(
+        "# Redrive the DLQ\nMoves every DLQ message back to JobsQueue (SQS StartMessageMoveTask) at a "
+        "bounded rate, waits and reports moved/failed counts. Refuses while a move task is already running. "
+        "Fix the cause first (runbook section A).",
+        parameters,
+        step,
+    )
+
+
+def guarded_redrive_document(
+    *, dlq_url: str, jobs_queue_url: str, quarantine_url: str, errors_alarm_name: str, role_arn: str
+) -> dict[str, Any]:
+    """Automatic redrive started by the DLQ alarm: guarded, budgeted, poison pills parked."""
+    parameters = {
+        "DlqUrl": _param("String", "DLQ to drain.", dlq_url),
+        "JobsQueueUrl": _param("String", "Where transient failures go back to.", jobs_queue_url),
+        "QuarantineQueueUrl": _param("String", "Where poison pills are parked.", quarantine_url),
+        "ErrorsAlarmName": _param("String", "Nothing moves unless this alarm is OK.", errors_alarm_name),
+        "MaxMessages": _param("Integer", "Budget: messages handled per run.", 100),
+        "MaxPerSecond": _param("Integer", "Rate bound, messages per second.", 10),
+        "RedriveBudget": _param("Integer", "Redrives per message before it is quarantined.", 3),
+        "MaxWaitSeconds": _param("Integer", "How long to wait for the errors alarm to be OK.", 300),
+        "AutomationAssumeRole": _role_param(role_arn),
+    }
+    step = script_step(
+        "GuardedRedrive",
+        guarded_redrive,
+        "handler",
+        _refs(*[name for name in parameters if name != "AutomationAssumeRole"]),
+        {
+            "Status": ("$.Payload.status", "String"),
+            "Redriven": ("$.Payload.redriven", "Integer"),
+            "Quarantined": ("$.Payload.quarantined", "StringMap"),
+            "Failed": ("$.Payload.failed", "Integer"),
+        },
+    )
+    return _document(
+        "# Guarded DLQ redrive\nStarted when the DLQNotEmpty alarm enters ALARM. Waits (bounded) for the "
+        "dispatcher-errors alarm to be OK, then sends transient failures back to JobsQueue and parks poison "
+        "pills (bad JSON, missing agentId, redriven too often) in the quarantine queue. Copies before it "
+        "deletes; stops at its budget.",
+        parameters,
+        step,
+    )
+
+
+def _creator_param() -> dict[str, Any]:
+    return _param("String", "Creator id.", allowedPattern=ID_PATTERN)
+
+
+def pause_creator_document(*, limits_table: str, role_arn: str) -> dict[str, Any]:
+    """Operator circuit breaker: set CreatorLimits.paused for one creator."""
+    parameters = {
+        "CreatorId": _creator_param(),
+        "Reason": _param("String", "Why (kept on the item as pauseReason).", allowedPattern="^.{1,200}$"),
+        "Operator": _param(
+            "String", "Who pauses (pausedBy = operator:<Operator>).", allowedPattern=ID_PATTERN
+        ),
+        "CreatorLimitsTable": _param("String", "CreatorLimits table.", limits_table),
+        "AutomationAssumeRole": _role_param(role_arn),
+    }
+    step = script_step(
+        "PauseCreator",
+        creator_pause,
+        "pause_handler",
+        _refs("CreatorId", "Reason", "Operator", "CreatorLimitsTable"),
+        {"Paused": ("$.Payload.paused", "Boolean")},
+    )
+    return _document(
+        "# Pause a creator\nSets the circuit breaker: the dispatcher holds the creator's jobs until resumed.",
+        parameters,
+        step,
+    )
+
+
+def resume_creator_document(
+    *, limits_table: str, jobs_table: str, jobs_queue_url: str, role_arn: str
+) -> dict[str, Any]:
+    """Clear the pause flag and release the creator's held jobs back to JobsQueue."""
+    parameters = {
+        "CreatorId": _creator_param(),
+        "MaxJobs": _param("Integer", "Most held jobs released by this run.", 500),
+        "CreatorLimitsTable": _param("String", "CreatorLimits table.", limits_table),
+        "JobsTable": _param("String", "JobsTable.", jobs_table),
+        "JobsQueueUrl": _param("String", "JobsQueue.", jobs_queue_url),
+        "AutomationAssumeRole": _role_param(role_arn),
+    }
+    step = script_step(
+        "ResumeCreator",
+        creator_pause,
+        "resume_handler",
+        _refs("CreatorId", "MaxJobs", "CreatorLimitsTable", "JobsTable", "JobsQueueUrl"),
+        {"Released": ("$.Payload.released", "Integer"), "Held": ("$.Payload.held", "Integer")},
+    )
+    return _document(
+        "# Resume a creator\nClears the pause flag and re-queues the creator's held jobs.",
+        parameters,
+        step,
+    )
+
+
+def runbook_document(markdown: str) -> dict[str, Any]:
+    """The rendered runbook as an Automation document: the console shows `description` as Markdown.
+
+    It exists so every alarm link has a deployed target; its one step does nothing.
+    """
+    return {
+        "schemaVersion": SCHEMA_VERSION,
+        "description": markdown,
+        "mainSteps": [{"name": "ReadTheDescription", "action": "aws:sleep", "inputs": {"Duration": "PT1S"}}],
+    }

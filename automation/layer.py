@@ -1,0 +1,200 @@
+"""AutomationLayer: the SSM Automation documents, their roles, and the DLQ alarm's EventBridge rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import ArnFormat, Stack, Stage, Token
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from automation import documents as docs
+from automation.rule_target import SsmAutomationTarget, automation_definition_arn
+from monitoring.catalog import ALARMS, alarm_name
+from monitoring.sections import runbook_document_name
+from runbooks.render import render_runbook, write_runbook
+from stacks.config import Config
+from stacks.grants import allow_table
+
+# The guarded redrive only moves messages while this alarm is OK.
+GUARD_ALARM_ID = "DispatcherErrors"
+HELD_INDEX = "ByHeldAgent"
+
+
+class AutomationLayer(Construct):
+    """Deploys BYOIP-<s>-{RedriveDlq,GuardedRedrive,PauseCreator,ResumeCreator,Runbook}.
+
+    `documents` maps automation name → CfnDocument, `roles` automation name → its role,
+    `rules` alarm id → the EventBridge rule that starts the alarm's catalog automation.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        cid: str,
+        *,
+        config: Config,
+        jobs_queue: sqs.IQueue,
+        dlq: sqs.IQueue,
+        quarantine_queue: sqs.IQueue,
+        jobs_table: dynamodb.ITable,
+        creator_limits_table: dynamodb.ITable,
+    ) -> None:
+        super().__init__(scope, cid)
+        self._config = config
+        stack = Stack.of(self)
+        self.roles = {name: self._automation_role(name) for name in docs.AUTOMATIONS}
+        errors_alarm = alarm_name(config.stage, GUARD_ALARM_ID)
+
+        dlq.grant(self.roles[docs.REDRIVE_DLQ], *_MOVE_SOURCE_ACTIONS)
+        jobs_queue.grant(self.roles[docs.REDRIVE_DLQ], "sqs:SendMessage", "sqs:GetQueueAttributes")
+
+        guarded = self.roles[docs.GUARDED_REDRIVE]
+        dlq.grant(guarded, "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility")
+        jobs_queue.grant_send_messages(guarded)
+        quarantine_queue.grant_send_messages(guarded)
+        iam.Grant.add_to_principal(
+            grantee=guarded,
+            actions=["cloudwatch:DescribeAlarms"],
+            resource_arns=[_alarm_arn(stack, errors_alarm)],
+        )
+
+        allow_table(self.roles[docs.PAUSE_CREATOR], creator_limits_table, ["UpdateItem"])
+        resume = self.roles[docs.RESUME_CREATOR]
+        allow_table(resume, creator_limits_table, ["UpdateItem"])
+        allow_table(resume, jobs_table, ["UpdateItem"])
+        iam.Grant.add_to_principal(
+            grantee=resume,
+            actions=["dynamodb:Scan"],
+            resource_arns=[f"{jobs_table.table_arn}/index/{HELD_INDEX}"],
+        )
+        jobs_queue.grant_send_messages(resume)
+
+        contents = {
+            docs.REDRIVE_DLQ: docs.redrive_dlq_document(
+                dlq_arn=dlq.queue_arn,
+                jobs_queue_arn=jobs_queue.queue_arn,
+                role_arn=self._role_arn(docs.REDRIVE_DLQ),
+            ),
+            docs.GUARDED_REDRIVE: docs.guarded_redrive_document(
+                dlq_url=dlq.queue_url,
+                jobs_queue_url=jobs_queue.queue_url,
+                quarantine_url=quarantine_queue.queue_url,
+                errors_alarm_name=errors_alarm,
+                role_arn=self._role_arn(docs.GUARDED_REDRIVE),
+            ),
+            docs.PAUSE_CREATOR: docs.pause_creator_document(
+                limits_table=creator_limits_table.table_name, role_arn=self._role_arn(docs.PAUSE_CREATOR)
+            ),
+            docs.RESUME_CREATOR: docs.resume_creator_document(
+                limits_table=creator_limits_table.table_name,
+                jobs_table=jobs_table.table_name,
+                jobs_queue_url=jobs_queue.queue_url,
+                role_arn=self._role_arn(docs.RESUME_CREATOR),
+            ),
+        }
+        self.documents = {
+            name: self._document(name, docs.document_name(config, name), content)
+            for name, content in contents.items()
+        }
+        markdown = render_runbook(config, region=stack.region, account=stack.account)
+        self.runbook_document = self._document(
+            "Runbook", runbook_document_name(config), docs.runbook_document(markdown)
+        )
+        self.rules = {
+            spec.id: self._alarm_rule(spec.id, spec.automation) for spec in ALARMS if spec.automation
+        }
+        # `make synth` leaves the readable runbook next to the templates (cdk.out/runbooks/<stage>.md).
+        write_runbook(
+            config,
+            Path(Stage.of(self).outdir) / "runbooks",
+            region=_or_placeholder(stack.region, "<region>"),
+            account=_or_placeholder(stack.account, "<account>"),
+        )
+
+    def _automation_role(self, name: str) -> iam.Role:
+        return iam.Role(
+            self,
+            f"{name}Role",
+            assumed_by=iam.ServicePrincipal("ssm.amazonaws.com"),
+            description=f"Runs {docs.document_name(self._config, name)} and nothing else",
+        )
+
+    def _role_arn(self, name: str) -> str:
+        return self.roles[name].role_arn
+
+    def _document(self, cid: str, name: str, content: dict[str, Any]) -> ssm.CfnDocument:
+        return ssm.CfnDocument(
+            self,
+            cid,
+            name=name,
+            document_type="Automation",
+            document_format="JSON",
+            content=content,
+            # Named documents cannot be replaced in place; a new version keeps the name stable.
+            update_method="NewVersion",
+        )
+
+    def _alarm_rule(self, alarm_id: str, automation: str) -> events.Rule:
+        """EventBridge rule: this alarm's state change to ALARM starts its automation."""
+        stack = Stack.of(self)
+        name = alarm_name(self._config.stage, alarm_id)
+        document = docs.document_name(self._config, automation)
+        events_role = iam.Role(
+            self,
+            f"{alarm_id}EventsRole",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description=f"Lets EventBridge start {document} when {name} fires",
+        )
+        iam.Grant.add_to_principal(
+            grantee=events_role,
+            actions=["ssm:StartAutomationExecution"],
+            resource_arns=[automation_definition_arn(stack, document)],
+        )
+        self.roles[automation].grant_pass_role(events_role)
+        rule = events.Rule(
+            self,
+            f"{alarm_id}To{automation}",
+            rule_name=f"{self._config.prefix}-{alarm_id}-{automation}",
+            description=f"{name} in ALARM starts {document}",
+            event_pattern=events.EventPattern(
+                source=["aws.cloudwatch"],
+                detail_type=["CloudWatch Alarm State Change"],
+                resources=[_alarm_arn(stack, name)],
+                detail={"alarmName": [name], "state": {"value": ["ALARM"]}},
+            ),
+        )
+        rule.add_target(
+            SsmAutomationTarget(
+                document_name=document,
+                events_role=events_role,
+                parameters={"AutomationAssumeRole": self._role_arn(automation)},
+            )
+        )
+        rule.node.add_dependency(self.documents[automation])
+        return rule
+
+
+# What SQS checks on the caller of StartMessageMoveTask for the source queue.
+_MOVE_SOURCE_ACTIONS = (
+    "sqs:StartMessageMoveTask",
+    "sqs:ListMessageMoveTasks",
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+)
+
+
+def _alarm_arn(stack: Stack, name: str) -> str:
+    return stack.format_arn(
+        service="cloudwatch", resource="alarm", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
+    )
+
+
+def _or_placeholder(value: str, placeholder: str) -> str:
+    return placeholder if Token.is_unresolved(value) else value

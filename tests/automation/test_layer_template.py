@@ -1,0 +1,256 @@
+"""AutomationLayer in a small fixture stack: documents, EventBridge rule, least-privilege roles."""
+
+import ast
+import json
+import sys
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Match, Template
+
+from automation.layer import AutomationLayer
+from automation.scripts import creator_pause, guarded_redrive, redrive_dlq
+from stacks.config import Config
+
+CONFIG = Config(stage="test")
+
+
+def _table(stack, cid, name, key):
+    return dynamodb.Table(
+        stack,
+        cid,
+        table_name=name,
+        partition_key=dynamodb.Attribute(name=key, type=dynamodb.AttributeType.STRING),
+    )
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory):
+    outdir = tmp_path_factory.mktemp("cdkout")
+    app = cdk.App(outdir=str(outdir), context={"aws:cdk:bundling-stacks": []})
+    stack = cdk.Stack(app, "Fixture", env=cdk.Environment(account="123456789012", region="eu-west-1"))
+    jobs = sqs.Queue(stack, "Jobs", queue_name="byoip-test-jobs")
+    layer = AutomationLayer(
+        stack,
+        "Automation",
+        config=CONFIG,
+        jobs_queue=jobs,
+        dlq=sqs.Queue(stack, "Dlq", queue_name="byoip-test-jobs-dlq"),
+        quarantine_queue=sqs.Queue(stack, "Quarantine", queue_name="byoip-test-jobs-quarantine"),
+        jobs_table=_table(stack, "JobsTable", "byoip-test-jobs", "jobId"),
+        creator_limits_table=_table(stack, "Limits", "byoip-test-creator-limits", "creatorId"),
+    )
+    return Template.from_stack(stack), stack, layer, outdir
+
+
+def documents(template):
+    found = template.find_resources("AWS::SSM::Document")
+    return {r["Properties"]["Name"]: r["Properties"] for r in found.values()}
+
+
+def test_five_automation_documents_with_schema_0_3(synth):
+    template, *_ = synth
+    docs = documents(template)
+    assert sorted(docs) == [
+        "BYOIP-test-GuardedRedrive",
+        "BYOIP-test-PauseCreator",
+        "BYOIP-test-RedriveDlq",
+        "BYOIP-test-ResumeCreator",
+        "BYOIP-test-Runbook",
+    ]
+    for props in docs.values():
+        assert props["DocumentType"] == "Automation"
+        assert props["UpdateMethod"] == "NewVersion"
+        assert props["Content"]["schemaVersion"] == "0.3"
+
+
+@pytest.mark.parametrize(
+    "name, module, handler",
+    [
+        ("BYOIP-test-RedriveDlq", redrive_dlq, "handler"),
+        ("BYOIP-test-GuardedRedrive", guarded_redrive, "handler"),
+        ("BYOIP-test-PauseCreator", creator_pause, "pause_handler"),
+        ("BYOIP-test-ResumeCreator", creator_pause, "resume_handler"),
+    ],
+)
+def test_scripts_are_the_tested_modules_inlined(synth, name, module, handler):
+    template, *_ = synth
+    (step,) = documents(template)[name]["Content"]["mainSteps"]
+    inputs = step["inputs"]
+    assert (step["action"], inputs["Runtime"], inputs["Handler"]) == (
+        "aws:executeScript",
+        "python3.11",
+        handler,
+    )
+    with open(module.__file__, encoding="utf-8") as source:
+        assert inputs["Script"] == source.read()
+    # The Automation runtime has the standard library and boto3 only: no repo import at module level.
+    top_level = {
+        alias.name.split(".")[0]
+        for node in ast.parse(inputs["Script"]).body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])
+    }
+    assert top_level <= set(sys.stdlib_module_names)
+    namespace = {}
+    exec(compile(inputs["Script"], name, "exec"), namespace)  # noqa: S102 - the document's own code
+    assert callable(namespace[handler])
+    for key, ref in inputs["InputPayload"].items():
+        assert ref == "{{ " + key + " }}"
+        assert key in documents(template)[name]["Content"]["parameters"]
+
+
+def test_guarded_redrive_defaults_point_at_this_stage(synth):
+    template, *_ = synth
+    params = documents(template)["BYOIP-test-GuardedRedrive"]["Content"]["parameters"]
+    assert params["ErrorsAlarmName"]["default"] == "BYOIP-test-DispatcherErrors"
+    assert (params["MaxMessages"]["default"], params["RedriveBudget"]["default"]) == (100, 3)
+    assert params["QuarantineQueueUrl"]["default"] == {
+        "Ref": _logical_id_of(template, "AWS::SQS::Queue", "Quarantine")
+    }
+
+
+def test_runbook_document_carries_the_rendered_markdown(synth):
+    template, *_ = synth
+    content = documents(template)["BYOIP-test-Runbook"]["Content"]
+    assert content["description"].startswith("# BYO-IP triage runbook: stage `test`")
+    assert '<a id="a-dlq-not-empty"></a>' in content["description"]
+    assert "eu-west-1" in content["description"]
+
+
+def flat(value):
+    """A template string value with Fn::Join flattened and the partition written out."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(flat(part) for part in parts)
+    if value == {"Ref": "AWS::Partition"}:
+        return "aws"
+    return json.dumps(value)
+
+
+def test_dlq_alarm_state_change_to_alarm_starts_guarded_redrive(synth):
+    template, *_ = synth
+    (rule,) = template.find_resources("AWS::Events::Rule").values()
+    props = rule["Properties"]
+    pattern = props["EventPattern"]
+    assert props["Name"] == "byoip-test-DLQNotEmpty-GuardedRedrive"
+    assert (pattern["source"], pattern["detail-type"]) == (
+        ["aws.cloudwatch"],
+        ["CloudWatch Alarm State Change"],
+    )
+    assert pattern["detail"] == {"alarmName": ["BYOIP-test-DLQNotEmpty"], "state": {"value": ["ALARM"]}}
+    assert [flat(r) for r in pattern["resources"]] == [
+        "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:BYOIP-test-DLQNotEmpty"
+    ]
+    (target,) = props["Targets"]
+    assert flat(target["Arn"]) == (
+        "arn:aws:ssm:eu-west-1:123456789012:automation-definition/BYOIP-test-GuardedRedrive:$DEFAULT"
+    )
+    assert target["RoleArn"]["Fn::GetAtt"][0].startswith("AutomationDLQNotEmptyEventsRole")
+    role_ref = json.dumps({"Fn::GetAtt": [_logical_id(template, "AutomationGuardedRedriveRole"), "Arn"]})
+    assert flat(target["Input"]) == '{"AutomationAssumeRole":["' + role_ref + '"]}'
+
+
+def _logical_id_of(template, kind, prefix):
+    (logical_id,) = [k for k in template.find_resources(kind) if k.startswith(prefix)]
+    return logical_id
+
+
+def _logical_id(template, prefix):
+    return _logical_id_of(template, "AWS::IAM::Role", prefix)
+
+
+def _policy_of(template, role_fragment):
+    policies = template.find_resources(
+        "AWS::IAM::Policy",
+        {"Properties": {"Roles": [{"Ref": Match.string_like_regexp(role_fragment)}]}},
+    )
+    (policy,) = policies.values()
+    return policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def _actions(statements):
+    out = set()
+    for statement in statements:
+        actions = statement["Action"]
+        out |= {actions} if isinstance(actions, str) else set(actions)
+    return out
+
+
+@pytest.mark.parametrize(
+    "role, actions",
+    [
+        (
+            "RedriveDlqRole",
+            {
+                "sqs:StartMessageMoveTask",
+                "sqs:ListMessageMoveTasks",
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:SendMessage",
+            },
+        ),
+        (
+            "GuardedRedriveRole",
+            {
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:ChangeMessageVisibility",
+                "sqs:SendMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl",
+                "cloudwatch:DescribeAlarms",
+            },
+        ),
+        ("PauseCreatorRole", {"dynamodb:UpdateItem"}),
+        (
+            "ResumeCreatorRole",
+            {
+                "dynamodb:UpdateItem",
+                "dynamodb:Scan",
+                "sqs:SendMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl",
+            },
+        ),
+        ("DLQNotEmptyEventsRole", {"ssm:StartAutomationExecution", "iam:PassRole"}),
+    ],
+)
+def test_roles_are_least_privilege(synth, role, actions):
+    template, *_ = synth
+    statements = _policy_of(template, role)
+    assert _actions(statements) == actions
+    text = json.dumps(statements)
+    assert '"*"' not in text and ":*" not in text and "/*" not in text
+
+
+def test_automation_roles_trust_only_ssm(synth):
+    template, *_ = synth
+    roles = template.find_resources("AWS::IAM::Role")
+    principals = sorted(
+        r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
+        for r in roles.values()
+    )
+    assert principals == ["events.amazonaws.com"] + ["ssm.amazonaws.com"] * 4
+
+
+def test_events_role_may_start_only_guarded_redrive_and_pass_only_its_role(synth):
+    template, *_ = synth
+    by_action = {s["Action"]: s["Resource"] for s in _policy_of(template, "DLQNotEmptyEventsRole")}
+    assert flat(by_action["ssm:StartAutomationExecution"]) == (
+        "arn:aws:ssm:eu-west-1:123456789012:automation-definition/BYOIP-test-GuardedRedrive:$DEFAULT"
+    )
+    assert by_action["iam:PassRole"] == {
+        "Fn::GetAtt": [_logical_id(template, "AutomationGuardedRedriveRole"), "Arn"]
+    }
+
+
+def test_synth_writes_the_readable_runbook(synth):
+    *_, outdir = synth
+    text = (outdir / "runbooks" / "test.md").read_text()
+    assert "arn:aws:sqs:eu-west-1:123456789012:byoip-test-jobs-dlq" in text
