@@ -11,6 +11,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from constructs import Construct
 
+from monitoring.layer import MonitoringLayer
+from monitoring.resources import MonitoringResources
 from stacks.config import Config
 from stacks.functions import ByoIpFunction
 from stacks.grants import allow_key, allow_objects, allow_post_to_connection, allow_table
@@ -118,7 +120,19 @@ class ByoIpStack(Stack):
         acknowledge_findings(self)
 
         # ---- Layers built on the resources above (issues 3 and 4 edit these lines) ----
-        # self.monitoring = MonitoringLayer(self, "Monitoring", config=config, resources=self)
+        self.monitoring = MonitoringLayer(
+            self,
+            "Monitoring",
+            config=config,
+            resources=MonitoringResources(
+                jobs_queue=self.jobs_queue,
+                dlq=self.dlq,
+                dispatcher=self.dispatcher,
+                dispatcher_log_group=self.dispatcher_log_group,
+                ws_api=self.ws_api,
+                ws_stage=self.ws_stage,
+            ),
+        )
         # self.automation = AutomationLayer(self, "Automation", config=config, ...)
 
     def _lambda_environment(self) -> dict[str, str]:
