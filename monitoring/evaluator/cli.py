@@ -1,5 +1,90 @@
 """`byoip alarms …`: run alarm test files against the synthesized template."""
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from monitoring.evaluator.model import EvaluatorError
+from monitoring.evaluator.runner import Runner, TestResult
+from monitoring.evaluator.series import format_duration
+from monitoring.evaluator.templates import REPO, cached_template, file_template
+
 app = typer.Typer(help="Offline CloudWatch alarm evaluation and alarm tests.", no_args_is_help=True)
+DEFAULT_DIR = REPO / "monitoring" / "alarm_tests"
+
+
+def _line(result: TestResult) -> str:
+    test = result.test
+    facts = [test.alert_mode, f"{result.emails} email{'s' if result.emails != 1 else ''}"]
+    if result.detection is not None:
+        facts.append(f"detection {format_duration(result.detection)}")
+    status = "PASS" if result.ok else "FAIL"
+    return f"{status} {Path(test.file).name} :: {test.name} ({', '.join(facts)})"
+
+
+@app.command("test")
+def test_command(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="YAML test files (default: monitoring/alarm_tests/*.yaml).")
+    ] = None,
+    template: Annotated[
+        Path | None,
+        typer.Option(
+            "--template", help="Use this synthesized template for every test instead of synthesizing."
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print failures and the summary only.")
+    ] = False,
+) -> None:
+    """Run alarm tests; exit 0 when all pass, 1 otherwise (with expected-vs-actual differences)."""
+    paths = list(files or sorted(DEFAULT_DIR.glob("*.yaml")))
+    if not paths:
+        typer.echo(f"no alarm test files given and none in {DEFAULT_DIR}", err=True)
+        raise typer.Exit(1)
+    if template is not None:
+        loaded = file_template(template)
+        runner = Runner(lambda _stage, _mode: loaded)
+    else:
+        runner = Runner(cached_template)
+    try:
+        results = runner.run_files(paths)
+    except EvaluatorError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for result in results:
+        if not (quiet and result.ok):
+            typer.echo(_line(result))
+        for failure in result.failures:
+            typer.echo(f"    {failure}")
+    failed = sum(1 for r in results if not r.ok)
+    typer.echo(f"{len(results) - failed} passed, {failed} failed ({len(paths)} files)")
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command("list")
+def list_command(
+    stage: Annotated[str, typer.Option(help="Stage to synthesize.")] = "prod",
+    alert_mode: Annotated[str, typer.Option(help="composite | all")] = "composite",
+) -> None:
+    """List the alarms of the synthesized template with what they read and whom they notify."""
+    runner = Runner(cached_template)
+    try:
+        alarms = runner.alarm_set(stage, alert_mode)
+    except EvaluatorError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for alarm in alarms.metric_alarms.values():
+        reads = ", ".join(str(m) for m in alarm.metrics)
+        typer.echo(
+            f"{alarm.name}: {alarm.comparison} {alarm.threshold:g} over {alarm.period}s, "
+            f"{alarm.datapoints_to_alarm} of {alarm.evaluation_periods}, missing={alarm.treat_missing_data}; "
+            f"reads {reads}; ALARM -> {len(alarm.alarm_actions)} action(s), OK -> {len(alarm.ok_actions)}"
+        )
+    for composite in alarms.composites.values():
+        typer.echo(
+            f"{composite.name}: {composite.rule_text}; ALARM -> {len(composite.alarm_actions)} action(s)"
+        )

@@ -11,6 +11,8 @@ Semantics follow https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
   per-timestamp series. SUM and AVG take a missing value as 0 (documented for AVG);
   MAX and MIN use only the values present (chosen: taking 0 would make MIN of two series 0
   whenever one is missing);
+- DIFF(x) is each value minus the preceding value of x; the first value has no predecessor and
+  is dropped (so `x - DIFF(x)` is x itself there, DIFF's missing value counting as 0);
 - FILL(x, S | TS | REPEAT | LINEAR) fills every period of the range; REPEAT and LINEAR leave
   periods before the first real value missing (nothing to repeat or interpolate from).
 """
@@ -32,6 +34,7 @@ SUPPORTED = (
     "ABS",
     "AVG",
     "CEIL",
+    "DIFF",
     "FILL",
     "FLOOR",
     "IF",
@@ -105,6 +108,8 @@ class MathContext:
         (arg,) = values
         if name == "TIME_SERIES":
             return {ts: float(arg) for ts in self.grid}
+        if name == "DIFF":
+            return _per_series(arg, _diff)
         if name in ("ABS", "CEIL", "FLOOR"):
             return _map(arg, {"ABS": abs, "CEIL": math.ceil, "FLOOR": math.floor}[name])
         return _reduce(name, arg)
@@ -172,6 +177,18 @@ def _binary(op: str, left: Value, right: Value) -> Value:
         return _clean({ts: fn(left, v) for ts, v in right.items()})
     stamps = sorted(set(left) | set(right))
     return _clean({ts: fn(left.get(ts, 0.0), right.get(ts, 0.0)) for ts in stamps})
+
+
+def _per_series(value: Value, fn: Callable[[Series], Series]) -> Value:
+    if isinstance(value, float):
+        raise EvaluatorError("metric math: this function needs a time series, not a number")
+    return [fn(s) for s in value] if isinstance(value, list) else fn(value)
+
+
+def _diff(series: Series) -> Series:
+    """Each value minus the preceding value of the series; the first value has none and is dropped."""
+    stamps = sorted(series)
+    return {ts: series[ts] - series[prev] for prev, ts in zip(stamps, stamps[1:], strict=False)}
 
 
 def _reduce(name: str, arg: Value) -> Value:

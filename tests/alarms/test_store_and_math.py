@@ -116,6 +116,16 @@ def test_partial_fail_percentage_with_max_over_an_array():
     assert _eval(expr, f=fail, i=items) == [100.0, 20.0, 0.0, 0.0, 500.0]
 
 
+def test_heartbeat_dip_ratio_to_the_previous_period():
+    hb = [100.0, 100.0, 40.0, None, 10.0]
+    expr = "IF(cur - DIFF(cur) >= 20, 100 * cur / (cur - DIFF(cur)), 100)"
+    values = {"hb": {ts: v for ts, v in zip(GRID, hb, strict=True) if v is not None}}
+    ctx = MathContext(GRID, 60, values, ["hb"])
+    ctx.values["cur"] = ctx.eval(parse("FILL(hb, 0)"))
+    out = ctx.eval(parse(expr))
+    assert [out.get(ts) for ts in GRID] == [100.0, 100.0, 40.0, 0.0, 100.0]
+
+
 def test_fill_variants_and_reductions():
     s = [None, 2.0, None, 6.0, None]
     assert _eval("FILL(a, 7)", a=s) == [7.0, 2.0, 7.0, 6.0, 7.0]
@@ -135,6 +145,7 @@ def test_fill_variants_and_reductions():
     [
         ("ANOMALY_DETECTION_BAND(m1)", "unsupported metric math function ANOMALY_DETECTION_BAND"),
         ("RATE(m1)", "unsupported metric math function RATE"),
+        ("DIFF(2)", "needs a time series"),
         ("m1 +", "ends too early"),
         ("m1 $ 2", "cannot parse metric math"),
         ("(m1", "ends too early"),
