@@ -194,7 +194,7 @@ def resume_creator_document(
         creator_pause,
         "resume_handler",
         _refs("CreatorId", "MaxJobs", "CreatorLimitsTable", "JobsTable", "JobsQueueUrl"),
-        {"Released": ("$.Payload.released", "Integer"), "Held": ("$.Payload.held", "Integer")},
+        {"Released": ("$.Payload.released", "Integer")},
     )
     return _document(
         "# Resume a creator\nClears the pause flag and re-queues the creator's held jobs.",

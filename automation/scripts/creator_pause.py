@@ -66,44 +66,38 @@ def _number(value):
 
 
 def _message(job):
+    # A hold happens before delivery, so the stored attempt is still the one to deliver.
     body = {field: job[field] for field in _JOB_FIELDS if field in job}
     if isinstance(body.get("payload"), str):
         body["payload"] = json.loads(body["payload"])  # JobsTable stores the payload as JSON text
     body["attempt"] = int(body.get("attempt", 1))
-    return json.dumps(body, default=_number, sort_keys=True)
+    return json.dumps(body, default=_number, separators=(",", ":"))
 
 
 def release_job(dynamodb, sqs, *, jobs_table, jobs_queue_url, job, now=time.time):
-    """Claim one held job (held → queued, conditional), then queue it. False if someone else did."""
-    key = {"jobId": {"S": job["jobId"]}}
+    """Queue one held job, then clear its hold if it is still held for the same agent.
+
+    Same order as lambdas/common/requeue.py: the message goes first, so a crash in between
+    leaves the job held (released again later) and never `queued` without a message; the
+    dispatcher assigns only the attempt stored on the item, so a duplicate message is harmless.
+    """
+    sqs.send_message(QueueUrl=jobs_queue_url, MessageBody=_message(job))
     try:
         dynamodb.update_item(
             TableName=jobs_table,
-            Key=key,
-            UpdateExpression="SET #s = :q, updatedAt = :now REMOVE heldAgentId",
-            ConditionExpression="#s = :held",
+            Key={"jobId": {"S": job["jobId"]}},
+            UpdateExpression="SET #s = :queued, updatedAt = :now REMOVE heldAgentId",
+            ConditionExpression="#s = :held AND heldAgentId = :agent",
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={
-                ":q": {"S": "queued"},
+                ":queued": {"S": "queued"},
                 ":held": {"S": "held"},
+                ":agent": {"S": job["agentId"]},
                 ":now": {"N": str(int(now()))},
             },
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:
-        return False  # released meanwhile (agent reconnected): nothing to do
-    try:
-        sqs.send_message(QueueUrl=jobs_queue_url, MessageBody=_message(job))
-    except Exception:
-        # Put the hold back so the job is not stranded as `queued` without a message.
-        dynamodb.update_item(
-            TableName=jobs_table,
-            Key=key,
-            UpdateExpression="SET #s = :held, heldAgentId = :a",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":held": {"S": "held"}, ":a": {"S": job["agentId"]}},
-        )
-        raise
-    return True
+        pass  # the dispatcher (or a reconnect) already took it: fine
 
 
 def resume_creator(
@@ -117,11 +111,9 @@ def resume_creator(
         ExpressionAttributeValues={":f": {"BOOL": False}},
     )
     jobs = held_jobs(dynamodb, jobs_table=jobs_table, creator_id=creator_id, limit=max_jobs)
-    released = sum(
+    for job in jobs:
         release_job(dynamodb, sqs, jobs_table=jobs_table, jobs_queue_url=jobs_queue_url, job=job, now=now)
-        for job in jobs
-    )
-    return {"creatorId": creator_id, "paused": False, "released": released, "held": len(jobs)}
+    return {"creatorId": creator_id, "paused": False, "released": len(jobs)}
 
 
 def pause_handler(events, context):
