@@ -44,7 +44,7 @@ class AlarmEvent:
 def _automation_targets(resolver: Resolver) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
     """(rule name, target ARN) -> (document name, start parameters) for SSM automation targets."""
     out = {}
-    for logical_id, props in resolver.resources("AWS::Events::Rule"):
+    for logical_id, props in resolver.of_type("AWS::Events::Rule"):
         name = resolver.resolve(props.get("Name")) or logical_id
         for target in props.get("Targets", []):
             arn = str(resolver.resolve(target.get("Arn", "")))
@@ -70,7 +70,8 @@ class AlarmLoop:
         cloudwatch: Any,
     ) -> None:
         self.alarms = load_alarms(template, resolver)
-        self.evaluator = Evaluator(self.alarms)
+        # A deployed stack has settled alarms: start from OK so only real changes notify.
+        self.evaluator = Evaluator(self.alarms, initial_state="OK")
         self.metrics = metrics
         self.clock = clock
         self.outbox = outbox
@@ -83,7 +84,7 @@ class AlarmLoop:
                 resolver.resolve(p.get("AlarmDescription", ""))
             )
             for t in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
-            for lid, p in resolver.resources(t)
+            for lid, p in resolver.of_type(t)
         }
         self.targets = _automation_targets(resolver)
         self._fed: dict[Any, int] = {}
@@ -192,3 +193,4 @@ class AlarmLoop:
                 ComparisonOperator="GreaterThanThreshold",
                 ActionsEnabled=False,
             )
+            self.cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="sandbox start")

@@ -52,20 +52,20 @@ class Routes:
 def read_routes(resolver: Resolver, function_arns: dict[str, str]) -> Routes:
     """Routes from AWS::ApiGatewayV2::Route/Integration/RouteResponse; arns maps ARN -> name."""
     integrations = {}
-    for logical_id, props in resolver.resources("AWS::ApiGatewayV2::Integration"):
+    for logical_id, props in resolver.of_type("AWS::ApiGatewayV2::Integration"):
         uri = str(resolver.resolve(props.get("IntegrationUri", "")))
         for arn, name in function_arns.items():
             if arn in uri:
                 integrations[logical_id] = name
     routes, route_keys = {}, {}
-    for logical_id, props in resolver.resources("AWS::ApiGatewayV2::Route"):
+    for logical_id, props in resolver.of_type("AWS::ApiGatewayV2::Route"):
         target = str(resolver.resolve(props.get("Target", "")))
         integration = target.rsplit("/", 1)[-1].removeprefix("local-")
         if integration in integrations:
             routes[props["RouteKey"]] = integrations[integration]
             route_keys[logical_id] = props["RouteKey"]
     two_way = set()
-    for _, props in resolver.resources("AWS::ApiGatewayV2::RouteResponse"):
+    for _, props in resolver.of_type("AWS::ApiGatewayV2::RouteResponse"):
         route = props.get("RouteId", {})
         ref = route.get("Ref") if isinstance(route, dict) else None
         if ref in route_keys:

@@ -80,7 +80,7 @@ class LambdaContext:
 def read_functions(resolver: Resolver) -> dict[str, FunctionSpec]:
     """Every AWS::Lambda::Function of the template, by physical name."""
     specs = {}
-    for logical_id, props in resolver.resources("AWS::Lambda::Function"):
+    for logical_id, props in resolver.of_type("AWS::Lambda::Function"):
         handler = props.get("Handler", "")
         if not handler or "Code" in props and "ZipFile" in props["Code"]:
             continue  # CDK-internal custom resources (inline code) are not the system's functions

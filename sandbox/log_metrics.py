@@ -39,7 +39,7 @@ def parse_pattern(pattern: str) -> tuple[str, ...]:
 def read_filters(resolver: Resolver) -> list[MetricFilter]:
     """Every metric filter of the template with a constant metric value."""
     filters = []
-    for _, props in resolver.resources("AWS::Logs::MetricFilter"):
+    for _, props in resolver.of_type("AWS::Logs::MetricFilter"):
         terms = parse_pattern(props.get("FilterPattern", ""))
         for transform in props.get("MetricTransformations", []):
             filters.append(

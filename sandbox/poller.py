@@ -36,7 +36,7 @@ class Mapping:
 def read_mappings(resolver: Resolver, queue_urls_by_arn: dict[str, str]) -> list[Mapping]:
     """Every SQS event source mapping of the template."""
     mappings = []
-    for _, props in resolver.resources("AWS::Lambda::EventSourceMapping"):
+    for _, props in resolver.of_type("AWS::Lambda::EventSourceMapping"):
         arn = resolver.resolve(props.get("EventSourceArn"))
         if arn not in queue_urls_by_arn:
             continue
@@ -219,7 +219,7 @@ _UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400
 def read_schedules(resolver: Resolver, function_names_by_arn: dict[str, str]) -> list[tuple[str, float]]:
     """(function name, period in production seconds) of each `rate()` rule targeting a function."""
     schedules = []
-    for _, props in resolver.resources("AWS::Events::Rule"):
+    for _, props in resolver.of_type("AWS::Events::Rule"):
         expression = props.get("ScheduleExpression", "")
         if not expression.startswith("rate(") or props.get("State", "ENABLED") != "ENABLED":
             continue

@@ -58,7 +58,7 @@ def _queue_arn(name: str) -> str:
 
 
 def _queues(resolver: Resolver, sqs: Any, clock: SimClock, out: Provisioned) -> None:
-    declared = list(resolver.resources("AWS::SQS::Queue"))
+    declared = list(resolver.of_type("AWS::SQS::Queue"))
     for logical_id, props in declared:
         name = resolver.resolve(props.get("QueueName")) or f"local-{logical_id}"
         attributes = {}
@@ -87,7 +87,7 @@ def _queues(resolver: Resolver, sqs: Any, clock: SimClock, out: Provisioned) -> 
 
 
 def _tables(resolver: Resolver, dynamodb: Any, out: Provisioned) -> None:
-    for logical_id, props in resolver.resources("AWS::DynamoDB::Table"):
+    for logical_id, props in resolver.of_type("AWS::DynamoDB::Table"):
         name = resolver.resolve(props.get("TableName")) or f"local-{logical_id}"
         kwargs: dict[str, Any] = {
             "TableName": name,
@@ -113,7 +113,7 @@ def _tables(resolver: Resolver, dynamodb: Any, out: Provisioned) -> None:
 
 
 def _buckets(resolver: Resolver, s3: Any, out: Provisioned) -> None:
-    for logical_id, props in resolver.resources("AWS::S3::Bucket"):
+    for logical_id, props in resolver.of_type("AWS::S3::Bucket"):
         name = resolver.resolve(props.get("BucketName")) or f"local-{logical_id.lower()}"[:63]
         s3.create_bucket(Bucket=name)
         if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
@@ -129,7 +129,7 @@ def _buckets(resolver: Resolver, s3: Any, out: Provisioned) -> None:
 
 
 def _secrets(resolver: Resolver, sm: Any, out: Provisioned) -> None:
-    for logical_id, props in resolver.resources("AWS::SecretsManager::Secret"):
+    for logical_id, props in resolver.of_type("AWS::SecretsManager::Secret"):
         name = resolver.resolve(props.get("Name")) or f"local-{logical_id}"
         value = props.get("SecretString")
         if value is None:
@@ -141,7 +141,7 @@ def _secrets(resolver: Resolver, sm: Any, out: Provisioned) -> None:
 
 
 def _topics(resolver: Resolver, sns: Any, out: Provisioned) -> None:
-    for logical_id, props in resolver.resources("AWS::SNS::Topic"):
+    for logical_id, props in resolver.of_type("AWS::SNS::Topic"):
         name = resolver.resolve(props.get("TopicName")) or f"local-{logical_id}"
         arn = sns.create_topic(Name=name)["TopicArn"]
         out.topics[logical_id] = arn

@@ -65,7 +65,7 @@ class Automation:
     def __init__(self, resolver: Resolver, clock: SimClock) -> None:
         self.clock = clock
         self.documents: dict[str, dict[str, Any]] = {}
-        for logical_id, props in resolver.resources("AWS::SSM::Document"):
+        for logical_id, props in resolver.of_type("AWS::SSM::Document"):
             if props.get("DocumentType") == "Automation":
                 name = resolver.resolve(props.get("Name")) or logical_id
                 self.documents[name] = resolver.resolve(props["Content"])
