@@ -1,0 +1,75 @@
+"""The monitoring layer inside the real ByoIpStack: it watches the stack's own resources."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.infra.cfn import label, resources
+
+
+def _alarms(template):
+    return {
+        res["Properties"]["AlarmName"]: res["Properties"]
+        for res in (
+            *resources(template, "AWS::CloudWatch::Alarm").values(),
+            *resources(template, "AWS::CloudWatch::CompositeAlarm").values(),
+        )
+    }
+
+
+def test_alarms_watch_the_stacks_queue_dlq_and_dispatcher(stage_synth) -> None:
+    s = stage_synth.config.stage
+    template = stage_synth.template_dict
+    alarms = _alarms(template)
+    assert len(alarms) == 9
+
+    def watched(alarm_id: str) -> list[tuple[str, str]]:
+        return [
+            (d["Name"], label(template, d["Value"])) for d in alarms[f"BYOIP-{s}-{alarm_id}"]["Dimensions"]
+        ]
+
+    assert watched("DLQNotEmpty") == [("QueueName", f"byoip-{s}-jobs-dlq")]
+    assert watched("Backlog") == [("QueueName", f"byoip-{s}-jobs")]
+    for alarm_id in ("DispatcherErrors", "DispatcherThrottles", "DispatcherDuration"):
+        assert watched(alarm_id) == [("FunctionName", f"byoip-{s}-dispatcher-sqs")]
+
+
+def test_filter_and_queries_read_the_dispatcher_log_group(stage_synth) -> None:
+    s = stage_synth.config.stage
+    template = stage_synth.template_dict
+    (metric_filter,) = [r["Properties"] for r in resources(template, "AWS::Logs::MetricFilter").values()]
+    assert metric_filter["FilterPattern"] == '"status=410"'
+    assert label(template, metric_filter["LogGroupName"]) == f"/aws/lambda/byoip-{s}-dispatcher-sqs"
+    queries = [r["Properties"] for r in resources(template, "AWS::Logs::QueryDefinition").values()]
+    assert len(queries) == 3
+    for query in queries:
+        assert query["Name"].startswith(f"BYOIP-{s}/")
+        assert [label(template, g) for g in query["LogGroupNames"]] == [
+            f"/aws/lambda/byoip-{s}-dispatcher-sqs"
+        ]
+
+
+@pytest.mark.parametrize("alert_mode", ["composite", "all"])
+def test_alert_mode_reaches_the_deployed_template(synth, alert_mode) -> None:
+    template = synth(stage="prod", alert_mode=alert_mode).template_dict
+    notifying = sorted(name for name, props in _alarms(template).items() if props.get("AlarmActions"))
+    if alert_mode == "composite":
+        assert notifying == ["BYOIP-prod-Incident"]
+    else:
+        assert len(notifying) == 9
+    (topic_id,) = [
+        lid
+        for lid, r in resources(template, "AWS::SNS::Topic").items()
+        if r["Properties"]["TopicName"] == "byoip-prod-ops-alerts"
+    ]
+    assert template["Outputs"]["OpsAlertsTopicArn"]["Value"] == {"Ref": topic_id}
+
+
+def test_monitoring_resources_raise_no_cdk_nag_findings(stage_synth) -> None:
+    findings = [
+        (violation["ruleName"], construct["constructPath"])
+        for plugin in stage_synth.validation_report["pluginReports"]
+        for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
+    ]
+    assert [f for f in findings if "/Monitoring/" in f[1]] == []
