@@ -12,8 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from lambdas.common import ddb, metrics
-from lambdas.common.clock import now as clock_now
+from lambdas.common import clock, ddb, metrics
 from lambdas.common.dispatch import ItemFailure, Outcome, dispatch
 from lambdas.common.settings import settings
 
@@ -53,7 +52,7 @@ class BatchRun:
         """Process one record body; raise to report it in batchItemFailures."""
         self.counters.add(metrics.DISPATCHER, "BatchItems")
         try:
-            outcome = dispatch(body, now=clock_now())
+            outcome = dispatch(body, now=clock.now())
         except ItemFailure as failure:
             self._failed(failure.job_id, failure.reason, failure.status)
             raise
@@ -88,4 +87,4 @@ class BatchRun:
 
     def flush(self) -> None:
         """Emit the invocation's EMF line."""
-        self.counters.flush(settings().stage, clock_now() * 1000)
+        self.counters.flush(settings().stage, clock.now() * 1000)

@@ -10,7 +10,6 @@ retried or held.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -98,7 +97,7 @@ def _deliver(msg: JobMessage, connection_id: str, now: int, day: str) -> Outcome
         _undo(msg, connection_id, now, day)
         if code in ddb.THROTTLE_CODES:
             raise ItemFailure(msg.job_id, "throttled", 429) from None
-        raise ItemFailure(msg.job_id, "delivery_error", _http_status(err)) from None
+        raise ItemFailure(msg.job_id, "delivery_error", 502) from None
     except BotoCoreError:
         _undo(msg, connection_id, now, day)
         raise ItemFailure(msg.job_id, "delivery_error", 502) from None
@@ -126,8 +125,3 @@ def _undo(msg: JobMessage, connection_id: str, now: int, day: str) -> None:
     except (jobs.StateChanged, ClientError, BotoCoreError):
         # The assignment stays; its lease expires and the reaper re-queues the job.
         pass
-
-
-def _http_status(err: ClientError) -> int:
-    status: Any = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return status if isinstance(status, int) and status >= 400 else 502

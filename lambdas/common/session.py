@@ -10,9 +10,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lambdas.common import auth, aws, connections, ddb, limits, metrics
+from lambdas.common import auth, aws, clock, connections, ddb, limits, metrics
 from lambdas.common.agent_actions import ACTIONS, Caller
-from lambdas.common.clock import now as clock_now
 from lambdas.common.protocol import FrameError, encode, error_frame, parse_agent_frame
 from lambdas.common.requeue import release_held
 from lambdas.common.settings import settings
@@ -37,7 +36,7 @@ def connect(event: dict[str, Any], logger: Any) -> dict[str, Any]:
     except (auth.MisconfiguredSecret, ClientError, BotoCoreError) as err:
         logger.error("ws_connect_rejected reason=secret_unavailable", extra={"detail": str(err)})
         return UNAUTHORIZED
-    now = clock_now()
+    now = clock.now()
     try:
         connections.register(identity.agent_id, identity.creator_id, connection_id, now)
     except (ClientError, BotoCoreError):
@@ -62,7 +61,7 @@ def disconnect(event: dict[str, Any], logger: Any) -> dict[str, Any]:
     connection_id = _connection_id(event)
     try:
         item = connections.connection(connection_id) or {}
-        current = connections.drop(item.get("agentId"), connection_id, clock_now())
+        current = connections.drop(item.get("agentId"), connection_id, clock.now())
         logger.info("agent_disconnected", extra={"agentId": item.get("agentId"), "wasCurrent": current})
     except (ClientError, BotoCoreError):
         # Best effort: the connection item's TTL and the dispatcher's 410 handling clean up.
@@ -74,7 +73,7 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
     """Handle one agent frame and answer it over the connection; always 200."""
     connection_id = _connection_id(event)
     counters = metrics.Counters()
-    now = clock_now()
+    now = clock.now()
     try:
         request = parse_agent_frame(event.get("body"), is_base64=bool(event.get("isBase64Encoded")))
         caller_item = connections.connection(connection_id)

@@ -6,8 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from lambdas.common import metrics
-from lambdas.common.clock import now as clock_now
+from lambdas.common import clock, metrics
 from lambdas.common.reaper import reap
 from lambdas.common.settings import settings
 
@@ -16,7 +15,7 @@ logger = Logger()
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     config = settings()
-    now = clock_now()
+    now = clock.now()
     counts = reap(now=now, max_attempts=config.max_attempts)
     summary = {"requeued": counts.requeued, "failed": counts.failed, "skipped": counts.skipped}
     logger.info("lease_reaper " + " ".join(f"{k}={v}" for k, v in summary.items()), extra=summary)

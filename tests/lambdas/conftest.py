@@ -130,3 +130,33 @@ def out(capsys: pytest.CaptureFixture[str], queues: dict[str, str]) -> Output:
         module = importlib.import_module(f"lambdas.{name}.handler")
         module.logger.registered_handler.setStream(_CurrentStdout())
     return Output(capsys, [])
+
+
+@pytest.fixture
+def online(out: Output) -> str:
+    """agent-1 of creator-1 connected as conn-1; returns the connection id."""
+    from lambdas.ws_connect.handler import handler as connect
+    from tests.lambdas.helpers import connect_event, token
+
+    assert connect(connect_event(token("agent-1", "creator-1"), "conn-1"), None) == {"statusCode": 200}
+    out.logs()  # drop the connect log lines
+    return "conn-1"
+
+
+NOW = 1_795_872_600  # 2026-11-28T13:30:00Z
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Freeze the handlers' clock at NOW; `clock.set(t)` moves it."""
+    from lambdas.common import clock as lambda_clock
+
+    class _Clock:
+        value = NOW
+
+        def set(self, value: int) -> None:
+            self.value = value
+
+    frozen = _Clock()
+    monkeypatch.setattr(lambda_clock, "now", lambda: frozen.value)
+    return frozen

@@ -178,3 +178,24 @@ def drain(queue_url: str) -> list[dict[str, Any]]:
 def queued_jobs(queue_url: str) -> list[dict[str, Any]]:
     """Drain a queue and return its job messages parsed, sorted by jobId."""
     return sorted((json.loads(m["body"]) for m in drain(queue_url)), key=lambda b: b["jobId"])
+
+
+def gateway_stub(*errors: tuple[str, int], before: Any = None) -> Any:
+    """Install a Stubber'd management API client whose PostToConnection calls fail in order.
+
+    `errors` are (code, http status) pairs; `before` runs first on each call (e.g. a reconnect).
+    """
+    from botocore.stub import Stubber
+
+    from lambdas.common import aws
+
+    client = boto3.client("apigatewaymanagementapi", endpoint_url=ENV["WS_ENDPOINT"], region_name=REGION)
+    stub = Stubber(client)
+    for code, status in errors:
+        stub.add_client_error("post_to_connection", service_error_code=code, http_status_code=status)
+    stub.activate()
+    if before is not None:  # registered after the Stubber so it runs ahead of its canned answer
+        # (botocore aliases this service's event names; the wildcard is what reliably matches)
+        client.meta.events.register_first("before-call.*.*", lambda **_: before())
+    aws.override("apigatewaymanagementapi", client)
+    return stub

@@ -1,0 +1,356 @@
+"""dispatcher-sqs: assignment exactly once, limits, holds, delivery failures, log lines, EMF."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lambdas.dispatcher_sqs.handler import handler as dispatch
+from tests.lambdas import helpers as h
+from tests.lambdas.conftest import NOW
+
+DAY = "2026-11-28"
+NO_FAILURES = {"batchItemFailures": []}
+
+
+def failures(*message_ids: str) -> dict[str, list[dict[str, str]]]:
+    return {"batchItemFailures": [{"itemIdentifier": m} for m in message_ids]}
+
+
+def failure_lines(out) -> list[dict[str, object]]:
+    return [
+        {k: d[k] for k in ("message", "jobId", "reason", "status")}
+        for d in out.logs()
+        if str(d.get("message", "")).startswith("batch_item_failed")
+    ]
+
+
+def metrics(out) -> dict[str, int]:
+    """Metric values of the invocation's single EMF line (and check its shape)."""
+    (doc,) = out.emf()
+    for directive in doc["_aws"]["CloudWatchMetrics"]:
+        assert directive["Dimensions"] == [["Stage"]]
+    assert doc["Stage"] == "test"
+    names = [m["Name"] for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]]
+    return {name: doc[name] for name in names}
+
+
+def test_happy_path_assigns_delivers_and_counts(online, clock, out):
+    # GIVEN agent-1 online and a job for it
+    # WHEN the dispatcher gets the message
+    response = dispatch(h.sqs_event(h.job_body("job-1")), None)
+    # THEN no failure, one job.assign frame, the job assigned with a lease, the creator counted
+    assert response == NO_FAILURES
+    assert h.frames(online) == [
+        {
+            "type": "job.assign",
+            "jobId": "job-1",
+            "kind": "post.publish",
+            "payload": {"postId": "p-job-1"},
+            "attempt": 1,
+            "leaseSeconds": 300,
+        }
+    ]
+    job = h.job("job-1")
+    assert {
+        k: job[k] for k in ("status", "agentId", "connectionId", "attempt", "leaseState", "leaseExpiresAt")
+    } == {
+        "status": "assigned",
+        "agentId": "agent-1",
+        "connectionId": "conn-1",
+        "attempt": 1,
+        "leaseState": "active",
+        "leaseExpiresAt": NOW + 300,
+    }
+    limits = h.creator_limits("creator-1")
+    assert (limits["inFlight"], limits[f"used#{DAY}"]) == (1, 1)
+    assert metrics(out) == {"JobsAssigned": 1, "BatchItems": 1, "BatchItemFailures": 0}
+    assert failure_lines(out) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "reason", "job_id"),
+    [
+        ("{not json", "json_invalid", "-"),
+        ('["a list"]', "json_invalid", "-"),
+        (
+            json.dumps({"jobId": "job-2", "agentId": "agent-1", "creatorId": "creator-1"}),
+            "schema_invalid",
+            "job-2",
+        ),
+        (
+            json.dumps({"jobId": "job/../3", "agentId": "a", "creatorId": "c", "kind": "k"}),
+            "schema_invalid",
+            "-",
+        ),
+        (h.job_body("job-4", critical="yes"), "schema_invalid", "job-4"),
+        (h.job_body("job-5", attempt=0), "schema_invalid", "job-5"),
+        (json.dumps({"jobId": "job-6", "creatorId": "creator-1", "kind": "k"}), "agent_missing", "job-6"),
+    ],
+)
+def test_clearly_bad_items_go_to_the_dlq_with_their_reason_not_retried(
+    body, reason, job_id, queues, clock, out
+):
+    # GIVEN a message that can never succeed
+    # WHEN the dispatcher gets it
+    response = dispatch(h.sqs_event(body), None)
+    # THEN it is not retried, it sits in the DLQ with its reason, and one failure line says why
+    assert response == NO_FAILURES
+    assert h.drain(queues["DLQ_URL"]) == [{"body": body, "attributes": {"reason": reason}}]
+    assert failure_lines(out) == [
+        {
+            "message": f"batch_item_failed jobId={job_id} reason={reason} status=400",
+            "jobId": job_id,
+            "reason": reason,
+            "status": 400,
+        }
+    ]
+    assert metrics(out) == {"JobsFailed": 1, "BatchItems": 1, "BatchItemFailures": 1}
+
+
+def test_job_for_an_agent_of_another_creator_is_dead_lettered_403(online, queues, clock, out):
+    # GIVEN agent-1 belongs to creator-1; WHEN a job for agent-1 claims creator-2
+    response = dispatch(h.sqs_event(h.job_body("job-x", "agent-1", "creator-2")), None)
+    # THEN nothing is delivered and the message is quarantined in the DLQ
+    assert response == NO_FAILURES
+    assert h.frames(online) == []
+    assert [m["attributes"] for m in h.drain(queues["DLQ_URL"])] == [{"reason": "agent_missing"}]
+    assert failure_lines(out)[0]["message"] == "batch_item_failed jobId=job-x reason=agent_missing status=403"
+
+
+def test_duplicate_delivery_assigns_and_pushes_once(online, clock, out):
+    # GIVEN the same message delivered twice in one batch, then again in a later batch
+    body = h.job_body("job-1")
+    first = dispatch(h.sqs_event(body, body), None)
+    second = dispatch(h.sqs_event(body), None)
+    # THEN one frame, the duplicates skipped (not failed), the creator counted once
+    assert first == second == NO_FAILURES
+    assert [f["jobId"] for f in h.frames(online)] == ["job-1"]
+    assert h.creator_limits("creator-1")["inFlight"] == 1
+    skipped = [m for m in out.messages() if m.startswith("job_skipped")]
+    assert skipped == ["job_skipped jobId=job-1 reason=already_assigned status=409"] * 2
+
+
+def test_offline_agent_non_critical_job_is_held(queues, clock, out):
+    # GIVEN agent-9 never connected
+    # WHEN a non-critical job for it arrives
+    response = dispatch(h.sqs_event(h.job_body("job-1", "agent-9")), None)
+    # THEN it is held for agent-9 (released when it connects), not retried
+    assert response == NO_FAILURES
+    job = h.job("job-1")
+    assert (job["status"], job["heldAgentId"], job["reason"], job["attempt"]) == (
+        "held",
+        "agent-9",
+        "agent_offline",
+        1,
+    )
+    assert "leaseState" not in job
+    assert "job_held jobId=job-1 reason=agent_offline status=404" in out.messages()
+    assert metrics(out) == {"JobsHeld": 1, "BatchItems": 1, "BatchItemFailures": 0}
+
+
+def test_offline_agent_critical_job_is_retried_without_any_write(queues, clock, out):
+    response = dispatch(h.sqs_event(h.job_body("job-1", "agent-9", critical=True)), None)
+    assert response == failures("m0")
+    assert h.job("job-1") is None
+    assert failure_lines(out) == [
+        {
+            "message": "batch_item_failed jobId=job-1 reason=agent_offline status=404",
+            "jobId": "job-1",
+            "reason": "agent_offline",
+            "status": 404,
+        }
+    ]
+
+
+def test_creator_at_concurrency_is_retried_later(online, clock, out):
+    # GIVEN creator-1 allows one job in flight and has one
+    h.put_limits("creator-1", maxConcurrent=1, inFlight=1)
+    # WHEN another job arrives
+    response = dispatch(h.sqs_event(h.job_body("job-2")), None)
+    # THEN it is retried (a slot frees within a lease), nothing written or pushed
+    assert response == failures("m0")
+    assert h.job("job-2") is None and h.frames(online) == []
+    assert (
+        failure_lines(out)[0]["message"] == "batch_item_failed jobId=job-2 reason=limit_exceeded status=429"
+    )
+    assert h.creator_limits("creator-1")["inFlight"] == 1
+
+
+@pytest.mark.parametrize(
+    ("limits", "reason", "status"),
+    [
+        ({"dailyQuota": 2, f"used#{DAY}": 2}, "limit_exceeded", 429),
+        ({"paused": True, "pausedBy": "agent:agent-1"}, "creator_paused", 423),
+    ],
+)
+def test_creator_at_quota_or_paused_holds_non_critical_and_retries_critical(
+    limits, reason, status, online, clock, out
+):
+    # GIVEN creator-1 at its daily quota, or paused
+    h.put_limits("creator-1", **limits)
+    # WHEN a non-critical and a critical job arrive
+    response = dispatch(h.sqs_event(h.job_body("job-n"), h.job_body("job-c", critical=True)), None)
+    # THEN the first is held, the second retried; nothing is pushed and no counter moves
+    assert response == failures("m1")
+    assert (h.job("job-n")["status"], h.job("job-n")["reason"]) == ("held", reason)
+    assert h.job("job-c") is None
+    assert h.frames(online) == []
+    assert h.creator_limits("creator-1") == {"creatorId": "creator-1", **limits}
+    assert f"job_held jobId=job-n reason={reason} status={status}" in out.messages()
+    assert (
+        failure_lines(out)[0]["message"] == f"batch_item_failed jobId=job-c reason={reason} status={status}"
+    )
+
+
+def test_410_drops_the_stale_connection_and_holds_a_non_critical_job(online, clock, out):
+    # GIVEN the agent's connection went stale
+    h.gateway_stub(("GoneException", 410))
+    # WHEN its job is pushed
+    response = dispatch(h.sqs_event(h.job_body("job-1")), None)
+    # THEN the connection is forgotten, the job held for the agent, the counters refunded
+    assert response == NO_FAILURES
+    assert "connectionId" not in h.agent("agent-1") and h.conn("conn-1") is None
+    job = h.job("job-1")
+    assert (job["status"], job["heldAgentId"], job["reason"]) == ("held", "agent-1", "delivery_410")
+    assert "leaseState" not in job and "connectionId" not in job
+    limits = h.creator_limits("creator-1")
+    assert (limits["inFlight"], limits[f"used#{DAY}"]) == (0, 0)
+    assert "job_held jobId=job-1 reason=delivery_410 status=410" in out.messages()
+
+
+def test_410_on_a_critical_job_retries_it(online, clock, out):
+    h.gateway_stub(("GoneException", 410))
+    response = dispatch(h.sqs_event(h.job_body("job-1", critical=True)), None)
+    assert response == failures("m0")
+    job = h.job("job-1")
+    assert (job["status"], job["attempt"]) == ("queued", 1)
+    assert failure_lines(out) == [
+        {
+            "message": "batch_item_failed jobId=job-1 reason=delivery_410 status=410",
+            "jobId": "job-1",
+            "reason": "delivery_410",
+            "status": 410,
+        }
+    ]
+    # AND the retry of the same message is assignable again
+    assert dispatch(h.sqs_event(h.job_body("job-1", critical=True)), None) == failures(
+        "m0"
+    )  # agent offline now
+
+
+def test_410_after_a_quick_reconnect_keeps_the_new_connection(online, clock, out):
+    # GIVEN the agent reconnects (conn-2) while the push to conn-1 is failing with 410
+    from lambdas.ws_connect.handler import handler as connect
+
+    def reconnect() -> None:
+        assert connect(h.connect_event(h.token("agent-1"), "conn-2"), None) == {"statusCode": 200}
+
+    h.gateway_stub(("GoneException", 410), before=reconnect)
+    # WHEN the dispatcher handles the 410
+    response = dispatch(h.sqs_event(h.job_body("job-1")), None)
+    # THEN conn-2 survives, only conn-1 is gone, and the job is retried towards conn-2
+    assert h.agent("agent-1")["connectionId"] == "conn-2"
+    assert h.conn("conn-2")["agentId"] == "agent-1" and h.conn("conn-1") is None
+    assert response == failures("m0")
+    assert h.job("job-1")["status"] == "queued"
+    assert h.creator_limits("creator-1")["inFlight"] == 0
+    assert failure_lines(out)[0]["message"] == "batch_item_failed jobId=job-1 reason=delivery_410 status=410"
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "reason", "logged_status"),
+    [
+        ("LimitExceededException", 429, "throttled", 429),
+        ("ThrottlingException", 400, "throttled", 429),
+        ("ForbiddenException", 403, "delivery_error", 502),
+        ("InternalServerError", 500, "delivery_error", 502),
+    ],
+)
+def test_push_failures_undo_the_assignment_and_retry(code, status, reason, logged_status, online, clock, out):
+    h.gateway_stub((code, status))
+    response = dispatch(h.sqs_event(h.job_body("job-1")), None)
+    assert response == failures("m0")
+    job = h.job("job-1")
+    assert (job["status"], job["attempt"], "leaseState" in job) == ("queued", 1, False)
+    assert h.creator_limits("creator-1")["inFlight"] == 0
+    line = f"batch_item_failed jobId=job-1 reason={reason} status={logged_status}"
+    assert failure_lines(out)[0]["message"] == line
+
+
+def test_dynamodb_throttling_fails_only_that_item(online, clock, out):
+    # GIVEN DynamoDB throttles the agent lookup of one job
+    from botocore.stub import Stubber
+
+    from lambdas.common import aws
+
+    client = h.ddb()
+    stub = Stubber(client)
+    stub.add_client_error(
+        "get_item", service_error_code="ProvisionedThroughputExceededException", http_status_code=400
+    )
+    stub.activate()
+    aws.override("dynamodb", client)
+    response = dispatch(h.sqs_event(h.job_body("job-1")), None)
+    assert response == failures("m0")
+    assert failure_lines(out)[0]["message"] == "batch_item_failed jobId=job-1 reason=throttled status=429"
+
+
+def test_one_failing_lookup_does_not_fail_the_batch(online, clock, out, monkeypatch):
+    # GIVEN the lookup of agent-2 raises while agent-1's jobs are fine
+    from lambdas.common import connections
+
+    real = connections.agent
+
+    def flaky(agent_id: str):
+        if agent_id == "agent-2":
+            raise RuntimeError("lookup exploded")
+        return real(agent_id)
+
+    monkeypatch.setattr(connections, "agent", flaky)
+    # WHEN a batch mixes them
+    response = dispatch(
+        h.sqs_event(h.job_body("job-1"), h.job_body("job-2", "agent-2"), h.job_body("job-3")), None
+    )
+    # THEN only the middle record is reported; the others were delivered once
+    assert response == failures("m1")
+    assert [f["jobId"] for f in h.frames(online)] == ["job-1", "job-3"]
+    assert failure_lines(out) == [
+        {
+            "message": "batch_item_failed jobId=job-2 reason=internal_error status=500",
+            "jobId": "job-2",
+            "reason": "internal_error",
+            "status": 500,
+        }
+    ]
+    assert metrics(out) == {"JobsAssigned": 2, "BatchItems": 3, "BatchItemFailures": 1}
+
+
+def test_a_batch_where_everything_fails_still_answers_partially(queues, clock, out):
+    response = dispatch(
+        h.sqs_event(h.job_body("a", "agent-9", critical=True), h.job_body("b", "agent-9", critical=True)),
+        None,
+    )
+    assert response == failures("m0", "m1")
+
+
+def test_requeued_job_is_assigned_with_its_new_attempt_and_stale_duplicates_skipped(online, clock, out):
+    # GIVEN job-1 re-queued as attempt 2 (the reaper's work)
+    h.put_job(
+        jobId="job-1",
+        status="queued",
+        attempt=2,
+        agentId="agent-1",
+        creatorId="creator-1",
+        kind="k",
+        payload="{}",
+        critical=False,
+        createdAt=NOW - 600,
+    )
+    # WHEN the stale attempt-1 message and the attempt-2 message both arrive
+    response = dispatch(h.sqs_event(h.job_body("job-1"), h.job_body("job-1", attempt=2)), None)
+    # THEN only attempt 2 is pushed
+    assert response == NO_FAILURES
+    assert [(f["jobId"], f["attempt"]) for f in h.frames(online)] == [("job-1", 2)]
+    assert h.job("job-1")["attempt"] == 2
