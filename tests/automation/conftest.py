@@ -50,3 +50,30 @@ class FakeClock:
 @pytest.fixture
 def clock():
     return FakeClock()
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    """Invoke the real root app (`byoip`); clients.overrides is reset after each test."""
+    from typer.testing import CliRunner
+
+    from automation import clients
+    from automation.cli import app
+
+    monkeypatch.setattr(clients, "overrides", {})
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(app, [str(a) for a in args])
+
+    invoke.overrides = clients.overrides
+    return invoke
+
+
+def one_error_line(result):
+    """The single `error: ...` line a bad input must produce (no traceback)."""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    return lines[0]

@@ -1,0 +1,47 @@
+"""`byoip runbook render`: the stage's runbook as Markdown, to a file or stdout."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from automation import clients
+from automation.names import stage_config
+from automation.output import console, errors, fail
+
+app = typer.Typer(help="The triage runbook, rendered per stage.", no_args_is_help=True)
+
+ACCOUNT_PLACEHOLDER = "<account>"
+
+
+@app.command("render")
+def render(
+    stage: Annotated[str, typer.Option("--stage", help="Stage to render (prod, staging, ...).")],
+    region: Annotated[str | None, typer.Option("--region", help="AWS region (default: AWS_REGION).")] = None,
+    account: Annotated[
+        str | None, typer.Option("--account", help="12-digit AWS account id for ARNs and links.")
+    ] = None,
+    alert_mode: Annotated[
+        str, typer.Option("--alert-mode", help="composite | all (who emails).")
+    ] = "composite",
+    out: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
+) -> None:
+    """Render runbooks/templates for one stage with its real names and console links."""
+    config = stage_config(stage, alert_mode)
+    chosen = clients.region_or_fail(region)
+    if account is not None and not (account.isdigit() and len(account) == 12):
+        fail(f"--account {account!r} is not a 12-digit AWS account id")
+    from runbooks.render import render_runbook  # imports the monitoring catalogs (CDK): only when rendering
+
+    markdown = render_runbook(config, region=chosen, account=account or ACCOUNT_PLACEHOLDER)
+    if account is None:
+        errors.print(f"note: no --account given; ARNs show {ACCOUNT_PLACEHOLDER}", markup=False)
+    if out is None:
+        sys.stdout.write(markdown)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(markdown, encoding="utf-8")
+    console.print(f"wrote {out} ({len(markdown.encode())} bytes)")

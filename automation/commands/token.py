@@ -1,0 +1,67 @@
+"""`byoip token`: mint a short-lived agent JWT (HS256) for ops and testing."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import jwt
+import typer
+from botocore.exceptions import ClientError
+
+from automation import clients
+from automation.output import fail
+from lambdas.common.auth import MAX_LIFETIME_SECONDS
+from lambdas.common.protocol import ID_PATTERN
+
+MIN_KEY_BYTES = 32  # PyJWT's enforce_minimum_key_length for HS256, which ws-connect turns on
+
+
+def mint(agent_id: str, creator_id: str, ttl: int, key: str, now: int) -> str:
+    """The token ws-connect accepts: agentId, creatorId, iat, exp = iat + ttl."""
+    claims = {"agentId": agent_id, "creatorId": creator_id, "iat": now, "exp": now + ttl}
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
+def _key(secret: str | None, secret_arn: str | None, region: str | None) -> str:
+    if (secret is None) == (secret_arn is None):
+        fail("give the signing key exactly one way: --secret (or WS_JWT_SECRET) or --secret-arn")
+    if secret_arn is not None:
+        manager = clients.client("secretsmanager", clients.region_or_fail(region))
+        try:
+            secret = manager.get_secret_value(SecretId=secret_arn).get("SecretString") or ""
+        except ClientError as err:
+            fail(f"cannot read --secret-arn {secret_arn}: {err.response['Error']['Code']}")
+    key = secret or ""
+    if len(key.encode()) < MIN_KEY_BYTES:
+        fail(
+            f"the signing key is {len(key.encode())} bytes; HS256 keys must be at least {MIN_KEY_BYTES} bytes"
+        )
+    return key
+
+
+def token(
+    agent_id: Annotated[str, typer.Option("--agent-id", help="agentId claim.")],
+    creator_id: Annotated[str, typer.Option("--creator-id", help="creatorId claim.")],
+    ttl: Annotated[int, typer.Option("--ttl", help=f"Lifetime in seconds, 1-{MAX_LIFETIME_SECONDS}.")] = 300,
+    secret: Annotated[
+        str | None, typer.Option("--secret", envvar="WS_JWT_SECRET", help="Raw HS256 key (local, tests).")
+    ] = None,
+    secret_arn: Annotated[
+        str | None,
+        typer.Option("--secret-arn", help="Secrets Manager ARN of the key (byoip/<stage>/ws-jwt)."),
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Region of --secret-arn.")] = None,
+) -> None:
+    """Print an agent JWT that ws-connect accepts (HS256, at most 15 minutes)."""
+    for flag, value in (("--agent-id", agent_id), ("--creator-id", creator_id)):
+        if not ID_PATTERN.match(value):
+            fail(
+                f"{flag} {value!r} is not an id (1-128 characters of A-Z a-z 0-9 _ . : -, starting with a letter or digit)"
+            )
+    if not 1 <= ttl <= MAX_LIFETIME_SECONDS:
+        fail(
+            f"--ttl {ttl} is outside 1-{MAX_LIFETIME_SECONDS} seconds (ws-connect rejects longer-lived tokens)"
+        )
+    key = _key(secret, secret_arn, region)
+    typer.echo(mint(agent_id, creator_id, ttl, key, int(time.time())))

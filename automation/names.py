@@ -1,0 +1,24 @@
+"""Physical names of one stage that the CLI needs (docs/contracts.md), without importing CDK."""
+
+from __future__ import annotations
+
+from stacks.config import Config, ConfigError
+
+from automation.output import fail
+
+JOBS = "jobs"
+DLQ = "jobs-dlq"
+QUARANTINE = "jobs-quarantine"
+
+
+def queue_name(config: Config, suffix: str) -> str:
+    """e.g. byoip-prod-jobs-dlq."""
+    return f"{config.prefix}-{suffix}"
+
+
+def stage_config(stage: str, alert_mode: str = "composite") -> Config:
+    """Config of the stage named on the command line; a bad value is a one-line error."""
+    try:
+        return Config(stage=stage, alert_mode=alert_mode)
+    except ConfigError as err:
+        fail(str(err))

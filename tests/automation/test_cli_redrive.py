@@ -1,0 +1,205 @@
+"""`byoip redrive` through the root app: checks, dry run against moto, the move task via Stubber."""
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from tests.automation.conftest import ACCOUNT, REGION, one_error_line
+
+DLQ_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:byoip-t-jobs-dlq"
+MAIN_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:byoip-t-jobs"
+DLQ_URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/byoip-t-jobs-dlq"
+MAIN_URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/byoip-t-jobs"
+BASE = ["redrive", "--source-arn", DLQ_ARN, "--destination-arn", MAIN_ARN, "--region", REGION]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["redrive", "--source-arn", "byoip-t-jobs-dlq", "--destination-arn", MAIN_ARN, "--yes"],
+            "error: --source-arn 'byoip-t-jobs-dlq' is not an SQS queue ARN "
+            "(expected arn:aws:sqs:<region>:<12-digit account>:<queue name>)",
+        ),
+        (
+            ["redrive", "--source-arn", DLQ_ARN, "--destination-arn", "arn:aws:sns:us-east-1:1:x", "--yes"],
+            "error: --destination-arn 'arn:aws:sns:us-east-1:1:x' is not an SQS queue ARN "
+            "(expected arn:aws:sqs:<region>:<12-digit account>:<queue name>)",
+        ),
+        ([*BASE, "--max-pps", "0", "--yes"], "error: --max-pps 0 is outside 1-500 messages per second"),
+        ([*BASE, "--max-pps", "501", "--yes"], "error: --max-pps 501 is outside 1-500 messages per second"),
+        (
+            BASE,
+            "error: refusing to start a redrive without confirmation: add --yes (or --dry-run to preview)",
+        ),
+        (
+            [
+                "redrive",
+                "--source-arn",
+                DLQ_ARN,
+                "--destination-arn",
+                MAIN_ARN,
+                "--region",
+                "eu-west-1",
+                "--yes",
+            ],
+            "error: --source-arn is in us-east-1 but --region is eu-west-1: use the queue's region",
+        ),
+        (
+            ["redrive", "--source-arn", DLQ_ARN, "--destination-arn", DLQ_ARN, "--region", REGION, "--yes"],
+            "error: --source-arn and --destination-arn are the same queue",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(cli, aws, args, message):
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert one_error_line(result) == message
+
+
+def test_a_queue_that_is_not_a_dlq_is_refused(cli, sqs):
+    sqs.create_queue(QueueName="byoip-t-jobs-dlq")  # nobody's DLQ
+    sqs.create_queue(QueueName="byoip-t-jobs")
+
+    result = cli(*BASE, "--yes")
+
+    assert result.exit_code == 2
+    assert one_error_line(result) == (
+        "error: byoip-t-jobs-dlq is not a dead-letter queue (no queue's redrive policy targets it); "
+        "--source-arn must be a DLQ"
+    )
+
+
+def test_a_missing_queue_is_named(cli, sqs):
+    result = cli(*BASE, "--yes")
+    assert result.exit_code == 2
+    assert (
+        one_error_line(result)
+        == f"error: queue byoip-t-jobs-dlq does not exist in {REGION} (account {ACCOUNT})"
+    )
+
+
+def _real_queues(sqs, messages=3):
+    dlq = sqs.create_queue(QueueName="byoip-t-jobs-dlq")["QueueUrl"]
+    sqs.create_queue(
+        QueueName="byoip-t-jobs",
+        Attributes={"RedrivePolicy": '{"deadLetterTargetArn":"%s","maxReceiveCount":"5"}' % DLQ_ARN},
+    )
+    for n in range(messages):
+        sqs.send_message(QueueUrl=dlq, MessageBody=f'{{"jobId":"j{n}"}}')
+    return dlq
+
+
+def test_dry_run_checks_and_moves_nothing(cli, sqs):
+    dlq = _real_queues(sqs)
+
+    result = cli(*BASE, "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == (
+        "dry run: would move 3 visible (+0 in flight) in byoip-t-jobs-dlq → byoip-t-jobs at ≤ 50 msg/s; nothing started"
+    )
+    assert sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])[
+        "Attributes"
+    ] == {"ApproximateNumberOfMessages": "3"}
+
+
+@pytest.fixture
+def stubbed_sqs(cli):
+    client = boto3.client("sqs", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    cli.overrides["sqs"] = client
+    with Stubber(client) as stubber:
+        stubber.add_response(
+            "get_queue_url",
+            {"QueueUrl": DLQ_URL},
+            {"QueueName": "byoip-t-jobs-dlq", "QueueOwnerAWSAccountId": ACCOUNT},
+        )
+        stubber.add_response(
+            "get_queue_url",
+            {"QueueUrl": MAIN_URL},
+            {"QueueName": "byoip-t-jobs", "QueueOwnerAWSAccountId": ACCOUNT},
+        )
+        stubber.add_response(
+            "list_dead_letter_source_queues", {"queueUrls": [MAIN_URL]}, {"QueueUrl": DLQ_URL}
+        )
+        stubber.add_response(
+            "get_queue_attributes",
+            {
+                "Attributes": {
+                    "ApproximateNumberOfMessages": "7",
+                    "ApproximateNumberOfMessagesNotVisible": "0",
+                }
+            },
+        )
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+def _task(status, moved, to_move):
+    return {
+        "Results": [
+            {
+                "Status": status,
+                "ApproximateNumberOfMessagesMoved": moved,
+                "ApproximateNumberOfMessagesToMove": to_move,
+            }
+        ]
+    }
+
+
+def test_redrive_waits_and_reports(cli, stubbed_sqs):
+    stubbed_sqs.add_response(
+        "list_message_move_tasks", {"Results": []}, {"SourceArn": DLQ_ARN, "MaxResults": 1}
+    )
+    stubbed_sqs.add_response(
+        "start_message_move_task",
+        {"TaskHandle": "h-1"},
+        {"SourceArn": DLQ_ARN, "DestinationArn": MAIN_ARN, "MaxNumberOfMessagesPerSecond": 20},
+    )
+    stubbed_sqs.add_response("list_message_move_tasks", _task("RUNNING", 3, 7))
+    stubbed_sqs.add_response("list_message_move_tasks", _task("COMPLETED", 7, 7))
+
+    result = cli(*BASE, "--max-pps", "20", "--wait", "--yes", "--poll-seconds", "0")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "started move task: 7 visible (+0 in flight) in byoip-t-jobs-dlq → byoip-t-jobs at ≤ 20 msg/s",
+        "COMPLETED: moved 7, failed 0",
+    ]
+
+
+def test_redrive_refuses_while_a_task_runs(cli, stubbed_sqs):
+    stubbed_sqs.add_response("list_message_move_tasks", _task("RUNNING", 1, 9))
+
+    result = cli(*BASE, "--yes")
+
+    assert result.exit_code == 1
+    assert one_error_line(result) == (
+        f"error: a move task is already RUNNING on {DLQ_ARN}; wait for it or cancel it first"
+    )
+
+
+def test_failed_task_exits_1_with_counts(cli, stubbed_sqs):
+    stubbed_sqs.add_response("list_message_move_tasks", {"Results": []})
+    stubbed_sqs.add_response("start_message_move_task", {"TaskHandle": "h-2"})
+    failed = _task("FAILED", 2, 7)
+    failed["Results"][0]["FailureReason"] = "AWS.SimpleQueueService.NonExistentQueue"
+    stubbed_sqs.add_response("list_message_move_tasks", failed)
+
+    result = cli(*BASE, "--wait", "--yes", "--poll-seconds", "0")
+
+    assert result.exit_code == 1
+    assert (
+        result.stdout.splitlines()[-1]
+        == "FAILED: moved 2, failed 5 (AWS.SimpleQueueService.NonExistentQueue)"
+    )
+
+
+def test_without_wait_prints_the_handle(cli, stubbed_sqs):
+    stubbed_sqs.add_response("list_message_move_tasks", {"Results": []})
+    stubbed_sqs.add_response("start_message_move_task", {"TaskHandle": "h-3"})
+
+    result = cli(*BASE, "--yes")
+
+    assert result.exit_code == 0
+    assert "task handle: h-3" in result.stdout
