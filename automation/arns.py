@@ -27,6 +27,7 @@ def parse_queue_arn(text: str, *, flag: str) -> QueueArn:
     match = _SQS_ARN.match(text.strip())
     if not match:
         raise BadArn(
-            f"{flag} {text!r} is not an SQS queue ARN (expected arn:aws:sqs:<region>:<12-digit account>:<queue name>)"
+            f"{flag} {text!r} is not an SQS queue ARN "
+            "(expected arn:aws:sqs:<region>:<12-digit account>:<queue name>)"
         )
     return QueueArn(text.strip(), match["region"], match["account"], match["name"])

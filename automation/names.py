@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from stacks.config import Config, ConfigError
-
 from automation.output import fail
+from stacks.config import Config, ConfigError
 
 JOBS = "jobs"
 DLQ = "jobs-dlq"

@@ -12,8 +12,14 @@ from automation import clients
 from automation.arns import BadArn, parse_queue_arn
 from automation.output import REFUSED, console, fail
 from automation.queues import depth, queue_url, require_dlq
-from automation.scripts.redrive_dlq import DEFAULT_RATE, MAX_RATE, MIN_RATE, RedriveRefused
-from automation.scripts.redrive_dlq import start_redrive, wait_for_task
+from automation.scripts.redrive_dlq import (
+    DEFAULT_RATE,
+    MAX_RATE,
+    MIN_RATE,
+    RedriveRefused,
+    start_redrive,
+    wait_for_task,
+)
 
 
 def redrive(

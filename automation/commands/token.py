@@ -57,11 +57,13 @@ def token(
     for flag, value in (("--agent-id", agent_id), ("--creator-id", creator_id)):
         if not ID_PATTERN.match(value):
             fail(
-                f"{flag} {value!r} is not an id (1-128 characters of A-Z a-z 0-9 _ . : -, starting with a letter or digit)"
+                f"{flag} {value!r} is not an id "
+                "(1-128 characters of A-Z a-z 0-9 _ . : -, starting with a letter or digit)"
             )
     if not 1 <= ttl <= MAX_LIFETIME_SECONDS:
         fail(
-            f"--ttl {ttl} is outside 1-{MAX_LIFETIME_SECONDS} seconds (ws-connect rejects longer-lived tokens)"
+            f"--ttl {ttl} is outside 1-{MAX_LIFETIME_SECONDS} seconds "
+            "(ws-connect rejects longer-lived tokens)"
         )
     key = _key(secret, secret_arn, region)
     typer.echo(mint(agent_id, creator_id, ttl, key, int(time.time())))

@@ -1,5 +1,7 @@
 """`byoip redrive` through the root app: checks, dry run against moto, the move task via Stubber."""
 
+import json
+
 import boto3
 import pytest
 from botocore.stub import Stubber
@@ -83,7 +85,7 @@ def _real_queues(sqs, messages=3):
     dlq = sqs.create_queue(QueueName="byoip-t-jobs-dlq")["QueueUrl"]
     sqs.create_queue(
         QueueName="byoip-t-jobs",
-        Attributes={"RedrivePolicy": '{"deadLetterTargetArn":"%s","maxReceiveCount":"5"}' % DLQ_ARN},
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": DLQ_ARN, "maxReceiveCount": "5"})},
     )
     for n in range(messages):
         sqs.send_message(QueueUrl=dlq, MessageBody=f'{{"jobId":"j{n}"}}')
@@ -97,7 +99,8 @@ def test_dry_run_checks_and_moves_nothing(cli, sqs):
 
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (
-        "dry run: would move 3 visible (+0 in flight) in byoip-t-jobs-dlq → byoip-t-jobs at ≤ 50 msg/s; nothing started"
+        "dry run: would move 3 visible (+0 in flight) in byoip-t-jobs-dlq → byoip-t-jobs at ≤ 50 msg/s; "
+        "nothing started"
     )
     assert sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])[
         "Attributes"
