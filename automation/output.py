@@ -7,8 +7,8 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-console = Console(highlight=False, soft_wrap=True)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
+console = Console(highlight=False, soft_wrap=True, emoji=False)
+errors = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 USAGE = 2  # bad input: wrong flag values, missing confirmation
 REFUSED = 1  # valid input, but the operation cannot or did not succeed

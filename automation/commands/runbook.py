@@ -44,4 +44,4 @@ def render(
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(markdown, encoding="utf-8")
-    console.print(f"wrote {out} ({len(markdown.encode())} bytes)")
+    console.print(f"wrote {out} ({len(markdown.encode())} bytes)", markup=False)

@@ -1,0 +1,259 @@
+"""`byoip dlq sample`, `token`, `runbook render` and `triage` through the root app, against moto."""
+
+import json
+
+import boto3
+import pytest
+
+from lambdas.common.auth import verify_token
+from tests.automation.conftest import ACCOUNT, REGION, one_error_line
+
+KEY = "k" * 32
+
+
+def _stage_queues(sqs, stage="t"):
+    urls = {
+        s: sqs.create_queue(QueueName=f"byoip-{stage}-{s}")["QueueUrl"]
+        for s in ("jobs-dlq", "jobs-quarantine")
+    }
+    urls["jobs"] = sqs.create_queue(QueueName=f"byoip-{stage}-jobs")["QueueUrl"]
+    return urls
+
+
+def _fill_dlq(sqs, url):
+    sqs.send_message(QueueUrl=url, MessageBody="{oops")
+    sqs.send_message(
+        QueueUrl=url,
+        MessageBody=json.dumps({"jobId": "j2", "agentId": "a2"}),
+        MessageAttributes={"reason": {"DataType": "String", "StringValue": "agent_missing"}},
+    )
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"jobId": "j3", "agentId": "a3"}))
+
+
+# ---- dlq sample ----
+
+
+def test_dlq_sample_classifies_and_deletes_nothing(cli, sqs):
+    urls = _stage_queues(sqs)
+    _fill_dlq(sqs, urls["jobs-dlq"])
+
+    result = cli("dlq", "sample", "--stage", "t", "--region", REGION, "--count", "10")
+
+    assert result.exit_code == 0, result.output
+    assert "byoip-t-jobs-dlq: 3 message(s) peeked, none deleted" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "by class: agent_missing=1, json_invalid=1, transient=1"
+    visible = sqs.get_queue_attributes(
+        QueueUrl=urls["jobs-dlq"], AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    assert visible["Attributes"]["ApproximateNumberOfMessages"] == "3"
+
+
+def test_dlq_sample_reads_any_queue_by_arn(cli, sqs):
+    urls = _stage_queues(sqs)
+    sqs.send_message(QueueUrl=urls["jobs-quarantine"], MessageBody="[1, 2]")
+
+    result = cli("dlq", "sample", "--queue-arn", f"arn:aws:sqs:{REGION}:{ACCOUNT}:byoip-t-jobs-quarantine")
+
+    assert result.exit_code == 0, result.output
+    assert "[1, 2]" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "by class: json_invalid=1"
+
+
+def test_dlq_sample_of_an_empty_queue(cli, sqs):
+    _stage_queues(sqs)
+    result = cli("dlq", "sample", "--stage", "t", "--region", REGION)
+    assert (result.exit_code, result.stdout) == (0, "byoip-t-jobs-dlq: no visible messages\n")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--stage", "t", "--count", "11"],
+            "error: --count 11 is outside 1-10 (SQS returns at most 10 messages per receive)",
+        ),
+        (
+            ["--stage", "t", "--queue-arn", "arn:aws:sqs:us-east-1:123456789012:q"],
+            "error: name exactly one queue: --stage <stage> (its DLQ) or --queue-arn <arn>",
+        ),
+        ([], "error: name exactly one queue: --stage <stage> (its DLQ) or --queue-arn <arn>"),
+        (
+            ["--queue-arn", "q"],
+            "error: --queue-arn 'q' is not an SQS queue ARN (expected arn:aws:sqs:<region>:<12-digit account>:<queue name>)",
+        ),
+        (
+            ["--stage", "Prod!"],
+            "error: invalid STAGE 'Prod!': use 1-20 lowercase letters, digits or '-', starting with a letter (e.g. prod, staging, local)",
+        ),
+        (["--stage", "nope"], f"error: queue byoip-nope-jobs-dlq does not exist in {REGION}"),
+    ],
+)
+def test_dlq_sample_bad_input(cli, aws, args, message):
+    result = cli("dlq", "sample", "--region", REGION, *args)
+    assert result.exit_code == 2
+    assert one_error_line(result) == message
+
+
+# ---- token ----
+
+
+def test_token_is_accepted_by_ws_connect(cli, aws):
+    result = cli(
+        "token", "--agent-id", "agent-1", "--creator-id", "creator-9", "--ttl", "900", "--secret", KEY
+    )
+
+    assert result.exit_code == 0, result.output
+    identity = verify_token(result.stdout.strip(), KEY)
+    assert (identity.agent_id, identity.creator_id) == ("agent-1", "creator-9")
+
+
+def test_token_key_from_secrets_manager(cli, aws):
+    arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name="byoip/t/ws-jwt", SecretString=KEY
+    )["ARN"]
+
+    result = cli("token", "--agent-id", "a", "--creator-id", "c", "--secret-arn", arn, "--region", REGION)
+
+    assert result.exit_code == 0, result.output
+    assert verify_token(result.stdout.strip(), KEY).agent_id == "a"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--ttl", "901", "--secret", KEY],
+            "error: --ttl 901 is outside 1-900 seconds (ws-connect rejects longer-lived tokens)",
+        ),
+        (
+            ["--ttl", "0", "--secret", KEY],
+            "error: --ttl 0 is outside 1-900 seconds (ws-connect rejects longer-lived tokens)",
+        ),
+        (["--secret", "short"], "error: the signing key is 5 bytes; HS256 keys must be at least 32 bytes"),
+        ([], "error: give the signing key exactly one way: --secret (or WS_JWT_SECRET) or --secret-arn"),
+        (
+            ["--secret", KEY, "--secret-arn", "arn:x"],
+            "error: give the signing key exactly one way: --secret (or WS_JWT_SECRET) or --secret-arn",
+        ),
+        (
+            ["--secret-arn", f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:missing", "--region", REGION],
+            f"error: cannot read --secret-arn arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:missing: ResourceNotFoundException",
+        ),
+    ],
+)
+def test_token_bad_input(cli, aws, monkeypatch, args, message):
+    monkeypatch.delenv("WS_JWT_SECRET", raising=False)
+    result = cli("token", "--agent-id", "a", "--creator-id", "c", *args)
+    assert result.exit_code == 2
+    assert one_error_line(result) == message
+
+
+def test_token_rejects_a_bad_agent_id(cli, aws):
+    result = cli("token", "--agent-id", "a b", "--creator-id", "c", "--secret", KEY)
+    assert result.exit_code == 2
+    assert one_error_line(result) == (
+        "error: --agent-id 'a b' is not an id (1-128 characters of A-Z a-z 0-9 _ . : -, starting with a letter or digit)"
+    )
+
+
+# ---- runbook render ----
+
+
+def test_runbook_render_to_file(cli, tmp_path):
+    out = tmp_path / "rb" / "staging.md"
+
+    result = cli(
+        "runbook",
+        "render",
+        "--stage",
+        "staging",
+        "--region",
+        "eu-west-1",
+        "--account",
+        "111122223333",
+        "--out",
+        out,
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"wrote {out} (")
+    text = out.read_text()
+    assert text.startswith("# BYO-IP triage runbook: stage `staging`")
+    assert "arn:aws:sqs:eu-west-1:111122223333:byoip-staging-jobs-dlq" in text
+
+
+def test_runbook_render_to_stdout_in_all_mode(cli, monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+    result = cli("runbook", "render", "--stage", "prod", "--alert-mode", "all")
+    assert result.exit_code == 0
+    assert "`ALERT_MODE=all`" in result.stdout and "us-west-2" in result.stdout
+    assert result.stderr == "note: no --account given; ARNs show <account>\n"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--stage", "Prod"],
+            "error: invalid STAGE 'Prod': use 1-20 lowercase letters, digits or '-', starting with a letter (e.g. prod, staging, local)",
+        ),
+        (
+            ["--stage", "prod", "--alert-mode", "some"],
+            "error: invalid ALERT_MODE 'some': allowed values are composite | all",
+        ),
+        (["--stage", "prod", "--account", "12"], "error: --account '12' is not a 12-digit AWS account id"),
+    ],
+)
+def test_runbook_render_bad_input(cli, args, message):
+    result = cli("runbook", "render", "--region", "eu-west-1", *args)
+    assert result.exit_code == 2
+    assert one_error_line(result) == message
+
+
+def test_runbook_render_needs_a_region(cli, monkeypatch):
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    result = cli("runbook", "render", "--stage", "prod")
+    assert result.exit_code == 2
+    assert one_error_line(result) == "error: no AWS region: pass --region or set AWS_REGION"
+
+
+# ---- triage ----
+
+
+def test_triage_one_screen(cli, sqs, cloudwatch):
+    urls = _stage_queues(sqs)
+    _fill_dlq(sqs, urls["jobs-dlq"])
+    sqs.send_message(QueueUrl=urls["jobs"], MessageBody="{}")
+    cloudwatch.put_metric_alarm(
+        AlarmName="BYOIP-t-DLQNotEmpty",
+        Namespace="AWS/SQS",
+        MetricName="ApproximateNumberOfMessagesVisible",
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    cloudwatch.set_alarm_state(AlarmName="BYOIP-t-DLQNotEmpty", StateValue="ALARM", StateReason="test")
+
+    result = cli("triage", "--stage", "t", "--region", REGION)
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    row = next(line for line in lines if "BYOIP-t-DLQNotEmpty" in line)
+    assert "ALARM" in row and row.rstrip("│ ").endswith("A")
+    assert "MISSING" in next(line for line in lines if "BYOIP-t-Backlog" in line)
+    assert [
+        c.strip() for c in next(line for line in lines if "byoip-t-jobs-dlq" in line).split("│")[1:4]
+    ] == ["byoip-t-jobs-dlq", "3", "0"]
+    assert (
+        "DLQ sample of 3: agent_missing=1, json_invalid=1, transient=1; dispatcher reasons: agent_missing=1"
+        in lines
+    )
+
+
+def test_triage_names_a_missing_queue(cli, aws):
+    result = cli("triage", "--stage", "t", "--region", REGION)
+    assert result.exit_code == 2
+    assert one_error_line(result) == f"error: queue byoip-t-jobs does not exist in {REGION}"
