@@ -9,6 +9,10 @@ from lambdas.common.auth import verify_token
 from tests.automation.conftest import ACCOUNT, REGION, one_error_line
 
 KEY = "k" * 32
+ARN_SHAPE = "(expected arn:aws:sqs:<region>:<12-digit account>:<queue name>)"
+STAGE_RULE = "use 1-20 lowercase letters, digits or '-', starting with a letter (e.g. prod, staging, local)"
+ID_RULE = "(1-128 characters of A-Z a-z 0-9 _ . : -, starting with a letter or digit)"
+MISSING_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:missing"
 
 
 def _stage_queues(sqs, stage="t"):
@@ -79,11 +83,11 @@ def test_dlq_sample_of_an_empty_queue(cli, sqs):
         ([], "error: name exactly one queue: --stage <stage> (its DLQ) or --queue-arn <arn>"),
         (
             ["--queue-arn", "q"],
-            "error: --queue-arn 'q' is not an SQS queue ARN (expected arn:aws:sqs:<region>:<12-digit account>:<queue name>)",
+            f"error: --queue-arn 'q' is not an SQS queue ARN {ARN_SHAPE}",
         ),
         (
             ["--stage", "Prod!"],
-            "error: invalid STAGE 'Prod!': use 1-20 lowercase letters, digits or '-', starting with a letter (e.g. prod, staging, local)",
+            f"error: invalid STAGE 'Prod!': {STAGE_RULE}",
         ),
         (["--stage", "nope"], f"error: queue byoip-nope-jobs-dlq does not exist in {REGION}"),
     ],
@@ -136,8 +140,8 @@ def test_token_key_from_secrets_manager(cli, aws):
             "error: give the signing key exactly one way: --secret (or WS_JWT_SECRET) or --secret-arn",
         ),
         (
-            ["--secret-arn", f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:missing", "--region", REGION],
-            f"error: cannot read --secret-arn arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:missing: ResourceNotFoundException",
+            ["--secret-arn", MISSING_SECRET, "--region", REGION],
+            f"error: cannot read --secret-arn {MISSING_SECRET}: ResourceNotFoundException",
         ),
     ],
 )
@@ -151,9 +155,7 @@ def test_token_bad_input(cli, aws, monkeypatch, args, message):
 def test_token_rejects_a_bad_agent_id(cli, aws):
     result = cli("token", "--agent-id", "a b", "--creator-id", "c", "--secret", KEY)
     assert result.exit_code == 2
-    assert one_error_line(result) == (
-        "error: --agent-id 'a b' is not an id (1-128 characters of A-Z a-z 0-9 _ . : -, starting with a letter or digit)"
-    )
+    assert one_error_line(result) == (f"error: --agent-id 'a b' is not an id {ID_RULE}")
 
 
 # ---- runbook render ----
@@ -195,7 +197,7 @@ def test_runbook_render_to_stdout_in_all_mode(cli, monkeypatch):
     [
         (
             ["--stage", "Prod"],
-            "error: invalid STAGE 'Prod': use 1-20 lowercase letters, digits or '-', starting with a letter (e.g. prod, staging, local)",
+            f"error: invalid STAGE 'Prod': {STAGE_RULE}",
         ),
         (
             ["--stage", "prod", "--alert-mode", "some"],
