@@ -1,0 +1,50 @@
+"""The whole path over moto: connect → dispatch → ack → result → disconnect."""
+
+from __future__ import annotations
+
+import json
+
+from lambdas.dispatcher_sqs.handler import handler as dispatch
+from lambdas.ws_connect.handler import handler as connect
+from lambdas.ws_disconnect.handler import handler as disconnect
+from lambdas.ws_message.handler import handler as message
+from tests.lambdas import helpers as h
+from tests.lambdas.conftest import NOW
+
+
+def test_connect_dispatch_ack_result(queues, clock, out):
+    # GIVEN an agent that connects with a valid token and a creator limited to 5 in flight
+    h.put_limits("creator-1", maxConcurrent=5, dailyQuota=100)
+    tok = h.token("agent-1", "creator-1")
+    assert connect(h.connect_event(tok, "conn-1"), None) == {"statusCode": 200}
+    # WHEN a job is queued for it
+    assert dispatch(h.sqs_event(h.job_body("job-1")), None) == {"batchItemFailures": []}
+    # THEN the agent receives it, acks it, and reports the result
+    (assign,) = h.frames("conn-1")
+    assert (assign["type"], assign["jobId"], assign["attempt"]) == ("job.assign", "job-1", 1)
+    clock.set(NOW + 5)
+    ack = {"action": "job.ack", "jobId": "job-1"}
+    assert message(h.message_event(ack, "conn-1"), None) == {"statusCode": 200}
+    clock.set(NOW + 20)
+    result = {"action": "job.result", "jobId": "job-1", "status": "completed", "result": {"ok": True}}
+    assert message(h.message_event(result, "conn-1"), None) == {"statusCode": 200}
+    assert [f.get("action") for f in h.frames("conn-1")[1:]] == ["job.ack", "job.result"]
+    job = h.job("job-1")
+    assert (job["status"], json.loads(job["result"]), job["finishedAt"]) == (
+        "completed",
+        {"ok": True},
+        NOW + 20,
+    )
+    limits = h.creator_limits("creator-1")
+    assert (limits["inFlight"], limits["used#2026-11-28"]) == (0, 1)
+    # AND the metrics say one assigned, one completed, one batch item, no failures
+    totals: dict[str, int] = {}
+    for doc in out.emf():
+        for directive in doc["_aws"]["CloudWatchMetrics"]:
+            for metric in directive["Metrics"]:
+                totals[metric["Name"]] = totals.get(metric["Name"], 0) + doc[metric["Name"]]
+    assert totals == {"BatchItems": 1, "BatchItemFailures": 0, "JobsAssigned": 1, "JobsCompleted": 1}
+    assert tok not in out.raw()
+    # AND a disconnect leaves the agent offline
+    assert disconnect(h.disconnect_event("conn-1"), None) == {"statusCode": 200}
+    assert "connectionId" not in h.agent("agent-1")

@@ -1,0 +1,250 @@
+"""ws-message: frame validation, heartbeat, ack, result, pause, logs upload, patch check."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlparse
+
+import boto3
+import pytest
+
+from lambdas.dispatcher_sqs.handler import handler as dispatch
+from lambdas.ws_message.handler import handler as message
+from tests.lambdas import helpers as h
+from tests.lambdas.conftest import NOW
+
+OK = {"statusCode": 200}
+
+
+def send(body, connection_id: str = "conn-1") -> dict:
+    """Send one frame; return the single frame the backend answered with."""
+    before = len(h.frames(connection_id))
+    assert message(h.message_event(body, connection_id), None) == OK
+    replies = h.frames(connection_id)[before:]
+    assert len(replies) == 1
+    return replies[0]
+
+
+@pytest.fixture
+def assigned(online, clock, out):
+    """job-1 assigned to agent-1 (through the dispatcher)."""
+    assert dispatch(h.sqs_event(h.job_body("job-1")), None) == {"batchItemFailures": []}
+    return "job-1"
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("{nope", "json_invalid"),
+        ("[1, 2]", "json_invalid"),
+        ("", "json_invalid"),
+        ({"action": "rm -rf"}, "unknown_action"),
+        ({"no": "action"}, "unknown_action"),
+        ({"action": "job.ack"}, "schema_invalid"),
+        ({"action": "job.ack", "jobId": 7}, "schema_invalid"),
+        ({"action": "job.result", "jobId": "job-1", "status": "maybe"}, "schema_invalid"),
+        (
+            {"action": "job.result", "jobId": "job-1", "status": "failed", "retryable": "yes"},
+            "schema_invalid",
+        ),
+        ({"action": "heartbeat", "jobs": ["x"] * 26}, "schema_invalid"),
+        ("x" * (32 * 1024 + 1), "frame_too_large"),
+    ],
+)
+def test_bad_frames_get_an_error_frame_and_a_200(body, code, online, clock, out):
+    reply = send(body)
+    assert reply["type"] == "error" and reply["code"] == code and reply["message"]
+
+
+def test_frame_from_an_unknown_connection_gets_not_connected(queues, clock, out):
+    reply = send({"action": "heartbeat"}, "conn-ghost")
+    assert reply["code"] == "not_connected"
+
+
+def test_binary_frame_is_refused(online, clock, out):
+    event = h.message_event("eyJhY3Rpb24iOiJoZWFydGJlYXQifQ==", "conn-1")
+    event["isBase64Encoded"] = True
+    assert message(event, None) == OK
+    assert h.frames("conn-1")[-1]["code"] == "json_invalid"
+
+
+def test_a_failure_of_ours_is_an_error_frame_not_a_500(online, clock, out, monkeypatch):
+    from lambdas.common import connections
+
+    monkeypatch.setattr(connections, "touch", lambda *a, **k: 1 / 0)
+    reply = send({"action": "heartbeat"})
+    assert reply["code"] == "internal_error"
+    assert "ws_message_failed code=internal_error" in out.messages()
+
+
+def test_heartbeat_updates_last_seen_connection_ttl_and_counts_fleet_wide(online, clock, out):
+    # GIVEN a paused creator (the heartbeat must not touch it)
+    h.put_limits("creator-1", paused=True, pausedBy="operator:alice")
+    clock.set(NOW + 60)
+    # WHEN agent-1 sends a heartbeat
+    reply = send({"action": "heartbeat", "version": "1.4.2"})
+    # THEN it is acknowledged, last seen/version/ttl move, the pause stays, one AgentHeartbeats
+    assert reply == {"type": "ack", "action": "heartbeat", "leasesExtended": 0}
+    agent = h.agent("agent-1")
+    assert (agent["lastSeen"], agent["version"]) == (NOW + 60, "1.4.2")
+    assert h.conn("conn-1")["ttl"] == NOW + 60 + 7200
+    assert h.creator_limits("creator-1")["paused"] is True
+    (doc,) = out.emf()
+    assert doc["AgentHeartbeats"] == 1
+    assert doc["_aws"]["CloudWatchMetrics"] == [
+        {
+            "Namespace": "Huntaze/ByoIP",
+            "Dimensions": [["Stage"]],
+            "Metrics": [{"Name": "AgentHeartbeats", "Unit": "Count"}],
+        }
+    ]
+    assert "agent-1" not in json.dumps(doc)  # no per-agent dimension or value
+
+
+def test_heartbeat_extends_only_the_agents_own_leases(assigned, clock, out):
+    h.put_job(
+        jobId="job-other",
+        status="running",
+        agentId="agent-2",
+        creatorId="creator-1",
+        attempt=1,
+        leaseState="active",
+        leaseExpiresAt=NOW + 10,
+        kind="k",
+        payload="{}",
+        createdAt=NOW,
+    )
+    clock.set(NOW + 200)
+    reply = send({"action": "heartbeat", "jobs": ["job-1", "job-other", "job-none"]})
+    assert reply["leasesExtended"] == 1
+    assert h.job("job-1")["leaseExpiresAt"] == NOW + 200 + 300
+    assert h.job("job-other")["leaseExpiresAt"] == NOW + 10
+
+
+def test_ack_marks_running_and_extends_the_lease(assigned, clock, out):
+    clock.set(NOW + 30)
+    assert send({"action": "job.ack", "jobId": "job-1"}) == {
+        "type": "ack",
+        "action": "job.ack",
+        "jobId": "job-1",
+    }
+    job = h.job("job-1")
+    assert (job["status"], job["leaseExpiresAt"]) == ("running", NOW + 30 + 300)
+
+
+def test_an_agent_cannot_ack_or_complete_another_agents_job(assigned, clock, out):
+    # GIVEN agent-2 (same creator) connected on conn-2
+    from lambdas.ws_connect.handler import handler as connect
+
+    connect(h.connect_event(h.token("agent-2", "creator-1"), "conn-2"), None)
+    # WHEN it acks and completes agent-1's job
+    ack = send({"action": "job.ack", "jobId": "job-1"}, "conn-2")
+    result = send({"action": "job.result", "jobId": "job-1", "status": "completed"}, "conn-2")
+    retry = send({"action": "job.result", "jobId": "job-1", "status": "failed", "retryable": True}, "conn-2")
+    # THEN every attempt is refused and the job is untouched
+    assert ack["code"] == result["code"] == retry["code"] == "job_not_assigned"
+    job = h.job("job-1")
+    assert (job["status"], job["agentId"], job["attempt"]) == ("assigned", "agent-1", 1)
+    assert h.creator_limits("creator-1")["inFlight"] == 1
+
+
+def test_result_completes_once_late_and_repeated_results_change_nothing(assigned, clock, out):
+    # GIVEN agent-1 completes its job
+    first = send({"action": "job.result", "jobId": "job-1", "status": "completed", "result": {"url": "u"}})
+    # WHEN it sends the result again, then a contradicting late failure
+    again = send({"action": "job.result", "jobId": "job-1", "status": "completed"})
+    late = send({"action": "job.result", "jobId": "job-1", "status": "failed", "reason": "late"})
+    # THEN the first stands, the slot was released once, JobsCompleted counted once
+    assert first == {"type": "ack", "action": "job.result", "jobId": "job-1", "requeued": False}
+    assert again["code"] == late["code"] == "job_not_assigned"
+    job = h.job("job-1")
+    assert (job["status"], json.loads(job["result"]), "reason" in job, "leaseState" in job) == (
+        "completed",
+        {"url": "u"},
+        False,
+        False,
+    )
+    assert job["ttl"] == NOW + 30 * 86400
+    assert h.creator_limits("creator-1")["inFlight"] == 0
+    assert sum(d.get("JobsCompleted", 0) for d in out.emf()) == 1
+
+
+def test_a_huge_result_is_truncated_to_fit_an_item(assigned, clock, out):
+    send({"action": "job.result", "jobId": "job-1", "status": "completed", "result": "r" * 30000})
+    job = h.job("job-1")
+    assert (len(job["result"].encode()), job["resultTruncated"]) == (16 * 1024, True)
+
+
+def test_retryable_failure_requeues_with_the_next_attempt_until_max(assigned, queues, clock, out):
+    # GIVEN job-1 at attempt 1 of 3
+    # WHEN the agent reports a retryable failure
+    reply = send(
+        {"action": "job.result", "jobId": "job-1", "status": "failed", "reason": "timeout", "retryable": True}
+    )
+    # THEN the job is re-queued as attempt 2 and its slot released
+    assert reply == {"type": "ack", "action": "job.result", "jobId": "job-1", "requeued": True}
+    assert [(b["jobId"], b["attempt"]) for b in h.queued_jobs(queues["JOBS_QUEUE_URL"])] == [("job-1", 2)]
+    job = h.job("job-1")
+    assert (job["status"], job["attempt"], job["reason"]) == ("queued", 2, "timeout")
+    assert h.creator_limits("creator-1")["inFlight"] == 0
+    # AND at the last attempt a retryable failure is final
+    h.put_job(
+        **{
+            **h.job("job-1"),
+            "status": "running",
+            "attempt": 3,
+            "leaseState": "active",
+            "leaseExpiresAt": NOW + 100,
+        }
+    )
+    final = send(
+        {"action": "job.result", "jobId": "job-1", "status": "failed", "reason": "timeout", "retryable": True}
+    )
+    assert final["requeued"] is False
+    assert h.job("job-1")["status"] == "failed"
+    assert h.queued_jobs(queues["JOBS_QUEUE_URL"]) == []
+
+
+def test_agent_pause_pauses_its_own_creator_and_keeps_the_first_pauser(online, clock, out):
+    reply = send({"action": "agent.pause", "reason": "site pushed back (429)", "creatorId": "creator-evil"})
+    again = send({"action": "agent.pause", "reason": "second"})
+    assert reply == {"type": "ack", "action": "agent.pause", "paused": True, "alreadyPaused": False}
+    assert again["alreadyPaused"] is True
+    limits = h.creator_limits("creator-1")
+    assert (limits["paused"], limits["pausedBy"], limits["pauseReason"]) == (
+        True,
+        "agent:agent-1",
+        "site pushed back (429)",
+    )
+    assert h.creator_limits("creator-evil") is None
+
+
+def test_logs_upload_prefix_comes_from_the_token_not_the_frame(online, clock, out):
+    reply = send(
+        {"action": "logs.upload", "creatorId": "creator-2", "agentId": "agent-x", "key": "creator-2/x"}
+    )
+    assert reply["type"] == "logs.upload" and reply["expiresIn"] == 900
+    assert reply["key"].startswith("creator-1/agent-1/2026/11/28/133000-")
+    url = urlparse(reply["url"])
+    assert url.path.endswith("/" + reply["key"])
+    assert "X-Amz-Signature=" in url.query
+
+
+def test_patch_check_answers_latest_version_and_a_presigned_get(online, clock, out):
+    assert send({"action": "patch.check"}) == {"type": "patch.check", "version": None, "upToDate": True}
+    s3 = boto3.client("s3", region_name=h.REGION)
+    s3.put_object(Bucket=h.ENV["PATCHES_BUCKET"], Key="agent/1.5.0/agent.zip", Body=b"zip")
+    s3.put_object(
+        Bucket=h.ENV["PATCHES_BUCKET"],
+        Key="latest.json",
+        Body=json.dumps({"version": "1.5.0", "key": "agent/1.5.0/agent.zip", "sha256": "ab12"}),
+    )
+    reply = send({"action": "patch.check", "version": "1.4.2"})
+    assert {k: reply[k] for k in ("type", "version", "sha256", "upToDate", "expiresIn")} == {
+        "type": "patch.check",
+        "version": "1.5.0",
+        "sha256": "ab12",
+        "upToDate": False,
+        "expiresIn": 900,
+    }
+    assert urlparse(reply["url"]).path.endswith("/agent/1.5.0/agent.zip")
