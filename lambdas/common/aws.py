@@ -15,6 +15,8 @@ from lambdas.common.settings import settings
 
 # Few, fast retries: a throttled item is better retried by SQS than by sleeping in the batch.
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
+# Presigned URLs for KMS-encrypted objects must be SigV4 (SigV2 URLs are refused).
+_S3_CONFIG = _CONFIG.merge(Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
 _clients: dict[tuple[str, str], Any] = {}
 _overrides: dict[str, Any] = {}
 
@@ -26,7 +28,7 @@ def client(service: str) -> Any:
     endpoint = settings().ws_endpoint if service == "apigatewaymanagementapi" else ""
     key = (service, endpoint)
     if key not in _clients:
-        kwargs: dict[str, Any] = {"config": _CONFIG}
+        kwargs: dict[str, Any] = {"config": _S3_CONFIG if service == "s3" else _CONFIG}
         if endpoint:
             kwargs["endpoint_url"] = endpoint
         _clients[key] = boto3.client(service, **kwargs)
