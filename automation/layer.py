@@ -19,7 +19,6 @@ from monitoring.catalog import ALARMS, alarm_name
 from monitoring.sections import runbook_document_name
 from runbooks.render import render_runbook, write_runbook
 from stacks.config import Config
-from stacks.grants import allow_table
 
 # The guarded redrive only moves messages while this alarm is OK.
 GUARD_ALARM_ID = "DispatcherErrors"
@@ -51,29 +50,23 @@ class AutomationLayer(Construct):
         self.roles = {name: self._automation_role(name) for name in docs.AUTOMATIONS}
         errors_alarm = alarm_name(config.stage, GUARD_ALARM_ID)
 
-        dlq.grant(self.roles[docs.REDRIVE_DLQ], *_MOVE_SOURCE_ACTIONS)
-        jobs_queue.grant(self.roles[docs.REDRIVE_DLQ], "sqs:SendMessage", "sqs:GetQueueAttributes")
+        # Exactly the calls each script makes (CDK's grant_* helpers add actions they never call).
+        redrive = self.roles[docs.REDRIVE_DLQ]
+        _allow(redrive, _MOVE_SOURCE_ACTIONS, dlq.queue_arn)
+        _allow(redrive, ["sqs:SendMessage"], jobs_queue.queue_arn)
 
         guarded = self.roles[docs.GUARDED_REDRIVE]
-        dlq.grant(guarded, "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility")
-        jobs_queue.grant_send_messages(guarded)
-        quarantine_queue.grant_send_messages(guarded)
-        iam.Grant.add_to_principal(
-            grantee=guarded,
-            actions=["cloudwatch:DescribeAlarms"],
-            resource_arns=[_alarm_arn(stack, errors_alarm)],
+        _allow(
+            guarded, ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"], dlq.queue_arn
         )
+        _allow(guarded, ["sqs:SendMessage"], jobs_queue.queue_arn, quarantine_queue.queue_arn)
+        _allow(guarded, ["cloudwatch:DescribeAlarms"], _alarm_arn(stack, errors_alarm))
 
-        allow_table(self.roles[docs.PAUSE_CREATOR], creator_limits_table, ["UpdateItem"])
+        _allow(self.roles[docs.PAUSE_CREATOR], ["dynamodb:UpdateItem"], creator_limits_table.table_arn)
         resume = self.roles[docs.RESUME_CREATOR]
-        allow_table(resume, creator_limits_table, ["UpdateItem"])
-        allow_table(resume, jobs_table, ["UpdateItem"])
-        iam.Grant.add_to_principal(
-            grantee=resume,
-            actions=["dynamodb:Scan"],
-            resource_arns=[f"{jobs_table.table_arn}/index/{HELD_INDEX}"],
-        )
-        jobs_queue.grant_send_messages(resume)
+        _allow(resume, ["dynamodb:UpdateItem"], creator_limits_table.table_arn, jobs_table.table_arn)
+        _allow(resume, ["dynamodb:Scan"], f"{jobs_table.table_arn}/index/{HELD_INDEX}")
+        _allow(resume, ["sqs:SendMessage"], jobs_queue.queue_arn)
 
         contents = {
             docs.REDRIVE_DLQ: docs.redrive_dlq_document(
@@ -151,11 +144,7 @@ class AutomationLayer(Construct):
             assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
             description=f"Lets EventBridge start {document} when {name} fires",
         )
-        iam.Grant.add_to_principal(
-            grantee=events_role,
-            actions=["ssm:StartAutomationExecution"],
-            resource_arns=[automation_definition_arn(stack, document)],
-        )
+        _allow(events_role, ["ssm:StartAutomationExecution"], automation_definition_arn(stack, document))
         self.roles[automation].grant_pass_role(events_role)
         rule = events.Rule(
             self,
@@ -178,6 +167,10 @@ class AutomationLayer(Construct):
         )
         rule.node.add_dependency(self.documents[automation])
         return rule
+
+
+def _allow(grantee: iam.IGrantable, actions: list[str] | tuple[str, ...], *resources: str) -> None:
+    iam.Grant.add_to_principal(grantee=grantee, actions=list(actions), resource_arns=list(resources))
 
 
 # What SQS checks on the caller of StartMessageMoveTask for the source queue.

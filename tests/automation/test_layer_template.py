@@ -202,22 +202,11 @@ def _actions(statements):
                 "sqs:DeleteMessage",
                 "sqs:ChangeMessageVisibility",
                 "sqs:SendMessage",
-                "sqs:GetQueueAttributes",
-                "sqs:GetQueueUrl",
                 "cloudwatch:DescribeAlarms",
             },
         ),
         ("PauseCreatorRole", {"dynamodb:UpdateItem"}),
-        (
-            "ResumeCreatorRole",
-            {
-                "dynamodb:UpdateItem",
-                "dynamodb:Scan",
-                "sqs:SendMessage",
-                "sqs:GetQueueAttributes",
-                "sqs:GetQueueUrl",
-            },
-        ),
+        ("ResumeCreatorRole", {"dynamodb:UpdateItem", "dynamodb:Scan", "sqs:SendMessage"}),
         ("DLQNotEmptyEventsRole", {"ssm:StartAutomationExecution", "iam:PassRole"}),
     ],
 )
