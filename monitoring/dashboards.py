@@ -29,26 +29,20 @@ from monitoring.catalog import (
     Metric,
 )
 from monitoring.metrics import to_cdk
+from monitoring.names import dashboard_console_url, deprecated_dashboard_name, primary_dashboard_name
 from monitoring.resources import MonitoringResources
 from monitoring.sections import SECTIONS, runbook_link
 from stacks.config import Config
 
 ALARM_WIDGET_TITLE = "Alarms (catalog + Incident composite)"
-
-
-def primary_dashboard_name(config: Config) -> str:
-    return f"BYOIP-Ops-{config.stage}"
-
-
-def deprecated_dashboard_name(config: Config) -> str:
-    return f"ByoIpRunner-{config.stage}"
-
-
-def dashboard_console_url(name: str, region: str) -> str:
-    """Console URL of a dashboard in `region` (a token resolves at deploy time)."""
-    return (
-        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{name}"
-    )
+# Re-exported: callers that already build CDK constructs import the names from here.
+__all__ = [
+    "dashboard_console_url",
+    "deprecated_dashboard",
+    "deprecated_dashboard_name",
+    "primary_dashboard",
+    "primary_dashboard_name",
+]
 
 
 def runbook_markdown(config: Config, region: str) -> str:
@@ -161,11 +155,13 @@ def deprecated_dashboard(
     )
 
 
-def _metric(spec: AlarmSpec, config: Config, resources: MonitoringResources) -> cw.IMetric:
+def _metric(spec: AlarmSpec, config: Config, resources: MonitoringResources) -> cw.Metric | cw.MathExpression:
     return to_cdk(spec.source, period_s=spec.period_s, resources=resources, stage=config.stage, label=spec.id)
 
 
-def _emf(namespace: str, name: str, config: Config, resources: MonitoringResources) -> cw.IMetric:
+def _emf(
+    namespace: str, name: str, config: Config, resources: MonitoringResources
+) -> cw.Metric | cw.MathExpression:
     return to_cdk(
         Metric(namespace, name, "Sum", Dim.STAGE), period_s=300, resources=resources, stage=config.stage
     )

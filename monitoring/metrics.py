@@ -31,7 +31,7 @@ def to_cdk(
     resources: MonitoringResources,
     stage: str,
     label: str | None = None,
-) -> cw.IMetric:
+) -> cw.Metric | cw.MathExpression:
     """A CDK Metric or MathExpression for a catalog metric or math expression."""
     period = Duration.seconds(period_s)
     if isinstance(source, Metric):
