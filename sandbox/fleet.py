@@ -57,6 +57,18 @@ class Fleet:
         """Run a control function on the fleet's loop (agents are not thread-safe)."""
         self._loop.call_soon_threadsafe(fn)
 
+    def offline(self, agent_ids: list[str], *, abrupt: bool) -> None:
+        """Take agents offline: abrupt drops the TCP connection without a close frame."""
+        for agent_id in agent_ids:
+            agent = self.agents[agent_id]
+            self.run_on_loop(lambda a=agent: a.go_offline(abrupt=abrupt))
+
+    def online(self, agent_ids: list[str]) -> None:
+        """Bring agents back (they reconnect with a fresh token)."""
+        for agent_id in agent_ids:
+            agent = self.agents[agent_id]
+            self.run_on_loop(agent.resume)
+
     def assignments(self) -> Counter[str]:
         """jobId -> number of times it was pushed to any agent."""
         total: Counter[str] = Counter()

@@ -25,8 +25,9 @@ from sandbox.metrics import MetricStore
 from sandbox.template import ACCOUNT, REGION, Resolver
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# Lambda's default account concurrency is 1000; one sandbox process cannot run that many.
-SANDBOX_CONCURRENCY = 8
+# Lambda's default account concurrency: only reserved concurrency throttles in the sandbox
+# (the real bound on parallel invocations is the gateway's and pollers' thread pools).
+SANDBOX_CONCURRENCY = 1000
 
 
 class Throttled(Exception):

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
 
 from sandbox.template import REGION
 
@@ -21,11 +28,41 @@ CREDENTIALS = {
 }
 
 
+class _SerializedDynamoDB:
+    """WSGI middleware: one DynamoDB request at a time.
+
+    moto's DynamoDB backend is not thread-safe (TransactWriteItems deep-copies tables that
+    other request threads are writing: "dictionary changed size during iteration"), and
+    the sandbox's functions run concurrently. SQS stays concurrent: its long polls would
+    otherwise block everything for their wait time.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            with self.lock:
+                return list(self.app(environ, start_response))
+        return self.app(environ, start_response)
+
+
+class _Server(ThreadedMotoServer):
+    def _server_entry(self) -> None:
+        app = _SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(
+            self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+        )
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
 class MotoServer:
     """A moto server bound to 127.0.0.1 on a port the OS picks."""
 
     def __init__(self) -> None:
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server = _Server(ip_address="127.0.0.1", port=0, verbose=False)
         self.endpoint = ""
 
     def start(self) -> MotoServer:

@@ -1,0 +1,1 @@
+"""Game days: one scenario per runbook section, injected through the real paths."""

@@ -1,0 +1,115 @@
+"""Where every submitted job ended up: completed, held, parked, failed, pending — or lost.
+
+Read from the system's own state: JobsTable items, the queues' contents (moto runs in this
+process, so queues are read without receiving) and nothing else. A job is *lost* when it
+is in none of those places: no item, no message anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.sqs.models import sqs_backends
+
+from sandbox.template import ACCOUNT, REGION
+
+TERMINAL = {"completed": "completed", "held": "held", "failed": "failed"}
+
+
+def queue_bodies(name: str) -> list[str]:
+    """Bodies of every message in a queue, visible or not, without receiving them."""
+    return [m.body for m in list(sqs_backends[ACCOUNT][REGION].queues[name]._messages)]
+
+
+@dataclass
+class Accounting:
+    submitted: int = 0
+    completed: int = 0
+    held: int = 0
+    parked: int = 0
+    failed: int = 0
+    pending: int = 0
+    lost: int = 0
+    lost_ids: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "lost_ids"} | {"lost_ids": self.lost_ids[:20]}
+
+
+class Ledger:
+    """Remembers what was submitted; `account()` finds where each one is now."""
+
+    def __init__(self, dynamodb: Any, jobs_table: str, queues: dict[str, str]) -> None:
+        self.dynamodb = dynamodb
+        self.jobs_table = jobs_table
+        self.queues = queues  # role ('jobs', 'dlq', 'quarantine') -> queue name
+        self._lock = threading.Lock()
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.poison: dict[str, str] = {}  # body -> label
+
+    def add_job(self, job: dict[str, Any]) -> None:
+        with self._lock:
+            self.jobs[job["jobId"]] = job
+
+    def add_poison(self, body: str, label: str) -> None:
+        with self._lock:
+            self.poison[body] = label
+
+    def statuses(self) -> dict[str, str]:
+        """jobId -> status from JobsTable."""
+        out: dict[str, str] = {}
+        kwargs: dict[str, Any] = {"TableName": self.jobs_table, "ProjectionExpression": "jobId, #s"}
+        kwargs["ExpressionAttributeNames"] = {"#s": "status"}
+        while True:
+            page = self.dynamodb.scan(**kwargs)
+            for item in page.get("Items", []):
+                out[item["jobId"]["S"]] = item.get("status", {}).get("S", "")
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def account(self) -> Accounting:
+        """Where each submitted job and poison pill is now."""
+        statuses = self.statuses()
+        bodies = {role: queue_bodies(name) for role, name in self.queues.items()}
+        queued_ids = Counter()
+        for role in ("jobs", "dlq"):
+            for body in bodies[role]:
+                queued_ids[_job_id(body)] += 1
+        parked_ids = {_job_id(body) for body in bodies["quarantine"]}
+        with self._lock:
+            jobs, poison = dict(self.jobs), dict(self.poison)
+        acc = Accounting(submitted=len(jobs) + len(poison))
+        for job_id in jobs:
+            status = statuses.get(job_id, "")
+            if status in TERMINAL:
+                setattr(acc, TERMINAL[status], getattr(acc, TERMINAL[status]) + 1)
+            elif job_id in parked_ids:
+                acc.parked += 1
+            elif status in ("queued", "assigned", "running") or queued_ids[job_id]:
+                acc.pending += 1
+            else:
+                acc.lost += 1
+                acc.lost_ids.append(job_id)
+        for body, label in poison.items():
+            if body in bodies["quarantine"]:
+                acc.parked += 1
+            elif body in bodies["dlq"] or body in bodies["jobs"]:
+                acc.pending += 1
+            else:
+                acc.lost += 1
+                acc.lost_ids.append(f"poison:{label}")
+        return acc
+
+
+def _job_id(body: str) -> str | None:
+    try:
+        value = json.loads(body)
+    except (json.JSONDecodeError, TypeError):
+        return None
+    job_id = value.get("jobId") if isinstance(value, dict) else None
+    return job_id if isinstance(job_id, str) else None

@@ -1,0 +1,74 @@
+"""Print a game day's timeline and summary with Rich, and write its JSON report."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from sandbox.gameday.runner import Result
+
+STYLE = {
+    "fault": "bold red",
+    "alarm": "red",
+    "ok": "green",
+    "email": "yellow",
+    "automation": "cyan",
+    "action": "magenta",
+    "recovered": "bold green",
+    "note": "dim",
+}
+
+
+def _minutes(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} min"
+
+
+def print_result(result: Result, console: Console) -> None:
+    """The timeline (production minutes since the fault) and the summary table."""
+    fault = next((e["time"] for e in result.timeline if e["kind"] == "fault"), None)
+    table = Table(title=f"Game day {result.scenario} (runbook {result.section}) — {result.alert_mode} mode")
+    table.add_column("t (prod min)", justify="right")
+    table.add_column("event")
+    table.add_column("runbook", overflow="fold")
+    for entry in result.timeline:
+        t = "" if fault is None else f"{(entry['time'] - fault) / 60:+.1f}"
+        table.add_row(t, f"[{STYLE.get(entry['kind'], '')}]{entry['text']}[/]", entry["link"])
+    console.print(table)
+
+    acc = result.accounting
+    summary = Table(title="Summary (times in production minutes since the fault)", show_header=False)
+    summary.add_column("what")
+    summary.add_column("value")
+    rows = [
+        ("detection (first alarm)", _minutes(result.detection_min)),
+        ("first email", _minutes(result.first_email_min)),
+        ("recovery (all alarms OK, DLQ empty)", _minutes(result.recovery_min)),
+        ("alarms fired", ", ".join(result.fired_alarms) or "none"),
+        ("emails sent", f"{len(result.emails)} ({sum(e['state'] == 'ALARM' for e in result.emails)} ALARM)"),
+        ("automations", ", ".join(f"{a['document']}: {a['status']}" for a in result.automations) or "none"),
+        ("jobs submitted", str(acc.submitted)),
+        ("completed / held / parked / failed", f"{acc.completed} / {acc.held} / {acc.parked} / {acc.failed}"),
+        ("still pending", str(acc.pending)),
+        ("lost", f"[{'bold green' if acc.lost == 0 else 'bold red'}]{acc.lost}[/]"),
+        ("duplicate deliveries", str(result.duplicates)),
+        ("wall time", f"{result.wall_seconds:.0f} s at speed {result.speed:g}x"),
+        ("outcome", f"[{'green' if result.outcome == 'passed' else 'red'}]{result.outcome}[/]"),
+    ]
+    for what, value in rows:
+        summary.add_row(what, value)
+    console.print(summary)
+    for problem in result.problems:
+        console.print(f"[red]problem:[/] {problem}")
+
+
+def write_report(result: Result, reports_dir: Path) -> Path:
+    """reports/gameday-<scenario>-<mode>-<UTC time>.json"""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    path = reports_dir / f"gameday-{result.scenario}-{result.alert_mode}-{stamp}.json"
+    path.write_text(json.dumps(result.as_dict(), indent=2, default=str))
+    return path

@@ -1,0 +1,248 @@
+"""Runs one game-day scenario in a fresh sandbox and measures it.
+
+Sequence: start the sandbox and a fleet, steady traffic, a warm-up, then the scenario
+(fault through a real path, waits for detection, the operator's or automation's
+recovery), then drain and account for every job. Times are production minutes since the
+fault (the sandbox runs `speed` times faster than production).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sandbox.agent import AgentBehaviour
+from sandbox.fleet import Fleet
+from sandbox.gameday.ledger import Accounting, Ledger
+from sandbox.gameday.timeline import Timeline
+from sandbox.gameday.traffic import Producer, TrafficPlan
+from sandbox.system import Sandbox, SandboxOptions
+from sandbox.tokens import mint_token
+
+CREATORS = ("creator-1", "creator-2")
+WARMUP_MIN = 3
+DETECT_TIMEOUT_MIN = 50
+RECOVER_TIMEOUT_MIN = 60
+
+
+class ScenarioFailed(RuntimeError):
+    """The scenario could not reach a step (the message says which)."""
+
+
+@dataclass
+class GameDayOptions:
+    scenario: str
+    alert_mode: str = "composite"
+    speed: float = 60.0
+    agents: int = 8
+    template: dict[str, Any] | None = None
+    reports_dir: Path = field(default_factory=lambda: Path("reports"))
+
+
+@dataclass
+class Result:
+    """What a game day measured; `as_dict` is the JSON report."""
+
+    scenario: str
+    section: str
+    alert_mode: str
+    speed: float
+    expected_alarms: list[str]
+    fired_alarms: list[str]
+    detection_min: float | None
+    first_email_min: float | None
+    recovery_min: float | None
+    emails: list[dict[str, Any]]
+    automations: list[dict[str, Any]]
+    accounting: Accounting
+    timeline: list[dict[str, Any]]
+    duplicates: int
+    wall_seconds: float
+    outcome: str = "passed"
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["accounting"] = self.accounting.as_dict()
+        out["time_unit"] = "production minutes since the fault"
+        return out
+
+
+class GameDay:
+    """The running game day; scenarios drive it through these methods."""
+
+    def __init__(self, options: GameDayOptions) -> None:
+        self.options = options
+        self.fault_time: float | None = None
+        self.recovered_time: float | None = None
+        self.problems: list[str] = []
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    def run(self, scenario: Any) -> Result:
+        """Run `scenario` (see scenarios.py) end to end and return the measurements."""
+        started = time.monotonic()
+        workdir = Path(".sandbox") / scenario.name
+        options = SandboxOptions(
+            alert_mode=self.options.alert_mode,
+            speed=self.options.speed,
+            template=self.options.template,
+            workdir=workdir,
+        )
+        with Sandbox(options) as box:
+            self.box = box
+            self.clock = box.clock
+            self.timeline = Timeline(box.clock)
+            assert box.alarm_loop is not None
+            self.alarms = box.alarm_loop
+            self.alarms.listeners.append(self.timeline.on_alarm)
+            box.automation.listeners.append(self.timeline.on_automation)
+            self._start_fleet()
+            try:
+                self.wait_minutes(WARMUP_MIN)
+                scenario.run(self)
+                self._drain()
+            finally:
+                self.producer.stop()
+                self.fleet.stop()
+            accounting = self.ledger.account()
+            return self._result(scenario, accounting, time.monotonic() - started)
+
+    def _start_fleet(self) -> None:
+        box = self.box
+        secret = box.jwt_secret()
+        self.fleet = Fleet(box.gateway.url, lambda agent, creator: mint_token(secret, agent, creator))
+        self.agents: list[tuple[str, str]] = []
+        for i in range(self.options.agents):
+            agent_id, creator = f"agent-{i + 1}", CREATORS[i % len(CREATORS)]
+            # One heartbeat per production minute, jobs take 5 production seconds.
+            self.fleet.add(agent_id, creator, AgentBehaviour(box.clock.real(5), False, box.clock.real(60)))
+            self.agents.append((agent_id, creator))
+        if not self.fleet.wait_online(timeout=30):
+            raise ScenarioFailed("the agent fleet did not connect within 30 s")
+        queues = {
+            "jobs": f"byoip-{box.options.stage}-jobs",
+            "dlq": f"byoip-{box.options.stage}-jobs-dlq",
+            "quarantine": f"byoip-{box.options.stage}-jobs-quarantine",
+        }
+        self.ledger = Ledger(box.client("dynamodb"), box.table("jobs"), queues)
+        plan = TrafficPlan(agents=list(self.agents), per_minute=8)
+        self.producer = Producer(
+            box.client("sqs"), box.queue_url("jobs"), self.ledger, box.clock, plan
+        ).start()
+
+    # ---- helpers for scenarios -------------------------------------------------------
+
+    def fault(self, text: str) -> None:
+        """Mark the fault: every time in the report counts from here."""
+        self.fault_time = self.timeline.add("fault", text).time
+
+    def action(self, text: str) -> None:
+        self.timeline.add("action", text)
+
+    def note(self, text: str) -> None:
+        self.timeline.add("note", text)
+
+    def wait_minutes(self, minutes: float) -> None:
+        """Let `minutes` of production time pass."""
+        time.sleep(self.clock.real(minutes * 60))
+
+    def wait_until(self, predicate: Callable[[], bool], minutes: float, what: str) -> float:
+        """Wait (production minutes) for `predicate`; the production time it became true."""
+        deadline = time.monotonic() + self.clock.real(minutes * 60)
+        while time.monotonic() < deadline:
+            if predicate():
+                return self.clock.now()
+            time.sleep(0.05)
+        raise ScenarioFailed(f"{what} did not happen within {minutes} production minutes")
+
+    def wait_alarm(self, alarm_id: str, state: str = "ALARM", minutes: float = DETECT_TIMEOUT_MIN) -> float:
+        return self.wait_until(lambda: self.alarms.state(alarm_id) == state, minutes, f"{alarm_id} {state}")
+
+    def all_ok(self) -> bool:
+        return all(state == "OK" for state in self.alarms.evaluator.states.values())
+
+    def wait_recovered(self, minutes: float = RECOVER_TIMEOUT_MIN) -> None:
+        """Recovered: every alarm OK again and nothing waiting in the DLQ."""
+        dlq = f"byoip-{self.box.options.stage}-jobs-dlq"
+
+        def recovered() -> bool:
+            from sandbox.gameday.ledger import queue_bodies
+
+            return self.all_ok() and not queue_bodies(dlq)
+
+        self.recovered_time = self.wait_until(recovered, minutes, "recovery (all alarms OK, DLQ empty)")
+        self.timeline.add("recovered", "recovered: every alarm OK, DLQ empty", time=self.recovered_time)
+
+    def start_automation(self, document_suffix: str, parameters: dict[str, Any]) -> bool:
+        """StartAutomationExecution of a template document (as an operator would); False if absent."""
+        for name in self.box.automation.documents:
+            if name.endswith(f"-{document_suffix}"):
+                self.box.automation.start(name, {k: [v] for k, v in parameters.items()})
+                return True
+        self.problems.append(f"the template has no {document_suffix} automation document")
+        return False
+
+    def _drain(self) -> None:
+        """Stop the producer and wait until no job is still on its way."""
+        self.producer.stop()
+        self.box.automation.wait(self.clock.real(30 * 60))
+        try:
+            self.wait_until(lambda: self.ledger.account().pending == 0, 30, "draining the queue")
+        except ScenarioFailed as exc:
+            self.problems.append(str(exc))
+
+    # ---- results ---------------------------------------------------------------------
+
+    def _minutes(self, t: float | None) -> float | None:
+        if t is None or self.fault_time is None:
+            return None
+        return round((t - self.fault_time) / 60, 1)
+
+    def _result(self, scenario: Any, accounting: Accounting, wall: float) -> Result:
+        after = self.fault_time or 0
+        alarm = self.timeline.first("alarm", after)
+        email = self.timeline.first("email", after, "ALARM")
+        fired = sorted({e.text.split(" ")[0] for e in self.timeline.sorted() if e.kind == "alarm"})
+        emails = [e.__dict__ for e in self.box.outbox.emails]
+        automations = [
+            {
+                "document": x.document,
+                "status": x.status,
+                "started_min": self._minutes(x.started),
+                "finished_min": self._minutes(x.finished),
+                "outputs": x.outputs,
+                "error": x.error,
+            }
+            for x in self.box.automation.executions
+        ]
+        assignments = self.fleet.assignments()
+        duplicates = sum(n - 1 for n in assignments.values() if n > 1)
+        problems = list(self.problems)
+        if accounting.lost:
+            problems.append(f"{accounting.lost} job(s) lost: {accounting.lost_ids[:5]}")
+        missing = [a for a in scenario.expected if a not in fired]
+        if missing:
+            problems.append(f"expected alarm(s) never fired: {', '.join(missing)}")
+        return Result(
+            scenario=scenario.name,
+            section=scenario.section,
+            alert_mode=self.options.alert_mode,
+            speed=self.options.speed,
+            expected_alarms=list(scenario.expected),
+            fired_alarms=fired,
+            detection_min=self._minutes(alarm.time) if alarm and self.fault_time else None,
+            first_email_min=self._minutes(email.time) if email and self.fault_time else None,
+            recovery_min=self._minutes(self.recovered_time),
+            emails=emails,
+            automations=automations,
+            accounting=accounting,
+            timeline=[e.as_dict() for e in self.timeline.sorted()],
+            duplicates=duplicates,
+            wall_seconds=round(wall, 1),
+            outcome="failed" if problems else "passed",
+            problems=problems,
+        )

@@ -1,0 +1,181 @@
+"""The scenarios: one per runbook section (A–E) plus a healthy baseline.
+
+Each injects its fault through a real path — messages on the queue, agents dropping,
+the dispatcher failing, slow agents — waits for the alarms the runbook section is about,
+performs the recovery the runbook prescribes (or lets the automation do it), and waits
+until every alarm is OK again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from moto.sqs.models import sqs_backends
+
+from sandbox.gameday.runner import GameDay
+from sandbox.gameday.traffic import TrafficPlan
+from sandbox.template import ACCOUNT, REGION
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    section: str
+    title: str
+    expected: tuple[str, ...]  # alarm ids that must fire
+    run: Callable[[GameDay], None]
+
+
+def _messages(g: GameDay, suffix: str) -> list:
+    name = f"byoip-{g.box.options.stage}-{suffix}"
+    return list(sqs_backends[ACCOUNT][REGION].queues[name]._messages)
+
+
+def _job_id(body: str) -> str | None:
+    try:
+        value = json.loads(body)
+    except json.JSONDecodeError:
+        return None
+    return value.get("jobId") if isinstance(value, dict) else None
+
+
+def healthy(g: GameDay) -> None:
+    g.fault("no fault: steady traffic for 15 minutes")
+    g.wait_minutes(15)
+    g.wait_recovered(5)
+
+
+def poison_pill(g: GameDay) -> None:
+    """A: a producer release emits poison pills while transient failures sit in the DLQ."""
+    agent_id, creator = g.agents[-1]
+    g.note(f"{agent_id} goes offline with 3 critical jobs pending (they will exhaust 5 receives)")
+    g.fleet.offline([agent_id], abrupt=False)
+    g.wait_minutes(1)
+    transient = {g.producer.send(agent_id, creator, critical=True) for _ in range(3)}
+
+    def receives() -> list[int]:
+        return [m.approximate_receive_count for m in _messages(g, "jobs") if _job_id(m.body) in transient]
+
+    g.wait_until(lambda: receives() and min(receives()) >= 5, 45, "the critical jobs' 5th receive")
+    g.note(f"{agent_id} is back online; its critical jobs are on their last receive")
+    g.fleet.online([agent_id])
+    g.wait_until(
+        lambda: len(_messages(g, "jobs-dlq")) >= len(transient), 15, "the critical jobs reaching the DLQ"
+    )
+    g.fault("producer release sends 3 poison pills (bad JSON, no agentId, another creator's agent)")
+    g.producer.send_raw('{"jobId": "job-bad-json", "agentId": ', "bad JSON")
+    g.producer.send(None, creator, critical=False)
+    other_creator = next(c for _, c in g.agents if c != creator)
+    g.producer.send_raw(
+        json.dumps(
+            {
+                "jobId": "job-foreign",
+                "agentId": agent_id,
+                "creatorId": other_creator,
+                "kind": "x",
+                "payload": {},
+                "critical": False,
+            }
+        ),
+        "another creator's agent",
+    )
+    g.wait_alarm("DLQNotEmpty")
+    g.wait_recovered()
+
+
+def backlog(g: GameDay) -> None:
+    """B: a site slows down; creator-1 is capped at 2 concurrent jobs, so its queue ages."""
+    limits = g.box.table("creator-limits")
+    creator = g.agents[0][1]
+    g.box.client("dynamodb").put_item(
+        TableName=limits,
+        Item={"creatorId": {"S": creator}, "maxConcurrent": {"N": "2"}, "inFlight": {"N": "0"}},
+    )
+    slow = [a for a, c in g.agents if c == creator]
+    g.fault(
+        f"the site slows down: {creator}'s agents take 10 minutes per job (creator capped at 2 concurrent)"
+    )
+    for agent_id in slow:
+        g.fleet.agents[agent_id].behaviour.job_seconds = g.clock.real(600)
+    g.wait_alarm("Backlog")
+    g.action("site recovered: jobs take 5 s again")
+    for agent_id in slow:
+        g.fleet.agents[agent_id].behaviour.job_seconds = g.clock.real(5)
+    g.wait_recovered()
+
+
+def partial_fail(g: GameDay) -> None:
+    """C: a critical campaign targets every agent while half of the fleet is offline."""
+    offline = [a for a, _ in g.agents[::2]]
+    g.fault(f"campaign of critical jobs to all agents while {len(offline)} agents are offline")
+    g.fleet.offline(offline, abrupt=False)
+    g.producer.plan = TrafficPlan(agents=list(g.agents), per_minute=12, critical=True)
+    g.wait_alarm("PartialFailPct")
+    g.action("runbook C: offline segment reconnected, campaign back to normal priority")
+    g.fleet.online(offline)
+    g.producer.plan = TrafficPlan(agents=list(g.agents), per_minute=8)
+    g.wait_recovered()
+
+
+def dispatcher_errors(g: GameDay) -> None:
+    """D: a bad deploy makes every dispatcher invocation fail."""
+    dispatcher = g.box.runtime.spec("dispatcher-sqs").name
+    g.fault("bad dispatcher deploy: every invocation raises")
+    g.box.runtime.faults[dispatcher] = "ImportError: cannot import name 'dispatch' (injected fault)"
+    g.wait_alarm("Incident")
+    g.action("runbook D: roll back the dispatcher")
+    del g.box.runtime.faults[dispatcher]
+    g.wait_recovered()
+
+
+def stale_connections(g: GameDay) -> None:
+    """E: flaky networks: agents vanish without a close ($disconnect lost) and come back."""
+    flaky = [a for a, _ in g.agents[1:]]
+    creator = g.agents[1][1]
+    g.fault(f"{len(flaky)} agents on a flaky network: connections go stale without $disconnect")
+    g.box.gateway.deliver_disconnects = False
+    g.producer.plan = TrafficPlan(agents=list(g.agents), per_minute=16)
+    stop_at = g.clock.now() + 40 * 60
+    paused = False
+    while g.clock.now() < stop_at and g.alarms.state("StaleConnections") != "ALARM":
+        g.fleet.offline(flaky, abrupt=True)
+        g.wait_minutes(1.5)
+        g.fleet.online(flaky)
+        g.wait_minutes(1)
+    if g.alarms.state("StaleConnections") == "ALARM":
+        g.action(f"runbook E: circuit breaker on for {creator} (PauseCreator)")
+        paused = g.start_automation(
+            "PauseCreator", {"CreatorId": creator, "Reason": "410 spike", "Operator": "gameday"}
+        )
+    g.action("network stable again")
+    g.box.gateway.deliver_disconnects = True
+    g.fleet.online(flaky)
+    g.producer.plan = TrafficPlan(agents=list(g.agents), per_minute=8)
+    g.wait_minutes(5)
+    if paused:
+        g.action(f"runbook E: {creator} resumed (ResumeCreator releases held jobs)")
+        g.start_automation("ResumeCreator", {"CreatorId": creator})
+    g.wait_recovered()
+
+
+SCENARIOS = {
+    s.name: s
+    for s in (
+        Scenario("healthy", "-", "Healthy traffic: no alarm, no email", (), healthy),
+        Scenario("poison-pill", "A", "Poison pills in the DLQ", ("DLQNotEmpty", "Incident"), poison_pill),
+        Scenario("backlog", "B", "Backlog: slow site, capped creator", ("Backlog",), backlog),
+        Scenario("partial-fail", "C", "Partial failures above 10%", ("PartialFailPct",), partial_fail),
+        Scenario(
+            "dispatcher-errors",
+            "D",
+            "Dispatcher errors",
+            ("DispatcherErrors", "Backlog", "Incident"),
+            dispatcher_errors,
+        ),
+        Scenario(
+            "stale-connections", "E", "Stale connections (410)", ("StaleConnections",), stale_connections
+        ),
+    )
+}

@@ -1,0 +1,79 @@
+"""A producer: sends job messages to JobsQueue at a steady production-time rate."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.clock import SimClock
+from sandbox.gameday.ledger import Ledger
+
+
+@dataclass
+class TrafficPlan:
+    """What the producer sends; scenarios change it while it runs."""
+
+    agents: list[tuple[str, str]]  # (agentId, creatorId) the jobs go to, round robin
+    per_minute: float = 6.0  # jobs per production minute
+    critical: bool = False
+    kind: str = "profile.refresh"
+
+
+class Producer:
+    """Sends `plan.per_minute` jobs per production minute until stopped."""
+
+    def __init__(self, sqs: Any, queue_url: str, ledger: Ledger, clock: SimClock, plan: TrafficPlan) -> None:
+        self.sqs = sqs
+        self.queue_url = queue_url
+        self.ledger = ledger
+        self.clock = clock
+        self.plan = plan
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="producer", daemon=True)
+        self._turn = 0
+
+    def start(self) -> Producer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def send(self, agent_id: str | None, creator_id: str, *, critical: bool, kind: str | None = None) -> str:
+        """Send one job (agent_id None makes a job without agentId: a poison pill)."""
+        job: dict[str, Any] = {
+            "jobId": f"job-{uuid.uuid4().hex[:12]}",
+            "creatorId": creator_id,
+            "kind": kind or self.plan.kind,
+            "payload": {"n": self._turn},
+            "critical": critical,
+        }
+        if agent_id is not None:
+            job["agentId"] = agent_id
+        body = json.dumps(job)
+        if agent_id is None:
+            self.ledger.add_poison(body, "missing agentId")
+        else:
+            self.ledger.add_job(job)
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
+        return job["jobId"]
+
+    def send_raw(self, body: str, label: str) -> None:
+        """Send a message body as-is (a poison pill from a broken producer)."""
+        self.ledger.add_poison(body, label)
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            plan = self.plan
+            if plan.per_minute <= 0 or not plan.agents:
+                self._stop.wait(0.1)
+                continue
+            agent_id, creator_id = plan.agents[self._turn % len(plan.agents)]
+            self._turn += 1
+            self.send(agent_id, creator_id, critical=plan.critical)
+            self._stop.wait(self.clock.real(60 / plan.per_minute))
