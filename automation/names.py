@@ -15,9 +15,9 @@ def queue_name(config: Config, suffix: str) -> str:
     return f"{config.prefix}-{suffix}"
 
 
-def stage_config(stage: str, alert_mode: str = "composite") -> Config:
+def stage_config(stage: str) -> Config:
     """Config of the stage named on the command line; a bad value is a one-line error."""
     try:
-        return Config(stage=stage, alert_mode=alert_mode)
+        return Config(stage=stage)
     except ConfigError as err:
         fail(str(err))

@@ -15,7 +15,7 @@ from monitoring.dashboards import deprecated_dashboard_name, primary_dashboard_n
 from monitoring.queries import QUERIES, query_name
 from monitoring.sections import SECTIONS, runbook_document_name, runbook_link
 from runbooks import links
-from stacks.config import Config
+from stacks.config import ALERT_MODES, Config
 
 FUNCTIONS = ("ws-connect", "ws-message", "ws-disconnect", "dispatcher-sqs", "lease-reaper")
 
@@ -44,7 +44,7 @@ class AlarmView:
     meaning: str
     severity: str
     section: str
-    emails: bool
+    emails: dict[str, bool]  # ALERT_MODE -> whether this alarm emails the ops topic in it
     console: str
     automation: Automation | None
 
@@ -75,7 +75,7 @@ def _alarm(spec: AlarmSpec | CompositeSpec, config: Config, region: str) -> Alar
         meaning=spec.meaning,
         severity=str(spec.severity),
         section=spec.section,
-        emails=notifies(spec, config.alert_mode),
+        emails={mode: notifies(spec, mode) for mode in ALERT_MODES},
         console=links.alarm(region, name),
         automation=_automation(config, region, automation) if automation else None,
     )

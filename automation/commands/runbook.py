@@ -24,13 +24,10 @@ def render(
     account: Annotated[
         str | None, typer.Option("--account", help="12-digit AWS account id for ARNs and links.")
     ] = None,
-    alert_mode: Annotated[
-        str, typer.Option("--alert-mode", help="composite | all (who emails).")
-    ] = "composite",
     out: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
 ) -> None:
     """Render runbooks/templates for one stage with its real names and console links."""
-    config = stage_config(stage, alert_mode)
+    config = stage_config(stage)
     chosen = clients.region_or_fail(region)
     if account is not None and not (account.isdigit() and len(account) == 12):
         fail(f"--account {account!r} is not a 12-digit AWS account id")

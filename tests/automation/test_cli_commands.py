@@ -184,11 +184,12 @@ def test_runbook_render_to_file(cli, tmp_path):
     assert "arn:aws:sqs:eu-west-1:111122223333:byoip-staging-jobs-dlq" in text
 
 
-def test_runbook_render_to_stdout_in_all_mode(cli, monkeypatch):
+def test_runbook_render_to_stdout_with_the_environment_region(cli, monkeypatch):
     monkeypatch.setenv("AWS_REGION", "us-west-2")
-    result = cli("runbook", "render", "--stage", "prod", "--alert-mode", "all")
+    result = cli("runbook", "render", "--stage", "prod")
     assert result.exit_code == 0
-    assert "`ALERT_MODE=all`" in result.stdout and "us-west-2" in result.stdout
+    assert result.stdout.startswith("# BYO-IP triage runbook: stage `prod`")
+    assert "(region `us-west-2`, account `<account>`)" in result.stdout
     assert result.stderr == "note: no --account given; ARNs show <account>\n"
 
 
@@ -198,10 +199,6 @@ def test_runbook_render_to_stdout_in_all_mode(cli, monkeypatch):
         (
             ["--stage", "Prod"],
             f"error: invalid STAGE 'Prod': {STAGE_RULE}",
-        ),
-        (
-            ["--stage", "prod", "--alert-mode", "some"],
-            "error: invalid ALERT_MODE 'some': allowed values are composite | all",
         ),
         (["--stage", "prod", "--account", "12"], "error: --account '12' is not a 12-digit AWS account id"),
     ],

@@ -107,13 +107,25 @@ def test_real_names_and_no_template_leftovers(rendered):
     assert "{{" not in markdown and "{%" not in markdown and "<region>" not in markdown
 
 
-def test_email_routing_follows_the_alert_mode(rendered):
+def test_each_alarm_states_its_email_routing_in_both_modes(rendered):
     config, markdown = rendered
     for spec in ALL_ALARMS:
         page = markdown[markdown.index(f"### Alarm `{alarm_name(config.stage, spec.id)}`") :]
-        first_line = page.split("\n")[2]
-        expected = "emails the ops topic" if notifies(spec, config.alert_mode) else "dashboard only"
-        assert expected in first_line, spec.id
+        routing = page.split("\n")[2].split(" · ")[1]
+        word = {True: "yes", False: "no (dashboard only)"}
+        assert routing == (
+            f"email to the ops topic: `ALERT_MODE=composite` {word[notifies(spec, 'composite')]}, "
+            f"`ALERT_MODE=all` {word[notifies(spec, 'all')]}"
+        ), spec.id
+
+
+def test_the_runbook_is_the_same_in_both_alert_modes():
+    # The stack deploys it as a document; ALERT_MODE must change alert routing only, not the backend.
+    composite, all_mode = (
+        render_runbook(Config(stage="prod", alert_mode=mode), region="us-east-1", account="123456789012")
+        for mode in ("composite", "all")
+    )
+    assert composite == all_mode
 
 
 def test_remediation_names_its_automation(rendered):
