@@ -11,6 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from constructs import Construct
 
+from automation.layer import AutomationLayer
 from monitoring.layer import MonitoringLayer
 from monitoring.resources import MonitoringResources
 from stacks.config import Config
@@ -133,7 +134,16 @@ class ByoIpStack(Stack):
                 ws_stage=self.ws_stage,
             ),
         )
-        # self.automation = AutomationLayer(self, "Automation", config=config, ...)
+        self.automation = AutomationLayer(
+            self,
+            "Automation",
+            config=config,
+            jobs_queue=self.jobs_queue,
+            dlq=self.dlq,
+            quarantine_queue=self.quarantine_queue,
+            jobs_table=self.jobs_table,
+            creator_limits_table=self.creator_limits_table,
+        )
 
     def _lambda_environment(self) -> dict[str, str]:
         return {
