@@ -82,7 +82,7 @@ class Runner:
         )
         ev = Evaluator(alarms, initial_state=initial)
         known = alarms.metrics()
-        for metric, values in test.series:
+        for metric, values, count in test.series:
             if metric not in known:
                 listing = ", ".join(sorted(str(m) for m in known))
                 raise EvaluatorError(
@@ -90,7 +90,7 @@ class Runner:
                 )
             for i, value in enumerate(values):
                 if value is not None:
-                    ev.put(metric, T0 + i * test.interval, value)
+                    ev.put(metric, T0 + i * test.interval, value, count)
         checks = sorted(test.expect, key=lambda e: e.at)
         for e in checks:
             if e.at % STEP:

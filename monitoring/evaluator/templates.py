@@ -33,10 +33,17 @@ def synthesize(stage: str, alert_mode: str) -> dict[str, Any]:
         config = Config(stage=stage, alert_mode=alert_mode)
     except ConfigError as exc:
         raise EvaluatorError(str(exc)) from None
+    # The CDK CLI passes cdk.json's context (feature flags) to app.py; an in-process App needs it too.
+    context = json.loads((REPO / "cdk.json").read_text()).get("context", {})
+    context.update({"aws:cdk:bundling-stacks": [], "stage": stage, "alertMode": alert_mode})
     with tempfile.TemporaryDirectory(prefix="byoip-alarm-synth-") as outdir:
-        app = cdk.App(outdir=outdir, context={"aws:cdk:bundling-stacks": []})
-        ByoIpStack(app, config.stack_name, config=config)
-        return app.synth().get_stack_by_name(config.stack_name).template
+        try:
+            app = cdk.App(outdir=outdir, context=context)
+            ByoIpStack(app, config.stack_name, config=config)
+            return app.synth().get_stack_by_name(config.stack_name).template
+        except Exception as exc:  # jsii surfaces every CDK failure as a bare RuntimeError
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise EvaluatorError(f"cannot synthesize stage {stage!r} ({alert_mode}): {first}") from None
 
 
 def source_digest() -> str:

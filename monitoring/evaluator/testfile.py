@@ -34,6 +34,7 @@ from monitoring.evaluator.series import expand_series, parse_duration, parse_met
 ALERT_MODES = ("composite", "all")
 _FILE_KEYS = {"stage", "alert_mode", "interval", "tests"}
 _TEST_KEYS = {"name", "alert_mode", "initial_state", "onset", "detection", "series", "expect"}
+_SERIES_KEYS = {"metric", "values", "count"}
 _EXPECT_KEYS = {"at", "alarms", "emails", "automations"}
 _NOTE_KEYS = {"emails": {"at", "alarm", "state", "topic"}, "automations": {"at", "alarm", "state", "target"}}
 
@@ -64,7 +65,7 @@ class AlarmTest:
     initial_state: str | dict[str, str]
     onset: int | None
     detection: int | None
-    series: tuple[tuple[MetricKey, tuple[float | None, ...]], ...]
+    series: tuple[tuple[MetricKey, tuple[float | None, ...], int], ...]
     expect: tuple[Expectation, ...]
 
     @property
@@ -121,9 +122,16 @@ def _test(raw: dict[str, Any], origin: str, stage: str, mode: str, interval: int
         _state(state)
     series = []
     for item in raw.get("series") or []:
-        if not isinstance(item, dict) or set(item) != {"metric", "values"}:
-            raise EvaluatorError("each series needs exactly 'metric' and 'values'")
-        series.append((parse_metric(item["metric"]), tuple(expand_series(item["values"]))))
+        if not isinstance(item, dict) or not {"metric", "values"} <= set(item) <= {
+            "metric",
+            "values",
+            "count",
+        }:
+            raise EvaluatorError("each series needs 'metric' and 'values' (and optionally 'count')")
+        count = item.get("count", 1)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise EvaluatorError(f"series count must be a positive integer, got {count!r}")
+        series.append((parse_metric(item["metric"]), tuple(expand_series(item["values"])), count))
     expects = raw.get("expect")
     if not isinstance(expects, list) or not expects:
         raise EvaluatorError("'expect' must be a non-empty list")

@@ -139,10 +139,14 @@ def test_runner_input_errors_are_one_line(change, message):
         ("tests: [{name: a, onset: 1m, expect: [{at: 1m}]}]", "'onset' and 'detection' go together"),
         (
             "tests: [{name: a, series: [{metric: 'N:M'}], expect: [{at: 1m}]}]",
-            "exactly 'metric' and 'values'",
+            "needs 'metric' and 'values'",
         ),
         ("tests: [{name: a, expect: [{at: 1m, emails: [{at: 1m}]}]}]", "needs at, alarm and state"),
         ("tests: [{expect: [{at: 1m}]}]", "test 1: needs a name"),
+        (
+            "tests: [{name: a, series: [{metric: 'N:M', values: '1', count: 0}], expect: [{at: 1m}]}]",
+            "series count must be a positive integer, got 0",
+        ),
     ],
 )
 def test_file_validation_names_the_problem(doc, message):
