@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from tests.infra.cfn import label, resources
@@ -63,6 +65,21 @@ def test_alert_mode_reaches_the_deployed_template(synth, alert_mode) -> None:
         if r["Properties"]["TopicName"] == "byoip-prod-ops-alerts"
     ]
     assert template["Outputs"]["OpsAlertsTopicArn"]["Value"] == {"Ref": topic_id}
+
+
+@pytest.mark.parametrize("stage", ["prod", "staging"])
+def test_whole_templates_differ_only_in_which_unit_alarms_notify(synth, stage) -> None:
+    notifying_only_in_all = set()
+    stripped = []
+    for alert_mode in ("composite", "all"):
+        template = copy.deepcopy(synth(stage=stage, alert_mode=alert_mode).template_dict)
+        for res in resources(template, "AWS::CloudWatch::Alarm").values():
+            if res["Properties"].pop("AlarmActions", None):
+                notifying_only_in_all.add((alert_mode, res["Properties"]["AlarmName"]))
+        stripped.append(template)
+    assert stripped[0] == stripped[1]
+    assert {mode for mode, _ in notifying_only_in_all} == {"all"}
+    assert len(notifying_only_in_all) == 8
 
 
 def test_monitoring_resources_raise_no_cdk_nag_findings(stage_synth) -> None:
