@@ -76,19 +76,15 @@ def touch(agent_id: str, connection_id: str, now: int, version: str | None) -> N
         UpdateExpression=expression,
         ExpressionAttributeValues=ddb.values(**vals),
     )
-    try:
-        client.update_item(
-            TableName=_table(),
-            Key=_conn_key(connection_id),
-            UpdateExpression="SET #ttl = :ttl",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#ttl": "ttl"},
-            ExpressionAttributeValues=ddb.values(ttl=now + CONNECTION_TTL_SECONDS),
-        )
-    except ddb.ClientError as err:
-        # The connection item is gone (disconnect raced the heartbeat): do not resurrect it.
-        if not ddb.is_condition_failure(err):
-            raise
+    # Conditional: if a disconnect raced the heartbeat, the connection item stays gone.
+    ddb.update_if(
+        TableName=_table(),
+        Key=_conn_key(connection_id),
+        UpdateExpression="SET #ttl = :ttl",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeNames={"#ttl": "ttl"},
+        ExpressionAttributeValues=ddb.values(ttl=now + CONNECTION_TTL_SECONDS),
+    )
 
 
 def drop(agent_id: str | None, connection_id: str, now: int) -> bool:
@@ -97,19 +93,14 @@ def drop(agent_id: str | None, connection_id: str, now: int) -> bool:
     client.delete_item(TableName=_table(), Key=_conn_key(connection_id))
     if not agent_id:
         return False
-    try:
-        client.update_item(
-            TableName=_table(),
-            Key=agent_key(agent_id),
-            UpdateExpression="REMOVE connectionId SET lastSeen = :now",
-            ConditionExpression="connectionId = :conn",
-            ExpressionAttributeValues=ddb.values(conn=connection_id, now=now),
-        )
-    except ddb.ClientError as err:
-        if ddb.is_condition_failure(err):
-            return False  # the agent already has a newer connection: leave it alone
-        raise
-    return True
+    # Fails (False) when the agent already has a newer connection: that one is left alone.
+    return ddb.update_if(
+        TableName=_table(),
+        Key=agent_key(agent_id),
+        UpdateExpression="REMOVE connectionId SET lastSeen = :now",
+        ConditionExpression="connectionId = :conn",
+        ExpressionAttributeValues=ddb.values(conn=connection_id, now=now),
+    )
 
 
 def offline_check_op(agent_id: str, stale_connection_id: str | None = None) -> dict[str, Any]:

@@ -83,3 +83,14 @@ def get(table: str, key_attr: str, key_value: str) -> dict[str, Any] | None:
     """Strongly consistent GetItem; None when absent."""
     resp = dynamodb().get_item(TableName=table, Key=key(key_attr, key_value), ConsistentRead=True)
     return from_item(resp.get("Item"))
+
+
+def update_if(**request: Any) -> bool:
+    """UpdateItem with a ConditionExpression; False (nothing written) when the condition fails."""
+    try:
+        dynamodb().update_item(**request)
+    except ClientError as err:
+        if is_condition_failure(err):
+            return False
+        raise
+    return True

@@ -24,42 +24,35 @@ def _owned_values(agent_id: str, **extra: Any) -> dict[str, Any]:
     return ddb.values(agent=agent_id, assigned="assigned", running="running", **extra)
 
 
+def _update_owned(job_id: str, agent_id: str, expression: str, **vals: Any) -> bool:
+    return ddb.update_if(
+        TableName=jobs_table(),
+        Key=job_key(job_id),
+        UpdateExpression=expression,
+        ConditionExpression=_OWNED,
+        ExpressionAttributeNames=_NAMES,
+        ExpressionAttributeValues=_owned_values(agent_id, **vals),
+    )
+
+
 def ack(job_id: str, agent_id: str, *, now: int, lease_seconds: int) -> bool:
     """Mark the agent's job running and extend its lease; False if it is not the agent's."""
-    try:
-        ddb.dynamodb().update_item(
-            TableName=jobs_table(),
-            Key=job_key(job_id),
-            UpdateExpression="SET #status = :running, leaseExpiresAt = :lease, updatedAt = :now",
-            ConditionExpression=_OWNED,
-            ExpressionAttributeNames=_NAMES,
-            ExpressionAttributeValues=_owned_values(agent_id, lease=now + lease_seconds, now=now),
-        )
-    except ddb.ClientError as err:
-        if ddb.is_condition_failure(err):
-            return False
-        raise
-    return True
+    return _update_owned(
+        job_id,
+        agent_id,
+        "SET #status = :running, leaseExpiresAt = :lease, updatedAt = :now",
+        lease=now + lease_seconds,
+        now=now,
+    )
 
 
 def extend_leases(job_ids: list[str], agent_id: str, *, now: int, lease_seconds: int) -> int:
     """Extend the leases of the listed jobs the agent still holds; returns how many."""
-    extended = 0
-    for job_id in dict.fromkeys(job_ids):
-        try:
-            ddb.dynamodb().update_item(
-                TableName=jobs_table(),
-                Key=job_key(job_id),
-                UpdateExpression="SET leaseExpiresAt = :lease",
-                ConditionExpression=_OWNED,
-                ExpressionAttributeNames=_NAMES,
-                ExpressionAttributeValues=_owned_values(agent_id, lease=now + lease_seconds),
-            )
-            extended += 1
-        except ddb.ClientError as err:
-            if not ddb.is_condition_failure(err):
-                raise
-    return extended
+    lease = now + lease_seconds
+    return sum(
+        _update_owned(job_id, agent_id, "SET leaseExpiresAt = :lease", lease=lease)
+        for job_id in dict.fromkeys(job_ids)
+    )
 
 
 def fit_result(result: Any) -> tuple[str | None, bool]:

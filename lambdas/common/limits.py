@@ -93,16 +93,10 @@ def get_limits(creator_id: str) -> dict[str, Any] | None:
 
 def pause(creator_id: str, *, by: str, reason: str, now: int) -> bool:
     """Set the pause flag; False when already paused (the first pauser and reason are kept)."""
-    try:
-        ddb.dynamodb().update_item(
-            TableName=_table(),
-            Key=_key(creator_id),
-            UpdateExpression="SET paused = :true, pausedBy = :by, pauseReason = :reason, pausedAt = :now",
-            ConditionExpression="attribute_not_exists(paused) OR paused = :false",
-            ExpressionAttributeValues=ddb.values(true=True, false=False, by=by, reason=reason, now=now),
-        )
-    except ddb.ClientError as err:
-        if ddb.is_condition_failure(err):
-            return False
-        raise
-    return True
+    return ddb.update_if(
+        TableName=_table(),
+        Key=_key(creator_id),
+        UpdateExpression="SET paused = :true, pausedBy = :by, pauseReason = :reason, pausedAt = :now",
+        ConditionExpression="attribute_not_exists(paused) OR paused = :false",
+        ExpressionAttributeValues=ddb.values(true=True, false=False, by=by, reason=reason, now=now),
+    )

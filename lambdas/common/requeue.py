@@ -88,18 +88,13 @@ def _held_message(item: dict[str, Any]) -> JobMessage:
     return JobMessage.from_job_item(item, int(item.get("attempt", 1)))
 
 
-def _clear_hold(job_id: str, agent_id: str, now: int) -> int:
-    try:
-        ddb.dynamodb().update_item(
-            TableName=jobs_table(),
-            Key=job_key(job_id),
-            UpdateExpression="SET #status = :queued, updatedAt = :now REMOVE heldAgentId",
-            ConditionExpression="#status = :held AND heldAgentId = :agent",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=ddb.values(queued="queued", held="held", agent=agent_id, now=now),
-        )
-    except ddb.ClientError as err:
-        if ddb.is_condition_failure(err):
-            return 0  # the dispatcher already took it from the queue: fine
-        raise
-    return 1
+def _clear_hold(job_id: str, agent_id: str, now: int) -> bool:
+    # Fails harmlessly when the dispatcher already took the job from the queue.
+    return ddb.update_if(
+        TableName=jobs_table(),
+        Key=job_key(job_id),
+        UpdateExpression="SET #status = :queued, updatedAt = :now REMOVE heldAgentId",
+        ConditionExpression="#status = :held AND heldAgentId = :agent",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues=ddb.values(queued="queued", held="held", agent=agent_id, now=now),
+    )

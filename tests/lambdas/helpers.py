@@ -142,10 +142,24 @@ def put_limits(creator_id: str, **attrs: Any) -> None:
     ddb().put_item(TableName=ENV["CREATOR_LIMITS_TABLE"], Item=to_item({"creatorId": creator_id, **attrs}))
 
 
-def put_job(**attrs: Any) -> None:
+def put_job(job_id: str, status: str, agent_id: str = "agent-1", **attrs: Any) -> None:
+    """Store a job item directly (defaults: creator-1, attempt 1, held jobs carry heldAgentId)."""
     from lambdas.common.ddb import to_item
 
-    ddb().put_item(TableName=ENV["JOBS_TABLE"], Item=to_item(attrs))
+    item = {
+        "jobId": job_id,
+        "status": status,
+        "agentId": agent_id,
+        "creatorId": "creator-1",
+        "kind": "post.publish",
+        "payload": '{"postId":"p"}',
+        "critical": False,
+        "attempt": 1,
+        "createdAt": 1_795_872_000,
+        **({"heldAgentId": agent_id} if status == "held" else {}),
+        **attrs,
+    }
+    ddb().put_item(TableName=ENV["JOBS_TABLE"], Item=to_item(item))
 
 
 def frames(connection_id: str) -> list[dict[str, Any]]:

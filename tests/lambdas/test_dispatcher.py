@@ -337,17 +337,7 @@ def test_a_batch_where_everything_fails_still_answers_partially(queues, clock, o
 
 def test_requeued_job_is_assigned_with_its_new_attempt_and_stale_duplicates_skipped(online, clock, out):
     # GIVEN job-1 re-queued as attempt 2 (the reaper's work)
-    h.put_job(
-        jobId="job-1",
-        status="queued",
-        attempt=2,
-        agentId="agent-1",
-        creatorId="creator-1",
-        kind="k",
-        payload="{}",
-        critical=False,
-        createdAt=NOW - 600,
-    )
+    h.put_job("job-1", "queued", attempt=2)
     # WHEN the stale attempt-1 message and the attempt-2 message both arrive
     response = dispatch(h.sqs_event(h.job_body("job-1"), h.job_body("job-1", attempt=2)), None)
     # THEN only attempt 2 is pushed

@@ -102,18 +102,7 @@ def test_heartbeat_updates_last_seen_connection_ttl_and_counts_fleet_wide(online
 
 
 def test_heartbeat_extends_only_the_agents_own_leases(assigned, clock, out):
-    h.put_job(
-        jobId="job-other",
-        status="running",
-        agentId="agent-2",
-        creatorId="creator-1",
-        attempt=1,
-        leaseState="active",
-        leaseExpiresAt=NOW + 10,
-        kind="k",
-        payload="{}",
-        createdAt=NOW,
-    )
+    h.put_job("job-other", "running", "agent-2", leaseState="active", leaseExpiresAt=NOW + 10)
     clock.set(NOW + 200)
     reply = send({"action": "heartbeat", "jobs": ["job-1", "job-other", "job-none"]})
     assert reply["leasesExtended"] == 1
@@ -188,15 +177,7 @@ def test_retryable_failure_requeues_with_the_next_attempt_until_max(assigned, qu
     assert (job["status"], job["attempt"], job["reason"]) == ("queued", 2, "timeout")
     assert h.creator_limits("creator-1")["inFlight"] == 0
     # AND at the last attempt a retryable failure is final
-    h.put_job(
-        **{
-            **h.job("job-1"),
-            "status": "running",
-            "attempt": 3,
-            "leaseState": "active",
-            "leaseExpiresAt": NOW + 100,
-        }
-    )
+    h.put_job("job-1", "running", attempt=3, leaseState="active", leaseExpiresAt=NOW + 100)
     final = send(
         {"action": "job.result", "jobId": "job-1", "status": "failed", "reason": "timeout", "retryable": True}
     )
