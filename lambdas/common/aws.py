@@ -16,7 +16,7 @@ from lambdas.common.settings import settings
 # Few, fast retries: a throttled item is better retried by SQS than by sleeping in the batch.
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
 # Presigned URLs for KMS-encrypted objects must be SigV4 (SigV2 URLs are refused).
-_S3_CONFIG = _CONFIG.merge(Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
+_S3_CONFIG = _CONFIG.merge(Config(signature_version="s3v4"))
 _clients: dict[tuple[str, str], Any] = {}
 _overrides: dict[str, Any] = {}
 

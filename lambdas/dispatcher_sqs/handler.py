@@ -22,8 +22,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         run.handle(record.body)
 
     try:
-        return process_partial_response(
+        response = process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )
+        return dict(response)
     finally:
         run.flush()

@@ -48,3 +48,17 @@ def test_connect_dispatch_ack_result(queues, clock, out):
     # AND a disconnect leaves the agent offline
     assert disconnect(h.disconnect_event("conn-1"), None) == {"statusCode": 200}
     assert "connectionId" not in h.agent("agent-1")
+
+
+def test_job_held_while_offline_is_delivered_after_the_agent_connects(queues, clock, out):
+    # GIVEN a job for agent-1 while it is offline: held
+    assert dispatch(h.sqs_event(h.job_body("job-1")), None) == {"batchItemFailures": []}
+    assert h.job("job-1")["status"] == "held"
+    # WHEN agent-1 connects, and the dispatcher gets the released message
+    assert connect(h.connect_event(h.token("agent-1"), "conn-1"), None) == {"statusCode": 200}
+    (released,) = h.drain(queues["JOBS_QUEUE_URL"])
+    assert dispatch(h.sqs_event(released["body"]), None) == {"batchItemFailures": []}
+    # THEN the job is delivered once, as attempt 1, and no longer held
+    assert [(f["jobId"], f["attempt"]) for f in h.frames("conn-1")] == [("job-1", 1)]
+    job = h.job("job-1")
+    assert (job["status"], "heldAgentId" in job, job["connectionId"]) == ("assigned", False, "conn-1")
