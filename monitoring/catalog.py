@@ -2,118 +2,53 @@
 
 Alarms, the composite rule, SNS actions per ALERT_MODE, dashboard alarm widgets, runbook
 links and the DLQ automation are all derived from `ALARMS` and `COMPOSITE`; nothing about
-an alarm is typed anywhere else. This module imports no CDK so runbooks, the automation
-layer and the offline evaluator can read it cheaply.
+an alarm is typed anywhere else. The types live in `monitoring.spec` (re-exported here);
+neither module imports CDK, so runbooks, the automation layer and the offline evaluator
+can read the catalog cheaply.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
+from monitoring.spec import (
+    AlarmSpec,
+    AllOf,
+    AnyOf,
+    Comparison,
+    CompositeSpec,
+    Dim,
+    LogMetricFilter,
+    Math,
+    Metric,
+    Missing,
+    Rule,
+    Severity,
+    alarm_name,
+    notifies,
+    render_rule,
+    rule_ids,
+)
 
-
-class Dim(StrEnum):
-    """Which resource a metric's dimensions point at (resolved by the monitoring layer)."""
-
-    JOBS_QUEUE = "jobs_queue"  # QueueName of byoip-<s>-jobs
-    DLQ = "dlq"  # QueueName of byoip-<s>-jobs-dlq
-    DISPATCHER = "dispatcher"  # FunctionName of byoip-<s>-dispatcher-sqs
-    STAGE = "stage"  # Stage=<stage> (our EMF metrics)
-    NONE = "none"  # no dimensions (metric-filter metrics)
-
-
-class Comparison(StrEnum):
-    GT = "GreaterThanThreshold"
-    GTE = "GreaterThanOrEqualToThreshold"
-    LT = "LessThanThreshold"
-
-
-class Missing(StrEnum):
-    NOT_BREACHING = "notBreaching"
-    BREACHING = "breaching"
-    IGNORE = "ignore"
-    MISSING = "missing"
-
-
-class Severity(StrEnum):
-    CRITICAL = "critical"
-    HIGH = "high"
-    WARNING = "warning"
-
-
-@dataclass(frozen=True)
-class Metric:
-    """One CloudWatch metric; `{stage}` in the namespace is replaced by the stage."""
-
-    namespace: str
-    name: str
-    statistic: str
-    dim: Dim
-
-
-@dataclass(frozen=True)
-class Math:
-    """A metric-math expression over named metrics or named sub-expressions (str)."""
-
-    expression: str
-    using: tuple[tuple[str, Metric | str], ...]
-
-
-@dataclass(frozen=True)
-class LogMetricFilter:
-    """A metric filter on the dispatcher log group publishing `metric` (value 1 per match)."""
-
-    pattern: str
-    metric: Metric
-
-
-@dataclass(frozen=True)
-class AlarmSpec:
-    """One unit alarm: what it watches, when it fires, and who hears about it."""
-
-    id: str
-    meaning: str
-    source: Metric | Math
-    period_s: int
-    threshold: float
-    comparison: Comparison
-    evaluation_periods: int
-    datapoints_to_alarm: int
-    missing: Missing
-    severity: Severity
-    section: str
-    notify_composite: bool = False
-    notify_all: bool = True
-    ok_action: bool = False
-    automation: str | None = None  # SSM document suffix: BYOIP-<s>-<automation>
-    log_filter: LogMetricFilter | None = None
-
-
-@dataclass(frozen=True)
-class AnyOf:
-    rules: tuple[Rule, ...]
-
-
-@dataclass(frozen=True)
-class AllOf:
-    rules: tuple[Rule, ...]
-
-
-Rule = str | AnyOf | AllOf  # a str is a unit alarm id
-
-
-@dataclass(frozen=True)
-class CompositeSpec:
-    id: str
-    meaning: str
-    rule: Rule
-    severity: Severity
-    section: str
-    notify_composite: bool = True
-    notify_all: bool = True
-    ok_action: bool = True
-
+__all__ = [
+    "ALARMS",
+    "ALARMS_BY_ID",
+    "COMPOSITE",
+    "AlarmSpec",
+    "AllOf",
+    "AnyOf",
+    "Comparison",
+    "CompositeSpec",
+    "Dim",
+    "LogMetricFilter",
+    "Math",
+    "Metric",
+    "Missing",
+    "Rule",
+    "Severity",
+    "alarm_name",
+    "notifies",
+    "render_rule",
+    "rule_ids",
+]
 
 SQS = "AWS/SQS"
 LAMBDA = "AWS/Lambda"
@@ -280,28 +215,3 @@ COMPOSITE = CompositeSpec(
 )
 
 ALARMS_BY_ID = {spec.id: spec for spec in ALARMS}
-
-
-def alarm_name(stage: str, alarm_id: str) -> str:
-    """Physical alarm name, e.g. BYOIP-prod-DLQNotEmpty."""
-    return f"BYOIP-{stage}-{alarm_id}"
-
-
-def notifies(spec: AlarmSpec | CompositeSpec, alert_mode: str) -> bool:
-    """Whether the alarm sends its ALARM state to SNS under `alert_mode`."""
-    return spec.notify_composite if alert_mode == "composite" else spec.notify_all
-
-
-def rule_ids(rule: Rule) -> list[str]:
-    """Unit alarm ids a composite rule references, in order."""
-    if isinstance(rule, str):
-        return [rule]
-    return [alarm_id for sub in rule.rules for alarm_id in rule_ids(sub)]
-
-
-def render_rule(rule: Rule, name: Callable[[str], str] = str) -> str:
-    """The rule in CloudWatch AlarmRule syntax, each alarm rendered by `name`."""
-    if isinstance(rule, str):
-        return f'ALARM("{name(rule)}")'
-    joiner = " OR " if isinstance(rule, AnyOf) else " AND "
-    return "(" + joiner.join(render_rule(sub, name) for sub in rule.rules) + ")"

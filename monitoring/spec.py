@@ -1,0 +1,137 @@
+"""The vocabulary of the alarm catalog: what an alarm, a metric and a composite rule are.
+
+Plain frozen dataclasses and enums, no CDK, so every part of the repo can read them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Dim(StrEnum):
+    """Which resource a metric's dimensions point at (resolved by the monitoring layer)."""
+
+    JOBS_QUEUE = "jobs_queue"  # QueueName of byoip-<s>-jobs
+    DLQ = "dlq"  # QueueName of byoip-<s>-jobs-dlq
+    DISPATCHER = "dispatcher"  # FunctionName of byoip-<s>-dispatcher-sqs
+    STAGE = "stage"  # Stage=<stage> (our EMF metrics)
+    NONE = "none"  # no dimensions (metric-filter metrics)
+
+
+class Comparison(StrEnum):
+    GT = "GreaterThanThreshold"
+    GTE = "GreaterThanOrEqualToThreshold"
+    LT = "LessThanThreshold"
+
+
+class Missing(StrEnum):
+    NOT_BREACHING = "notBreaching"
+    BREACHING = "breaching"
+    IGNORE = "ignore"
+    MISSING = "missing"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One CloudWatch metric; `{stage}` in the namespace is replaced by the stage."""
+
+    namespace: str
+    name: str
+    statistic: str
+    dim: Dim
+
+
+@dataclass(frozen=True)
+class Math:
+    """A metric-math expression over named metrics or named sub-expressions (str)."""
+
+    expression: str
+    using: tuple[tuple[str, Metric | str], ...]
+
+
+@dataclass(frozen=True)
+class LogMetricFilter:
+    """A metric filter on the dispatcher log group publishing `metric` (value 1 per match)."""
+
+    pattern: str
+    metric: Metric
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One unit alarm: what it watches, when it fires, and who hears about it."""
+
+    id: str
+    meaning: str
+    source: Metric | Math
+    period_s: int
+    threshold: float
+    comparison: Comparison
+    evaluation_periods: int
+    datapoints_to_alarm: int
+    missing: Missing
+    severity: Severity
+    section: str
+    notify_composite: bool = False
+    notify_all: bool = True
+    ok_action: bool = False
+    automation: str | None = None  # SSM document suffix: BYOIP-<s>-<automation>
+    log_filter: LogMetricFilter | None = None
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class AllOf:
+    rules: tuple[Rule, ...]
+
+
+Rule = str | AnyOf | AllOf  # a str is a unit alarm id
+
+
+@dataclass(frozen=True)
+class CompositeSpec:
+    id: str
+    meaning: str
+    rule: Rule
+    severity: Severity
+    section: str
+    notify_composite: bool = True
+    notify_all: bool = True
+    ok_action: bool = True
+
+
+def alarm_name(stage: str, alarm_id: str) -> str:
+    """Physical alarm name, e.g. BYOIP-prod-DLQNotEmpty."""
+    return f"BYOIP-{stage}-{alarm_id}"
+
+
+def notifies(spec: AlarmSpec | CompositeSpec, alert_mode: str) -> bool:
+    """Whether the alarm sends its ALARM state to SNS under `alert_mode`."""
+    return spec.notify_composite if alert_mode == "composite" else spec.notify_all
+
+
+def rule_ids(rule: Rule) -> list[str]:
+    """Unit alarm ids a composite rule references, in order."""
+    if isinstance(rule, str):
+        return [rule]
+    return [alarm_id for sub in rule.rules for alarm_id in rule_ids(sub)]
+
+
+def render_rule(rule: Rule, name: Callable[[str], str] = str) -> str:
+    """The rule in CloudWatch AlarmRule syntax, each alarm rendered by `name`."""
+    if isinstance(rule, str):
+        return f'ALARM("{name(rule)}")'
+    joiner = " OR " if isinstance(rule, AnyOf) else " AND "
+    return "(" + joiner.join(render_rule(sub, name) for sub in rule.rules) + ")"
