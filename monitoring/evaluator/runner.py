@@ -141,7 +141,8 @@ class _Names:
         target = n.target
         if target is None:
             if kind == "automation" or self.topic is None:
-                raise EvaluatorError(f"name the {'target' if kind == 'automation' else 'topic'} of {n}")
+                what = "target" if kind == "automation" else "topic (the template has several)"
+                raise EvaluatorError(f"{format_duration(n.at)} {n.alarm} {n.state}: name the {what}")
             target = self.topic
         return f"{format_duration(n.at)} {self.short(self.full(n.alarm))} {n.state} -> {target}"
 
