@@ -17,6 +17,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
+from sandbox import moto_patches
 from sandbox.template import REGION
 
 CREDENTIALS = {
@@ -66,6 +67,7 @@ class MotoServer:
         self.endpoint = ""
 
     def start(self) -> MotoServer:
+        moto_patches.apply()
         # werkzeug logs every request to stderr; the sandbox's console is for its timeline.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server.start()

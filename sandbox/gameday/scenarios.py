@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from moto.sqs.models import sqs_backends
 
-from sandbox.gameday.runner import GameDay
+from sandbox.gameday.runner import BASE_RATE, GameDay
 from sandbox.gameday.traffic import TrafficPlan
 from sandbox.template import ACCOUNT, REGION
 
@@ -115,7 +115,7 @@ def partial_fail(g: GameDay) -> None:
     g.wait_alarm("PartialFailPct")
     g.action("runbook C: offline segment reconnected, campaign back to normal priority")
     g.fleet.online(offline)
-    g.producer.plan = TrafficPlan(agents=list(g.agents), per_minute=8)
+    g.producer.plan = TrafficPlan(agents=list(g.agents), per_minute=BASE_RATE)
     g.wait_recovered()
 
 
@@ -152,7 +152,7 @@ def stale_connections(g: GameDay) -> None:
     g.action("network stable again")
     g.box.gateway.deliver_disconnects = True
     g.fleet.online(flaky)
-    g.producer.plan = TrafficPlan(agents=list(g.agents), per_minute=8)
+    g.producer.plan = TrafficPlan(agents=list(g.agents), per_minute=BASE_RATE)
     g.wait_minutes(5)
     if paused:
         g.action(f"runbook E: {creator} resumed (ResumeCreator releases held jobs)")
