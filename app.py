@@ -13,16 +13,22 @@ from stacks.byoip_stack import ByoIpStack
 from stacks.config import Config, ConfigError
 
 
+def build(app: cdk.App, config: Config) -> ByoIpStack:
+    """Add the stage's stack to `app` and check the app with cdk-nag's AwsSolutions pack at synth."""
+    stack = ByoIpStack(app, config.stack_name, config=config, description=f"BYO-IP backend ({config.stage})")
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return stack
+
+
 def main() -> int:
-    """Build the configured stage's stack, check it with cdk-nag and synthesize it."""
+    """Read the configuration, build and synthesize; a bad setting is one line on stderr, exit 2."""
     app = cdk.App()
     try:
         config = Config.from_sources(app.node.try_get_context, os.environ)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    ByoIpStack(app, config.stack_name, config=config, description=f"BYO-IP backend ({config.stage})")
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    build(app, config)
     app.synth()
     return 0
 

@@ -16,7 +16,14 @@ from monitoring.layer import MonitoringLayer
 from monitoring.resources import MonitoringResources
 from stacks.config import Config
 from stacks.functions import ByoIpFunction
-from stacks.grants import allow_key, allow_objects, allow_post_to_connection, allow_table
+from stacks.grants import (
+    allow_key,
+    allow_objects,
+    allow_post_to_connection,
+    allow_secret_value,
+    allow_send,
+    allow_table,
+)
 from stacks.jobs import JobQueues
 from stacks.lambda_asset import lambdas_code
 from stacks.nag import acknowledge_findings
@@ -162,33 +169,40 @@ class ByoIpStack(Stack):
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         }
 
-    # Each function gets exactly what its handler calls (see lambdas/<name>/).
+    # Each function gets exactly what its handler calls (traced through lambdas/common/).
     def _grant_ws_connect(self, fn: lambda_.IFunction) -> None:
-        self.jwt_secret.grant_read(fn)
-        allow_table(fn, self.agents_table, ["GetItem", "PutItem", "UpdateItem"])
-        allow_table(fn, self.jobs_table, ["Query", "UpdateItem"], indexes=["ByHeldAgent"])
-        self.jobs_queue.grant_send_messages(fn)
+        # verify token; record connection; read the pause flag; release held jobs to the queue
+        allow_secret_value(fn, self.jwt_secret)
+        allow_table(fn, self.agents_table, ["PutItem", "UpdateItem"])
+        allow_table(fn, self.creator_limits_table, ["GetItem"])
+        allow_table(fn, self.jobs_table, ["UpdateItem"], query_indexes=["ByHeldAgent"])
+        allow_send(fn, self.jobs_queue)
 
     def _grant_ws_message(self, fn: lambda_.IFunction) -> None:
+        # resolve the connection; heartbeat/ack/result/pause; re-queue retryable failures;
+        # presign log PUTs and patch GETs (SSE-KMS); reply over the connection
         allow_table(fn, self.agents_table, ["GetItem", "UpdateItem"])
         allow_table(fn, self.jobs_table, ["GetItem", "UpdateItem"])
-        allow_table(fn, self.creator_limits_table, ["GetItem", "UpdateItem"])
-        allow_objects(fn, self.logs_bucket, ["PutObject"], prefix="agents/")
-        allow_objects(fn, self.patches_bucket, ["GetObject"], prefix="")
+        allow_table(fn, self.creator_limits_table, ["UpdateItem"])
+        allow_send(fn, self.jobs_queue)
+        allow_objects(fn, self.logs_bucket, ["PutObject"])
+        allow_objects(fn, self.patches_bucket, ["GetObject"])
         allow_key(fn, self.data_key, ["GenerateDataKey", "Decrypt"])
         allow_post_to_connection(fn, self.ws_api, self.ws_stage.stage_name)
 
     def _grant_ws_disconnect(self, fn: lambda_.IFunction) -> None:
-        allow_table(fn, self.agents_table, ["GetItem", "UpdateItem", "DeleteItem"])
+        allow_table(fn, self.agents_table, ["GetItem", "DeleteItem", "UpdateItem"])
 
     def _grant_dispatcher(self, fn: lambda_.IFunction) -> None:
-        allow_table(fn, self.jobs_table, ["GetItem", "PutItem", "UpdateItem"])
-        allow_table(fn, self.agents_table, ["GetItem", "UpdateItem", "DeleteItem"])
-        allow_table(fn, self.creator_limits_table, ["GetItem", "UpdateItem"])
-        self.dlq.grant_send_messages(fn)
+        # the event source grants the queue consumption; assign/hold/undo are transactions
+        # over jobs + creator-limits with a ConditionCheck on the agent item
+        allow_table(fn, self.agents_table, ["GetItem", "DeleteItem", "UpdateItem", "ConditionCheckItem"])
+        allow_table(fn, self.jobs_table, ["UpdateItem"])
+        allow_table(fn, self.creator_limits_table, ["UpdateItem"])
+        allow_send(fn, self.dlq)
         allow_post_to_connection(fn, self.ws_api, self.ws_stage.stage_name)
 
     def _grant_lease_reaper(self, fn: lambda_.IFunction) -> None:
-        allow_table(fn, self.jobs_table, ["Query", "UpdateItem"], indexes=["ByLease"])
+        allow_table(fn, self.jobs_table, ["UpdateItem"], query_indexes=["ByLease"])
         allow_table(fn, self.creator_limits_table, ["UpdateItem"])
-        self.jobs_queue.grant_send_messages(fn)
+        allow_send(fn, self.jobs_queue)

@@ -1,4 +1,8 @@
-"""Narrow IAM statements the stack grants: named actions on named resources, no wildcards."""
+"""Narrow IAM statements the stack grants: named actions on named resources.
+
+The CDK `grant_*` helpers add actions a handler never calls (DescribeSecret, GetQueueUrl,
+`s3:GetObject*`, `kms:ReEncrypt*`...); these list exactly what lambdas/ calls.
+"""
 
 from __future__ import annotations
 
@@ -9,42 +13,58 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+
+
+def allow(grantee: iam.IGrantable, service: str, actions: Iterable[str], resources: Iterable[str]) -> None:
+    """Allow `<service>:<action>` for each action on each resource ARN."""
+    iam.Grant.add_to_principal(
+        grantee=grantee,
+        actions=[f"{service}:{action}" for action in actions],
+        resource_arns=list(resources),
+    )
 
 
 def allow_table(
-    grantee: iam.IGrantable, table: dynamodb.ITable, actions: Iterable[str], *, indexes: Iterable[str] = ()
+    grantee: iam.IGrantable,
+    table: dynamodb.ITable,
+    actions: Iterable[str],
+    *,
+    query_indexes: Iterable[str] = (),
 ) -> None:
-    """`dynamodb:<action>` on the table itself and, for queries, on the named indexes only."""
-    resources = [table.table_arn, *(f"{table.table_arn}/index/{name}" for name in indexes)]
-    iam.Grant.add_to_principal(
-        grantee=grantee,
-        actions=[f"dynamodb:{action}" for action in actions],
-        resource_arns=resources,
-    )
+    """Item actions on the table (transactions need the per-item actions), Query on named indexes."""
+    allow(grantee, "dynamodb", actions, [table.table_arn])
+    indexes = [f"{table.table_arn}/index/{name}" for name in query_indexes]
+    if indexes:
+        allow(grantee, "dynamodb", ["Query"], indexes)
 
 
-def allow_objects(
-    grantee: iam.IGrantable, bucket: s3.IBucket, actions: Iterable[str], *, prefix: str
-) -> None:
-    """`s3:<action>` on the objects under one key prefix of one bucket."""
-    iam.Grant.add_to_principal(
-        grantee=grantee,
-        actions=[f"s3:{action}" for action in actions],
-        resource_arns=[bucket.arn_for_objects(f"{prefix}*")],
-    )
+def allow_send(grantee: iam.IGrantable, queue: sqs.IQueue) -> None:
+    """SendMessage (and SendMessageBatch, which IAM authorizes as SendMessage) to one queue."""
+    allow(grantee, "sqs", ["SendMessage"], [queue.queue_arn])
+
+
+def allow_secret_value(grantee: iam.IGrantable, secret: secretsmanager.ISecret) -> None:
+    """GetSecretValue on one secret (encrypted with the AWS managed key: no KMS grant needed)."""
+    allow(grantee, "secretsmanager", ["GetSecretValue"], [secret.secret_arn])
+
+
+def allow_objects(grantee: iam.IGrantable, bucket: s3.IBucket, actions: Iterable[str]) -> None:
+    """`s3:<action>` on the bucket's objects (keys are runtime data: agent ids, build names)."""
+    allow(grantee, "s3", actions, [bucket.arn_for_objects("*")])
 
 
 def allow_key(grantee: iam.IGrantable, key: kms.IKey, actions: Iterable[str]) -> None:
     """`kms:<action>` on one key (SSE-KMS reads need Decrypt, writes GenerateDataKey)."""
-    iam.Grant.add_to_principal(
-        grantee=grantee, actions=[f"kms:{action}" for action in actions], resource_arns=[key.key_arn]
-    )
+    allow(grantee, "kms", actions, [key.key_arn])
 
 
 def allow_post_to_connection(grantee: iam.IGrantable, api: apigwv2.IWebSocketApi, stage: str) -> None:
     """PostToConnection on one stage of one WebSocket API (any connection id: they are per agent)."""
-    iam.Grant.add_to_principal(
-        grantee=grantee,
-        actions=["execute-api:ManageConnections"],
-        resource_arns=[api.arn_for_execute_api_v2("POST/@connections/*", stage)],
+    allow(
+        grantee,
+        "execute-api",
+        ["ManageConnections"],
+        [api.arn_for_execute_api_v2("POST/@connections/*", stage)],
     )

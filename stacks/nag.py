@@ -38,8 +38,8 @@ CONNECTIONS_REASON = (
     "per agent: the resource is limited to POST on this API's prod stage @connections."
 )
 LOGS_PREFIX_REASON = (
-    "Presigned PUTs for agent log uploads land under agents/<agentId>/; agent ids are runtime data, "
-    "so the grant is limited to PutObject under the agents/ prefix of the logs bucket."
+    "logs.upload presigns a PUT under <creatorId>/<agentId>/ taken from the verified token; those ids "
+    "are runtime data, so the grant is PutObject (nothing else) on the logs bucket's objects."
 )
 PATCHES_REASON = (
     "patch.check presigns a GET for the current build named by latest.json; build keys are runtime "
@@ -71,7 +71,7 @@ def acknowledge_findings(stack: ByoIpStack) -> None:
         _ack(fn.role, f"IAM5[Resource::{connections}]", CONNECTIONS_REASON)
     _ack(
         stack.ws_message_fn.role,
-        f"IAM5[Resource::<{_logical_id(stack.logs_bucket)}.Arn>/agents/*]",
+        f"IAM5[Resource::<{_logical_id(stack.logs_bucket)}.Arn>/*]",
         LOGS_PREFIX_REASON,
     )
     _ack(
@@ -83,7 +83,7 @@ def acknowledge_findings(stack: ByoIpStack) -> None:
 
 def _ack(scope: IConstruct | None, finding: str, reason: str) -> None:
     assert scope is not None
-    Validations.of(scope).acknowledge(Acknowledgment(id=f"{PACK}-{finding}", reason=reason))
+    Validations.of(scope).acknowledge(Acknowledgment(id=f"{PACK}::{PACK}-{finding}", reason=reason))
 
 
 def _logical_id(construct: IConstruct) -> str:

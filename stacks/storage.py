@@ -34,6 +34,9 @@ class Storage(Construct):
 
     def __init__(self, scope: Construct, cid: str, *, prefix: str, stage: str) -> None:
         super().__init__(scope, cid)
+        # Server access logs are granted by bucket policy, not by a log-delivery ACL (ACLs stay
+        # disabled); pinned here so the stack never depends on the app's feature flags.
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         self.jobs_table = _table(self, "JobsTable", name=f"{prefix}-jobs", key="jobId", ttl="ttl")
         # Sparse indexes: the attributes exist only while a job is leased / held.
         self.jobs_table.add_global_secondary_index(

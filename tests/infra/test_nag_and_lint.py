@@ -1,0 +1,109 @@
+"""cdk-nag AwsSolutions: no unacknowledged finding, every acknowledgement narrow and reasoned;
+cfn-lint: no error in the synthesized template."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_sqs as sqs
+
+from app import build
+from stacks.config import Config
+from tests.infra.conftest import CDK_JSON_CONTEXT
+
+CFN_LINT = Path(sys.executable).with_name("cfn-lint")
+# CDK makes each function DependsOn its role although Role is already a GetAtt: harmless.
+ACCEPTED_LINT_WARNINGS = {"W3005"}
+
+
+def test_aws_solutions_checks_report_no_finding(stage_synth):
+    reports = stage_synth.validation_report["pluginReports"]
+    assert [(r["pluginName"], r["conclusion"], r["violations"]) for r in reports] == [
+        ("AwsSolutions", "success", [])
+    ]
+
+
+def test_nag_plugin_does_run_and_report(tmp_path):
+    # GIVEN the app as app.py builds it, plus one queue that breaks an AwsSolutions rule
+    app = cdk.App(outdir=str(tmp_path), context={**CDK_JSON_CONTEXT, "aws:cdk:bundling-stacks": []})
+    stack = build(app, Config(stage="nagcheck"))
+    sqs.Queue(stack, "PlainQueue", enforce_ssl=False)
+    # WHEN synthesized, synthesis stops
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    # THEN the report names exactly that queue's findings
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    (plugin,) = report["pluginReports"]
+    found = {
+        (v["ruleName"], c["constructPath"]) for v in plugin["violations"] for c in v["violatingConstructs"]
+    }
+    assert found == {
+        ("AwsSolutions-SQS3", "HuntazeByoIpStack-nagcheck/PlainQueue/Resource"),
+        ("AwsSolutions-SQS4", "HuntazeByoIpStack-nagcheck/PlainQueue/Resource"),
+    }
+
+
+def _acknowledgements(stack):
+    """(path under the stack, rule) -> reason, for the core's constructs (the layers own theirs)."""
+    key = cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+    found = {}
+    for construct in stack.node.find_all():
+        relative = construct.node.path.split("/")[1:]  # [] for the stack itself
+        if relative[:1] in (["Monitoring"], ["Automation"]):
+            continue
+        for entry in construct.node.metadata:
+            if entry.type == key:
+                for rule, reason in entry.data.items():
+                    found[("/".join(relative), rule)] = reason
+    return found
+
+
+def test_acknowledgements_are_narrow_and_reasoned(stage_synth):
+    acks = _acknowledgements(stage_synth.stack)
+    api = stage_synth.stack.resolve(
+        stage_synth.stack.get_logical_id(stage_synth.stack.ws_api.node.default_child)
+    )
+    logs_bucket = stage_synth.stack.resolve(
+        stage_synth.stack.get_logical_id(stage_synth.stack.logs_bucket.node.default_child)
+    )
+    patches = stage_synth.stack.resolve(
+        stage_synth.stack.get_logical_id(stage_synth.stack.patches_bucket.node.default_child)
+    )
+    connections = (
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+        f"<{api}>/prod/POST/@connections/*]"
+    )
+    functions = ["WsConnect", "WsMessage", "WsDisconnect", "Dispatcher", "LeaseReaper"]
+    assert set(acks) == {
+        *((f"{fn}/Function/Resource", "AwsSolutions::AwsSolutions-L1") for fn in functions),
+        ("Realtime/WsApi/$connect-Route", "AwsSolutions::AwsSolutions-APIG4"),
+        ("Realtime/WsApi/$default-Route", "AwsSolutions::AwsSolutions-APIG4"),
+        ("Realtime/WsApi/$disconnect-Route", "AwsSolutions::AwsSolutions-APIG4"),
+        ("Storage/WsJwtSecret", "AwsSolutions::AwsSolutions-SMG4"),
+        ("Jobs/JobsQuarantine", "AwsSolutions::AwsSolutions-SQS3"),
+        ("WsMessage/Role", connections),
+        ("Dispatcher/Role", connections),
+        ("WsMessage/Role", f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logs_bucket}.Arn>/*]"),
+        ("WsMessage/Role", f"AwsSolutions::AwsSolutions-IAM5[Resource::<{patches}.Arn>/*]"),
+    }
+    for where, reason in acks.items():
+        assert len(reason) >= 60, where
+
+
+def test_cfn_lint_finds_no_error(stage_synth):
+    result = subprocess.run(
+        [str(CFN_LINT), "--format", "json", str(stage_synth.template_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    findings = json.loads(result.stdout or "[]")
+    errors = [f"{f['Rule']['Id']} {f['Message']}" for f in findings if f["Level"] == "Error"]
+    assert errors == []
+    assert {f["Rule"]["Id"] for f in findings} <= ACCEPTED_LINT_WARNINGS

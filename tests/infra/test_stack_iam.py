@@ -1,0 +1,89 @@
+"""Least privilege: each function's role allows exactly what its handler calls, nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.infra.cfn import role_statements
+
+
+def _connections(s):
+    account = "arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>"
+    return f"{account}:byoip-{s}-ws/prod/POST/@connections/*"
+
+
+def expected_grants(s: str) -> dict[str, set[tuple[str, str]]]:
+    jobs, agents, limits = f"byoip-{s}-jobs", f"byoip-{s}-agents", f"byoip-{s}-creator-limits"
+
+    def logs(name):
+        group = f"/aws/lambda/byoip-{s}-{name}"
+        return {("logs:CreateLogStream", group), ("logs:PutLogEvents", group)}
+
+    return {
+        "ws-connect": logs("ws-connect")
+        | {
+            ("secretsmanager:GetSecretValue", f"byoip/{s}/ws-jwt"),
+            ("dynamodb:PutItem", agents),
+            ("dynamodb:UpdateItem", agents),
+            ("dynamodb:GetItem", limits),
+            ("dynamodb:UpdateItem", jobs),
+            ("dynamodb:Query", f"{jobs}/index/ByHeldAgent"),
+            ("sqs:SendMessage", f"byoip-{s}-jobs"),
+        },
+        "ws-message": logs("ws-message")
+        | {
+            ("dynamodb:GetItem", agents),
+            ("dynamodb:UpdateItem", agents),
+            ("dynamodb:GetItem", jobs),
+            ("dynamodb:UpdateItem", jobs),
+            ("dynamodb:UpdateItem", limits),
+            ("sqs:SendMessage", f"byoip-{s}-jobs"),
+            ("s3:PutObject", "AgentLogsBucket/*"),
+            ("s3:GetObject", "AgentPatchesBucket/*"),
+            ("kms:GenerateDataKey", "DataKey"),
+            ("kms:Decrypt", "DataKey"),
+            ("execute-api:ManageConnections", _connections(s)),
+        },
+        "ws-disconnect": logs("ws-disconnect")
+        | {("dynamodb:GetItem", agents), ("dynamodb:DeleteItem", agents), ("dynamodb:UpdateItem", agents)},
+        "dispatcher-sqs": logs("dispatcher-sqs")
+        | {
+            ("dynamodb:GetItem", agents),
+            ("dynamodb:DeleteItem", agents),
+            ("dynamodb:UpdateItem", agents),
+            ("dynamodb:ConditionCheckItem", agents),
+            ("dynamodb:UpdateItem", jobs),
+            ("dynamodb:UpdateItem", limits),
+            ("sqs:SendMessage", f"byoip-{s}-jobs-dlq"),
+            ("execute-api:ManageConnections", _connections(s)),
+            # from the SQS event source mapping
+            ("sqs:ReceiveMessage", f"byoip-{s}-jobs"),
+            ("sqs:DeleteMessage", f"byoip-{s}-jobs"),
+            ("sqs:ChangeMessageVisibility", f"byoip-{s}-jobs"),
+            ("sqs:GetQueueAttributes", f"byoip-{s}-jobs"),
+            ("sqs:GetQueueUrl", f"byoip-{s}-jobs"),
+        },
+        "lease-reaper": logs("lease-reaper")
+        | {
+            ("dynamodb:UpdateItem", jobs),
+            ("dynamodb:Query", f"{jobs}/index/ByLease"),
+            ("dynamodb:UpdateItem", limits),
+            ("sqs:SendMessage", f"byoip-{s}-jobs"),
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    "name", ["ws-connect", "ws-message", "ws-disconnect", "dispatcher-sqs", "lease-reaper"]
+)
+def test_function_role_allows_exactly_what_its_handler_calls(stage_synth, name):
+    s = stage_synth.config.stage
+    assert role_statements(stage_synth.template_dict, f"byoip-{s}-{name}") == expected_grants(s)[name]
+
+
+def test_no_function_may_scan_or_read_everything(stage_synth):
+    s = stage_synth.config.stage
+    for name in expected_grants(s):
+        for action, resource in role_statements(stage_synth.template_dict, f"byoip-{s}-{name}"):
+            assert action != "dynamodb:Scan" and not action.endswith("*"), (name, action)
+            assert resource != "*", (name, action)
