@@ -103,12 +103,14 @@ class AutomationLayer(Construct):
             spec.id: self._alarm_rule(spec.id, spec.automation) for spec in ALARMS if spec.automation
         }
         # `make synth` leaves the readable runbook next to the templates (cdk.out/runbooks/<stage>.md).
-        write_runbook(
-            config,
-            Path(Stage.of(self).outdir) / "runbooks",
-            region=_or_placeholder(stack.region, "<region>"),
-            account=_or_placeholder(stack.account, "<account>"),
-        )
+        stage = Stage.of(self)
+        if stage is not None:
+            write_runbook(
+                config,
+                Path(stage.outdir) / "runbooks",
+                region=_or_placeholder(stack.region, "<region>"),
+                account=_or_placeholder(stack.account, "<account>"),
+            )
 
     def _automation_role(self, name: str) -> iam.Role:
         return iam.Role(

@@ -6,6 +6,7 @@ import jsii
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk.interfaces.aws_events import IRuleRef
 
 
 def automation_definition_arn(stack: Stack, document_name: str) -> str:
@@ -27,7 +28,7 @@ class SsmAutomationTarget:
         self.events_role = events_role
         self.parameters = parameters
 
-    def bind(self, rule: events.IRule, id: str | None = None) -> events.RuleTargetConfig:  # noqa: A002
+    def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:  # noqa: A002
         """Called by Rule.add_target; SSM wants every parameter value as a list."""
         return events.RuleTargetConfig(
             arn=automation_definition_arn(Stack.of(rule), self.document_name),

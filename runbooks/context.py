@@ -84,7 +84,8 @@ def _alarm(spec: AlarmSpec | CompositeSpec, config: Config, region: str) -> Alar
 def build_context(config: Config, *, region: str, account: str) -> dict[str, Any]:
     """Template variables for one stage in one region/account."""
     dispatcher_log_group = f"/aws/lambda/{config.prefix}-dispatcher-sqs"
-    alarms = [_alarm(spec, config, region) for spec in (*ALARMS, COMPOSITE)]
+    specs: tuple[AlarmSpec | CompositeSpec, ...] = (*ALARMS, COMPOSITE)
+    alarms = [_alarm(spec, config, region) for spec in specs]
     primary = primary_dashboard_name(config)
     deprecated = deprecated_dashboard_name(config)
     return {

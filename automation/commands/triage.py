@@ -14,7 +14,7 @@ from automation.commands.dlq import describe, peek
 from automation.names import DLQ, JOBS, QUARANTINE, queue_name, stage_config
 from automation.output import console
 from automation.queues import depth, queue_url_by_name
-from monitoring.catalog import ALARMS, COMPOSITE, alarm_name
+from monitoring.catalog import ALARMS, COMPOSITE, AlarmSpec, CompositeSpec, alarm_name
 
 _STATE_STYLE = {"OK": "green", "ALARM": "bold red", "INSUFFICIENT_DATA": "yellow", "MISSING": "dim"}
 
@@ -28,7 +28,8 @@ def alarm_states(cloudwatch: Any, stage: str) -> dict[str, dict[str, str]]:
         a["AlarmName"]: a for a in [*response.get("MetricAlarms", []), *response.get("CompositeAlarms", [])]
     }
     states = {}
-    for spec in (COMPOSITE, *ALARMS):
+    specs: tuple[AlarmSpec | CompositeSpec, ...] = (COMPOSITE, *ALARMS)
+    for spec in specs:
         alarm = found.get(alarm_name(stage, spec.id), {})
         since = alarm.get("StateUpdatedTimestamp")
         states[spec.id] = {
