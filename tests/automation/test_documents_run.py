@@ -1,0 +1,169 @@
+"""Run each document's inlined script the way aws:executeScript does: InputPayload → handler(events, None).
+
+The payload is built from the document's own parameters (defaults, plus what an operator
+types), so a renamed parameter or handler key fails here, not in AWS.
+"""
+
+import json
+import re
+
+import boto3
+import pytest
+
+from automation import documents as docs
+from tests.automation.conftest import REGION
+
+ROLE = "arn:aws:iam::123456789012:role/automation"
+
+
+def execute(document, **operator_values):
+    """Resolve `{{ Param }}` from defaults and operator values, then run the step's handler."""
+    values = {name: spec.get("default") for name, spec in document["parameters"].items()}
+    values.update(operator_values)
+    for name, spec in document["parameters"].items():
+        assert values[name] is not None, f"{name} has no default and was not given"
+        if "allowedPattern" in spec:
+            assert re.match(spec["allowedPattern"], values[name]), name
+    (step,) = document["mainSteps"]
+    events = {key: values[ref.strip("{} ")] for key, ref in step["inputs"]["InputPayload"].items()}
+    namespace = {}
+    exec(compile(step["inputs"]["Script"], step["name"], "exec"), namespace)
+    payload = namespace[step["inputs"]["Handler"]](events, None)
+    # The document's outputs must be selectable from what the handler returned.
+    for output in step["outputs"]:
+        key = output["Selector"].removeprefix("$.Payload.")
+        assert key in payload, output["Name"]
+    return payload
+
+
+@pytest.fixture
+def tables(aws):
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    ddb.create_table(
+        TableName="limits",
+        KeySchema=[{"AttributeName": "creatorId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "creatorId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.create_table(
+        TableName="jobs",
+        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "jobId", "AttributeType": "S"},
+            {"AttributeName": "heldAgentId", "AttributeType": "S"},
+            {"AttributeName": "createdAt", "AttributeType": "N"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "ByHeldAgent",
+                "KeySchema": [
+                    {"AttributeName": "heldAgentId", "KeyType": "HASH"},
+                    {"AttributeName": "createdAt", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return ddb
+
+
+def test_pause_then_resume_documents(tables, sqs):
+    queue = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    tables.put_item(
+        TableName="jobs",
+        Item={
+            "jobId": {"S": "j1"},
+            "agentId": {"S": "a1"},
+            "creatorId": {"S": "c1"},
+            "kind": {"S": "post"},
+            "payload": {"S": "{}"},
+            "critical": {"BOOL": False},
+            "attempt": {"N": "1"},
+            "status": {"S": "held"},
+            "heldAgentId": {"S": "a1"},
+            "createdAt": {"N": "1"},
+        },
+    )
+
+    paused = execute(
+        docs.pause_creator_document(limits_table="limits", role_arn=ROLE),
+        CreatorId="c1",
+        Reason="site pushback",
+        Operator="alice",
+    )
+    resumed = execute(
+        docs.resume_creator_document(
+            limits_table="limits", jobs_table="jobs", jobs_queue_url=queue, role_arn=ROLE
+        ),
+        CreatorId="c1",
+    )
+
+    assert (paused["paused"], resumed["released"]) == (True, 1)
+    (message,) = sqs.receive_message(QueueUrl=queue)["Messages"]
+    assert json.loads(message["Body"])["jobId"] == "j1"
+
+
+def test_guarded_redrive_document(sqs, cloudwatch):
+    urls = {name: sqs.create_queue(QueueName=name)["QueueUrl"] for name in ("jobs", "dlq", "quarantine")}
+    cloudwatch.put_metric_alarm(
+        AlarmName="BYOIP-t-DispatcherErrors",
+        Namespace="AWS/Lambda",
+        MetricName="Errors",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    cloudwatch.set_alarm_state(AlarmName="BYOIP-t-DispatcherErrors", StateValue="OK", StateReason="test")
+    sqs.send_message(QueueUrl=urls["dlq"], MessageBody=json.dumps({"jobId": "j1", "agentId": "a1"}))
+    sqs.send_message(QueueUrl=urls["dlq"], MessageBody="not json")
+
+    report = execute(
+        docs.guarded_redrive_document(
+            dlq_url=urls["dlq"],
+            jobs_queue_url=urls["jobs"],
+            quarantine_url=urls["quarantine"],
+            errors_alarm_name="BYOIP-t-DispatcherErrors",
+            role_arn=ROLE,
+        )
+    )
+
+    assert report == {
+        "status": "drained",
+        "redriven": 1,
+        "quarantined": {"json_invalid": 1},
+        "failed": 0,
+        "handled": 2,
+    }
+
+
+def test_redrive_document(monkeypatch):
+    class MoveTasks:
+        """SQS move-task API as the handler's boto3 client (moto has no StartMessageMoveTask)."""
+
+        def __init__(self):
+            self.started = []
+
+        def list_message_move_tasks(self, **kwargs):
+            if not self.started:
+                return {"Results": []}
+            return {"Results": [{"Status": "COMPLETED", "ApproximateNumberOfMessagesMoved": 4}]}
+
+        def start_message_move_task(self, **kwargs):
+            self.started.append(kwargs)
+            return {"TaskHandle": "h"}
+
+    sqs = MoveTasks()
+    monkeypatch.setattr(boto3, "client", lambda service, **kwargs: {"sqs": sqs}[service])
+
+    report = execute(
+        docs.redrive_dlq_document(dlq_arn="arn:dlq", jobs_queue_arn="arn:jobs", role_arn=ROLE),
+        MaxPerSecond=20,
+    )
+
+    assert sqs.started == [
+        {"SourceArn": "arn:dlq", "DestinationArn": "arn:jobs", "MaxNumberOfMessagesPerSecond": 20}
+    ]
+    assert (report["status"], report["moved"], report["failed"]) == ("COMPLETED", 4, 0)
