@@ -8,12 +8,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
 from moto import mock_aws
 
 from lambdas.common import auth, aws
-from tests.lambdas.helpers import ENV
+from tests.lambdas.helpers import ENV, REGION
 from tests.lambdas.resources import create_resources
+
+_SESSION = boto3.Session(region_name=REGION)
 
 
 class _CurrentStdout:
@@ -66,6 +69,9 @@ def queues(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     aws.reset()
     auth.clear_secret_cache()
     with mock_aws():
+        # One botocore session for every test: its loader caches the service models, which
+        # otherwise are parsed again for each client (moto resets boto3's default session).
+        boto3.DEFAULT_SESSION = _SESSION
         urls = create_resources()
         for name, value in urls.items():
             monkeypatch.setenv(name, value)

@@ -110,7 +110,10 @@ def sqs_event(*bodies: str) -> dict[str, Any]:
 
 
 def ddb() -> Any:
-    return boto3.client("dynamodb", region_name=REGION)
+    """The handlers' own (cached) DynamoDB client."""
+    from lambdas.common import aws
+
+    return aws.client("dynamodb")
 
 
 def item(table: str, key: str, value: str) -> dict[str, Any] | None:
@@ -176,7 +179,9 @@ def frames(connection_id: str) -> list[dict[str, Any]]:
 
 def drain(queue_url: str) -> list[dict[str, Any]]:
     """Receive and delete every message of a queue: [{"body": ..., "attributes": {...}}]."""
-    sqs = boto3.client("sqs", region_name=REGION)
+    from lambdas.common import aws
+
+    sqs = aws.client("sqs")
     out = []
     while True:
         resp = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])

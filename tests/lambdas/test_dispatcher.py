@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
 
 from lambdas.dispatcher_sqs.handler import handler as dispatch
@@ -285,7 +286,7 @@ def test_dynamodb_throttling_fails_only_that_item(online, clock, out):
 
     from lambdas.common import aws
 
-    client = h.ddb()
+    client = boto3.client("dynamodb", region_name=h.REGION)
     stub = Stubber(client)
     stub.add_client_error(
         "get_item", service_error_code="ProvisionedThroughputExceededException", http_status_code=400
