@@ -52,6 +52,84 @@ def clock():
     return FakeClock()
 
 
+ERRORS_ALARM = "BYOIP-test-DispatcherErrors"
+
+
+def put_alarm(cloudwatch, name, state):
+    """A metric alarm named `name`, forced into `state` (moto stores states, it does not evaluate)."""
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/Lambda",
+        MetricName="Errors",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
+
+
+@pytest.fixture
+def errors_alarm(cloudwatch):
+    """The dispatcher-errors alarm in OK; call the fixture's value to change its state."""
+    put_alarm(cloudwatch, ERRORS_ALARM, "OK")
+
+    def set_state(state):
+        cloudwatch.set_alarm_state(AlarmName=ERRORS_ALARM, StateValue=state, StateReason="test")
+
+    return set_state
+
+
+@pytest.fixture
+def tables(aws):
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    ddb.create_table(
+        TableName="byoip-test-creator-limits",
+        KeySchema=[{"AttributeName": "creatorId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "creatorId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.create_table(
+        TableName="byoip-test-jobs",
+        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "jobId", "AttributeType": "S"},
+            {"AttributeName": "heldAgentId", "AttributeType": "S"},
+            {"AttributeName": "createdAt", "AttributeType": "N"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "ByHeldAgent",
+                "KeySchema": [
+                    {"AttributeName": "heldAgentId", "KeyType": "HASH"},
+                    {"AttributeName": "createdAt", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return ddb
+
+
+def held(ddb, job_id, agent, creator, status="held"):
+    item = {
+        "jobId": {"S": job_id},
+        "agentId": {"S": agent},
+        "creatorId": {"S": creator},
+        "kind": {"S": "post"},
+        "payload": {"S": '{"n": 3}'},
+        "critical": {"BOOL": False},
+        "attempt": {"N": "2"},
+        "status": {"S": status},
+        "createdAt": {"N": "100"},
+    }
+    if status == "held":
+        item["heldAgentId"] = {"S": agent}
+    ddb.put_item(TableName="byoip-test-jobs", Item=item)
+
+
 @pytest.fixture
 def cli(monkeypatch):
     """Invoke the real root app (`byoip`); clients.overrides is reset after each test."""

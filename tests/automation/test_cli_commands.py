@@ -6,7 +6,7 @@ import boto3
 import pytest
 
 from lambdas.common.auth import verify_token
-from tests.automation.conftest import ACCOUNT, REGION, one_error_line
+from tests.automation.conftest import ACCOUNT, REGION, one_error_line, put_alarm
 
 KEY = "k" * 32
 ARN_SHAPE = "(expected arn:aws:sqs:<region>:<12-digit account>:<queue name>)"
@@ -224,17 +224,7 @@ def test_triage_one_screen(cli, sqs, cloudwatch):
     urls = _stage_queues(sqs)
     _fill_dlq(sqs, urls["jobs-dlq"])
     sqs.send_message(QueueUrl=urls["jobs"], MessageBody="{}")
-    cloudwatch.put_metric_alarm(
-        AlarmName="BYOIP-t-DLQNotEmpty",
-        Namespace="AWS/SQS",
-        MetricName="ApproximateNumberOfMessagesVisible",
-        Statistic="Maximum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=0,
-        ComparisonOperator="GreaterThanThreshold",
-    )
-    cloudwatch.set_alarm_state(AlarmName="BYOIP-t-DLQNotEmpty", StateValue="ALARM", StateReason="test")
+    put_alarm(cloudwatch, "BYOIP-t-DLQNotEmpty", "ALARM")
 
     result = cli("triage", "--stage", "t", "--region", REGION)
 

@@ -2,61 +2,10 @@
 
 import json
 
-import boto3
 import pytest
 
 from automation.scripts.creator_pause import pause_creator, resume_creator
-
-REGION = "us-east-1"
-
-
-@pytest.fixture
-def tables(aws):
-    ddb = boto3.client("dynamodb", region_name=REGION)
-    ddb.create_table(
-        TableName="byoip-test-creator-limits",
-        KeySchema=[{"AttributeName": "creatorId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "creatorId", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    ddb.create_table(
-        TableName="byoip-test-jobs",
-        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "jobId", "AttributeType": "S"},
-            {"AttributeName": "heldAgentId", "AttributeType": "S"},
-            {"AttributeName": "createdAt", "AttributeType": "N"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "ByHeldAgent",
-                "KeySchema": [
-                    {"AttributeName": "heldAgentId", "KeyType": "HASH"},
-                    {"AttributeName": "createdAt", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return ddb
-
-
-def held(ddb, job_id, agent, creator, status="held"):
-    item = {
-        "jobId": {"S": job_id},
-        "agentId": {"S": agent},
-        "creatorId": {"S": creator},
-        "kind": {"S": "post"},
-        "payload": {"S": '{"n": 3}'},
-        "critical": {"BOOL": False},
-        "attempt": {"N": "2"},
-        "status": {"S": status},
-        "createdAt": {"N": "100"},
-    }
-    if status == "held":
-        item["heldAgentId"] = {"S": agent}
-    ddb.put_item(TableName="byoip-test-jobs", Item=item)
+from tests.automation.conftest import held
 
 
 def limits(ddb, creator):

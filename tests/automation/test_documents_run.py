@@ -8,10 +8,12 @@ import json
 import re
 
 import boto3
-import pytest
 
 from automation import documents as docs
-from tests.automation.conftest import REGION
+from tests.automation.conftest import ERRORS_ALARM, held
+
+LIMITS = "byoip-test-creator-limits"
+JOBS = "byoip-test-jobs"
 
 ROLE = "arn:aws:iam::123456789012:role/automation"
 
@@ -36,65 +38,19 @@ def execute(document, **operator_values):
     return payload
 
 
-@pytest.fixture
-def tables(aws):
-    ddb = boto3.client("dynamodb", region_name=REGION)
-    ddb.create_table(
-        TableName="limits",
-        KeySchema=[{"AttributeName": "creatorId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "creatorId", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    ddb.create_table(
-        TableName="jobs",
-        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "jobId", "AttributeType": "S"},
-            {"AttributeName": "heldAgentId", "AttributeType": "S"},
-            {"AttributeName": "createdAt", "AttributeType": "N"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "ByHeldAgent",
-                "KeySchema": [
-                    {"AttributeName": "heldAgentId", "KeyType": "HASH"},
-                    {"AttributeName": "createdAt", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return ddb
-
-
 def test_pause_then_resume_documents(tables, sqs):
     queue = sqs.create_queue(QueueName="jobs")["QueueUrl"]
-    tables.put_item(
-        TableName="jobs",
-        Item={
-            "jobId": {"S": "j1"},
-            "agentId": {"S": "a1"},
-            "creatorId": {"S": "c1"},
-            "kind": {"S": "post"},
-            "payload": {"S": "{}"},
-            "critical": {"BOOL": False},
-            "attempt": {"N": "1"},
-            "status": {"S": "held"},
-            "heldAgentId": {"S": "a1"},
-            "createdAt": {"N": "1"},
-        },
-    )
+    held(tables, "j1", "a1", "c1")
 
     paused = execute(
-        docs.pause_creator_document(limits_table="limits", role_arn=ROLE),
+        docs.pause_creator_document(limits_table=LIMITS, role_arn=ROLE),
         CreatorId="c1",
         Reason="site pushback",
         Operator="alice",
     )
     resumed = execute(
         docs.resume_creator_document(
-            limits_table="limits", jobs_table="jobs", jobs_queue_url=queue, role_arn=ROLE
+            limits_table=LIMITS, jobs_table=JOBS, jobs_queue_url=queue, role_arn=ROLE
         ),
         CreatorId="c1",
     )
@@ -104,19 +60,8 @@ def test_pause_then_resume_documents(tables, sqs):
     assert json.loads(message["Body"])["jobId"] == "j1"
 
 
-def test_guarded_redrive_document(sqs, cloudwatch):
+def test_guarded_redrive_document(sqs, cloudwatch, errors_alarm):
     urls = {name: sqs.create_queue(QueueName=name)["QueueUrl"] for name in ("jobs", "dlq", "quarantine")}
-    cloudwatch.put_metric_alarm(
-        AlarmName="BYOIP-t-DispatcherErrors",
-        Namespace="AWS/Lambda",
-        MetricName="Errors",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )
-    cloudwatch.set_alarm_state(AlarmName="BYOIP-t-DispatcherErrors", StateValue="OK", StateReason="test")
     sqs.send_message(QueueUrl=urls["dlq"], MessageBody=json.dumps({"jobId": "j1", "agentId": "a1"}))
     sqs.send_message(QueueUrl=urls["dlq"], MessageBody="not json")
 
@@ -125,7 +70,7 @@ def test_guarded_redrive_document(sqs, cloudwatch):
             dlq_url=urls["dlq"],
             jobs_queue_url=urls["jobs"],
             quarantine_url=urls["quarantine"],
-            errors_alarm_name="BYOIP-t-DispatcherErrors",
+            errors_alarm_name=ERRORS_ALARM,
             role_arn=ROLE,
         )
     )

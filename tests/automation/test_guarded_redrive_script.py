@@ -5,8 +5,7 @@ import json
 import pytest
 
 from automation.scripts.guarded_redrive import REDRIVE_COUNT_ATTR, guarded_redrive
-
-ALARM = "BYOIP-test-DispatcherErrors"
+from tests.automation.conftest import ERRORS_ALARM as ALARM
 
 
 @pytest.fixture
@@ -15,26 +14,6 @@ def queues(sqs):
         name: sqs.create_queue(QueueName=f"byoip-test-{name}")["QueueUrl"]
         for name in ("jobs", "jobs-dlq", "jobs-quarantine")
     }
-
-
-@pytest.fixture
-def errors_alarm(cloudwatch):
-    cloudwatch.put_metric_alarm(
-        AlarmName=ALARM,
-        Namespace="AWS/Lambda",
-        MetricName="Errors",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )
-
-    def set_state(state):
-        cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue=state, StateReason="test")
-
-    set_state("OK")
-    return set_state
 
 
 def job(n, **overrides):
