@@ -45,17 +45,15 @@ class Realtime(Construct):
     def add_routes(
         self, *, connect: lambda_.IFunction, message: lambda_.IFunction, disconnect: lambda_.IFunction
     ) -> None:
-        """$connect / $default / $disconnect; $default returns the handler's reply to the agent."""
-        for route_key, fn, reply in (
-            ("$connect", connect, False),
-            ("$default", message, True),
-            ("$disconnect", disconnect, False),
-        ):
+        """$connect / $default / $disconnect.
+
+        No route response: ws-message answers with PostToConnection, so the integration's
+        own return value is never sent to the agent as a second, empty frame.
+        """
+        for route_key, fn in (("$connect", connect), ("$default", message), ("$disconnect", disconnect)):
             cid = route_key.strip("$").capitalize()
             self.ws_api.add_route(
-                route_key,
-                integration=integrations.WebSocketLambdaIntegration(f"{cid}Integration", fn),
-                return_response=reply,
+                route_key, integration=integrations.WebSocketLambdaIntegration(f"{cid}Integration", fn)
             )
 
 

@@ -37,11 +37,8 @@ def test_routes_map_to_their_functions(stage_synth):
     assert f"byoip-{s}-ws-disconnect" in routes["$disconnect"]
 
 
-def test_default_route_returns_the_handler_reply(stage_synth):
-    stage_synth.template.has_resource_properties(
-        "AWS::ApiGatewayV2::RouteResponse", {"RouteResponseKey": "$default"}
-    )
-    assert len(resources(stage_synth.template_dict, "AWS::ApiGatewayV2::RouteResponse")) == 1
+def test_no_route_response_so_replies_come_only_from_post_to_connection(stage_synth):
+    assert resources(stage_synth.template_dict, "AWS::ApiGatewayV2::RouteResponse") == {}
 
 
 def test_prod_stage_auto_deploys_with_json_access_logs(stage_synth):
