@@ -61,6 +61,7 @@ class Evaluator:
         self.last_time: int | None = None
         self._composite_order = _topological(alarms.composites)
         self._plans = {name: _plan(alarm) for name, alarm in alarms.metric_alarms.items()}
+        self._seen: dict[str, tuple[int, int]] = {}
 
     def put(self, metric: MetricKey, timestamp: float, value: float, count: int = 1) -> None:
         """Feed one sample (same as `store.put`)."""
@@ -82,6 +83,11 @@ class Evaluator:
         self.last_time = t
         changes = []
         for name, alarm in self.alarms.metric_alarms.items():
+            # Same complete periods and no new sample since the last evaluation: same outcome.
+            seen = ((t // alarm.period), self.store.version)
+            if self._seen.get(name) == seen:
+                continue
+            self._seen[name] = seen
             values = self.range_values(name, t)
             if values is None:
                 continue

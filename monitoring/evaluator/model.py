@@ -31,6 +31,13 @@ class MetricKey:
     name: str
     dimensions: tuple[tuple[str, str], ...] = ()
 
+    def __post_init__(self) -> None:
+        # Metric keys index every sample and cache entry: hash once, not on every lookup.
+        object.__setattr__(self, "_hash", hash((self.namespace, self.name, self.dimensions)))
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined,no-any-return]
+
     @classmethod
     def of(cls, namespace: str, name: str, dimensions: dict[str, str] | None = None) -> MetricKey:
         return cls(namespace, name, tuple(sorted((dimensions or {}).items())))

@@ -75,6 +75,7 @@ class MetricStore:
         self._times: dict[MetricKey, list[int]] = {}
         self._samples: dict[MetricKey, dict[int, list[tuple[float, int]]]] = {}
         self._cache: dict[MetricKey, dict[tuple[str, int, int], float | None]] = {}
+        self.version = 0  # bumped by every put: lets callers skip work when nothing changed
 
     def put(self, metric: MetricKey, timestamp: float, value: float, count: int = 1) -> None:
         """Record one sample (PutMetricData `Value`, or one `Values` entry with its `Counts`)."""
@@ -83,10 +84,15 @@ class MetricStore:
         ts = int(timestamp)
         by_ts = self._samples.setdefault(metric, {})
         if ts not in by_ts:
-            bisect.insort(self._times.setdefault(metric, []), ts)
+            times = self._times.setdefault(metric, [])
+            if not times or ts > times[-1]:
+                times.append(ts)  # the usual case: data arrives in time order
+            else:
+                bisect.insort(times, ts)
             by_ts[ts] = []
         by_ts[ts].append((float(value), int(count)))
         self._cache.pop(metric, None)
+        self.version += 1
 
     def put_many(self, metric: MetricKey, timestamp: float, values: Iterable[float]) -> None:
         """Record several raw samples at one timestamp (e.g. Lambda durations of one minute)."""

@@ -13,21 +13,13 @@ from typing import Any
 
 import pytest
 
+from monitoring.catalog import ALARMS
 from monitoring.evaluator.intrinsics import TemplateResolver
 from monitoring.evaluator.runner import Runner, stack_name
 from tests.alarms.test_alarm_files import ALL_TESTS
 
 STAGE = "test"
-ALARM_IDS = (
-    "DLQNotEmpty",
-    "Backlog",
-    "DispatcherErrors",
-    "DispatcherThrottles",
-    "DispatcherDuration",
-    "PartialFailPct",
-    "HeartbeatDip",
-    "StaleConnections",
-)
+ALARM_IDS = tuple(spec.id for spec in ALARMS)  # every unit alarm of the catalog
 Mutation = Callable[[dict[str, Any]], None]
 
 
