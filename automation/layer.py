@@ -52,7 +52,7 @@ class AutomationLayer(Construct):
 
         # Exactly the calls each script makes (CDK's grant_* helpers add actions they never call).
         redrive = self.roles[docs.REDRIVE_DLQ]
-        _allow(redrive, _MOVE_SOURCE_ACTIONS, dlq.queue_arn)
+        _allow(redrive, MOVE_SOURCE_ACTIONS, dlq.queue_arn)
         _allow(redrive, ["sqs:SendMessage"], jobs_queue.queue_arn)
 
         guarded = self.roles[docs.GUARDED_REDRIVE]
@@ -176,7 +176,7 @@ def _allow(grantee: iam.IGrantable, actions: list[str] | tuple[str, ...], *resou
 
 
 # What SQS checks on the caller of StartMessageMoveTask for the source queue.
-_MOVE_SOURCE_ACTIONS = (
+MOVE_SOURCE_ACTIONS = (
     "sqs:StartMessageMoveTask",
     "sqs:ListMessageMoveTasks",
     "sqs:ReceiveMessage",

@@ -10,7 +10,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
 
-from automation.layer import AutomationLayer
+from automation.layer import MOVE_SOURCE_ACTIONS, AutomationLayer
 from automation.scripts import creator_pause, guarded_redrive, redrive_dlq
 from stacks.config import Config
 
@@ -243,3 +243,36 @@ def test_synth_writes_the_readable_runbook(synth):
     *_, outdir = synth
     text = (outdir / "runbooks" / "test.md").read_text()
     assert "arn:aws:sqs:eu-west-1:123456789012:byoip-test-jobs-dlq" in text
+
+
+def _grants(statements):
+    """action -> the logical ids (or ARN strings) it is allowed on."""
+    out = {}
+    for statement in statements:
+        actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
+        names = sorted(r["Fn::GetAtt"][0] if "Fn::GetAtt" in r else flat(r) for r in resources)
+        for action in actions:
+            out[action] = names
+    return out
+
+
+def test_redrive_roles_touch_only_their_queues(synth):
+    template, *_ = synth
+    dlq, jobs, quarantine = (
+        _logical_id_of(template, "AWS::SQS::Queue", p) for p in ("Dlq", "Jobs", "Quarantine")
+    )
+    redrive = _grants(_policy_of(template, "RedriveDlqRole"))
+    assert redrive.pop("sqs:SendMessage") == [jobs]
+    assert redrive == {action: [dlq] for action in MOVE_SOURCE_ACTIONS}
+    guarded = _grants(_policy_of(template, "GuardedRedriveRole"))
+    assert guarded["sqs:SendMessage"] == sorted([jobs, quarantine])
+    assert guarded["sqs:ReceiveMessage"] == guarded["sqs:DeleteMessage"] == [dlq]
+    assert guarded["cloudwatch:DescribeAlarms"] == [
+        "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:BYOIP-test-DispatcherErrors"
+    ]
+    jobs_table = _logical_id_of(template, "AWS::DynamoDB::Table", "JobsTable")
+    resume = _grants(_policy_of(template, "ResumeCreatorRole"))
+    assert resume["dynamodb:Scan"] == [json.dumps({"Fn::GetAtt": [jobs_table, "Arn"]}) + "/index/ByHeldAgent"]
