@@ -126,6 +126,14 @@ def guarded_redrive(
     clock=time.monotonic,
 ):
     """Run one guarded redrive and return its report (status and counts)."""
+    for name, value, low, high in (
+        ("max_messages", max_messages, 1, 10_000),
+        ("max_per_second", max_per_second, 1, 500),
+        ("redrive_budget", redrive_budget, 1, 100),
+        ("max_wait_seconds", max_wait_seconds, 0, 540),
+    ):
+        if not low <= value <= high:
+            raise ValueError(f"{name}={value} is outside {low}-{high}")
     if not wait_until_ok(
         cloudwatch,
         errors_alarm_name,

@@ -225,3 +225,27 @@ def test_a_failing_job_is_parked_after_its_budget_never_looped(sqs, cloudwatch, 
     assert [a["byoip-quarantine-reason"] for _, a in drain(sqs, queues["jobs-quarantine"])] == [
         "redrive_budget_exhausted"
     ]
+
+
+def test_a_missing_guard_alarm_means_no_redrive(sqs, cloudwatch, queues, clock):
+    put(sqs, queues["jobs-dlq"], job(1))
+
+    report = run(sqs, cloudwatch, queues, clock, max_wait_seconds=30, poll_seconds=15)
+
+    assert (report["status"], report["handled"]) == ("guard_timeout", 0)
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("max_per_second", 0, "max_per_second=0 is outside 1-500"),
+        ("max_messages", 0, "max_messages=0 is outside 1-10000"),
+        ("redrive_budget", 0, "redrive_budget=0 is outside 1-100"),
+        ("max_wait_seconds", 600, "max_wait_seconds=600 is outside 0-540"),
+    ],
+)
+def test_out_of_range_options_are_refused_before_anything_moves(
+    sqs, cloudwatch, queues, clock, option, value, message
+):
+    with pytest.raises(ValueError, match=message):
+        run(sqs, cloudwatch, queues, clock, **{option: value})
