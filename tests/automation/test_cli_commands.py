@@ -246,3 +246,19 @@ def test_triage_names_a_missing_queue(cli, aws):
     result = cli("triage", "--stage", "t", "--region", REGION)
     assert result.exit_code == 2
     assert one_error_line(result) == f"error: queue byoip-t-jobs does not exist in {REGION}"
+
+
+# ---- root app ----
+
+
+def test_root_app_mounts_every_command_and_sub_app(cli):
+    result = cli("--help")
+    assert result.exit_code == 0
+    commands = {
+        line.split()[1]
+        for line in result.stdout.splitlines()
+        if line.startswith("│ ") and len(line.split()) > 2
+    }
+    assert {"redrive", "token", "triage", "dlq", "runbook", "alarms", "sandbox"} <= commands
+    for sub_app in ("alarms", "sandbox", "dlq", "runbook"):
+        assert cli(sub_app, "--help").exit_code == 0, sub_app
