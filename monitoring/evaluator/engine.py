@@ -5,6 +5,8 @@ every alarm is evaluated at each step (60 s by default, CloudWatch's cadence for
 alarms); at time t a period counts only once it is complete (its end <= t), so a breaching
 one-minute datapoint stamped 10:00 is first seen by the evaluation at 10:01. Publishing delay is
 not modelled. Composite alarms are evaluated right after the metric alarms of the same step.
+For a metric-math alarm the expression is evaluated over the periods of the evaluation range
+and its result is judged like a metric (TreatMissingData applies to missing results).
 
 Actions fire on state changes only (an alarm that stays in ALARM notifies once), and only if
 ActionsEnabled: AlarmActions on entering ALARM, OKActions on entering OK, InsufficientDataActions
@@ -150,7 +152,8 @@ class Evaluator:
             return False
         # User Guide "Percentile-based alarms and low data samples": fewer than 10/(1-p) samples.
         p = pct / 100.0
-        needed = 10 / (1 - p) if p >= 0.5 and p < 1 else 10 / max(p, 1e-9)
+        needed = 10 / (1 - p) if 0.5 <= p < 1 else 10 / max(p, 1e-9)
+        needed = round(needed, 6)  # 10 / (1 - 0.9) is 100.00000000000001 in floating point
         return self.store.sample_count(metric, start, alarm.period) < needed
 
     def _set(self, name: str, state: str, reason: str, t: int) -> list[Transition]:
