@@ -102,7 +102,8 @@ class AutomationLayer(Construct):
         self.rules = {
             spec.id: self._alarm_rule(spec.id, spec.automation) for spec in ALARMS if spec.automation
         }
-        # `make synth` leaves the readable runbook next to the templates (cdk.out/runbooks/<stage>.md).
+        # `make synth` leaves the readable runbook next to the templates
+        # (cdk.out/runbooks/<stage>/runbook.md, the layout RUNBOOK_BASE_URL links expect).
         stage = Stage.of(self)
         if stage is not None:
             write_runbook(

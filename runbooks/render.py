@@ -30,14 +30,18 @@ def render_runbook(config: Config, *, region: str, account: str) -> str:
     return environment().get_template(ENTRY).render(**build_context(config, region=region, account=account))
 
 
-def runbook_filename(config: Config) -> str:
-    """File name of a rendered runbook, e.g. prod.md."""
-    return f"{config.stage}.md"
+def runbook_path(config: Config) -> Path:
+    """Where a stage's runbook sits under a published directory: `<stage>/runbook.md`.
+
+    The same layout `runbook_link` points at under RUNBOOK_BASE_URL, so publishing the
+    directory as-is makes every alarm link land on its section.
+    """
+    return Path(config.stage) / "runbook.md"
 
 
 def write_runbook(config: Config, out_dir: Path, *, region: str, account: str) -> Path:
-    """Render into `out_dir/<stage>.md` and return the path."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / runbook_filename(config)
+    """Render into `out_dir/<stage>/runbook.md` and return the path."""
+    path = out_dir / runbook_path(config)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_runbook(config, region=region, account=account), encoding="utf-8")
     return path

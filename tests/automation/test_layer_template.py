@@ -241,7 +241,7 @@ def test_events_role_may_start_only_guarded_redrive_and_pass_only_its_role(synth
 
 def test_synth_writes_the_readable_runbook(synth):
     *_, outdir = synth
-    text = (outdir / "runbooks" / "test.md").read_text()
+    text = (outdir / "runbooks" / "test" / "runbook.md").read_text()
     assert "arn:aws:sqs:eu-west-1:123456789012:byoip-test-jobs-dlq" in text
 
 

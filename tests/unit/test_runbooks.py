@@ -160,7 +160,10 @@ def test_fits_in_an_ssm_document():
         assert len(markdown.encode()) < 60_000
 
 
-def test_write_runbook_writes_stage_file(tmp_path: Path):
-    path = write_runbook(Config(stage="staging"), tmp_path / "runbooks", region="eu-west-1", account="1")
-    assert path == tmp_path / "runbooks" / "staging.md"
+def test_write_runbook_uses_the_layout_runbook_links_expect(tmp_path: Path):
+    config = Config(stage="staging", runbook_base_url=BASE_URL)
+    path = write_runbook(config, tmp_path / "runbooks", region="eu-west-1", account="1")
+    assert path == tmp_path / "runbooks" / "staging" / "runbook.md"
+    link = runbook_link(config, "A", region="eu-west-1")
+    assert link.removeprefix(BASE_URL + "/").split("#")[0] == str(path.relative_to(tmp_path / "runbooks"))
     assert path.read_text().startswith("# BYO-IP triage runbook: stage `staging`")
