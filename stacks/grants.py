@@ -60,7 +60,7 @@ def allow_key(grantee: iam.IGrantable, key: kms.IKey, actions: Iterable[str]) ->
     allow(grantee, "kms", actions, [key.key_arn])
 
 
-def allow_post_to_connection(grantee: iam.IGrantable, api: apigwv2.IWebSocketApi, stage: str) -> None:
+def allow_post_to_connection(grantee: iam.IGrantable, api: apigwv2.WebSocketApi, stage: str) -> None:
     """PostToConnection on one stage of one WebSocket API (any connection id: they are per agent)."""
     allow(
         grantee,
