@@ -276,3 +276,12 @@ def test_redrive_roles_touch_only_their_queues(synth):
     jobs_table = _logical_id_of(template, "AWS::DynamoDB::Table", "JobsTable")
     resume = _grants(_policy_of(template, "ResumeCreatorRole"))
     assert resume["dynamodb:Scan"] == [json.dumps({"Fn::GetAtt": [jobs_table, "Arn"]}) + "/index/ByHeldAgent"]
+
+
+def test_every_document_fits_the_ssm_size_limit(synth):
+    template, *_ = synth
+    # CreateDocument rejects content over 64 KB (MaxDocumentSizeExceeded); flat() writes the region in.
+    for name, props in documents(template).items():
+        content = props["Content"]
+        size = len(json.dumps({**content, "description": flat(content["description"])}).encode())
+        assert size < 60_000, (name, size)
