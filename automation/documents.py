@@ -134,7 +134,7 @@ def guarded_redrive_document(
         {
             "Status": ("$.Payload.status", "String"),
             "Redriven": ("$.Payload.redriven", "Integer"),
-            "Quarantined": ("$.Payload.quarantined", "StringMap"),
+            "Quarantined": ("$.Payload.parked", "Integer"),
             "Failed": ("$.Payload.failed", "Integer"),
         },
     )

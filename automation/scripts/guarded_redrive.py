@@ -104,7 +104,8 @@ def _release(sqs, dlq_url, messages):
 
 
 def _empty_report(status):
-    return {"status": status, "redriven": 0, "quarantined": {}, "failed": 0, "handled": 0}
+    # `parked` totals `quarantined` (per reason) for the document's Integer output.
+    return {"status": status, "redriven": 0, "parked": 0, "quarantined": {}, "failed": 0, "handled": 0}
 
 
 def guarded_redrive(
@@ -180,6 +181,7 @@ def guarded_redrive(
             if reason == TRANSIENT:
                 report["redriven"] += 1
             else:
+                report["parked"] += 1
                 report["quarantined"][reason] = report["quarantined"].get(reason, 0) + 1
         # Rate bound: never faster than max_per_second averaged since the start.
         ahead = report["handled"] / max_per_second - (clock() - started)

@@ -78,6 +78,7 @@ def test_guarded_redrive_document(sqs, cloudwatch, errors_alarm):
     assert report == {
         "status": "drained",
         "redriven": 1,
+        "parked": 1,
         "quarantined": {"json_invalid": 1},
         "failed": 0,
         "handled": 2,

@@ -80,6 +80,7 @@ def test_transient_redriven_and_poison_pills_parked(sqs, cloudwatch, queues, err
         "redriven": 2,
         "failed": 0,
         "handled": 5,
+        "parked": 3,
         "quarantined": {"json_invalid": 1, "agent_missing": 1, "redrive_budget_exhausted": 1},
     }
     assert sorted((json.loads(b)["jobId"], a[REDRIVE_COUNT_ATTR]) for b, a in drain(sqs, queues["jobs"])) == [
