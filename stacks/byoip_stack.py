@@ -35,6 +35,8 @@ MAX_ATTEMPTS = 3
 METRICS_NAMESPACE = "Huntaze/ByoIP"
 DISPATCHER_TIMEOUT = Duration.seconds(60)
 WS_TIMEOUT = Duration.seconds(10)
+# $connect may release many held jobs; API Gateway stops waiting at 29 s anyway.
+WS_CONNECT_TIMEOUT = Duration.seconds(29)
 REAPER_SCHEDULE = events.Schedule.rate(Duration.minutes(1))
 
 
@@ -78,7 +80,7 @@ class ByoIpStack(Stack):
                 self, cid, prefix=prefix, name=name, code=code, environment=env, timeout=timeout
             )
 
-        ws_connect = function("WsConnect", "ws-connect", WS_TIMEOUT)
+        ws_connect = function("WsConnect", "ws-connect", WS_CONNECT_TIMEOUT)
         ws_message = function("WsMessage", "ws-message", WS_TIMEOUT)
         ws_disconnect = function("WsDisconnect", "ws-disconnect", WS_TIMEOUT)
         dispatcher = function("Dispatcher", "dispatcher-sqs", DISPATCHER_TIMEOUT)
@@ -89,9 +91,16 @@ class ByoIpStack(Stack):
         self.dispatcher = dispatcher.function
         self.dispatcher_log_group = dispatcher.log_group
         self.lease_reaper = reaper.function
+        # Short function name -> its log group (dashboards and Logs Insights queries).
         self.function_log_groups = {
-            fn.function.function_name: fn.log_group
-            for fn in (ws_connect, ws_message, ws_disconnect, dispatcher, reaper)
+            name: fn.log_group
+            for name, fn in (
+                ("ws-connect", ws_connect),
+                ("ws-message", ws_message),
+                ("ws-disconnect", ws_disconnect),
+                ("dispatcher-sqs", dispatcher),
+                ("lease-reaper", reaper),
+            )
         }
 
         realtime.add_routes(

@@ -7,7 +7,7 @@ import pytest
 from tests.infra.cfn import function, label, resources
 
 HANDLERS = {
-    "ws-connect": ("lambdas.ws_connect.handler.handler", 10),
+    "ws-connect": ("lambdas.ws_connect.handler.handler", 29),
     "ws-message": ("lambdas.ws_message.handler.handler", 10),
     "ws-disconnect": ("lambdas.ws_disconnect.handler.handler", 10),
     "dispatcher-sqs": ("lambdas.dispatcher_sqs.handler.handler", 60),
