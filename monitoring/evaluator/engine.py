@@ -17,6 +17,8 @@ start their targets (recorded as "automation" notifications).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from monitoring.evaluator.decide import COMPARATORS, EXTRA_PERIODS, decide_state
@@ -93,10 +95,9 @@ class Evaluator:
             values = self.range_values(name, t)
             if values is None:
                 continue
-            compare = COMPARATORS[alarm.comparison]
             state, reason = decide_state(
                 [v for _, v in values],
-                lambda v, c=compare, th=alarm.threshold: c(v, th),
+                partial(_breaches, COMPARATORS[alarm.comparison], alarm.threshold),
                 evaluation_periods=alarm.evaluation_periods,
                 datapoints_to_alarm=alarm.datapoints_to_alarm,
                 treat_missing_data=alarm.treat_missing_data,
@@ -187,6 +188,10 @@ class Evaluator:
                     self.notifications.append(
                         Notification(tr.time, tr.alarm, tr.new, "automation", f"{rule.name} -> {target}")
                     )
+
+
+def _breaches(compare: Callable[[float, float], bool], threshold: float, value: float) -> bool:
+    return compare(value, threshold)
 
 
 def state_change_event(alarms: AlarmSet, arn: str, tr: Transition) -> dict[str, Any]:

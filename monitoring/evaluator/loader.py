@@ -192,7 +192,7 @@ def _composite(
         name=name,
         arn=_arn(name, account, region),
         rule_text=str(text),
-        rule=parse_rule(text, names),
+        rule=parse_rule(str(text) if text is not None else "", names),
         actions_enabled=bool(props.get("ActionsEnabled", True)),
         alarm_actions=_actions(props, "AlarmActions"),
         ok_actions=_actions(props, "OKActions"),

@@ -61,6 +61,14 @@ _BINARY: dict[str, Callable[[float, float], float]] = {
     "OR": lambda a, b: float(bool(a) or bool(b)),
 }
 
+_ROUNDING: dict[str, Callable[[float], float]] = {"ABS": abs, "CEIL": math.ceil, "FLOOR": math.floor}
+_SCALAR_REDUCERS: dict[str, Callable[[list[float]], float]] = {
+    "MAX": max,
+    "MIN": min,
+    "SUM": math.fsum,
+    "AVG": lambda v: math.fsum(v) / len(v),
+}
+
 
 class MathContext:
     """The range being evaluated and the values of the alarm's other queries."""
@@ -111,7 +119,7 @@ class MathContext:
         if name == "DIFF":
             return _per_series(arg, _diff)
         if name in ("ABS", "CEIL", "FLOOR"):
-            return _map(arg, {"ABS": abs, "CEIL": math.ceil, "FLOOR": math.floor}[name])
+            return _map(arg, _ROUNDING[name])
         return _reduce(name, arg)
 
     def if_(self, args: list[Node]) -> Value:
@@ -198,9 +206,7 @@ def _reduce(name: str, arg: Value) -> Value:
         values = list(arg.values())
         if not values:
             return math.nan
-        return {"MAX": max, "MIN": min, "SUM": math.fsum, "AVG": lambda v: math.fsum(v) / len(v)}[name](
-            values
-        )
+        return _SCALAR_REDUCERS[name](values)
     stamps = sorted({ts for s in arg for ts in s})
     out: Series = {}
     for ts in stamps:
