@@ -186,6 +186,8 @@ def _composite(
     logical_id: str, props: dict[str, Any], names: list[str], account: str, region: str
 ) -> CompositeAlarm:
     name = str(props.get("AlarmName") or logical_id)
+    if props.get("ActionsSuppressor"):
+        raise EvaluatorError(f"composite alarm {name}: ActionsSuppressor is not supported by the evaluator")
     text = props.get("AlarmRule")
     return CompositeAlarm(
         logical_id=logical_id,
