@@ -53,6 +53,18 @@ def describe(message: dict[str, Any], budget: int = DEFAULT_BUDGET) -> dict[str,
     }
 
 
+def refuse_source_queue(sqs: Any, name: str, url: str) -> None:
+    """A peek counts as a receive: on a queue with a redrive policy it pushes messages toward its DLQ."""
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"]).get(
+        "Attributes", {}
+    )
+    if attributes.get("RedrivePolicy"):
+        fail(
+            f"{name} has a redrive policy: peeking would count as a receive and move messages "
+            "toward its DLQ; sample its DLQ or the quarantine queue instead"
+        )
+
+
 @app.command("sample")
 def sample(
     stage: Annotated[str | None, typer.Option("--stage", help="Stage whose DLQ to read.")] = None,
@@ -75,6 +87,7 @@ def sample(
         except BadArn as err:
             fail(str(err))
         name, url = queue.name, queue_url(sqs, queue)
+        refuse_source_queue(sqs, name, url)
     else:
         name = queue_name(stage_config(stage or ""), DLQ)
         url = queue_url_by_name(sqs, name, chosen)

@@ -63,6 +63,28 @@ def test_dlq_sample_reads_any_queue_by_arn(cli, sqs):
     assert result.stdout.strip().splitlines()[-1] == "by class: json_invalid=1"
 
 
+def test_dlq_sample_refuses_a_queue_with_a_redrive_policy(cli, sqs):
+    urls = _stage_queues(sqs)
+    dlq_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:byoip-t-jobs-dlq"
+    sqs.set_queue_attributes(
+        QueueUrl=urls["jobs"],
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})},
+    )
+    sqs.send_message(QueueUrl=urls["jobs"], MessageBody="{}")
+
+    result = cli(
+        "dlq", "sample", "--queue-arn", f"arn:aws:sqs:{REGION}:{ACCOUNT}:byoip-t-jobs", "--region", REGION
+    )
+
+    assert result.exit_code == 2
+    assert one_error_line(result) == (
+        "error: byoip-t-jobs has a redrive policy: peeking would count as a receive and move messages toward "
+        "its DLQ; sample its DLQ or the quarantine queue instead"
+    )
+    received = sqs.get_queue_attributes(QueueUrl=urls["jobs"], AttributeNames=["ApproximateNumberOfMessages"])
+    assert received["Attributes"]["ApproximateNumberOfMessages"] == "1"
+
+
 def test_dlq_sample_of_an_empty_queue(cli, sqs):
     _stage_queues(sqs)
     result = cli("dlq", "sample", "--stage", "t", "--region", REGION)
