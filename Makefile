@@ -28,6 +28,11 @@ $(NODE): package.json package-lock.json
 synth: install
 	$(CDK) synth --quiet -c stage=$(STAGE)
 
+## synth-all: the prod and staging templates side by side in cdk.out/
+synth-all: install
+	$(CDK) synth --quiet -c stage=prod
+	$(CDK) synth --quiet -c stage=staging
+
 test: install
 	$(PY) -m pytest -n 2 -q
 
