@@ -90,9 +90,9 @@ class TemplateResolver:
             return value
         if len(value) == 1:
             ((key, arg),) = value.items()
-            handler = _HANDLERS.get(key)
-            if handler is not None:
-                return handler(self, arg)
+            method = _HANDLERS.get(key)
+            if method is not None:
+                return getattr(self, method)(arg)  # by name, so subclasses can override one
             if key.startswith("Fn::"):
                 raise EvaluatorError(f"unsupported intrinsic {key} (supported: Ref, {', '.join(_HANDLERS)})")
         return {k: self.resolve(v) for k, v in value.items()}
@@ -189,10 +189,10 @@ class TemplateResolver:
 
 
 _HANDLERS = {
-    "Ref": TemplateResolver._ref,
-    "Fn::GetAtt": TemplateResolver._get_att,
-    "Fn::Join": TemplateResolver._join,
-    "Fn::Sub": TemplateResolver._sub,
-    "Fn::Select": TemplateResolver._select,
-    "Fn::Split": TemplateResolver._split,
+    "Ref": "_ref",
+    "Fn::GetAtt": "_get_att",
+    "Fn::Join": "_join",
+    "Fn::Sub": "_sub",
+    "Fn::Select": "_select",
+    "Fn::Split": "_split",
 }

@@ -105,3 +105,11 @@ def test_resolver_sub_select_split_pseudo_and_overrides():
     )
     with pytest.raises(EvaluatorError, match="unsupported attribute Fn::GetAtt Dlq.Bogus"):
         r.resolve({"Fn::GetAtt": ["Dlq", "Bogus"]})
+
+
+def test_resolver_subclass_overrides_are_used_by_resolve():
+    class Local(TemplateResolver):
+        def _get_att(self, arg):
+            return "local"
+
+    assert Local(template()).resolve({"Fn::Join": ["/", [{"Fn::GetAtt": ["Dlq", "Arn"]}, "x"]]}) == "local/x"
