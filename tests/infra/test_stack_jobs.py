@@ -58,7 +58,8 @@ def test_dlq_outlives_the_source_and_may_be_redriven_only_to_it(stage_synth):
             ],
         ]
     }
-    assert "DependsOn" not in dlq
+    source_lid, _source = _queue(stage_synth, "jobs")
+    assert "DependsOn" not in dlq and source_lid not in json.dumps(dlq)
 
 
 def test_quarantine_queue_keeps_poison_pills_and_is_no_dlq(stage_synth):
