@@ -65,6 +65,12 @@ def refuse_source_queue(sqs: Any, name: str, url: str) -> None:
         )
 
 
+def tally(rows: list[dict[str, str]], column: str = "class") -> str:
+    """`key=count, ...` of one column over sampled rows (sorted; "-" means no value, skipped)."""
+    counts = Counter(row[column] for row in rows if row[column] != "-")
+    return ", ".join(f"{key}={value}" for key, value in sorted(counts.items()))
+
+
 @app.command("sample")
 def sample(
     stage: Annotated[str | None, typer.Option("--stage", help="Stage whose DLQ to read.")] = None,
@@ -101,5 +107,4 @@ def sample(
     for row in rows:
         table.add_row(*(escape(value) for value in row.values()))
     console.print(table)
-    by_class = Counter(row["class"] for row in rows)
-    console.print("by class: " + ", ".join(f"{key}={value}" for key, value in sorted(by_class.items())))
+    console.print("by class: " + tally(rows))

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from automation import clients
 from automation.arns import BadArn, parse_queue_arn
+from automation.commands.dlq import describe, peek, tally
 from automation.output import REFUSED, console, fail
 from automation.queues import depth, queue_url, require_dlq
+from automation.scripts.guarded_redrive import TRANSIENT
 from automation.scripts.redrive_dlq import (
     DEFAULT_RATE,
     MAX_RATE,
@@ -67,6 +69,7 @@ def redrive(
     )
     if dry_run:
         console.print(f"dry run: would move {plan}; nothing started")
+        console.print(sample_summary(sqs, source_url))
         return
     try:
         handle = start_redrive(
@@ -87,6 +90,17 @@ def redrive(
     )
     if report["status"] != "COMPLETED":
         raise typer.Exit(REFUSED)
+
+
+def sample_summary(sqs: Any, url: str) -> str:
+    """Classes of up to 10 DLQ messages: poison pills would only fail again after a redrive."""
+    rows = [describe(message) for message in peek(sqs, url, 10)]
+    if not rows:
+        return "sample: no visible messages"
+    line = f"sample of {len(rows)}: {tally(rows)}"
+    if any(row["class"] != TRANSIENT for row in rows):
+        line += " (poison pills fail again after a redrive: fix or quarantine them first)"
+    return line
 
 
 def _wait_with_progress(sqs, source_arn, handle, expected, poll_seconds, timeout_seconds):  # type: ignore[no-untyped-def]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -10,7 +9,7 @@ import typer
 from rich.table import Table
 
 from automation import clients
-from automation.commands.dlq import describe, peek
+from automation.commands.dlq import describe, peek, tally
 from automation.names import DLQ, JOBS, QUARANTINE, queue_name, stage_config
 from automation.output import console
 from automation.queues import depth, queue_url_by_name
@@ -90,16 +89,10 @@ def triage(
 
     sample = [describe(message) for message in peek(sqs, urls[DLQ], 10)]
     if sample:
-        classes = Counter(row["class"] for row in sample)
-        reasons = Counter(row["reason"] for row in sample if row["reason"] != "-")
+        reasons = tally(sample, "reason")
         console.print(
-            f"DLQ sample of {len(sample)}: "
-            + ", ".join(f"{k}={v}" for k, v in sorted(classes.items()))
-            + (
-                ("; dispatcher reasons: " + ", ".join(f"{k}={v}" for k, v in sorted(reasons.items())))
-                if reasons
-                else ""
-            )
+            f"DLQ sample of {len(sample)}: {tally(sample)}"
+            + (f"; dispatcher reasons: {reasons}" if reasons else "")
         )
         console.print(f"next: byoip dlq sample --stage {config.stage} --region {chosen}")
     else:

@@ -117,7 +117,8 @@ def test_script_dry_run_against_moto_server(moto_server):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "dry run: would move 2 visible (+0 in flight) in byoip-e2e-jobs-dlq → byoip-e2e-jobs at ≤ 50 msg/s; "
-        "nothing started"
+        "nothing started",
+        "sample of 2: transient=2",
     ]
     assert sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])[
         "Attributes"

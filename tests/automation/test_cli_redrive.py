@@ -81,14 +81,14 @@ def test_a_missing_queue_is_named(cli, sqs):
     )
 
 
-def _real_queues(sqs, messages=3):
+def _real_queues(sqs):
     dlq = sqs.create_queue(QueueName="byoip-t-jobs-dlq")["QueueUrl"]
     sqs.create_queue(
         QueueName="byoip-t-jobs",
         Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": DLQ_ARN, "maxReceiveCount": "5"})},
     )
-    for n in range(messages):
-        sqs.send_message(QueueUrl=dlq, MessageBody=f'{{"jobId":"j{n}"}}')
+    for body in ('{"jobId":"j1","agentId":"a1"}', '{"jobId":"j2","agentId":"a2"}', "{oops"):
+        sqs.send_message(QueueUrl=dlq, MessageBody=body)
     return dlq
 
 
@@ -98,10 +98,12 @@ def test_dry_run_checks_and_moves_nothing(cli, sqs):
     result = cli(*BASE, "--dry-run")
 
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == (
+    assert result.stdout.splitlines() == [
         "dry run: would move 3 visible (+0 in flight) in byoip-t-jobs-dlq → byoip-t-jobs at ≤ 50 msg/s; "
-        "nothing started"
-    )
+        "nothing started",
+        "sample of 3: json_invalid=1, transient=2 "
+        "(poison pills fail again after a redrive: fix or quarantine them first)",
+    ]
     assert sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])[
         "Attributes"
     ] == {"ApproximateNumberOfMessages": "3"}
