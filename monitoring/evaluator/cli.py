@@ -33,7 +33,9 @@ def test_command(
     template: Annotated[
         Path | None,
         typer.Option(
-            "--template", help="Use this synthesized template for every test instead of synthesizing."
+            "--template",
+            help="Use this synthesized template for every test instead of synthesizing "
+            "(so give only tests of its stage and alert mode).",
         ),
     ] = None,
     quiet: Annotated[
