@@ -142,3 +142,16 @@ def test_reconnect_never_clears_a_pause_and_keeps_jobs_parked(queues, out):
     assert (limits["paused"], limits["pausedBy"]) == (True, "agent:agent-1")
     assert h.job("j1")["status"] == "held"
     assert h.drain(queues["JOBS_QUEUE_URL"]) == []
+
+
+def test_unreadable_secret_is_a_401_not_a_500(monkeypatch, out):
+    # GIVEN the secret ARN points at nothing (deleted, or no permission)
+    monkeypatch.delenv("WS_JWT_SECRET")
+    arn = f"arn:aws:secretsmanager:{h.REGION}:{h.ACCOUNT}:secret:gone-AbCdEf"
+    monkeypatch.setenv("WS_JWT_SECRET_ARN", arn)
+    # WHEN a valid-looking token arrives
+    tok = h.token()
+    # THEN it is refused and the cause logged without the token
+    assert connect(h.connect_event(tok, "conn-s"), None) == {"statusCode": 401}
+    assert out.messages() == ["ws_connect_rejected reason=secret_unavailable"]
+    assert tok not in out.raw()
