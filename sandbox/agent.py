@@ -41,6 +41,8 @@ class AgentStats:
     assignments: Counter[str] = field(default_factory=Counter)  # jobId -> times pushed
     completed: list[str] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)  # error frames received
+    crashes: list[str] = field(default_factory=list)  # unexpected exceptions (then reconnected)
+    closes: list[str] = field(default_factory=list)  # close code and reason of each session
 
 
 class Agent:
@@ -83,6 +85,9 @@ class Agent:
                 failures += 1
             except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError):
                 failures += 1
+            except Exception as exc:  # a bug must not end the agent: record it and reconnect
+                self.stats.crashes.append(f"{type(exc).__name__}: {exc}")
+                failures += 1
             self.online.clear()
             if not self._stopped.is_set():
                 base, cap = self.backoff
@@ -109,7 +114,12 @@ class Agent:
                     task.add_done_callback(jobs.discard)
                 elif frame.get("type") == "error":
                     self.stats.errors.append(frame)
+                    if frame.get("code") == "not_connected":
+                        # The backend forgot this connection (e.g. a push raced our $connect
+                        # and got 410): reconnect so it records a fresh one.
+                        await ws.close(1000, "reconnecting")
         finally:
+            self.stats.closes.append(f"{ws.close_code} {ws.close_reason}".strip())
             heartbeat.cancel()
             for task in jobs:
                 task.cancel()

@@ -80,6 +80,8 @@ class Connection:
     source_ip: str
     user_agent: str
     last_active: float = field(default_factory=time.time)
+    # Set once the handshake response is sent; posts made between $connect's 200 and then wait.
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class Gateway:
@@ -161,17 +163,26 @@ class Gateway:
         if not 200 <= status < 300:
             body = result.get("body") or HTTPStatus(status).phrase
             return connection.respond(status, f"{body}\n")
+        # On API Gateway the connection exists as soon as $connect answers 200: ws-connect may
+        # already have released jobs that the dispatcher pushes before the handshake ends.
+        self.connections[connection_id] = Connection(
+            ws=connection,
+            connected_at_ms=int(time.time() * 1000),
+            source_ip=source_ip,
+            user_agent=headers.get("User-Agent", ""),
+        )
         return None
 
     async def _session(self, ws: ServerConnection) -> None:
         connection_id: str = ws.byoip_id  # type: ignore[attr-defined]
-        conn = Connection(
+        conn = self.connections.get(connection_id) or Connection(
             ws=ws,
             connected_at_ms=int(time.time() * 1000),
             source_ip=str(ws.remote_address[0]),
             user_agent=ws.request.headers.get("User-Agent", "") if ws.request else "",
         )
         self.connections[connection_id] = conn
+        conn.ready.set()
         tasks: set[asyncio.Task[None]] = set()
         try:
             while True:
@@ -250,9 +261,16 @@ class Gateway:
             payload: str | bytes = data.decode()
         except UnicodeDecodeError:
             payload = data
-        future = asyncio.run_coroutine_threadsafe(conn.ws.send(payload), self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._post(connection_id, conn, payload), self._loop)
+        return future.result(15)
+
+    async def _post(self, connection_id: str, conn: Connection, payload: str | bytes) -> HTTPStatus:
         try:
-            future.result(10)
+            await asyncio.wait_for(conn.ready.wait(), 5)
+            await conn.ws.send(payload)
+        except TimeoutError:
+            self.connections.pop(connection_id, None)  # the handshake never completed
+            return HTTPStatus.GONE
         except ConnectionClosed:
             return HTTPStatus.GONE
         return HTTPStatus.OK

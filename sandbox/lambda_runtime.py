@@ -118,6 +118,11 @@ class LambdaRuntime:
         self.delays: dict[str, float] = {}  # function name -> injected real seconds of latency
         self._limits: dict[str, threading.BoundedSemaphore] = {}
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+        # Lambda runs one invocation at a time per execution environment, and handlers keep
+        # per-invocation state at module level (e.g. Powertools' BatchProcessor). All
+        # invocations of a function share this process's one copy of its module, so they
+        # take turns: one execution environment per function.
+        self._environments = {name: threading.Lock() for name in functions}
         for spec in functions.values():
             self.set_concurrency(spec.name, spec.reserved)
 
@@ -154,7 +159,7 @@ class LambdaRuntime:
         started = time.perf_counter()
         try:
             self.metrics.put("AWS/Lambda", "Invocations", 1, dims)
-            with running(name):
+            with self._environments[name], running(name):
                 return self._run(spec, event)
         finally:
             # Handler code runs at real speed: Duration is real milliseconds, not scaled.

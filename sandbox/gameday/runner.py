@@ -178,9 +178,11 @@ class GameDay:
         def recovered() -> bool:
             from sandbox.gameday.ledger import queue_bodies
 
-            return self.all_ok() and not queue_bodies(dlq)
+            running = any(x.status == "InProgress" for x in self.box.automation.executions)
+            return self.all_ok() and not queue_bodies(dlq) and not running
 
-        self.recovered_time = self.wait_until(recovered, minutes, "recovery (all alarms OK, DLQ empty)")
+        what = "recovery (all alarms OK, DLQ empty, automations done)"
+        self.recovered_time = self.wait_until(recovered, minutes, what)
         self.timeline.add("recovered", "recovered: every alarm OK, DLQ empty", time=self.recovered_time)
 
     def start_automation(self, document_suffix: str, parameters: dict[str, Any]) -> bool:
