@@ -21,6 +21,7 @@ _current = threading.local()
 @contextmanager
 def running(function_name: str) -> Iterator[None]:
     """Attribute this thread's output to a function while it runs."""
+    _reinstall()
     previous = getattr(_current, "name", None)
     _current.name = function_name
     try:
@@ -68,7 +69,10 @@ class StdoutRouter(io.TextIOBase):
     def write(self, text: str) -> int:
         name = getattr(_current, "name", None)
         if name is None:
-            return self.passthrough.write(text)
+            try:
+                return self.passthrough.write(text)
+            except ValueError:  # the stream we wrapped was closed (a test runner's capture)
+                return len(text)
         buffered = getattr(self._buffers, "text", "") + text
         *lines, rest = buffered.split("\n")
         self._buffers.text = rest
@@ -85,6 +89,13 @@ class StdoutRouter(io.TextIOBase):
 # One router per process: handler loggers keep a reference to the stdout they saw at import,
 # so later sandboxes in the same process re-target this router instead of replacing it.
 _router: StdoutRouter | None = None
+
+
+def _reinstall() -> None:
+    """Put the router back if something (e.g. pytest's capture) replaced sys.stdout meanwhile."""
+    if _router is not None and _router.logs is not None and sys.stdout is not _router:
+        _router.passthrough = sys.stdout
+        sys.stdout = _router
 
 
 @contextmanager

@@ -214,8 +214,8 @@ class Gateway:
                 )
                 try:
                     await self._invoke("$disconnect", event)
-                except (InvocationError, Throttled):
-                    pass  # $disconnect is best effort on AWS too
+                except (InvocationError, Throttled, RuntimeError):
+                    pass  # best effort on AWS too (RuntimeError: the gateway is shutting down)
 
     async def _message(self, connection_id: str, conn: Connection, message: str | bytes) -> None:
         route = self.routes.select(message)

@@ -8,6 +8,7 @@ Everything binds to 127.0.0.1 on ports the OS picks and stops with `stop()`.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,9 @@ class Sandbox:
 
     def _start(self) -> None:
         clock = self.clock
+        # Handlers read os.environ, so the sandbox sets it; stop() puts the caller's back.
+        saved_env = dict(os.environ)
+        self._stops.append(lambda: (os.environ.clear(), os.environ.update(saved_env)))
         self.moto = MotoServer().start()
         self._stops.append(self.moto.stop)
         self.moto.export()

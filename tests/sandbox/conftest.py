@@ -1,0 +1,39 @@
+"""Sandbox fixtures: the stage-local template (synthesized once per worker) and a running sandbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.agent import AgentBehaviour
+from sandbox.fleet import Fleet
+from sandbox.system import Sandbox, SandboxOptions
+from sandbox.template import synthesize
+from sandbox.tokens import mint_token
+
+
+@pytest.fixture(scope="session")
+def local_template():
+    """HuntazeByoIpStack-local as `make synth STAGE=local` would write it (no bundling)."""
+    return synthesize("local")
+
+
+@pytest.fixture(scope="module")
+def box(local_template, tmp_path_factory):
+    """A running sandbox at 60x; stopped (and the environment restored) after the module."""
+    sandbox = Sandbox(
+        SandboxOptions(template=local_template, speed=60, workdir=tmp_path_factory.mktemp("sandbox"))
+    ).start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture(scope="module")
+def fleet(box):
+    """Three agents of creator-1 (heartbeat every 2 production minutes)."""
+    secret = box.jwt_secret()
+    agents = Fleet(box.gateway.url, lambda agent, creator: mint_token(secret, agent, creator))
+    for i in range(3):
+        agents.add(f"agent-{i + 1}", "creator-1", AgentBehaviour(0.01, False, box.clock.real(120)))
+    assert agents.wait_online(timeout=30)
+    yield agents
+    agents.stop()

@@ -1,0 +1,56 @@
+"""Game days end to end in a fresh sandbox (the slowest sandbox tests: about a minute each)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from automation.cli import app as byoip
+from sandbox.gameday.report import write_report
+from sandbox.gameday.runner import GameDay, GameDayOptions
+from sandbox.gameday.scenarios import SCENARIOS
+
+pytestmark = pytest.mark.slow
+
+
+def test_poison_pill_composite_mode(local_template, tmp_path):
+    result = GameDay(GameDayOptions("poison-pill", template=local_template)).run(SCENARIOS["poison-pill"])
+
+    assert result.problems == [] and result.outcome == "passed"
+    assert {"DLQNotEmpty", "Incident"} <= set(result.fired_alarms)
+    alarm_emails = [e for e in result.emails if e["state"] == "ALARM"]
+    # composite mode: the incident emails once; unit alarms stay silent (DLQ keeps its OK action)
+    assert [e["alarm"] for e in alarm_emails] == ["BYOIP-local-Incident"]
+    assert alarm_emails[0]["runbook"].startswith("https://")
+    assert {e["alarm"] for e in result.emails if e["state"] == "OK"} <= {
+        "BYOIP-local-Incident",
+        "BYOIP-local-DLQNotEmpty",
+    }
+    (redrive,) = result.automations
+    assert redrive["document"] == "BYOIP-local-GuardedRedrive" and redrive["status"] == "Success"
+    report = redrive["outputs"][-1]
+    assert report["redriven"] == 3  # the critical jobs that burned their 5 receives
+    assert report["quarantined"] == {"json_invalid": 1, "agent_missing": 2}
+    acc = result.accounting
+    assert (acc.parked, acc.lost, acc.pending, acc.held, acc.failed) == (3, 0, 0, 0, 0)
+    assert acc.completed == acc.submitted - 3
+    assert result.duplicates == 0
+    assert 0 < result.detection_min <= 3 and result.first_email_min == result.detection_min
+    assert result.recovery_min is not None and result.recovery_min <= 10
+
+    path = write_report(result, tmp_path)
+    saved = json.loads(path.read_text())
+    assert saved["time_unit"] == "production minutes since the fault"
+    assert saved["accounting"]["lost"] == 0
+
+
+def test_gameday_cli_rejects_unknown_scenarios_and_speeds():
+    runner = CliRunner()
+    unknown = runner.invoke(byoip, ["gameday", "flood"])
+    assert unknown.exit_code == 2
+    assert "unknown scenario 'flood': choose one of healthy, poison-pill" in unknown.output
+    slow = runner.invoke(byoip, ["gameday", "healthy", "--speed", "0"])
+    assert slow.exit_code == 2
+    assert "invalid --speed 0: allowed 1-600" in slow.output

@@ -1,0 +1,114 @@
+"""The sandbox running the real template and the unmodified handlers."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import jwt
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from sandbox.tokens import mint_token
+
+JOBS = 30
+
+
+def send_job(box, job_id: str, agent_id: str, *, critical: bool = False) -> None:
+    body = {
+        "jobId": job_id,
+        "agentId": agent_id,
+        "creatorId": "creator-1",
+        "kind": "echo",
+        "payload": {"id": job_id},
+        "critical": critical,
+    }
+    box.client("sqs").send_message(QueueUrl=box.queue_url("jobs"), MessageBody=json.dumps(body))
+
+
+def job_item(box, job_id: str) -> dict:
+    item = box.client("dynamodb").get_item(TableName=box.table("jobs"), Key={"jobId": {"S": job_id}})
+    return item.get("Item", {})
+
+
+def test_resources_are_provisioned_from_the_template(box):
+    sqs = box.client("sqs")
+    jobs = sqs.get_queue_attributes(QueueUrl=box.queue_url("jobs"), AttributeNames=["All"])["Attributes"]
+    dlq = sqs.get_queue_attributes(QueueUrl=box.queue_url("jobs-dlq"), AttributeNames=["All"])["Attributes"]
+    # 360 s of production visibility at 60x; the redrive policy names the DLQ with 5 receives.
+    assert jobs["VisibilityTimeout"] == "6"
+    assert json.loads(jobs["RedrivePolicy"]) == {
+        "deadLetterTargetArn": "arn:aws:sqs:us-east-1:123456789012:byoip-local-jobs-dlq",
+        "maxReceiveCount": 5,
+    }
+    assert dlq["MessageRetentionPeriod"] == str(14 * 86400)
+    table = box.client("dynamodb").describe_table(TableName="byoip-local-jobs")["Table"]
+    assert {g["IndexName"] for g in table["GlobalSecondaryIndexes"]} == {"ByLease", "ByHeldAgent"}
+    ttl = box.client("dynamodb").describe_time_to_live(TableName="byoip-local-jobs")
+    assert ttl["TimeToLiveDescription"] == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}
+    assert len(box.jwt_secret()) >= 32
+    topics = [t["TopicArn"] for t in box.client("sns").list_topics()["Topics"]]
+    assert topics == ["arn:aws:sns:us-east-1:123456789012:byoip-local-ops-alerts"]
+
+
+def test_healthy_run_delivers_every_job_exactly_once(box, fleet):
+    ids = [f"healthy-{n:03d}" for n in range(JOBS)]
+    for n, job_id in enumerate(ids):
+        send_job(box, job_id, f"agent-{n % 3 + 1}")
+    assert box.wait_for(lambda: set(ids) <= fleet.completed(), 60)
+    assert box.wait_for(
+        lambda: all(job_item(box, j).get("status", {}).get("S") == "completed" for j in ids), 20
+    )
+    pushed = fleet.assignments()
+    assert {j: pushed[j] for j in ids} == {j: 1 for j in ids}
+    assert box.metrics.total("Huntaze/ByoIP", "JobsCompleted", {"Stage": "local"}) >= JOBS
+
+
+def test_gateway_rejects_bad_tokens_with_401(box):
+    good = mint_token(box.jwt_secret(), "agent-x", "creator-1")
+    forged = mint_token("another-key-that-is-long-enough-for-hs256!!", "agent-x", "creator-1")
+    now = int(time.time())
+    expired = jwt.encode(
+        {"agentId": "agent-x", "creatorId": "creator-1", "iat": now - 120, "exp": now - 60},
+        box.jwt_secret(),
+        algorithm="HS256",
+    )
+    for token in (forged, expired, "not-a-jwt"):
+        with pytest.raises(InvalidStatus) as rejected:
+            connect(f"{box.gateway.url}?token={token}", open_timeout=10)
+        assert rejected.value.response.status_code == 401
+    with pytest.raises(InvalidStatus) as missing:
+        connect(box.gateway.url, open_timeout=10)
+    assert missing.value.response.status_code == 401
+    with connect(f"{box.gateway.url}?token={good}", open_timeout=10) as ws:
+        ws.send(json.dumps({"action": "heartbeat", "version": "test"}))
+        assert json.loads(ws.recv(10))["type"] == "ack"
+
+
+def test_410_from_a_dropped_agent_is_held_counted_and_released(box, fleet):
+    agent = "agent-3"
+    before = box.metrics.total("Huntaze/ByoIP/local", "StaleConnections")
+    gone_before = box.connections.calls.get(410, 0)
+    # The device loses its network: no close frame, and $disconnect never arrives.
+    box.gateway.deliver_disconnects = False
+    fleet.offline([agent], abrupt=True)
+    try:
+        assert box.wait_for(lambda: not fleet.agents[agent].online.is_set(), 10)
+        send_job(box, "stale-001", agent)
+        assert box.wait_for(lambda: job_item(box, "stale-001").get("status", {}).get("S") == "held", 30)
+    finally:
+        box.gateway.deliver_disconnects = True
+    item = job_item(box, "stale-001")
+    assert item["reason"]["S"] == "delivery_410"
+    assert box.connections.calls.get(410, 0) == gone_before + 1
+    lines = box.logs.grep("/aws/lambda/byoip-local-dispatcher-sqs", "jobId=stale-001")
+    assert any("status=410" in line for line in lines)
+    assert box.wait_for(lambda: box.metrics.total("Huntaze/ByoIP/local", "StaleConnections") == before + 1, 5)
+    agent_item = box.client("dynamodb").get_item(
+        TableName=box.table("agents"), Key={"pk": {"S": f"agent#{agent}"}}
+    )["Item"]
+    assert "connectionId" not in agent_item  # the stale connection was dropped
+    fleet.online([agent])  # reconnecting releases the held job, which is then delivered once
+    assert box.wait_for(lambda: "stale-001" in fleet.completed(), 60)
+    assert fleet.assignments()["stale-001"] == 1
