@@ -9,6 +9,7 @@ metrics the alarms use (Invocations, Errors, Throttles, Duration, ConcurrentExec
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import sys
 import threading
@@ -28,6 +29,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Lambda's default account concurrency: only reserved concurrency throttles in the sandbox
 # (the real bound on parallel invocations is the gateway's and pollers' thread pools).
 SANDBOX_CONCURRENCY = 1000
+# Execution environments kept per function (each one runs one invocation at a time).
+ENVIRONMENTS_PER_FUNCTION = 4
 
 
 class Throttled(Exception):
@@ -100,12 +103,80 @@ def read_functions(resolver: Resolver) -> dict[str, FunctionSpec]:
     return specs
 
 
-def load_handler(handler: str) -> Callable[[dict[str, Any], Any], Any]:
-    """Import `dir/module.attr` or `package.module.attr` the way the Lambda runtime does."""
+def load_handler(handler: str, environment: int = 0) -> Callable[[dict[str, Any], Any], Any]:
+    """Import `dir/module.attr` or `package.module.attr` the way the Lambda runtime does.
+
+    Environment 0 is the normal import; every other environment gets its own copy of the
+    handler module (its module-level objects, e.g. Powertools' BatchProcessor, are per
+    execution environment on Lambda). Shared library modules stay shared.
+    """
     module_path, attr = handler.replace("/", ".").rsplit(".", 1)
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
-    return getattr(importlib.import_module(module_path), attr)
+    if environment == 0:
+        return getattr(importlib.import_module(module_path), attr)
+    spec = importlib.util.find_spec(module_path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot find handler module {module_path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, attr)
+
+
+def cold_start(handlers: list[str]) -> Callable[[], None]:
+    """Forget imported handler packages so this sandbox's functions start cold.
+
+    Handlers cache boto3 clients and secrets in module state, bound to the moto server they
+    first saw. A new sandbox is a new deployment; the returned function puts the previous
+    modules back (other code in the process keeps the modules it imported).
+    """
+    roots = {h.replace("/", ".").split(".")[0] for h in handlers}
+
+    def ours(name: str) -> bool:
+        return name.split(".")[0] in roots
+
+    saved = {name: module for name, module in sys.modules.items() if ours(name)}
+    for name in saved:
+        del sys.modules[name]
+
+    def restore() -> None:
+        for name in [n for n in sys.modules if ours(n)]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+
+    return restore
+
+
+class _Environments:
+    """Up to `size` execution environments of one function; an invocation takes one or waits."""
+
+    def __init__(self, handler: str, size: int) -> None:
+        self.handler = handler
+        self._idle: list[Callable[[dict[str, Any], Any], Any]] = []
+        self._created = 0
+        self._size = size
+        self._available = threading.Semaphore(size)
+        self._lock = threading.Lock()
+
+    def acquire(self) -> Callable[[dict[str, Any], Any], Any]:
+        self._available.acquire()
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+            index = self._created
+            self._created += 1
+        try:
+            return load_handler(self.handler, index)  # a cold start
+        except BaseException:
+            with self._lock:
+                self._created -= 1
+            self._available.release()
+            raise
+
+    def release(self, handler: Callable[[dict[str, Any], Any], Any]) -> None:
+        with self._lock:
+            self._idle.append(handler)
+        self._available.release()
 
 
 class LambdaRuntime:
@@ -117,12 +188,11 @@ class LambdaRuntime:
         self.faults: dict[str, str] = {}  # function name -> injected failure message
         self.delays: dict[str, float] = {}  # function name -> injected real seconds of latency
         self._limits: dict[str, threading.BoundedSemaphore] = {}
-        self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
-        # Lambda runs one invocation at a time per execution environment, and handlers keep
-        # per-invocation state at module level (e.g. Powertools' BatchProcessor). All
-        # invocations of a function share this process's one copy of its module, so they
-        # take turns: one execution environment per function.
-        self._environments = {name: threading.Lock() for name in functions}
+        # Lambda runs one invocation at a time per execution environment and handlers keep
+        # per-invocation state at module level, so each environment has its own module copy.
+        self._environments = {
+            spec.name: _Environments(spec.handler, ENVIRONMENTS_PER_FUNCTION) for spec in functions.values()
+        }
         for spec in functions.values():
             self.set_concurrency(spec.name, spec.reserved)
 
@@ -159,7 +229,7 @@ class LambdaRuntime:
         started = time.perf_counter()
         try:
             self.metrics.put("AWS/Lambda", "Invocations", 1, dims)
-            with self._environments[name], running(name):
+            with running(name):
                 return self._run(spec, event)
         finally:
             # Handler code runs at real speed: Duration is real milliseconds, not scaled.
@@ -168,15 +238,17 @@ class LambdaRuntime:
 
     def _run(self, spec: FunctionSpec, event: dict[str, Any]) -> Any:
         dims = {"FunctionName": spec.name}
+        environments = self._environments[spec.name]
         try:
             if spec.name in self.delays:
                 time.sleep(self.delays[spec.name])
             if spec.name in self.faults:
                 raise RuntimeError(self.faults[spec.name])
-            handler = self._handlers.get(spec.name)
-            if handler is None:
-                handler = self._handlers[spec.name] = load_handler(spec.handler)
-            return handler(event, LambdaContext(spec.name, spec.memory, spec.timeout))
+            handler = environments.acquire()
+            try:
+                return handler(event, LambdaContext(spec.name, spec.memory, spec.timeout))
+            finally:
+                environments.release(handler)
         except Exception as exc:
             self.metrics.put("AWS/Lambda", "Errors", 1, dims)
             # Lambda writes the unhandled error to the function's log group.

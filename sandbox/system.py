@@ -19,7 +19,7 @@ from sandbox.capture import LogGroups, routed_stdout
 from sandbox.clock import SimClock
 from sandbox.connections_api import ConnectionsApi
 from sandbox.gateway import Gateway, read_routes
-from sandbox.lambda_runtime import LambdaRuntime, read_functions
+from sandbox.lambda_runtime import LambdaRuntime, cold_start, read_functions
 from sandbox.log_metrics import LogMetrics, read_filters
 from sandbox.metrics import MetricStore
 from sandbox.moto_server import MotoServer
@@ -86,6 +86,7 @@ class Sandbox:
         routing.__enter__()
         self._stops.append(lambda: routing.__exit__(None, None, None))
 
+        self._stops.append(cold_start([spec.handler for spec in self.functions.values()]))
         self.runtime = LambdaRuntime(self.functions, self.metrics)
         arns = {f"arn:aws:lambda:us-east-1:123456789012:function:{n}": n for n in self.functions}
         self.gateway = Gateway(self.runtime, read_routes(self.resolver, arns), clock.real(600)).start()
