@@ -90,15 +90,14 @@ def main() -> None:
             raise SystemExit("the agents did not all connect within 60 s")
         try:
             e2e = end_to_end(box, fleet, args.jobs, agents)
-            raw = raw_sqs(box, args.jobs)
         finally:
             fleet.stop()
         duplicates = sum(n - 1 for n in fleet.assignments().values() if n > 1)
-    print(
-        f"end to end, {args.agents} agents, {args.jobs} jobs : {e2e:8.1f} jobs/s  (duplicates: {duplicates})"
-    )
-    print(f"raw moto SQS send->receive->delete, batches of 10: {raw:8.1f} msg/s")
-    print(f"ratio end-to-end / raw                            : {e2e / raw:8.3f}")
+        raw = raw_sqs(box, args.jobs)  # the agents are gone; pollers still long-poll the job queue
+    label = f"end to end ({args.agents} agents, {args.jobs} jobs)"
+    print(f"{label:44}: {e2e:7.1f} jobs/s (jobs pushed twice: {duplicates})")
+    print(f"{'raw moto SQS send/receive/delete (x10)':44}: {raw:7.1f} msg/s")
+    print(f"{'ratio end-to-end / raw':44}: {e2e / raw:7.3f}")
 
 
 if __name__ == "__main__":
