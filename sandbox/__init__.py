@@ -1,0 +1,20 @@
+"""The whole BYO-IP system on one machine: no AWS account, no Docker.
+
+    make run                          the default drill (poison-pill incident, end to end)
+    byoip sandbox up                  keep a sandbox running; prints the WebSocket URL and a token
+    byoip gameday SCENARIO            one runbook scenario: timeline, summary, JSON report
+
+Parts (each file has one job):
+- template.py / provision.py   synthesize stage `local`, create its queues, tables, buckets,
+                               secret and topic in moto (moto_server.py, moto_patches.py)
+- lambda_runtime.py            the unmodified handlers, with Lambda's context, environments,
+                               concurrency and AWS/Lambda metrics; capture.py routes their output
+- gateway.py / ws_events.py    API Gateway's WebSocket contract; connections_api.py @connections
+- poller.py                    the SQS event source mapping and `rate()` schedules
+- queue_metrics.py, log_metrics.py, metrics.py   AWS/SQS metrics, EMF, metric filters
+- alarm_loop.py, outbox.py, ssm.py   alarms evaluated live (monitoring.evaluator), emails to
+                               an outbox file, EventBridge -> SSM Automation documents
+- agent.py, fleet.py, tokens.py      the reference agent and a fleet of them
+- clock.py                     time compression (`speed`), production minutes in reports
+- gameday/                     scenarios, producer, ledger (nothing lost), timeline, report
+"""

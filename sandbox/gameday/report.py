@@ -54,7 +54,7 @@ def print_result(result: Result, console: Console) -> None:
         ("completed / held / parked / failed", f"{acc.completed} / {acc.held} / {acc.parked} / {acc.failed}"),
         ("still pending", str(acc.pending)),
         ("lost", f"[{'bold green' if acc.lost == 0 else 'bold red'}]{acc.lost}[/]"),
-        ("duplicate deliveries", str(result.duplicates)),
+        ("re-deliveries (same job pushed again)", str(result.duplicates)),
         ("wall time", f"{result.wall_seconds:.0f} s at speed {result.speed:g}x"),
         ("outcome", f"[{'green' if result.outcome == 'passed' else 'red'}]{result.outcome}[/]"),
     ]
