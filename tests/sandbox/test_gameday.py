@@ -37,7 +37,7 @@ def test_poison_pill_composite_mode(local_template, tmp_path):
     assert (acc.parked, acc.lost, acc.pending, acc.held, acc.failed) == (3, 0, 0, 0, 0)
     assert acc.completed == acc.submitted - 3
     assert result.duplicates == 0
-    assert 0 < result.detection_min <= 3 and result.first_email_min == result.detection_min
+    assert 0 < result.detection_min <= 5 and result.first_email_min == result.detection_min
     assert result.recovery_min is not None and result.recovery_min <= 10
 
     path = write_report(result, tmp_path)
