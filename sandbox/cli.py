@@ -60,13 +60,18 @@ def up(
                     f"agent-{i + 1}", "creator-1", AgentBehaviour(heartbeat_seconds=box.clock.real(120))
                 )
         token = mint_token(secret, "my-agent", "creator-1", lifetime_s=900)
-        console.print(f"[bold]WebSocket URL[/]   {box.gateway.url}")
-        console.print(f"[bold]agent token[/]     {token}  (agentId my-agent, creatorId creator-1, 15 min)")
-        console.print(f"[bold]connect[/]         python -m sandbox.agent {box.gateway.url} --token {token}")
-        console.print(f"[bold]@connections[/]    {box.connections.endpoint}")
-        console.print(f"[bold]AWS (moto)[/]      AWS_ENDPOINT_URL={box.moto.endpoint}")
-        console.print(f"[bold]jobs queue[/]      {box.queue_url('jobs')}")
-        console.print(f"[bold]email outbox[/]    {box.outbox.path}")
+        rows = [
+            ("WebSocket URL", box.gateway.url),
+            ("agent token", f"{token}  (agentId my-agent, creatorId creator-1, 15 min)"),
+            ("connect", f"python -m sandbox.agent {box.gateway.url} --token {token}"),
+            ("@connections", box.connections.endpoint),
+            ("AWS (moto)", f"AWS_ENDPOINT_URL={box.moto.endpoint}"),
+            ("jobs queue", box.queue_url("jobs")),
+            ("email outbox", str(box.outbox.path)),
+        ]
+        for label, value in rows:
+            # soft_wrap: tokens and URLs must stay on one line to be copied
+            console.print(f"[bold]{label:<15}[/] {value}", soft_wrap=True, highlight=False)
         console.print(f"[dim]time runs {speed:g}x production; Ctrl-C stops everything[/]")
         stop.wait()
     finally:
