@@ -147,11 +147,15 @@ def cold_start(handlers: list[str]) -> Callable[[], None]:
     return restore
 
 
+_cold_start_lock = threading.Lock()
+
+
 class _Environments:
     """Up to `size` execution environments of one function; an invocation takes one or waits."""
 
-    def __init__(self, handler: str, size: int) -> None:
+    def __init__(self, handler: str, size: int, service: str | None = None) -> None:
         self.handler = handler
+        self.service = service
         self._idle: list[Callable[[dict[str, Any], Any], Any]] = []
         self._created = 0
         self._size = size
@@ -166,12 +170,27 @@ class _Environments:
             index = self._created
             self._created += 1
         try:
-            return load_handler(self.handler, index)  # a cold start
+            return self._cold_start(index)
         except BaseException:
             with self._lock:
                 self._created -= 1
             self._available.release()
             raise
+
+    def _cold_start(self, index: int) -> Callable[[dict[str, Any], Any], Any]:
+        # Powertools reads POWERTOOLS_SERVICE_NAME when the handler module builds its Logger;
+        # the functions share one os.environ, so each import sees its own function's value.
+        with _cold_start_lock:
+            previous = os.environ.get("POWERTOOLS_SERVICE_NAME")
+            if self.service:
+                os.environ["POWERTOOLS_SERVICE_NAME"] = self.service
+            try:
+                return load_handler(self.handler, index)
+            finally:
+                if previous is None:
+                    os.environ.pop("POWERTOOLS_SERVICE_NAME", None)
+                else:
+                    os.environ["POWERTOOLS_SERVICE_NAME"] = previous
 
     def release(self, handler: Callable[[dict[str, Any], Any], Any]) -> None:
         with self._lock:
@@ -191,7 +210,10 @@ class LambdaRuntime:
         # Lambda runs one invocation at a time per execution environment and handlers keep
         # per-invocation state at module level, so each environment has its own module copy.
         self._environments = {
-            spec.name: _Environments(spec.handler, ENVIRONMENTS_PER_FUNCTION) for spec in functions.values()
+            spec.name: _Environments(
+                spec.handler, ENVIRONMENTS_PER_FUNCTION, spec.env.get("POWERTOOLS_SERVICE_NAME")
+            )
+            for spec in functions.values()
         }
         for spec in functions.values():
             self.set_concurrency(spec.name, spec.reserved)
