@@ -36,8 +36,8 @@ def test_resources_are_provisioned_from_the_template(box):
     sqs = box.client("sqs")
     jobs = sqs.get_queue_attributes(QueueUrl=box.queue_url("jobs"), AttributeNames=["All"])["Attributes"]
     dlq = sqs.get_queue_attributes(QueueUrl=box.queue_url("jobs-dlq"), AttributeNames=["All"])["Attributes"]
-    # 360 s of production visibility at 60x; the redrive policy names the DLQ with 5 receives.
-    assert jobs["VisibilityTimeout"] == "6"
+    # 360 s of production visibility at 20x; the redrive policy names the DLQ with 5 receives.
+    assert jobs["VisibilityTimeout"] == "18"
     assert json.loads(jobs["RedrivePolicy"]) == {
         "deadLetterTargetArn": "arn:aws:sqs:us-east-1:123456789012:byoip-local-jobs-dlq",
         "maxReceiveCount": 5,
