@@ -10,6 +10,11 @@ _SQS_ARN = re.compile(
 )
 
 
+_SECRET_ARN = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:(?P<region>[a-z]{2}(-[a-z]+)+-\d):\d{12}:secret:[A-Za-z0-9/_+=.@-]+$"
+)
+
+
 class BadArn(ValueError):
     """The text is not an SQS queue ARN; the message says what one looks like."""
 
@@ -31,3 +36,14 @@ def parse_queue_arn(text: str, *, flag: str) -> QueueArn:
             "(expected arn:aws:sqs:<region>:<12-digit account>:<queue name>)"
         )
     return QueueArn(text.strip(), match["region"], match["account"], match["name"])
+
+
+def secret_arn_region(text: str, *, flag: str) -> str:
+    """Region of a Secrets Manager secret ARN, or raise BadArn naming the flag and the expected shape."""
+    match = _SECRET_ARN.match(text.strip())
+    if not match:
+        raise BadArn(
+            f"{flag} {text!r} is not a Secrets Manager secret ARN "
+            "(expected arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>)"
+        )
+    return match["region"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -46,6 +47,40 @@ def require_dlq(sqs: Any, queue: QueueArn, url: str) -> list[str]:
             "--source-arn must be a DLQ"
         )
     return sources
+
+
+def _name_and_account(url: str) -> tuple[str, str]:
+    """(name, account) from a queue URL: .../<account>/<name> (AWS and moto alike)."""
+    account, name = url.rstrip("/").split("/")[-2:]
+    return name, account
+
+
+def allowed_sources(sqs: Any, url: str) -> list[str]:
+    """ARNs the DLQ's RedriveAllowPolicy names (byQueue), or [] when it allows any queue."""
+    # "All", not the name: moto rejects RedriveAllowPolicy by name while real SQS accepts both.
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+    policy = json.loads(attributes.get("Attributes", {}).get("RedriveAllowPolicy") or "{}")
+    if policy.get("redrivePermission") != "byQueue":
+        return []
+    return list(policy.get("sourceQueueArns", []))
+
+
+def require_source_of(sqs: Any, dlq: QueueArn, url: str, destination: QueueArn) -> None:
+    """One-line error unless `dlq` is a DLQ and `destination` is one of its source queues.
+
+    Sources are the queues whose redrive policy targets the DLQ, narrowed by the DLQ's
+    RedriveAllowPolicy when it names queues: moving messages anywhere else mixes workloads.
+    """
+    sources = {_name_and_account(source) for source in require_dlq(sqs, dlq, url)}
+    allowed = allowed_sources(sqs, url)
+    if allowed:
+        sources &= {(arn.split(":")[-1], arn.split(":")[-2]) for arn in allowed}
+    if (destination.name, destination.account) not in sources:
+        names = ", ".join(sorted(name for name, _ in sources)) or "none"
+        fail(
+            f"--destination-arn {destination.name} is not a source queue of {dlq.name} "
+            f"(its source queues: {names}); redrive a DLQ only back to the queue that fed it"
+        )
 
 
 def depth(sqs: Any, url: str) -> dict[str, int]:

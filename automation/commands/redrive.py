@@ -12,7 +12,7 @@ from automation import clients
 from automation.arns import BadArn, parse_queue_arn
 from automation.commands.dlq import describe, peek, tally
 from automation.output import REFUSED, console, fail
-from automation.queues import depth, queue_url, require_dlq
+from automation.queues import depth, queue_url, require_source_of
 from automation.scripts.guarded_redrive import TRANSIENT
 from automation.scripts.redrive_dlq import (
     DEFAULT_RATE,
@@ -31,10 +31,15 @@ def redrive(
     max_pps: Annotated[
         int, typer.Option("--max-pps", help=f"Messages per second, {MIN_RATE}-{MAX_RATE}.")
     ] = DEFAULT_RATE,
-    wait: Annotated[bool, typer.Option("--wait", help="Wait for the move task and show progress.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", help="Confirm: actually start the move task.")] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="Wait for the move task and show progress.", metavar="")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: actually start the move task.", metavar="")
+    ] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check everything, show the plan, move nothing.")
+        bool,
+        typer.Option("--dry-run", help="Check everything, show the plan, move nothing.", metavar=""),
     ] = False,
     poll_seconds: Annotated[float, typer.Option("--poll-seconds", hidden=True)] = 5.0,
     timeout_seconds: Annotated[
@@ -61,7 +66,7 @@ def redrive(
     sqs = clients.client("sqs", chosen)
     source_url = queue_url(sqs, source)
     queue_url(sqs, destination)
-    require_dlq(sqs, source, source_url)
+    require_source_of(sqs, source, source_url, destination)
     count = depth(sqs, source_url)
     plan = (
         f"{count['visible']} visible (+{count['in_flight']} in flight) in {source.name} → {destination.name} "

@@ -10,7 +10,8 @@ import typer
 from botocore.exceptions import ClientError
 
 from automation import clients
-from automation.output import fail
+from automation.arns import BadArn, secret_arn_region
+from automation.output import REFUSED, USAGE, fail
 from lambdas.common.auth import MAX_LIFETIME_SECONDS
 from lambdas.common.protocol import ID_PATTERN
 
@@ -23,15 +24,32 @@ def mint(agent_id: str, creator_id: str, ttl: int, key: str, now: int) -> str:
     return jwt.encode(claims, key, algorithm="HS256")
 
 
+def _secret_region(secret_arn: str, region: str | None) -> str:
+    """The secret's own region (Secrets Manager only serves it there); --region must agree."""
+    try:
+        own = secret_arn_region(secret_arn, flag="--secret-arn")
+    except BadArn as err:
+        fail(str(err))
+    if region is not None and clients.check_region(region) != own:
+        fail(f"--secret-arn is in {own} but --region is {region}: drop --region or use {own}")
+    return own
+
+
 def _key(secret: str | None, secret_arn: str | None, region: str | None) -> str:
     if (secret is None) == (secret_arn is None):
         fail("give the signing key exactly one way: --secret (or WS_JWT_SECRET) or --secret-arn")
     if secret_arn is not None:
-        manager = clients.client("secretsmanager", clients.region_or_fail(region))
+        manager = clients.client("secretsmanager", _secret_region(secret_arn, region))
         try:
-            secret = manager.get_secret_value(SecretId=secret_arn).get("SecretString") or ""
+            secret = manager.get_secret_value(SecretId=secret_arn.strip()).get("SecretString") or ""
         except ClientError as err:
-            fail(f"cannot read --secret-arn {secret_arn}: {err.response['Error']['Code']}")
+            error = err.response.get("Error", {})
+            code = error.get("Code", "")
+            # A secret that is not there is a wrong flag value; anything else is AWS refusing.
+            fail(
+                f"cannot read --secret-arn {secret_arn.strip()} ({code}: {error.get('Message')})",
+                USAGE if code == "ResourceNotFoundException" else REFUSED,
+            )
     key = secret or ""
     if len(key.encode()) < MIN_KEY_BYTES:
         fail(
@@ -51,7 +69,9 @@ def token(
         str | None,
         typer.Option("--secret-arn", help="Secrets Manager ARN of the key (byoip/<stage>/ws-jwt)."),
     ] = None,
-    region: Annotated[str | None, typer.Option("--region", help="Region of --secret-arn.")] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="Region of --secret-arn (default: the ARN's).")
+    ] = None,
 ) -> None:
     """Print an agent JWT that ws-connect accepts (HS256, at most 15 minutes)."""
     for flag, value in (("--agent-id", agent_id), ("--creator-id", creator_id)):

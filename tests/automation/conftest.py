@@ -130,19 +130,29 @@ def held(ddb, job_id, agent, creator, status="held"):
     ddb.put_item(TableName="byoip-test-jobs", Item=item)
 
 
+class EntryPoint:
+    """`automation.cli.main` (the console script) in the shape CliRunner invokes."""
+
+    name = "byoip"
+
+    def main(self, args=(), prog_name=None, **_):
+        from automation.cli import main
+
+        main(list(args))
+
+
 @pytest.fixture
 def cli(monkeypatch):
-    """Invoke the real root app (`byoip`); clients.overrides is reset after each test."""
-    from typer.testing import CliRunner
+    """Invoke the real entry point (automation.cli:main); clients.overrides is reset after each test."""
+    from click.testing import CliRunner
 
     from automation import clients
-    from automation.cli import app
 
     monkeypatch.setattr(clients, "overrides", {})
     runner = CliRunner()
 
     def invoke(*args):
-        return runner.invoke(app, [str(a) for a in args])
+        return runner.invoke(EntryPoint(), [str(a) for a in args])
 
     invoke.overrides = clients.overrides
     return invoke

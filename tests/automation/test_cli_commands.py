@@ -163,7 +163,8 @@ def test_token_key_from_secrets_manager(cli, aws):
         ),
         (
             ["--secret-arn", MISSING_SECRET, "--region", REGION],
-            f"error: cannot read --secret-arn {MISSING_SECRET}: ResourceNotFoundException",
+            f"error: cannot read --secret-arn {MISSING_SECRET} "
+            "(ResourceNotFoundException: Secrets Manager can't find the specified secret.)",
         ),
     ],
 )

@@ -128,6 +128,9 @@ def stubbed_sqs(cli):
             "list_dead_letter_source_queues", {"queueUrls": [MAIN_URL]}, {"QueueUrl": DLQ_URL}
         )
         stubber.add_response(
+            "get_queue_attributes", {"Attributes": {}}, {"QueueUrl": DLQ_URL, "AttributeNames": ["All"]}
+        )
+        stubber.add_response(
             "get_queue_attributes",
             {
                 "Attributes": {
