@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 CDK   := npx --no-install cdk --no-notices
 STAGE ?= prod
 
-.PHONY: install synth synth-all test lint run sandbox-up gameday diff deploy bench clean
+.PHONY: install synth synth-all test alarm-tests lint run sandbox-up gameday diff deploy bench clean
 
 install: $(VENV) $(NODE)
 
@@ -46,14 +46,26 @@ run: install
 sandbox-up: install
 	.venv/bin/byoip sandbox up
 
+## gameday: one runbook drill, e.g. make gameday SCENARIO=backlog ALERT_MODE=all
+SCENARIO ?= poison-pill
+gameday: install
+	.venv/bin/byoip gameday $(SCENARIO) --alert-mode $(or $(ALERT_MODE),composite)
+
+## alarm-tests: the promtool-style alarm test files against the synthesized template
+alarm-tests: install
+	.venv/bin/byoip alarms test
+
 diff: install
 	$(CDK) diff -c stage=$(STAGE)
 
 deploy: install
 	$(CDK) deploy -c stage=$(STAGE)
 
+## bench: the three benchmarks (figures printed, nothing asserted)
 bench: install
 	$(PY) benchmarks/dispatcher_calls.py
+	$(PY) benchmarks/evaluator_bench.py
+	$(PY) benchmarks/sandbox_bench.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .sandbox reports
