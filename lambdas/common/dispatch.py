@@ -5,11 +5,16 @@ transaction) *before* it is pushed. A crash after the write and before the push 
 an assigned job with a lease, which the reaper re-queues; pushing first could deliver
 twice. A failed push undoes the assignment (refunding the counters) before the item is
 retried or held.
+
+API Gateway answers 410 both for a closed connection and for one whose `$connect` has not
+returned yet. Only a connection older than CONNECT_GRACE_SECONDS is taken for stale and
+dropped; a younger one is kept and the job retried, so a reconnect is never undone by it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -60,7 +65,7 @@ def dispatch(body: str | None, *, now: int) -> Outcome:
         return Outcome("skipped", msg.job_id, "already_assigned", 409)
     except jobs.LimitRefused as refused:
         return _hold_or_retry(msg, refused.refusal, now, only_if_offline=False)
-    return _deliver(msg, connection_id, now, day)
+    return _deliver(msg, connection_id, now, day, opening=_just_connected(agent or {}, now))
 
 
 def dead_letter(body: str | None, bad: BadJob) -> Outcome:
@@ -86,14 +91,21 @@ def _hold_or_retry(msg: JobMessage, refusal: Refusal, now: int, *, only_if_offli
     return Outcome("held", msg.job_id, refusal.reason, refusal.status)
 
 
-def _deliver(msg: JobMessage, connection_id: str, now: int, day: str) -> Outcome:
+def _just_connected(agent: dict[str, Any], now: int) -> bool:
+    """True while the agent's connection is inside the grace after `$connect` (maybe not open yet)."""
+    connected_at = agent.get("connectedAt")
+    # No connectedAt (an item older than the field): today's stale handling.
+    return connected_at is not None and now - int(connected_at) < settings().connect_grace_seconds
+
+
+def _deliver(msg: JobMessage, connection_id: str, now: int, day: str, *, opening: bool) -> Outcome:
     frame = encode(msg.assign_frame(settings().lease_seconds))
     try:
         aws.client("apigatewaymanagementapi").post_to_connection(ConnectionId=connection_id, Data=frame)
     except ClientError as err:
         code = ddb.error_code(err)
         if code == "GoneException":
-            return _gone(msg, connection_id, now, day)
+            return _gone(msg, connection_id, now, day, opening=opening)
         _undo(msg, connection_id, now, day)
         if code in ddb.THROTTLE_CODES:
             raise ItemFailure(msg.job_id, "throttled", 429) from None
@@ -104,8 +116,15 @@ def _deliver(msg: JobMessage, connection_id: str, now: int, day: str) -> Outcome
     return Outcome("delivered", msg.job_id)
 
 
-def _gone(msg: JobMessage, connection_id: str, now: int, day: str) -> Outcome:
-    """410: the connection is stale. Drop it (only it), then hold or retry the job."""
+def _gone(msg: JobMessage, connection_id: str, now: int, day: str, *, opening: bool) -> Outcome:
+    """410: drop the stale connection (only it), then hold or retry the job.
+
+    A connection that is still `opening` (inside the grace) is neither dropped nor given up
+    on: holding the job would park it until the agent's next reconnect.
+    """
+    if opening:
+        _undo(msg, connection_id, now, day)
+        raise ItemFailure(msg.job_id, "delivery_410", 410)
     connections.drop(msg.agent_id, connection_id, now)
     if not msg.critical:
         try:

@@ -68,13 +68,19 @@ def held_jobs(agent_id: str) -> list[dict[str, Any]]:
 
 
 def release_held(agent_id: str, *, now: int) -> int:
-    """Send the agent's held jobs back to the queue and clear their hold; returns how many."""
+    """Send the agent's held jobs back to the queue and clear their hold; returns how many.
+
+    The messages are delayed by RELEASE_DELAY_SECONDS: this runs inside `$connect`, and API
+    Gateway answers 410 to a push until `$connect` has returned and the connection is open.
+    """
     items = [i for i in held_jobs(agent_id) if i.get("status") == "held"]
+    delay = settings().release_delay_seconds
     released = 0
     for start in range(0, len(items), _SQS_BATCH):
         chunk = items[start : start + _SQS_BATCH]
         entries = [
-            {"Id": str(n), "MessageBody": _held_message(item).to_body()} for n, item in enumerate(chunk)
+            {"Id": str(n), "MessageBody": _held_message(item).to_body(), "DelaySeconds": delay}
+            for n, item in enumerate(chunk)
         ]
         resp = aws.client("sqs").send_message_batch(QueueUrl=_queue_url(), Entries=entries)
         for ok in resp.get("Successful", []):

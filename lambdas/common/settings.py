@@ -8,6 +8,11 @@ from dataclasses import dataclass
 
 DEFAULT_LEASE_SECONDS = 300
 DEFAULT_MAX_ATTEMPTS = 3
+# $connect releases held jobs before API Gateway has opened the connection; a push in that
+# window gets 410. The delay lets $connect finish; the grace keeps a 410 from dropping it.
+DEFAULT_RELEASE_DELAY_SECONDS = 2
+DEFAULT_CONNECT_GRACE_SECONDS = 10
+SQS_MAX_DELAY_SECONDS = 900
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,8 @@ class Settings:
     jwt_secret_arn: str
     lease_seconds: int
     max_attempts: int
+    release_delay_seconds: int
+    connect_grace_seconds: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -41,18 +48,27 @@ class Settings:
             logs_bucket=env.get("LOGS_BUCKET", ""),
             jwt_secret=env.get("WS_JWT_SECRET", ""),
             jwt_secret_arn=env.get("WS_JWT_SECRET_ARN", ""),
-            lease_seconds=_positive_int(env.get("LEASE_SECONDS"), DEFAULT_LEASE_SECONDS),
-            max_attempts=_positive_int(env.get("MAX_ATTEMPTS"), DEFAULT_MAX_ATTEMPTS),
+            lease_seconds=_int_in(env.get("LEASE_SECONDS"), DEFAULT_LEASE_SECONDS),
+            max_attempts=_int_in(env.get("MAX_ATTEMPTS"), DEFAULT_MAX_ATTEMPTS),
+            release_delay_seconds=_int_in(
+                env.get("RELEASE_DELAY_SECONDS"),
+                DEFAULT_RELEASE_DELAY_SECONDS,
+                low=0,
+                high=SQS_MAX_DELAY_SECONDS,
+            ),
+            connect_grace_seconds=_int_in(
+                env.get("CONNECT_GRACE_SECONDS"), DEFAULT_CONNECT_GRACE_SECONDS, low=0
+            ),
         )
 
 
-def _positive_int(raw: str | None, default: int) -> int:
+def _int_in(raw: str | None, default: int, *, low: int = 1, high: int | None = None) -> int:
     # A typo in a tunable must not take the function down: fall back to the documented default.
     try:
         value = int(raw) if raw else default
     except ValueError:
         return default
-    return value if value > 0 else default
+    return value if value >= low and (high is None or value <= high) else default
 
 
 def settings() -> Settings:

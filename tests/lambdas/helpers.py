@@ -29,6 +29,8 @@ ENV = {
     "WS_JWT_SECRET": SECRET,
     "LEASE_SECONDS": "300",
     "MAX_ATTEMPTS": "3",
+    # Released held jobs are readable at once; test_ws_connect checks the default delay.
+    "RELEASE_DELAY_SECONDS": "0",
     "POWERTOOLS_SERVICE_NAME": "byoip",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_ACCESS_KEY_ID": "testing",

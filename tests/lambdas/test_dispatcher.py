@@ -6,7 +6,9 @@ import json
 
 import boto3
 import pytest
+from botocore.stub import ANY
 
+from lambdas.common.settings import DEFAULT_CONNECT_GRACE_SECONDS as GRACE
 from lambdas.dispatcher_sqs.handler import handler as dispatch
 from tests.lambdas import helpers as h
 from tests.lambdas.conftest import NOW
@@ -25,6 +27,11 @@ def failure_lines(out) -> list[dict[str, object]]:
         for d in out.logs()
         if str(d.get("message", "")).startswith("batch_item_failed")
     ]
+
+
+def connection_age(clock, seconds: int) -> None:
+    """Move the handlers' clock to `seconds` after agent-1's current connection was made."""
+    clock.set(h.agent("agent-1")["connectedAt"] + seconds)
 
 
 def metrics(out) -> dict[str, int]:
@@ -206,7 +213,8 @@ def test_creator_at_quota_or_paused_holds_non_critical_and_retries_critical(
 
 
 def test_410_drops_the_stale_connection_and_holds_a_non_critical_job(online, clock, out):
-    # GIVEN the agent's connection went stale
+    # GIVEN the agent's connection went stale (no longer inside the grace after $connect)
+    connection_age(clock, GRACE)
     h.gateway_stub(("GoneException", 410))
     # WHEN its job is pushed
     response = dispatch(h.sqs_event(h.job_body("job-1")), None)
@@ -222,6 +230,7 @@ def test_410_drops_the_stale_connection_and_holds_a_non_critical_job(online, clo
 
 
 def test_410_on_a_critical_job_retries_it(online, clock, out):
+    connection_age(clock, GRACE)
     h.gateway_stub(("GoneException", 410))
     response = dispatch(h.sqs_event(h.job_body("job-1", critical=True)), None)
     assert response == failures("m0")
@@ -248,6 +257,7 @@ def test_410_after_a_quick_reconnect_keeps_the_new_connection(online, clock, out
     def reconnect() -> None:
         assert connect(h.connect_event(h.token("agent-1"), "conn-2"), None) == {"statusCode": 200}
 
+    connection_age(clock, GRACE)
     h.gateway_stub(("GoneException", 410), before=reconnect)
     # WHEN the dispatcher handles the 410
     response = dispatch(h.sqs_event(h.job_body("job-1")), None)
@@ -258,6 +268,38 @@ def test_410_after_a_quick_reconnect_keeps_the_new_connection(online, clock, out
     assert h.job("job-1")["status"] == "queued"
     assert h.creator_limits("creator-1")["inFlight"] == 0
     assert failure_lines(out)[0]["message"] == "batch_item_failed jobId=job-1 reason=delivery_410 status=410"
+
+
+@pytest.mark.parametrize("age", [0, GRACE - 1])
+@pytest.mark.parametrize("critical", [False, True])
+def test_410_inside_the_connect_grace_keeps_the_connection_and_retries(age, critical, online, clock, out):
+    # GIVEN an agent whose connection is younger than the grace ($connect may still be running)
+    connection_age(clock, age)
+    stub = h.gateway_stub(("GoneException", 410))
+    # WHEN the push of its job gets 410
+    response = dispatch(h.sqs_event(h.job_body("job-1", critical=critical)), None)
+    # THEN the record is retried, the connection kept, the job neither held nor assigned
+    assert response == failures("m0")
+    assert h.agent("agent-1")["connectionId"] == "conn-1"
+    assert h.conn("conn-1")["agentId"] == "agent-1"
+    job = h.job("job-1")
+    assert (job["status"], job["attempt"], "heldAgentId" in job, "leaseState" in job) == (
+        "queued",
+        1,
+        False,
+        False,
+    )
+    limits = h.creator_limits("creator-1")
+    assert (limits["inFlight"], limits[f"used#{DAY}"]) == (0, 0)
+    assert [line["message"] for line in failure_lines(out)] == [
+        "batch_item_failed jobId=job-1 reason=delivery_410 status=410"
+    ]
+    # AND once the connection is open, SQS's retry of the record delivers it to conn-1
+    stub.add_response("post_to_connection", {}, {"ConnectionId": "conn-1", "Data": ANY})
+    assert dispatch(h.sqs_event(h.job_body("job-1", critical=critical)), None) == NO_FAILURES
+    stub.assert_no_pending_responses()
+    job = h.job("job-1")
+    assert (job["status"], job["connectionId"], job["attempt"]) == ("assigned", "conn-1", 1)
 
 
 @pytest.mark.parametrize(

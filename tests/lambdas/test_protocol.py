@@ -95,6 +95,24 @@ def test_bad_tunables_fall_back_to_the_documented_defaults():
     assert (config.lease_seconds, config.max_attempts, config.stage) == (300, 3, "prod")
 
 
+@pytest.mark.parametrize(
+    ("delay", "grace", "expected"),
+    [
+        (None, None, (2, 10)),
+        ("0", "0", (0, 0)),
+        ("900", "30", (900, 30)),
+        ("901", "-1", (2, 10)),  # SQS allows at most 900 s of delay
+        ("soon", "", (2, 10)),
+    ],
+)
+def test_connect_tunables_accept_zero_and_fall_back_outside_their_range(delay, grace, expected):
+    env = {
+        k: v for k, v in (("RELEASE_DELAY_SECONDS", delay), ("CONNECT_GRACE_SECONDS", grace)) if v is not None
+    }
+    config = Settings.from_env(env)
+    assert (config.release_delay_seconds, config.connect_grace_seconds) == expected
+
+
 def test_emf_document_has_both_namespaces_and_only_the_stage_dimension():
     counters = Counters()
     counters.add("Huntaze/Dispatcher", "BatchItems", 3)

@@ -8,7 +8,9 @@ import time
 import boto3
 import jwt
 import pytest
+from botocore.stub import ANY, Stubber
 
+from lambdas.common import aws
 from lambdas.ws_connect.handler import handler as connect
 from tests.lambdas import helpers as h
 
@@ -129,6 +131,49 @@ def test_reconnect_releases_held_jobs_back_to_the_queue(queues, out):
     assert (h.job("j1")["status"], "heldAgentId" in h.job("j1")) == ("queued", False)
     assert h.job("j3")["status"] == "held"
     assert "agent_connected agentId=agent-1 released=2" in out.messages()
+
+
+def test_released_jobs_are_delayed_until_the_connection_is_open(queues, monkeypatch, out):
+    # GIVEN the default release delay and two jobs held for agent-1
+    monkeypatch.delenv("RELEASE_DELAY_SECONDS")
+    for job_id in ("j1", "j2"):
+        h.put_job(job_id, "held")
+    # WHEN agent-1 connects
+    assert connect(h.connect_event(h.token("agent-1"), "conn-1"), None) == {"statusCode": 200}
+    # THEN both messages are on the queue but delayed: nothing reaches the dispatcher while
+    # $connect is still running (API Gateway would answer its push with 410)
+    url = queues["JOBS_QUEUE_URL"]
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"]
+    attrs = boto3.client("sqs", region_name=h.REGION).get_queue_attributes(QueueUrl=url, AttributeNames=names)
+    assert attrs["Attributes"] == {
+        "ApproximateNumberOfMessages": "0",
+        "ApproximateNumberOfMessagesDelayed": "2",
+    }
+    assert h.drain(url) == []
+    assert "agent_connected agentId=agent-1 released=2" in out.messages()
+
+
+def test_released_jobs_carry_the_configured_delay(queues, monkeypatch, out):
+    # GIVEN RELEASE_DELAY_SECONDS=5 and a held job
+    monkeypatch.setenv("RELEASE_DELAY_SECONDS", "5")
+    h.put_job("j1", "held")
+    sqs = boto3.client("sqs", region_name=h.REGION)
+    stub = Stubber(sqs)
+    stub.add_response(
+        "send_message_batch",
+        {"Successful": [{"Id": "0", "MessageId": "m-1", "MD5OfMessageBody": "x"}], "Failed": []},
+        {
+            "QueueUrl": queues["JOBS_QUEUE_URL"],
+            "Entries": [{"Id": "0", "MessageBody": ANY, "DelaySeconds": 5}],
+        },
+    )
+    stub.activate()
+    aws.override("sqs", sqs)
+    # WHEN agent-1 connects
+    assert connect(h.connect_event(h.token("agent-1"), "conn-1"), None) == {"statusCode": 200}
+    # THEN the release asked SQS for exactly that delay
+    stub.assert_no_pending_responses()
+    assert h.job("j1")["status"] == "queued"
 
 
 def test_reconnect_never_clears_a_pause_and_keeps_jobs_parked(queues, out):
