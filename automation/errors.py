@@ -17,14 +17,23 @@ _SETUP = {
 }
 
 
+MAX_DETAIL = 200  # an endpoint may answer with a whole HTML page
+
+
+def one_line(text: str) -> str:
+    """`text` on one line, whitespace collapsed, cut to MAX_DETAIL characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= MAX_DETAIL else flat[: MAX_DETAIL - 1] + "…"
+
+
 def aws_error(err: Exception) -> tuple[str, int]:
     """`<what> (<Code>: <message>)` and the exit code for a botocore exception."""
     if isinstance(err, boto.ClientError):
         error = err.response.get("Error", {})
         code = error.get("Code", "Unknown")
-        message = error.get("Message") or str(err)
+        message = one_line(error.get("Message") or str(err))
         return f"AWS refused {err.operation_name} ({code}: {message})", REFUSED
-    detail = f"{type(err).__name__}: {err}"
+    detail = one_line(f"{type(err).__name__}: {err}")
     for kind, what in _SETUP.items():
         if isinstance(err, kind):
             return f"{what} ({detail})", USAGE
@@ -35,4 +44,4 @@ def aws_error(err: Exception) -> tuple[str, int]:
 
 def usage_error(err: typer.TyperException) -> str:
     """Click's message without its usage block and boxes: `Invalid value for '--ttl': ...`."""
-    return " ".join(err.format_message().split())
+    return " ".join(err.format_message().split())  # never cut: click names the allowed values

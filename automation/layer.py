@@ -17,7 +17,7 @@ from automation import documents as docs
 from automation.rule_target import SsmAutomationTarget, automation_definition_arn
 from monitoring.catalog import ALARMS, alarm_name
 from monitoring.sections import runbook_document_name
-from runbooks.render import render_runbook, write_runbook
+from runbooks.render import render_runbook, runbook_path, write_runbook
 from stacks.config import Config
 
 # The guarded redrive only moves messages while this alarm is OK.
@@ -102,16 +102,24 @@ class AutomationLayer(Construct):
         self.rules = {
             spec.id: self._alarm_rule(spec.id, spec.automation) for spec in ALARMS if spec.automation
         }
-        # `make synth` leaves the readable runbook next to the templates
-        # (cdk.out/runbooks/<stage>/runbook.md, the layout RUNBOOK_BASE_URL links expect).
+        self._write_runbook_file(stack)
+
+    def _write_runbook_file(self, stack: Stack) -> None:
+        """`make synth` leaves the readable runbook next to the templates, ready to publish.
+
+        cdk.out/runbooks/<stage>/runbook.md is the layout RUNBOOK_BASE_URL links expect, so it is
+        written only when the stack's region and account are concrete (an env-agnostic stack
+        would give a file full of placeholders); `byoip runbook render` covers that case. A file
+        left by an earlier synth is removed rather than published stale.
+        """
         stage = Stage.of(self)
-        if stage is not None:
-            write_runbook(
-                config,
-                Path(stage.outdir) / "runbooks",
-                region=_or_placeholder(stack.region, "<region>"),
-                account=_or_placeholder(stack.account, "<account>"),
-            )
+        if stage is None:
+            return
+        out_dir = Path(stage.outdir) / "runbooks"
+        if Token.is_unresolved(stack.region) or Token.is_unresolved(stack.account):
+            (out_dir / runbook_path(self._config)).unlink(missing_ok=True)
+            return
+        write_runbook(self._config, out_dir, region=stack.region, account=stack.account)
 
     def _automation_role(self, name: str) -> iam.Role:
         return iam.Role(
@@ -190,7 +198,3 @@ def _alarm_arn(stack: Stack, name: str) -> str:
     return stack.format_arn(
         service="cloudwatch", resource="alarm", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
     )
-
-
-def _or_placeholder(value: str, placeholder: str) -> str:
-    return placeholder if Token.is_unresolved(value) else value

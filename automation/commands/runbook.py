@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -24,21 +25,40 @@ def render(
     account: Annotated[
         str | None, typer.Option("--account", help="12-digit AWS account id for ARNs and links.")
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write here instead of stdout. A directory gets <dir>/<stage>/runbook.md, "
+            "the layout RUNBOOK_BASE_URL links expect.",
+        ),
+    ] = None,
 ) -> None:
     """Render runbooks/templates for one stage with its real names and console links."""
     config = stage_config(stage)
     chosen = clients.region_or_fail(region)
     if account is not None and not (account.isdigit() and len(account) == 12):
         fail(f"--account {account!r} is not a 12-digit AWS account id")
-    from runbooks.render import render_runbook  # imports the monitoring catalogs (CDK): only when rendering
+    # The catalogs import aws_cdk: load them only when rendering, without jsii's Node banner on stderr.
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    from runbooks.render import render_runbook, runbook_path
 
     markdown = render_runbook(config, region=chosen, account=account or ACCOUNT_PLACEHOLDER)
-    if account is None:
-        errors.print(f"note: no --account given; ARNs show {ACCOUNT_PLACEHOLDER}", markup=False)
     if out is None:
         sys.stdout.write(markdown)
+        _note_placeholder(account)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(markdown, encoding="utf-8")
+    if out.is_dir():
+        out = out / runbook_path(config)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(markdown, encoding="utf-8")
+    except OSError as err:
+        fail(f"cannot write --out {out}: {err.strerror or err} ({err.filename})")
     console.print(f"wrote {out} ({len(markdown.encode())} bytes)", markup=False)
+    _note_placeholder(account)
+
+
+def _note_placeholder(account: str | None) -> None:
+    if account is None:
+        errors.print(f"note: no --account given; ARNs show {ACCOUNT_PLACEHOLDER}", markup=False)

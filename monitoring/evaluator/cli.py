@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -11,9 +11,11 @@ from monitoring.evaluator.model import EvaluatorError
 from monitoring.evaluator.runner import Runner, TestResult
 from monitoring.evaluator.series import format_duration
 from monitoring.evaluator.templates import REPO, cached_template, file_template
+from stacks.config import Config, ConfigError
 
 app = typer.Typer(help="Offline CloudWatch alarm evaluation and alarm tests.", no_args_is_help=True)
 DEFAULT_DIR = REPO / "monitoring" / "alarm_tests"
+USAGE = 2
 
 
 def _line(result: TestResult) -> str:
@@ -23,6 +25,12 @@ def _line(result: TestResult) -> str:
         facts.append(f"detection {format_duration(result.detection)}")
     status = "PASS" if result.ok else "FAIL"
     return f"{status} {Path(test.file).name} :: {test.name} ({', '.join(facts)})"
+
+
+def _usage_error(message: str) -> NoReturn:
+    """Bad flags or files: one line, exit 2 (exit 1 means alarm tests ran and failed)."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(USAGE)
 
 
 @app.command("test")
@@ -42,19 +50,24 @@ def test_command(
         bool, typer.Option("--quiet", "-q", help="Print failures and the summary only.")
     ] = False,
 ) -> None:
-    """Run alarm tests; exit 0 when all pass, 1 otherwise (with expected-vs-actual differences)."""
+    """Run alarm tests; exit 0 when all pass, 1 when any fails (expected vs actual), 2 on bad input."""
     paths = list(files or sorted(DEFAULT_DIR.glob("*.yaml")))
     if not paths:
-        typer.echo(f"no alarm test files given and none in {DEFAULT_DIR}", err=True)
-        raise typer.Exit(1)
+        _usage_error(f"no alarm test files given and none in {DEFAULT_DIR}")
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        _usage_error(f"no such alarm test file: {', '.join(missing)}")
     if template is not None:
-        loaded = file_template(template)
+        try:
+            loaded = file_template(template)
+        except EvaluatorError as exc:
+            _usage_error(str(exc))
         runner = Runner(lambda _stage, _mode: loaded)
     else:
         runner = Runner(cached_template)
     try:
         results = runner.run_files(paths)
-    except EvaluatorError as exc:
+    except EvaluatorError as exc:  # a test file that does not parse: reported as a failed run
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     for result in results:
@@ -73,6 +86,10 @@ def list_command(
     alert_mode: Annotated[str, typer.Option(help="composite | all")] = "composite",
 ) -> None:
     """List the alarms of the synthesized template with what they read and whom they notify."""
+    try:
+        Config(stage=stage, alert_mode=alert_mode)  # bad flags: exit 2 before a synth
+    except ConfigError as exc:
+        _usage_error(str(exc))
     runner = Runner(cached_template)
     try:
         alarms = runner.alarm_set(stage, alert_mode)

@@ -175,6 +175,45 @@ def test_token_bad_input(cli, aws, monkeypatch, args, message):
     assert one_error_line(result) == message
 
 
+def test_token_takes_the_region_from_the_secret_arn(cli, aws):
+    arn = boto3.client("secretsmanager", region_name="eu-west-3").create_secret(
+        Name="byoip/t/ws-jwt", SecretString=KEY
+    )["ARN"]
+
+    result = cli("token", "--agent-id", "a", "--creator-id", "c", "--secret-arn", arn)  # env: us-east-1
+
+    assert result.exit_code == 0, result.output
+    assert verify_token(result.stdout.strip(), KEY).agent_id == "a"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--secret-arn", "bogus"],
+            "error: --secret-arn 'bogus' is not a Secrets Manager secret ARN "
+            "(expected arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>)",
+        ),
+        (
+            ["--secret-arn", "arn:aws:sqs:us-east-1:123456789012:secret:x"],
+            "error: --secret-arn 'arn:aws:sqs:us-east-1:123456789012:secret:x' is not a Secrets Manager "
+            "secret ARN (expected arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>)",
+        ),
+        (
+            ["--secret-arn", "arn:aws:secretsmanager:eu-west-3:123456789012:secret:k", "--region", REGION],
+            f"error: --secret-arn is in eu-west-3 but --region is {REGION}: drop --region or use eu-west-3",
+        ),
+    ],
+    ids=["not-an-arn", "other-service", "region-mismatch"],
+)
+def test_token_checks_the_secret_arn_before_calling_aws(cli, monkeypatch, args, message):
+    monkeypatch.setitem(cli.overrides, "secretsmanager", None)  # any AWS call would fail loudly
+    monkeypatch.delenv("WS_JWT_SECRET", raising=False)
+    result = cli("token", "--agent-id", "a", "--creator-id", "c", *args)
+    assert result.exit_code == 2
+    assert one_error_line(result) == message
+
+
 def test_token_rejects_a_bad_agent_id(cli, aws):
     result = cli("token", "--agent-id", "a b", "--creator-id", "c", "--secret", KEY)
     assert result.exit_code == 2
@@ -207,6 +246,37 @@ def test_runbook_render_to_file(cli, tmp_path):
     assert "arn:aws:sqs:eu-west-1:111122223333:byoip-staging-jobs-dlq" in text
 
 
+def test_runbook_render_into_a_directory_uses_the_published_layout(cli, tmp_path):
+    result = cli(
+        "runbook",
+        "render",
+        "--stage",
+        "prod",
+        "--region",
+        "eu-west-1",
+        "--account",
+        ACCOUNT,
+        "--out",
+        tmp_path,
+    )
+
+    out = tmp_path / "prod" / "runbook.md"
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"wrote {out} (")
+    assert f"arn:aws:sqs:eu-west-1:{ACCOUNT}:byoip-prod-jobs-dlq" in out.read_text()
+
+
+def test_runbook_render_to_an_unwritable_place_is_one_line(cli, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    out = blocker / "rb.md"
+    result = cli(
+        "runbook", "render", "--stage", "prod", "--region", "eu-west-1", "--account", ACCOUNT, "--out", out
+    )
+    assert result.exit_code == 2
+    assert one_error_line(result) == f"error: cannot write --out {out}: File exists ({blocker})"
+
+
 def test_runbook_render_to_stdout_with_the_environment_region(cli, monkeypatch):
     monkeypatch.setenv("AWS_REGION", "us-west-2")
     result = cli("runbook", "render", "--stage", "prod")
@@ -232,7 +302,9 @@ def test_runbook_render_bad_input(cli, args, message):
     assert one_error_line(result) == message
 
 
-def test_runbook_render_needs_a_region(cli, monkeypatch):
+def test_runbook_render_needs_a_region(cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))  # no profile region either
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_REGION", raising=False)
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     result = cli("runbook", "render", "--stage", "prod")

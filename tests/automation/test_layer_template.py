@@ -243,6 +243,7 @@ def test_synth_writes_the_readable_runbook(synth):
     *_, outdir = synth
     text = (outdir / "runbooks" / "test" / "runbook.md").read_text()
     assert "arn:aws:sqs:eu-west-1:123456789012:byoip-test-jobs-dlq" in text
+    assert "<region>" not in text and "<account>" not in text
 
 
 def _grants(statements):
