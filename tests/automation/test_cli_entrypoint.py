@@ -123,3 +123,49 @@ def test_script_dry_run_against_moto_server(moto_server):
     assert sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])[
         "Attributes"
     ] == {"ApproximateNumberOfMessages": "2"}
+
+
+def test_script_without_credentials_is_one_line(tmp_path):
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "AWS_CONFIG_FILE": str(empty),
+        "AWS_SHARED_CREDENTIALS_FILE": str(empty),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    result = subprocess.run(
+        [str(SCRIPT), *SPEC_FLAGS, "--dry-run"], capture_output=True, text=True, timeout=60, env=env, cwd=ROOT
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: no AWS credentials: configure a profile (AWS_PROFILE) or set AWS_ACCESS_KEY_ID "
+        "(NoCredentialsError: Unable to locate credentials)"
+    ]
+    assert result.stdout == ""
+
+
+def test_an_operation_moto_lacks_is_one_line_exit_1(moto_server):
+    # GIVEN a real DLQ wiring on moto's server, which does not implement ListMessageMoveTasks
+    sqs = boto3.client(
+        "sqs",
+        region_name=REGION,
+        endpoint_url=moto_server,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    sqs.create_queue(QueueName="byoip-e2e-jobs-dlq")
+    sqs.create_queue(
+        QueueName="byoip-e2e-jobs",
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": DLQ_ARN, "maxReceiveCount": "5"})},
+    )
+
+    # WHEN the redrive really starts
+    result = run(BYOIP, "redrive", *SPEC_FLAGS[:-1], "--yes", env={"AWS_ENDPOINT_URL": moto_server})
+
+    # THEN the server's 500 is one line naming the call, not a traceback
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: AWS refused ListMessageMoveTasks (500: <!doctype html> <html lang=en>")
+    assert len(line) < 300

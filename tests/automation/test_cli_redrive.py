@@ -211,3 +211,67 @@ def test_without_wait_prints_the_handle(cli, stubbed_sqs):
 
     assert result.exit_code == 0
     assert "task handle: h-3" in result.stdout
+
+
+def test_a_destination_that_does_not_feed_the_dlq_is_refused(cli, sqs):
+    _real_queues(sqs)
+    sqs.create_queue(QueueName="byoip-t-other")
+    other = f"arn:aws:sqs:{REGION}:{ACCOUNT}:byoip-t-other"
+
+    result = cli(
+        "redrive", "--source-arn", DLQ_ARN, "--destination-arn", other, "--region", REGION, "--dry-run"
+    )
+
+    assert result.exit_code == 2
+    assert one_error_line(result) == (
+        "error: --destination-arn byoip-t-other is not a source queue of byoip-t-jobs-dlq "
+        "(its source queues: byoip-t-jobs); redrive a DLQ only back to the queue that fed it"
+    )
+
+
+def _stub_lookups(stubber, dlq_attributes):
+    for name, url in (("byoip-t-jobs-dlq", DLQ_URL), ("byoip-t-jobs", MAIN_URL)):
+        stubber.add_response(
+            "get_queue_url", {"QueueUrl": url}, {"QueueName": name, "QueueOwnerAWSAccountId": ACCOUNT}
+        )
+    stubber.add_response("list_dead_letter_source_queues", {"queueUrls": [MAIN_URL]}, {"QueueUrl": DLQ_URL})
+    stubber.add_response("get_queue_attributes", {"Attributes": dlq_attributes})
+
+
+def test_the_dlqs_redrive_allow_policy_narrows_the_destinations(cli):
+    client = boto3.client("sqs", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    cli.overrides["sqs"] = client
+    policy = {
+        "redrivePermission": "byQueue",
+        "sourceQueueArns": [f"arn:aws:sqs:{REGION}:{ACCOUNT}:byoip-t-a"],
+    }
+    with Stubber(client) as stubber:
+        _stub_lookups(stubber, {"RedriveAllowPolicy": json.dumps(policy)})
+
+        result = cli(*BASE, "--dry-run")
+
+        stubber.assert_no_pending_responses()
+    assert result.exit_code == 2
+    assert one_error_line(result) == (
+        "error: --destination-arn byoip-t-jobs is not a source queue of byoip-t-jobs-dlq "
+        "(its source queues: none); redrive a DLQ only back to the queue that fed it"
+    )
+
+
+def test_aws_refusing_list_message_move_tasks_is_one_line_exit_1(cli, stubbed_sqs):
+    stubbed_sqs.add_client_error(
+        "list_message_move_tasks",
+        service_error_code="AccessDenied",
+        service_message="User: arn:aws:iam::123456789012:user/oncall is not authorized to perform: "
+        "sqs:ListMessageMoveTasks",
+        http_status_code=403,
+    )
+
+    result = cli(*BASE, "--yes")
+
+    assert result.exit_code == 1
+    assert one_error_line(result) == (
+        "error: AWS refused ListMessageMoveTasks (AccessDenied: User: arn:aws:iam::123456789012:user/oncall "
+        "is not authorized to perform: sqs:ListMessageMoveTasks)"
+    )
+    assert result.stdout == ""
