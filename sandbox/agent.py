@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,8 +47,20 @@ class AgentStats:
     closes: list[str] = field(default_factory=list)  # close code and reason of each session
 
 
+class AgentRejected(RuntimeError):
+    """The gateway refused the token (401): retrying the same token cannot succeed."""
+
+
+def _quiet(message: str) -> None:
+    """The fleet's agents log nothing (a game day has hundreds of jobs)."""
+
+
 class Agent:
-    """One agent process (an asyncio task); `run()` returns when `stop()` is called."""
+    """One agent process (an asyncio task); `run()` returns when `stop()` is called.
+
+    `log` receives one line per event (connected, job assigned/acked/result, reconnect
+    attempts); `stop_on_401` makes a rejected token end `run()` with AgentRejected.
+    """
 
     def __init__(
         self,
@@ -55,12 +69,16 @@ class Agent:
         token: Callable[[], str],
         behaviour: AgentBehaviour | None = None,
         backoff: tuple[float, float] = (0.2, 5.0),
+        log: Callable[[str], None] = _quiet,
+        stop_on_401: bool = False,
     ) -> None:
         self.url = url
         self.agent_id = agent_id
         self.token = token
         self.behaviour = behaviour or AgentBehaviour()
         self.backoff = backoff
+        self.log = log
+        self.stop_on_401 = stop_on_401
         self.stats = AgentStats()
         self.online = asyncio.Event()
         self._stopped = asyncio.Event()
@@ -80,18 +98,27 @@ class Agent:
                     failures = 0
                     await self._session(ws)
             except InvalidStatus as exc:
-                if exc.response.status_code in (401, 403):
+                status = exc.response.status_code
+                if status in (401, 403):
                     self.stats.rejected += 1
+                if status == 401 and self.stop_on_401:
+                    raise AgentRejected("rejected: 401 (bad or expired token)") from None
                 failures += 1
-            except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError):
+                self.log(f"connect failed: HTTP {status}")
+            except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError) as exc:
                 failures += 1
+                self.log(f"connection lost: {type(exc).__name__}: {exc}".rstrip(": "))
             except Exception as exc:  # a bug must not end the agent: record it and reconnect
                 self.stats.crashes.append(f"{type(exc).__name__}: {exc}")
                 failures += 1
+                self.log(f"error: {type(exc).__name__}: {exc}")
             self.online.clear()
             if not self._stopped.is_set():
                 base, cap = self.backoff
-                await self._sleep(min(cap, base * 2 ** min(failures, 8)) * random.uniform(0.5, 1.0))
+                delay = min(cap, base * 2 ** min(failures, 8)) * random.uniform(0.5, 1.0)
+                if not self._paused.is_set():
+                    self.log(f"reconnecting in {delay:.1f} s (attempt {failures + 1})")
+                await self._sleep(delay)
 
     async def _sleep(self, seconds: float) -> None:
         try:
@@ -103,6 +130,7 @@ class Agent:
         self._ws = ws
         self.stats.connects += 1
         self.online.set()
+        self.log(f"connected as {self.agent_id}")
         heartbeat = asyncio.create_task(self._heartbeats(ws))
         jobs: set[asyncio.Task[None]] = set()
         try:
@@ -137,14 +165,17 @@ class Agent:
         job_id = frame["jobId"]
         self.stats.assignments[job_id] += 1
         self._in_hand.add(job_id)
+        self.log(f"job {job_id} assigned")
         try:
             await ws.send(json.dumps({"action": "job.ack", "jobId": job_id}))
+            self.log(f"job {job_id} acked")
             await asyncio.sleep(self.behaviour.job_seconds)
             if self.behaviour.fail_jobs:
                 result = {"status": "failed", "reason": "site_pushback", "retryable": True}
             else:
                 result = {"status": "completed", "result": {"echo": frame.get("payload")}}
             await ws.send(json.dumps({"action": "job.result", "jobId": job_id, **result}))
+            self.log(f"job {job_id} result {result['status']}")
             if result["status"] == "completed":
                 self.stats.completed.append(job_id)
         except ConnectionClosed:
@@ -181,21 +212,44 @@ def _parse(raw: str | bytes) -> dict[str, Any]:
     return frame if isinstance(frame, dict) else {}
 
 
-def main() -> None:
-    """Run one agent against a WebSocket URL until Ctrl-C."""
+def _print(message: str) -> None:
+    print(time.strftime("%H:%M:%S"), message, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one agent against a WebSocket URL until Ctrl-C; 1 when the token is rejected."""
     import argparse
 
     parser = argparse.ArgumentParser(description="BYO-IP reference agent")
     parser.add_argument("url", help="the stack's WebSocketUrl, e.g. wss://…/prod")
     parser.add_argument("--token", required=True, help="an agent JWT (byoip token …)")
-    parser.add_argument("--agent-id", default="agent", help="label for logs")
-    args = parser.parse_args()
-    agent = Agent(args.url, args.agent_id, lambda: args.token, AgentBehaviour(heartbeat_seconds=60))
+    parser.add_argument("--agent-id", default="", help="label for logs (default: the token's agentId)")
+    args = parser.parse_args(argv)
+    agent_id = args.agent_id or _token_agent_id(args.token)
+    behaviour = AgentBehaviour(heartbeat_seconds=60)
+    agent = Agent(args.url, agent_id, lambda: args.token, behaviour, log=_print, stop_on_401=True)
+    _print(f"connecting to {args.url}")
     try:
         asyncio.run(agent.run())
+    except AgentRejected as exc:
+        _print(str(exc))
+        return 1
     except KeyboardInterrupt:
-        pass
+        _print("stopped")
+    return 0
+
+
+def _token_agent_id(token: str) -> str:
+    """The agentId claim, read without verifying (only the gateway can verify it)."""
+    import jwt
+
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return "agent"
+    agent_id = claims.get("agentId")
+    return agent_id if isinstance(agent_id, str) else "agent"
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

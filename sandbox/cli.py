@@ -1,4 +1,4 @@
-"""`byoip sandbox …` and `byoip gameday`: the local sandbox."""
+"""`byoip sandbox up` and `byoip gameday` (the only game-day command): the local sandbox."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from sandbox.console import make_console
 
 app = typer.Typer(help="Local sandbox: the whole system on one machine.", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
+console = make_console()
+err = make_console(stderr=True)
+MAX_SPEED = 120  # above this a 2-core machine falls behind the compressed clock (QA: 300x, 600x)
 
 
 class AlertMode(StrEnum):
@@ -22,13 +24,37 @@ class AlertMode(StrEnum):
 
 
 def _check_speed(speed: float) -> float:
-    if not 1 <= speed <= 600:
-        err.print(f"invalid --speed {speed:g}: allowed 1-600 (production seconds per real second)")
+    if not 1 <= speed <= MAX_SPEED:
+        err.print(f"invalid --speed {speed:g}: allowed 1-{MAX_SPEED} (production seconds per real second)")
         raise typer.Exit(2)
     return speed
 
 
-Speed = Annotated[float, typer.Option(help="Production seconds per real second (1-600).")]
+def _check_reports_dir(path: Path) -> Path:
+    """Fail before the game day, not after it: the report must have somewhere to go."""
+    if path.exists() and not path.is_dir():
+        err.print(f"invalid --reports-dir {path}: it exists and is not a directory")
+        raise typer.Exit(2)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        err.print(f"invalid --reports-dir {path}: cannot create it ({exc.strerror})")
+        raise typer.Exit(2) from None
+    return path
+
+
+def _stopped() -> typer.Exit:
+    """Ctrl-C: one line, exit status 130."""
+    console.print("sandbox stopped")
+    return typer.Exit(130)
+
+
+Speed = Annotated[
+    float,
+    typer.Option(
+        help=f"Production seconds per real second (1-{MAX_SPEED}; faster falls behind on a 2-core machine)."
+    ),
+]
 Mode = Annotated[AlertMode, typer.Option(help="ALERT_MODE of the synthesized stack.")]
 
 
@@ -46,7 +72,10 @@ def up(
 
     speed = _check_speed(speed)
     console.print("[dim]synthesizing stage local and starting the sandbox…[/]")
-    box = Sandbox(SandboxOptions(speed=speed, alert_mode=alert_mode.value)).start()
+    try:
+        box = Sandbox(SandboxOptions(speed=speed, alert_mode=alert_mode.value)).start()
+    except KeyboardInterrupt:
+        raise _stopped() from None
     fleet = None
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -75,7 +104,6 @@ def up(
         console.print(f"[dim]time runs {speed:g}x production; Ctrl-C stops everything[/]")
         stop.wait()
     finally:
-        console.print("[dim]stopping…[/]")
         if fleet is not None:
             fleet.stop()
         box.stop()
@@ -102,19 +130,20 @@ def gameday(
         err.print(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
         raise typer.Exit(2)
     speed = _check_speed(speed)
+    reports_dir = _check_reports_dir(reports_dir)
     console.print(
         f"[dim]game day {scenario}: synthesizing stage local, starting the sandbox at {speed:g}x…[/]"
     )
     options = GameDayOptions(scenario, alert_mode=alert_mode.value, speed=speed, reports_dir=reports_dir)
-    result = GameDay(options).run(SCENARIOS[scenario])
+    try:
+        result = GameDay(options).run(SCENARIOS[scenario])
+    except KeyboardInterrupt:
+        raise _stopped() from None
     print_result(result, console)
     path = write_report(result, reports_dir)
-    console.print(f"report: {path}")
+    console.print(f"report: {path}", soft_wrap=True, highlight=False)
     if result.outcome != "passed":
         raise typer.Exit(1)
-
-
-app.command("gameday")(gameday)
 
 
 def register(root: typer.Typer) -> None:

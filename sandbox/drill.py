@@ -10,8 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from rich.console import Console
-
+from sandbox.console import make_console
 from sandbox.gameday.report import print_result, write_report
 from sandbox.gameday.runner import GameDay, GameDayOptions
 from sandbox.gameday.scenarios import SCENARIOS
@@ -22,7 +21,7 @@ DRILL = "poison-pill"
 
 def main() -> int:
     """Run the drill; exit status 0 when it passed."""
-    console = Console()
+    console = make_console()
     started = time.monotonic()
     console.print("[bold]BYO-IP local drill[/] (no AWS account, no Docker)")
     console.print("synthesizing HuntazeByoIpStack-local …")

@@ -76,6 +76,10 @@ class Fleet:
             total.update(agent.stats.assignments)
         return total
 
+    def completions(self) -> Counter[str]:
+        """jobId -> number of times any agent reported it completed (more than 1 is a bug)."""
+        return Counter(job for agent in self.agents.values() for job in agent.stats.completed)
+
     def completed(self) -> set[str]:
         return {job for agent in self.agents.values() for job in agent.stats.completed}
 

@@ -38,7 +38,7 @@ class SandboxOptions:
     stage: str = "local"
     alert_mode: str = "composite"
     speed: float = 60.0
-    template: dict[str, Any] | None = None  # default: synthesize the stage in-process
+    template: dict[str, Any] | None = None  # default: synthesize the stage (child process)
     workdir: Path = field(default_factory=lambda: Path(".sandbox"))
     alarms: bool = True
 

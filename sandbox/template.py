@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,8 +38,23 @@ class TemplateError(ValueError):
 
 
 def synthesize(stage: str = "local", alert_mode: str = "composite") -> dict[str, Any]:
-    """Synthesize the stack in-process (no bundling) and return its template."""
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    """Synthesize the stack (no bundling) in a child process and return its template.
+
+    A child process, in its own session: the jsii kernel (a node process) lives and dies
+    there, so Ctrl-C in the CLI never reaches it and no jsii atexit hook runs in this process.
+    """
+    cmd = [sys.executable, "-m", "sandbox.template", stage, alert_mode]
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    done = subprocess.run(
+        cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, start_new_session=True, check=False
+    )
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise TemplateError(f"synthesizing stage {stage} failed: {tail}")
+    return json.loads(done.stdout)
+
+
+def _synthesize_here(stage: str, alert_mode: str) -> dict[str, Any]:
     import aws_cdk as cdk
 
     from stacks.byoip_stack import ByoIpStack
@@ -89,3 +106,7 @@ class Resolver(TemplateResolver):
             # appear in places it overrides; a stable placeholder keeps resolution going.
             logical_id, attr = arg.split(".", 1) if isinstance(arg, str) else arg
             return f"local-{logical_id}-{attr}"
+
+
+if __name__ == "__main__":  # the child process of synthesize(): the template as JSON on stdout
+    json.dump(_synthesize_here(sys.argv[1], sys.argv[2]), sys.stdout)

@@ -35,9 +35,11 @@ class Accounting:
     pending: int = 0
     lost: int = 0
     lost_ids: list[str] = field(default_factory=list)
+    pending_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "lost_ids"} | {"lost_ids": self.lost_ids[:20]}
+        out = {k: v for k, v in self.__dict__.items() if not k.endswith("_ids")}
+        return out | {"lost_ids": self.lost_ids[:20]}
 
 
 class Ledger:
@@ -49,11 +51,19 @@ class Ledger:
         self.queues = queues  # role ('jobs', 'dlq', 'quarantine') -> queue name
         self._lock = threading.Lock()
         self.jobs: dict[str, dict[str, Any]] = {}
+        self.sent_at: dict[str, float] = {}  # jobId -> production time it was sent
         self.poison: dict[str, str] = {}  # body -> label
 
-    def add_job(self, job: dict[str, Any]) -> None:
+    def add_job(self, job: dict[str, Any], sent_at: float = 0.0) -> None:
         with self._lock:
             self.jobs[job["jobId"]] = job
+            self.sent_at[job["jobId"]] = sent_at
+
+    def stuck(self, sent_before: float) -> int:
+        """Jobs sent before `sent_before` (production time) that are still pending."""
+        pending = self.account().pending_ids
+        with self._lock:
+            return sum(self.sent_at.get(job_id, 0.0) < sent_before for job_id in pending)
 
     def add_poison(self, body: str, label: str) -> None:
         with self._lock:
@@ -92,6 +102,7 @@ class Ledger:
                 acc.parked += 1
             elif status in ("queued", "assigned", "running") or queued_ids[job_id]:
                 acc.pending += 1
+                acc.pending_ids.append(job_id)
             else:
                 acc.lost += 1
                 acc.lost_ids.append(job_id)

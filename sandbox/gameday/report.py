@@ -27,16 +27,32 @@ def _minutes(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} min"
 
 
+def _phase(t: float, fault: float | None, recovered: float | None) -> str:
+    if fault is not None and t < fault:
+        return "setup"
+    if recovered is not None and t > recovered:
+        return "after"
+    return "incident"
+
+
+def _emails(emails: list[dict]) -> str:
+    return f"{len(emails)} ({sum(e['state'] == 'ALARM' for e in emails)} ALARM)"
+
+
 def print_result(result: Result, console: Console) -> None:
     """The timeline (production minutes since the fault) and the summary table."""
     fault = next((e["time"] for e in result.timeline if e["kind"] == "fault"), None)
+    recovered = next((e["time"] for e in result.timeline if e["kind"] == "recovered"), None)
     table = Table(title=f"Game day {result.scenario} (runbook {result.section}) — {result.alert_mode} mode")
     table.add_column("t (prod min)", justify="right")
+    table.add_column("phase")
     table.add_column("event")
     table.add_column("runbook", overflow="fold")
     for entry in result.timeline:
         t = "" if fault is None else f"{(entry['time'] - fault) / 60:+.1f}"
-        table.add_row(t, f"[{STYLE.get(entry['kind'], '')}]{entry['text']}[/]", entry["link"])
+        phase = _phase(entry["time"], fault, recovered)
+        text = f"[{STYLE.get(entry['kind'], '')}]{entry['text']}[/]"
+        table.add_row(t, phase, text if phase == "incident" else f"[dim]{text}[/]", entry["link"])
     console.print(table)
 
     acc = result.accounting
@@ -46,18 +62,28 @@ def print_result(result: Result, console: Console) -> None:
     rows = [
         ("detection (first alarm)", _minutes(result.detection_min)),
         ("first email", _minutes(result.first_email_min)),
-        ("recovery (all alarms OK, DLQ empty)", _minutes(result.recovery_min)),
-        ("alarms fired", ", ".join(result.fired_alarms) or "none"),
-        ("emails sent", f"{len(result.emails)} ({sum(e['state'] == 'ALARM' for e in result.emails)} ALARM)"),
+        ("recovery (alarms OK, DLQ empty, no job stuck)", _minutes(result.recovery_min)),
+        ("alarms fired (from the fault on)", ", ".join(result.fired_alarms) or "none"),
+        ("emails sent (fault to recovery)", _emails(result.emails)),
         ("automations", ", ".join(f"{a['document']}: {a['status']}" for a in result.automations) or "none"),
         ("jobs submitted", str(acc.submitted)),
         ("completed / held / parked / failed", f"{acc.completed} / {acc.held} / {acc.parked} / {acc.failed}"),
         ("still pending", str(acc.pending)),
         ("lost", f"[{'bold green' if acc.lost == 0 else 'bold red'}]{acc.lost}[/]"),
-        ("re-deliveries (same job pushed again)", str(result.duplicates)),
+        ("re-deliveries (lease expired / reconnect)", str(result.redeliveries)),
+        (
+            "duplicate completions",
+            f"[{'green' if not result.duplicate_completions else 'bold red'}]"
+            f"{result.duplicate_completions}[/]",
+        ),
         ("wall time", f"{result.wall_seconds:.0f} s at speed {result.speed:g}x"),
         ("outcome", f"[{'green' if result.outcome == 'passed' else 'red'}]{result.outcome}[/]"),
     ]
+    if result.setup_alarms or result.setup_emails:
+        setup = f"alarms {', '.join(result.setup_alarms) or 'none'}; emails {_emails(result.setup_emails)}"
+        rows.insert(5, ("setup, before the fault (not counted)", setup))
+    if result.later_emails:
+        rows.insert(5, ("emails after recovery (not counted)", _emails(result.later_emails)))
     for what, value in rows:
         summary.add_row(what, value)
     console.print(summary)

@@ -27,6 +27,7 @@ WARMUP_MIN = 3
 BASE_RATE = 6  # jobs per production minute
 DETECT_TIMEOUT_MIN = 50
 RECOVER_TIMEOUT_MIN = 60
+STUCK_AFTER_MIN = 3  # a job still pending this long after it was sent is part of the incident
 
 
 class ScenarioFailed(RuntimeError):
@@ -56,14 +57,18 @@ class Result:
     detection_min: float | None
     first_email_min: float | None
     recovery_min: float | None
-    emails: list[dict[str, Any]]
+    emails: list[dict[str, Any]]  # from the fault until recovery: the incident's emails
     automations: list[dict[str, Any]]
     accounting: Accounting
     timeline: list[dict[str, Any]]
-    duplicates: int
+    redeliveries: int  # pushes repeated after an expired lease or a reconnect (at-least-once)
+    duplicate_completions: int  # a job completed more than once: a real bug
     wall_seconds: float
     outcome: str = "passed"
     problems: list[str] = field(default_factory=list)
+    setup_alarms: list[str] = field(default_factory=list)  # fired by the scenario's setup, before the fault
+    setup_emails: list[dict[str, Any]] = field(default_factory=list)
+    later_emails: list[dict[str, Any]] = field(default_factory=list)  # after recovery
 
     def as_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -172,18 +177,22 @@ class GameDay:
         return all(state == "OK" for state in self.alarms.evaluator.states.values())
 
     def wait_recovered(self, minutes: float = RECOVER_TIMEOUT_MIN) -> None:
-        """Recovered: every alarm OK again and nothing waiting in the DLQ."""
+        """Recovered: every alarm OK, nothing in the DLQ, no automation running, no job stuck."""
         dlq = f"byoip-{self.box.options.stage}-jobs-dlq"
 
         def recovered() -> bool:
             from sandbox.gameday.ledger import queue_bodies
 
             running = any(x.status == "InProgress" for x in self.box.automation.executions)
-            return self.all_ok() and not queue_bodies(dlq) and not running
+            if not self.all_ok() or queue_bodies(dlq) or running:
+                return False
+            # Steady traffic always has a job or two in flight; older ones are the incident's.
+            return self.ledger.stuck(self.clock.now() - STUCK_AFTER_MIN * 60) == 0
 
-        what = "recovery (all alarms OK, DLQ empty, automations done)"
+        what = "recovery (all alarms OK, DLQ empty, automations done, no job stuck)"
         self.recovered_time = self.wait_until(recovered, minutes, what)
-        self.timeline.add("recovered", "recovered: every alarm OK, DLQ empty", time=self.recovered_time)
+        text = "recovered: every alarm OK, DLQ empty, no job stuck"
+        self.timeline.add("recovered", text, time=self.recovered_time)
 
     def start_automation(self, document_suffix: str, parameters: dict[str, Any]) -> bool:
         """StartAutomationExecution of a template document (as an operator would); False if absent."""
@@ -211,12 +220,56 @@ class GameDay:
         return round((t - self.fault_time) / 60, 1)
 
     def _result(self, scenario: Any, accounting: Accounting, wall: float) -> Result:
-        after = self.fault_time or 0
-        alarm = self.timeline.first("alarm", after)
-        email = self.timeline.first("email", after, "ALARM")
-        fired = sorted({e.text.split(" ")[0] for e in self.timeline.sorted() if e.kind == "alarm"})
+        fault = self.fault_time or 0
+        end = self.recovered_time if self.recovered_time is not None else float("inf")
+        alarm = self.timeline.first("alarm", fault)
+        email = self.timeline.first("email", fault, "ALARM")
+        entries = self.timeline.sorted()
+        fired = sorted({e.text.split(" ")[0] for e in entries if e.kind == "alarm" and e.time >= fault})
+        setup = sorted({e.text.split(" ")[0] for e in entries if e.kind == "alarm" and e.time < fault})
         emails = [e.__dict__ for e in self.box.outbox.emails]
-        automations = [
+        detection = self._minutes(alarm.time) if alarm and self.fault_time else None
+        # Recovery is from an incident: nothing fired, nothing to recover from.
+        recovery = self._minutes(self.recovered_time) if detection is not None else None
+        duplicate_completions = sum(n - 1 for n in self.fleet.completions().values() if n > 1)
+        problems = list(self.problems)
+        if accounting.lost:
+            problems.append(f"{accounting.lost} job(s) lost: {accounting.lost_ids[:5]}")
+        if duplicate_completions:
+            problems.append(f"{duplicate_completions} duplicate completion(s): a job completed twice")
+        missing = [a for a in scenario.expected if a not in fired]
+        if missing:
+            problems.append(f"expected alarm(s) never fired: {', '.join(missing)}")
+        if not scenario.expected and fired:
+            problems.append(f"unexpected alarm(s) fired: {', '.join(fired)}")
+        if recovery is not None and detection is not None and recovery < detection:
+            problems.append(f"recovery ({recovery} min) before detection ({detection} min)")
+        return Result(
+            scenario=scenario.name,
+            section=scenario.section,
+            alert_mode=self.options.alert_mode,
+            speed=self.options.speed,
+            expected_alarms=list(scenario.expected),
+            fired_alarms=fired,
+            detection_min=detection,
+            first_email_min=self._minutes(email.time) if email and self.fault_time else None,
+            recovery_min=recovery,
+            emails=[e for e in emails if fault <= e["time"] <= end],
+            automations=self._automations(),
+            accounting=accounting,
+            timeline=[e.as_dict() for e in entries],
+            redeliveries=sum(n - 1 for n in self.fleet.assignments().values() if n > 1),
+            duplicate_completions=duplicate_completions,
+            wall_seconds=round(wall, 1),
+            outcome="failed" if problems else "passed",
+            problems=problems,
+            setup_alarms=setup,
+            setup_emails=[e for e in emails if e["time"] < fault],
+            later_emails=[e for e in emails if e["time"] > end],
+        )
+
+    def _automations(self) -> list[dict[str, Any]]:
+        return [
             {
                 "document": x.document,
                 "status": x.status,
@@ -227,30 +280,3 @@ class GameDay:
             }
             for x in self.box.automation.executions
         ]
-        assignments = self.fleet.assignments()
-        duplicates = sum(n - 1 for n in assignments.values() if n > 1)
-        problems = list(self.problems)
-        if accounting.lost:
-            problems.append(f"{accounting.lost} job(s) lost: {accounting.lost_ids[:5]}")
-        missing = [a for a in scenario.expected if a not in fired]
-        if missing:
-            problems.append(f"expected alarm(s) never fired: {', '.join(missing)}")
-        return Result(
-            scenario=scenario.name,
-            section=scenario.section,
-            alert_mode=self.options.alert_mode,
-            speed=self.options.speed,
-            expected_alarms=list(scenario.expected),
-            fired_alarms=fired,
-            detection_min=self._minutes(alarm.time) if alarm and self.fault_time else None,
-            first_email_min=self._minutes(email.time) if email and self.fault_time else None,
-            recovery_min=self._minutes(self.recovered_time),
-            emails=emails,
-            automations=automations,
-            accounting=accounting,
-            timeline=[e.as_dict() for e in self.timeline.sorted()],
-            duplicates=duplicates,
-            wall_seconds=round(wall, 1),
-            outcome="failed" if problems else "passed",
-            problems=problems,
-        )

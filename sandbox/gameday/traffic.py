@@ -58,7 +58,7 @@ class Producer:
         if agent_id is None:
             self.ledger.add_poison(body, "missing agentId")
         else:
-            self.ledger.add_job(job)
+            self.ledger.add_job(job, self.clock.now())
         self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
         return job["jobId"]
 

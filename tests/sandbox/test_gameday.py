@@ -39,7 +39,12 @@ def test_poison_pill_composite_mode(local_template, tmp_path):
     # is allowed: completion, not delivery, is exactly-once; test_system checks delivery).
     assert acc.completed == acc.submitted - 3
     assert 0 < result.detection_min <= 5 and result.first_email_min == result.detection_min
-    assert result.recovery_min is not None and result.recovery_min <= 10
+    assert result.recovery_min is not None and result.detection_min <= result.recovery_min <= 10
+    assert result.duplicate_completions == 0
+    # Setup (agent-10 offline before the fault) is reported apart, never counted.
+    fault = next(e["time"] for e in result.timeline if e["kind"] == "fault")
+    assert all(e["time"] < fault for e in result.setup_emails)
+    assert all(e["time"] >= fault for e in result.emails)
 
     path = write_report(result, tmp_path)
     saved = json.loads(path.read_text())
@@ -54,4 +59,17 @@ def test_gameday_cli_rejects_unknown_scenarios_and_speeds():
     assert "unknown scenario 'flood': choose one of healthy, poison-pill" in unknown.output
     slow = runner.invoke(byoip, ["gameday", "healthy", "--speed", "0"])
     assert slow.exit_code == 2
-    assert "invalid --speed 0: allowed 1-600" in slow.output
+    assert "invalid --speed 0: allowed 1-120" in slow.output
+    fast = runner.invoke(byoip, ["gameday", "healthy", "--speed", "600"])
+    assert fast.exit_code == 2
+    assert "invalid --speed 600: allowed 1-120 (production seconds per real second)" in fast.output
+    # One game-day command: `byoip gameday`; `byoip sandbox gameday` is gone.
+    assert runner.invoke(byoip, ["sandbox", "gameday", "healthy"]).exit_code == 2
+
+
+def test_gameday_cli_checks_the_reports_dir_before_starting(tmp_path):
+    taken = tmp_path / "a-file"
+    taken.write_text("x")
+    result = CliRunner().invoke(byoip, ["gameday", "healthy", "--reports-dir", str(taken)])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"invalid --reports-dir {taken}: it exists and is not a directory"

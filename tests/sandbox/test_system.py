@@ -90,6 +90,13 @@ def test_410_from_a_dropped_agent_is_held_counted_and_released(box, fleet):
     agent = "agent-3"
     before = box.metrics.total("Huntaze/ByoIP/local", "StaleConnections")
     gone_before = box.connections.calls.get(410, 0)
+    # A connection younger than CONNECT_GRACE_SECONDS (real seconds: it is the $connect race)
+    # is retried rather than dropped on 410; this test is about an old, stale one.
+    key = {"pk": {"S": f"agent#{agent}"}}
+    connected_at = int(
+        box.client("dynamodb").get_item(TableName=box.table("agents"), Key=key)["Item"]["connectedAt"]["N"]
+    )
+    time.sleep(max(0.0, connected_at + 11 - time.time()))
     # The device loses its network: no close frame, and $disconnect never arrives.
     box.gateway.deliver_disconnects = False
     fleet.offline([agent], abrupt=True)
@@ -112,3 +119,43 @@ def test_410_from_a_dropped_agent_is_held_counted_and_released(box, fleet):
     fleet.online([agent])  # reconnecting releases the held job, which is then delivered once
     assert box.wait_for(lambda: "stale-001" in fleet.completed(), 60)
     assert fleet.assignments()["stale-001"] == 1
+
+
+def test_reference_agent_cli_exits_on_401_with_one_line(box, capsys):
+    from sandbox.agent import main
+
+    assert main([box.gateway.url, "--token", "not-a-jwt"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" ", 1)[1] for line in lines] == [
+        f"connecting to {box.gateway.url}",
+        "rejected: 401 (bad or expired token)",
+    ]
+
+
+def test_reference_agent_logs_connect_and_job_lines(box):
+    import asyncio
+
+    from sandbox.agent import Agent, AgentBehaviour
+
+    token = mint_token(box.jwt_secret(), "agent-log", "creator-1")
+    lines: list[str] = []
+
+    async def run() -> None:
+        agent = Agent(box.gateway.url, "agent-log", lambda: token, AgentBehaviour(0.01), log=lines.append)
+        task = asyncio.create_task(agent.run())
+        await asyncio.wait_for(agent.online.wait(), 10)
+        await asyncio.to_thread(send_job, box, "log-001", "agent-log")
+        for _ in range(200):
+            if "log-001" in agent.stats.completed:
+                break
+            await asyncio.sleep(0.05)
+        agent.stop()
+        await asyncio.wait_for(task, 10)
+
+    asyncio.run(run())
+    assert lines[:4] == [
+        "connected as agent-log",
+        "job log-001 assigned",
+        "job log-001 acked",
+        "job log-001 result completed",
+    ]
