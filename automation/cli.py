@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -16,6 +17,7 @@ from monitoring.evaluator.cli import app as alarms_app
 from sandbox import cli as sandbox_cli
 
 INTERRUPTED = 130  # the shell's code for SIGINT
+COMPLETE_VAR = "_BYOIP_COMPLETE"  # click's shell-completion switch for prog_name "byoip"
 
 app = typer.Typer(
     help="BYO-IP on-call tools. AWS commands take --region (default: AWS_REGION).",
@@ -45,24 +47,32 @@ def run(args: Sequence[str]) -> int:
     130: interrupted. Click's own messages are kept, without the boxed usage panel.
     """
     command = typer.main.get_command(app)
+    if COMPLETE_VAR in os.environ:  # shell completion: typer's own main handles the protocol
+        return command.main(args=list(args), prog_name="byoip")
     try:
-        result = command.main(args=list(args), prog_name="byoip", standalone_mode=False)
+        # Not command.main(): it turns Ctrl-C into a bare Exit(130), indistinguishable from a
+        # command that handled Ctrl-C itself (the sandbox prints its own line and exits 130).
+        with command.make_context("byoip", list(args)) as ctx:
+            command.invoke(ctx)
+    except typer.Exit as done:  # --help, or a command's own exit code
+        return done.exit_code
     except typer.TyperException as err:  # typer's vendored click: usage errors and the like
         if type(err).__name__ == "NoArgsIsHelpError":
             # A bare group (`byoip`, `byoip dlq`): typer already printed its help.
             return USAGE
         _error(usage_error(err))
         return err.exit_code
-    except typer.Abort:
+    except (KeyboardInterrupt, EOFError, typer.Abort):
         errors.print("interrupted", markup=False)
         return INTERRUPTED
     except (ClientError, BotoCoreError) as err:
         message, code = aws_error(err)
         _error(message)
         return code
-    if result == INTERRUPTED:  # typer turns KeyboardInterrupt into Exit(130)
-        errors.print("interrupted", markup=False)
-    return result if isinstance(result, int) else 0
+    except BrokenPipeError:  # `byoip runbook render … | head`: the reader left; no traceback at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return 0
 
 
 def main(args: Sequence[str] | None = None) -> NoReturn:
