@@ -24,14 +24,18 @@ $(NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-## synth: offline, no AWS credentials; writes cdk.out/<StackName>.template.json (+ rendered runbooks)
+## synth: offline, no AWS credentials; writes cdk.out/<StackName>.template.json and renders the
+## stage's runbook next to it (cdk.out/runbooks/<stage>/runbook.md; region from AWS_REGION, default
+## us-east-1; ARNs name the account when AWS_ACCOUNT_ID is set)
 synth: install
 	$(CDK) synth --quiet -c stage=$(STAGE)
+	.venv/bin/byoip runbook render --stage $(STAGE) --region $${AWS_REGION:-us-east-1} \
+	  $${AWS_ACCOUNT_ID:+--account $$AWS_ACCOUNT_ID} --out cdk.out/runbooks
 
 ## synth-all: the prod and staging templates side by side in cdk.out/
 synth-all: install
-	$(CDK) synth --quiet -c stage=prod
-	$(CDK) synth --quiet -c stage=staging
+	$(MAKE) synth STAGE=prod
+	$(MAKE) synth STAGE=staging
 
 test: install
 	$(PY) -m pytest -n 2 -q
