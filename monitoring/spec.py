@@ -129,6 +129,33 @@ def rule_ids(rule: Rule) -> list[str]:
     return [alarm_id for sub in rule.rules for alarm_id in rule_ids(sub)]
 
 
+_OPERATORS = {Comparison.GT: ">", Comparison.GTE: ">=", Comparison.LT: "<"}
+
+
+def condition_text(spec: AlarmSpec | CompositeSpec) -> str:
+    """The alarm's firing condition in one line, derived from the catalog entry.
+
+    e.g. `Sum(Errors) > 0 for 3 of 5 periods of 1 min (missing data: notBreaching)`.
+    """
+    if isinstance(spec, CompositeSpec):
+        return render_rule(spec.rule).replace('ALARM("', "").replace('")', "")
+    if isinstance(spec.source, Math):
+        signal = spec.source.expression
+        parts = ", ".join(
+            f"{var} = {src.statistic}({src.name})" if isinstance(src, Metric) else f"{var} = {src}"
+            for var, src in spec.source.using
+        )
+        signal = f"{signal} (where {parts})"
+    else:
+        signal = f"{spec.source.statistic}({spec.source.name})"
+    threshold = f"{spec.threshold:g}"
+    period = f"{spec.period_s // 60} min" if spec.period_s % 60 == 0 else f"{spec.period_s} s"
+    return (
+        f"{signal} {_OPERATORS[spec.comparison]} {threshold} for {spec.datapoints_to_alarm} of "
+        f"{spec.evaluation_periods} periods of {period} (missing data: {spec.missing})"
+    )
+
+
 def render_rule(rule: Rule, name: Callable[[str], str] = str) -> str:
     """The rule in CloudWatch AlarmRule syntax, each alarm rendered by `name`."""
     if isinstance(rule, str):

@@ -14,6 +14,7 @@ from monitoring.catalog import ALARMS, COMPOSITE, AlarmSpec, CompositeSpec, alar
 from monitoring.dashboards import deprecated_dashboard_name, primary_dashboard_name
 from monitoring.queries import QUERIES, query_name
 from monitoring.sections import SECTIONS, runbook_document_name, runbook_link
+from monitoring.spec import condition_text
 from runbooks import links
 from stacks.config import ALERT_MODES, Config
 
@@ -42,6 +43,7 @@ class AlarmView:
     id: str
     name: str
     meaning: str
+    condition: str  # derived from the catalog entry, never retyped in a template
     severity: str
     section: str
     emails: dict[str, bool]  # ALERT_MODE -> whether this alarm emails the ops topic in it
@@ -73,6 +75,7 @@ def _alarm(spec: AlarmSpec | CompositeSpec, config: Config, region: str) -> Alar
         id=spec.id,
         name=name,
         meaning=spec.meaning,
+        condition=condition_text(spec),
         severity=str(spec.severity),
         section=spec.section,
         emails={mode: notifies(spec, mode) for mode in ALERT_MODES},
@@ -123,6 +126,7 @@ def build_context(config: Config, *, region: str, account: str) -> dict[str, Any
         ],
         "sections": SECTIONS,
         "alarms": alarms,
+        "alarms_by_id": {a.id: a for a in alarms},
         "alarms_by_section": {s.id: [a for a in alarms if a.section == s.id] for s in SECTIONS},
         "automations": {name: _automation(config, region, name) for name in docs.AUTOMATIONS},
         "runbook": {
