@@ -46,8 +46,12 @@ def print_result(result: Result, console: Console) -> None:
     table = Table(title=f"Game day {result.scenario} (runbook {result.section}) — {result.alert_mode} mode")
     table.add_column("t (prod min)", justify="right")
     table.add_column("phase")
-    table.add_column("event")
-    table.add_column("runbook", overflow="fold")
+    table.add_column("event", overflow="fold")
+    if console.is_terminal:
+        table.add_column("runbook", overflow="fold")
+    else:  # a log: the link stays whole on one line (the event text folds instead)
+        longest = max((len(e["link"]) for e in result.timeline), default=0)
+        table.add_column("runbook", no_wrap=True, min_width=max(7, longest))
     for entry in result.timeline:
         t = "" if fault is None else f"{(entry['time'] - fault) / 60:+.1f}"
         phase = _phase(entry["time"], fault, recovered)

@@ -232,18 +232,9 @@ class GameDay:
         # Recovery is from an incident: nothing fired, nothing to recover from.
         recovery = self._minutes(self.recovered_time) if detection is not None else None
         duplicate_completions = sum(n - 1 for n in self.fleet.completions().values() if n > 1)
-        problems = list(self.problems)
-        if accounting.lost:
-            problems.append(f"{accounting.lost} job(s) lost: {accounting.lost_ids[:5]}")
-        if duplicate_completions:
-            problems.append(f"{duplicate_completions} duplicate completion(s): a job completed twice")
-        missing = [a for a in scenario.expected if a not in fired]
-        if missing:
-            problems.append(f"expected alarm(s) never fired: {', '.join(missing)}")
-        if not scenario.expected and fired:
-            problems.append(f"unexpected alarm(s) fired: {', '.join(fired)}")
-        if recovery is not None and detection is not None and recovery < detection:
-            problems.append(f"recovery ({recovery} min) before detection ({detection} min)")
+        problems = self.problems + judge(
+            scenario.expected, fired, accounting, duplicate_completions, detection, recovery
+        )
         return Result(
             scenario=scenario.name,
             section=scenario.section,
@@ -280,3 +271,27 @@ class GameDay:
             }
             for x in self.box.automation.executions
         ]
+
+
+def judge(
+    expected: tuple[str, ...],
+    fired: list[str],
+    accounting: Accounting,
+    duplicate_completions: int,
+    detection: float | None,
+    recovery: float | None,
+) -> list[str]:
+    """What makes a game day fail (re-deliveries alone do not: delivery is at-least-once)."""
+    problems = []
+    if accounting.lost:
+        problems.append(f"{accounting.lost} job(s) lost: {accounting.lost_ids[:5]}")
+    if duplicate_completions:
+        problems.append(f"{duplicate_completions} duplicate completion(s): a job completed twice")
+    missing = [a for a in expected if a not in fired]
+    if missing:
+        problems.append(f"expected alarm(s) never fired: {', '.join(missing)}")
+    if not expected and fired:
+        problems.append(f"unexpected alarm(s) fired: {', '.join(fired)}")
+    if recovery is not None and detection is not None and recovery < detection:
+        problems.append(f"recovery ({recovery} min) before detection ({detection} min)")
+    return problems

@@ -72,3 +72,79 @@ def test_ssm_parameters_and_scaled_time():
     before = shim.monotonic()
     shim.sleep(60)  # one production minute is 0.1 s at 600x
     assert 55 <= shim.monotonic() - before <= 120
+
+
+def _result(**overrides):
+    from sandbox.gameday.ledger import Accounting
+    from sandbox.gameday.runner import Result
+
+    fields = dict(
+        scenario="poison-pill",
+        section="A",
+        alert_mode="all",
+        speed=60.0,
+        expected_alarms=["DLQNotEmpty"],
+        fired_alarms=["DLQNotEmpty"],
+        detection_min=1.0,
+        first_email_min=1.0,
+        recovery_min=None,
+        emails=[{"time": 1060.0, "state": "ALARM", "alarm": "BYOIP-local-DLQNotEmpty"}],
+        automations=[],
+        accounting=Accounting(submitted=5, completed=5),
+        timeline=[
+            {"time": 900.0, "kind": "alarm", "text": "HeartbeatDip → ALARM", "link": ""},
+            {"time": 1000.0, "kind": "fault", "text": "poison pills", "link": ""},
+            {"time": 1060.0, "kind": "email", "text": "email: ALARM DLQNotEmpty", "link": RUNBOOK},
+            {
+                "time": 1070.0,
+                "kind": "automation",
+                "text": "automation GuardedRedrive " + "x" * 140,
+                "link": "",
+            },
+        ],
+        redeliveries=2,
+        duplicate_completions=0,
+        wall_seconds=30.0,
+        setup_alarms=["HeartbeatDip"],
+        setup_emails=[{"time": 900.0, "state": "ALARM", "alarm": "BYOIP-local-HeartbeatDip"}],
+    )
+    return Result(**(fields | overrides))
+
+
+RUNBOOK = "https://runbooks.example.internal/byoip/" + "a-long-section-anchor-" * 4 + "dlq-not-empty"
+
+
+def test_game_day_summary_in_a_log_keeps_links_whole_and_setup_apart():
+    import io
+
+    from sandbox.console import make_console
+    from sandbox.gameday.report import print_result
+
+    out = io.StringIO()
+    print_result(_result(), make_console(file=out))
+    lines = out.getvalue().splitlines()
+    assert sum(RUNBOOK in line for line in lines) == 1  # one line, not folded at 80 columns
+    assert any("setup" in line and "HeartbeatDip → ALARM" in line for line in lines)
+    assert any(
+        "setup, before the fault (not counted)" in line and "emails 1 (1 ALARM)" in line for line in lines
+    )
+    assert any("emails sent (fault to recovery)" in line and "1 (1 ALARM)" in line for line in lines)
+    assert any("recovery (alarms OK, DLQ empty, no job stuck)" in line and "—" in line for line in lines)
+    assert any("re-deliveries (lease expired / reconnect)" in line and " 2 " in line for line in lines)
+
+
+def test_game_day_fails_on_duplicate_completions_lost_jobs_and_early_recovery():
+    from sandbox.gameday.ledger import Accounting
+    from sandbox.gameday.runner import judge
+
+    ok = Accounting(submitted=3, completed=3)
+    assert judge(("Backlog",), ["Backlog"], ok, 0, 2.0, 9.0) == []
+    assert judge((), [], ok, 0, None, None) == []
+    lost = Accounting(submitted=3, completed=2, lost=1, lost_ids=["job-1"])
+    assert judge(("Backlog",), ["Backlog"], lost, 1, 9.0, 2.0) == [
+        "1 job(s) lost: ['job-1']",
+        "1 duplicate completion(s): a job completed twice",
+        "recovery (2.0 min) before detection (9.0 min)",
+    ]
+    assert judge((), ["HeartbeatDip"], ok, 0, 1.0, 5.0) == ["unexpected alarm(s) fired: HeartbeatDip"]
+    assert judge(("Backlog",), [], ok, 0, None, None) == ["expected alarm(s) never fired: Backlog"]
