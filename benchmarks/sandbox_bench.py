@@ -92,10 +92,11 @@ def main() -> None:
             e2e = end_to_end(box, fleet, args.jobs, agents)
         finally:
             fleet.stop()
-        duplicates = sum(n - 1 for n in fleet.assignments().values() if n > 1)
+        redeliveries = sum(n - 1 for n in fleet.assignments().values() if n > 1)
+        twice = sum(n - 1 for n in fleet.completions().values() if n > 1)
         raw = raw_sqs(box, args.jobs)  # the agents are gone; pollers still long-poll the job queue
     label = f"end to end ({args.agents} agents, {args.jobs} jobs)"
-    print(f"{label:44}: {e2e:7.1f} jobs/s (jobs pushed twice: {duplicates})")
+    print(f"{label:44}: {e2e:7.1f} jobs/s (re-deliveries {redeliveries}, duplicate completions {twice})")
     print(f"{'raw moto SQS send/receive/delete (x10)':44}: {raw:7.1f} msg/s")
     print(f"{'ratio end-to-end / raw':44}: {e2e / raw:7.3f}")
 

@@ -3,9 +3,11 @@
     make run                          the default drill (poison-pill incident, end to end)
     byoip sandbox up                  keep a sandbox running; prints the WebSocket URL and a token
     byoip gameday SCENARIO            one runbook scenario: timeline, summary, JSON report
+                                      (--speed 1-60: faster falls behind on a 2-core machine)
+    python -m sandbox.agent URL --token T   one reference agent, logging what it does
 
 Parts (each file has one job):
-- template.py / provision.py   synthesize stage `local`, create its queues, tables, buckets,
+- template.py / provision.py   synthesize stage `local` (child process), create its queues, tables, buckets,
                                secret and topic in moto (moto_server.py, moto_patches.py)
 - lambda_runtime.py            the unmodified handlers, with Lambda's context, environments,
                                concurrency and AWS/Lambda metrics; capture.py routes their output
@@ -16,5 +18,8 @@ Parts (each file has one job):
                                an outbox file, EventBridge -> SSM Automation documents
 - agent.py, fleet.py, tokens.py      the reference agent and a fleet of them
 - clock.py                     time compression (`speed`), production minutes in reports
-- gameday/                     scenarios, producer, ledger (nothing lost), timeline, report
+- cli.py, console.py           the commands; consoles that never hard-wrap URLs in logs
+- gameday/                     scenarios, producer, ledger (nothing lost), timeline, report;
+                               counts run from the fault (setup and after-recovery apart);
+                               duplicate completions or a lost job fail the game day
 """

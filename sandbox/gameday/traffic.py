@@ -43,8 +43,16 @@ class Producer:
         self._stop.set()
         self._thread.join(10)
 
-    def send(self, agent_id: str | None, creator_id: str, *, critical: bool, kind: str | None = None) -> str:
-        """Send one job (agent_id None makes a job without agentId: a poison pill)."""
+    def send(
+        self,
+        agent_id: str | None,
+        creator_id: str,
+        *,
+        critical: bool,
+        kind: str | None = None,
+        queue_url: str | None = None,
+    ) -> str:
+        """Send one job to JobsQueue (or `queue_url`); agent_id None makes a poison pill (no agentId)."""
         job: dict[str, Any] = {
             "jobId": f"job-{uuid.uuid4().hex[:12]}",
             "creatorId": creator_id,
@@ -59,7 +67,7 @@ class Producer:
             self.ledger.add_poison(body, "missing agentId")
         else:
             self.ledger.add_job(job, self.clock.now())
-        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
+        self.sqs.send_message(QueueUrl=queue_url or self.queue_url, MessageBody=body)
         return job["jobId"]
 
     def send_raw(self, body: str, label: str) -> None:
