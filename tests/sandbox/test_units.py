@@ -148,3 +148,30 @@ def test_game_day_fails_on_duplicate_completions_lost_jobs_and_early_recovery():
     ]
     assert judge((), ["HeartbeatDip"], ok, 0, 1.0, 5.0) == ["unexpected alarm(s) fired: HeartbeatDip"]
     assert judge(("Backlog",), [], ok, 0, None, None) == ["expected alarm(s) never fired: Backlog"]
+
+
+def test_reference_agent_logs_reconnect_attempts_with_backoff():
+    import asyncio
+    import re
+    import socket
+
+    from sandbox.agent import Agent
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    lines: list[str] = []
+
+    async def run() -> None:
+        agent = Agent(f"ws://127.0.0.1:{port}", "a", lambda: "t", backoff=(0.01, 0.04), log=lines.append)
+        task = asyncio.create_task(agent.run())
+        while sum(line.startswith("reconnecting") for line in lines) < 3:
+            await asyncio.sleep(0.01)
+        agent.stop()
+        await asyncio.wait_for(task, 5)
+
+    asyncio.run(asyncio.wait_for(run(), 10))
+    assert lines[0].startswith("connection lost: ConnectionRefusedError")
+    attempts = [re.fullmatch(r"reconnecting in (\d+\.\d) s \(attempt (\d+)\)", x) for x in lines[1:6:2]]
+    assert [int(m.group(2)) for m in attempts] == [2, 3, 4]
+    assert all(float(m.group(1)) <= 0.04 for m in attempts)
