@@ -225,7 +225,7 @@ class GameDay:
         alarm = self.timeline.first("alarm", fault)
         email = self.timeline.first("email", fault, "ALARM")
         entries = self.timeline.sorted()
-        fired = sorted({e.text.split(" ")[0] for e in entries if e.kind == "alarm" and e.time >= fault})
+        fired = sorted({e.text.split(" ")[0] for e in entries if e.kind == "alarm" and fault <= e.time <= end})
         setup = sorted({e.text.split(" ")[0] for e in entries if e.kind == "alarm" and e.time < fault})
         emails = [e.__dict__ for e in self.box.outbox.emails]
         detection = self._minutes(alarm.time) if alarm and self.fault_time else None

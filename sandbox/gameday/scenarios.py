@@ -77,9 +77,17 @@ def backlog(g: GameDay) -> None:
     for agent_id in slow:
         g.fleet.agents[agent_id].behaviour.job_seconds = g.clock.real(600)
     g.wait_alarm("Backlog")
-    g.action("site recovered: jobs take 5 s again")
+    g.action(f"site recovered: jobs take 5 s again; {creator}'s cap raised to 20 so its backlog drains")
     for agent_id in slow:
         g.fleet.agents[agent_id].behaviour.job_seconds = g.clock.real(5)
+    # Runbook B: process faster than arrivals. At 2 concurrent, capped jobs only come back
+    # every visibility timeout, so the backlog would keep re-forming for an hour.
+    g.box.client("dynamodb").update_item(
+        TableName=limits,
+        Key={"creatorId": {"S": creator}},
+        UpdateExpression="SET maxConcurrent = :n",
+        ExpressionAttributeValues={":n": {"N": "20"}},
+    )
     g.wait_recovered()
 
 
