@@ -225,8 +225,9 @@ class GameDay:
         alarm = self.timeline.first("alarm", fault)
         email = self.timeline.first("email", fault, "ALARM")
         entries = self.timeline.sorted()
-        fired = sorted({e.text.split(" ")[0] for e in entries if e.kind == "alarm" and fault <= e.time <= end})
-        setup = sorted({e.text.split(" ")[0] for e in entries if e.kind == "alarm" and e.time < fault})
+        alarms = [e for e in entries if e.kind == "alarm"]
+        fired = sorted({e.text.split(" ")[0] for e in alarms if fault <= e.time <= end})
+        setup = sorted({e.text.split(" ")[0] for e in alarms if e.time < fault})
         emails = [e.__dict__ for e in self.box.outbox.emails]
         detection = self._minutes(alarm.time) if alarm and self.fault_time else None
         # Recovery is from an incident: nothing fired, nothing to recover from.
