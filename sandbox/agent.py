@@ -41,7 +41,8 @@ class AgentStats:
     connects: int = 0
     rejected: int = 0  # handshakes refused (401/403)
     assignments: Counter[str] = field(default_factory=Counter)  # jobId -> times pushed
-    completed: list[str] = field(default_factory=list)
+    completed: list[str] = field(default_factory=list)  # completions this agent sent
+    confirmed: list[str] = field(default_factory=list)  # completions the backend acked (closed the job)
     errors: list[dict[str, Any]] = field(default_factory=list)  # error frames received
     crashes: list[str] = field(default_factory=list)  # unexpected exceptions (then reconnected)
     closes: list[str] = field(default_factory=list)  # close code and reason of each session
@@ -85,6 +86,7 @@ class Agent:
         self._paused = asyncio.Event()  # set: stay offline until resume()
         self._ws: ClientConnection | None = None
         self._in_hand: set[str] = set()
+        self._completing: set[str] = set()  # completions sent, ack not yet received
 
     async def run(self) -> None:
         """Connect, serve, reconnect with exponential backoff until stopped."""
@@ -140,6 +142,11 @@ class Agent:
                     task = asyncio.create_task(self._run_job(ws, frame))
                     jobs.add(task)
                     task.add_done_callback(jobs.discard)
+                elif frame.get("type") == "ack" and frame.get("action") == "job.result":
+                    job_id = frame.get("jobId")
+                    if job_id in self._completing and frame.get("requeued") is False:
+                        self._completing.discard(job_id)
+                        self.stats.confirmed.append(job_id)
                 elif frame.get("type") == "error":
                     self.stats.errors.append(frame)
                     if frame.get("code") == "not_connected":
@@ -174,6 +181,8 @@ class Agent:
                 result = {"status": "failed", "reason": "site_pushback", "retryable": True}
             else:
                 result = {"status": "completed", "result": {"echo": frame.get("payload")}}
+            if result["status"] == "completed":
+                self._completing.add(job_id)
             await ws.send(json.dumps({"action": "job.result", "jobId": job_id, **result}))
             self.log(f"job {job_id} result {result['status']}")
             if result["status"] == "completed":

@@ -77,8 +77,12 @@ class Fleet:
         return total
 
     def completions(self) -> Counter[str]:
-        """jobId -> number of times any agent reported it completed (more than 1 is a bug)."""
-        return Counter(job for agent in self.agents.values() for job in agent.stats.completed)
+        """jobId -> completions the backend accepted (closed the job); more than 1 is a bug.
+
+        A re-delivered job may be run and reported twice; the backend refuses the second
+        result (job_not_assigned), so only acked completions count.
+        """
+        return Counter(job for agent in self.agents.values() for job in agent.stats.confirmed)
 
     def completed(self) -> set[str]:
         return {job for agent in self.agents.values() for job in agent.stats.completed}

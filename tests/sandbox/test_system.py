@@ -139,6 +139,7 @@ def test_reference_agent_logs_connect_and_job_lines(box):
 
     token = mint_token(box.jwt_secret(), "agent-log", "creator-1")
     lines: list[str] = []
+    confirmed: list[str] = []
 
     async def run() -> None:
         agent = Agent(box.gateway.url, "agent-log", lambda: token, AgentBehaviour(0.01), log=lines.append)
@@ -146,10 +147,11 @@ def test_reference_agent_logs_connect_and_job_lines(box):
         await asyncio.wait_for(agent.online.wait(), 10)
         await asyncio.to_thread(send_job, box, "log-001", "agent-log")
         for _ in range(200):
-            if "log-001" in agent.stats.completed:
+            if "log-001" in agent.stats.confirmed:
                 break
             await asyncio.sleep(0.05)
         agent.stop()
+        confirmed.extend(agent.stats.confirmed)
         await asyncio.wait_for(task, 10)
 
     asyncio.run(run())
@@ -159,3 +161,4 @@ def test_reference_agent_logs_connect_and_job_lines(box):
         "job log-001 acked",
         "job log-001 result completed",
     ]
+    assert confirmed == ["log-001"]  # the backend acked the completion once
