@@ -63,6 +63,8 @@ def dispatch(body: str | None, *, now: int) -> Outcome:
         jobs.assign(msg, connection_id, now=now, lease_seconds=settings().lease_seconds, day=day)
     except jobs.AlreadyAssigned:
         return Outcome("skipped", msg.job_id, "already_assigned", 409)
+    except jobs.RequeueInFlight:
+        raise ItemFailure(msg.job_id, "requeue_pending", 409) from None
     except jobs.LimitRefused as refused:
         return _hold_or_retry(msg, refused.refusal, now, only_if_offline=False)
     return _deliver(msg, connection_id, now, day, opening=_just_connected(agent or {}, now))
@@ -86,6 +88,8 @@ def _hold_or_retry(msg: JobMessage, refusal: Refusal, now: int, *, only_if_offli
         jobs.hold(msg, now=now, reason=refusal.reason, only_if_offline=only_if_offline)
     except jobs.AlreadyAssigned:
         return Outcome("skipped", msg.job_id, "already_assigned", 409)
+    except jobs.RequeueInFlight:
+        raise ItemFailure(msg.job_id, "requeue_pending", 409) from None
     except jobs.AgentOnline:
         raise ItemFailure(msg.job_id, refusal.reason, refusal.status) from None  # connected meanwhile
     return Outcome("held", msg.job_id, refusal.reason, refusal.status)

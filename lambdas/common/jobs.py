@@ -24,6 +24,14 @@ class AlreadyAssigned(Exception):
     """The job was assigned (or finished) by an earlier delivery."""
 
 
+class RequeueInFlight(Exception):
+    """The message is a newer attempt than the stored job: its re-queue write has not landed yet.
+
+    Re-queues send the new message before they update the item (so a crash never strands a
+    job without a message); a dispatcher that sees that message first must retry it, not skip it.
+    """
+
+
 class LimitRefused(Exception):
     """CreatorLimits refused the job."""
 
@@ -101,14 +109,23 @@ def assign(msg: JobMessage, connection_id: str, *, now: int, lease_seconds: int,
             "ConditionExpression": _ASSIGNABLE,
             "ExpressionAttributeNames": _STATUS,
             "ExpressionAttributeValues": ddb.values(**vals),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
     }
     reasons = transact([job_op, limits.admit_op(msg.creator_id, day)])
     if reasons is None:
         return
     if ddb.failed_condition(reasons, 0):
-        raise AlreadyAssigned(msg.job_id)
+        raise _not_assignable(msg, reasons[0])
     raise LimitRefused(limits.refusal(ddb.from_item(reasons[1].get("Item")), day))
+
+
+def _not_assignable(msg: JobMessage, reason: dict[str, Any]) -> Exception:
+    """Why the job's condition failed: a duplicate (skip) or a re-queue still landing (retry)."""
+    old = ddb.from_item(reason.get("Item")) or {}
+    if old.get("status") in ("assigned", "running") and int(old.get("attempt", 0)) < msg.attempt:
+        return RequeueInFlight(msg.job_id)
+    return AlreadyAssigned(msg.job_id)
 
 
 def hold(msg: JobMessage, *, now: int, reason: str, only_if_offline: bool) -> None:
@@ -125,6 +142,7 @@ def hold(msg: JobMessage, *, now: int, reason: str, only_if_offline: bool) -> No
                 "ConditionExpression": _ASSIGNABLE,
                 "ExpressionAttributeNames": _STATUS,
                 "ExpressionAttributeValues": ddb.values(**vals),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
     ]
@@ -134,7 +152,7 @@ def hold(msg: JobMessage, *, now: int, reason: str, only_if_offline: bool) -> No
     if reasons is None:
         return
     if ddb.failed_condition(reasons, 0):
-        raise AlreadyAssigned(msg.job_id)
+        raise _not_assignable(msg, reasons[0])
     raise AgentOnline(msg.agent_id)
 
 

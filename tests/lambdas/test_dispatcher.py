@@ -140,6 +140,28 @@ def test_duplicate_delivery_assigns_and_pushes_once(online, clock, out):
     assert skipped == ["job_skipped jobId=job-1 reason=already_assigned status=409"] * 2
 
 
+def test_message_ahead_of_its_requeue_write_is_retried_not_skipped(online, clock, out):
+    # GIVEN job-1 still assigned at attempt 1 (the reaper sent attempt 2 but has not updated the item yet)
+    h.put_job("job-1", "assigned", attempt=1, connectionId=online, leaseState="active")
+    # WHEN the attempt-2 message reaches the dispatcher first
+    response = dispatch(h.sqs_event(h.job_body("job-1", attempt=2)), None)
+    # THEN it is retried (not skipped, which would strand the job), and nothing is pushed
+    assert response == failures("m0")
+    assert h.frames(online) == []
+    assert (h.job("job-1")["status"], h.job("job-1")["attempt"]) == ("assigned", 1)
+    assert "batch_item_failed jobId=job-1 reason=requeue_pending status=409" in out.messages()
+
+
+def test_message_of_an_older_attempt_is_still_skipped(online, clock, out):
+    # GIVEN job-1 assigned at attempt 2; WHEN a stale attempt-1 copy arrives
+    h.put_job("job-1", "assigned", attempt=2, connectionId=online, leaseState="active")
+    response = dispatch(h.sqs_event(h.job_body("job-1", attempt=1)), None)
+    # THEN it is a duplicate: skipped, not retried, not pushed
+    assert response == NO_FAILURES
+    assert h.frames(online) == []
+    assert "job_skipped jobId=job-1 reason=already_assigned status=409" in out.messages()
+
+
 def test_offline_agent_non_critical_job_is_held(queues, clock, out):
     # GIVEN agent-9 never connected
     # WHEN a non-critical job for it arrives
