@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from sandbox.clock import GAMEDAY_SPEED
 from sandbox.console import make_console
 
 app = typer.Typer(help="Local sandbox: the whole system on one machine.", no_args_is_help=True)
@@ -120,7 +121,7 @@ def gameday(
         ),
     ],
     alert_mode: Mode = AlertMode.composite,
-    speed: Speed = 60.0,
+    speed: Speed = GAMEDAY_SPEED,
     reports_dir: Annotated[Path, typer.Option(help="Where the JSON report is written.")] = Path("reports"),
 ) -> None:
     """Run one game-day scenario in a fresh sandbox: timeline, summary, JSON report."""

@@ -10,6 +10,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+# Game days run at 30x: a 5-minute lease is 10 real seconds. At 60x (5 s) an incident's
+# backlog on a shared 2-core machine delays acks past the lease; the re-deliveries add load
+# and the jobs never drain.
+GAMEDAY_SPEED = 30.0
+
 
 @dataclass
 class SimClock:

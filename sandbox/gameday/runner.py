@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.agent import AgentBehaviour
+from sandbox.clock import GAMEDAY_SPEED
 from sandbox.fleet import Fleet
 from sandbox.gameday.ledger import Accounting, Ledger
 from sandbox.gameday.timeline import Timeline
@@ -28,6 +29,10 @@ BASE_RATE = 6  # jobs per production minute
 DETECT_TIMEOUT_MIN = 50
 RECOVER_TIMEOUT_MIN = 60
 STUCK_AFTER_MIN = 3  # a job still pending this long after it was sent is part of the incident
+# Real seconds between two looks at the ledger: each look scans JobsTable, and moto serves one
+# DynamoDB request at a time, so looking every poll starves the functions (leases expire,
+# jobs are re-delivered and the backlog never drains).
+LEDGER_EVERY_S = 0.5
 
 
 class ScenarioFailed(RuntimeError):
@@ -38,7 +43,7 @@ class ScenarioFailed(RuntimeError):
 class GameDayOptions:
     scenario: str
     alert_mode: str = "composite"
-    speed: float = 60.0
+    speed: float = GAMEDAY_SPEED
     agents: int = 10
     template: dict[str, Any] | None = None
     reports_dir: Path = field(default_factory=lambda: Path("reports"))
@@ -161,13 +166,15 @@ class GameDay:
         """Let `minutes` of production time pass."""
         time.sleep(self.clock.real(minutes * 60))
 
-    def wait_until(self, predicate: Callable[[], bool], minutes: float, what: str) -> float:
-        """Wait (production minutes) for `predicate`; the production time it became true."""
+    def wait_until(
+        self, predicate: Callable[[], bool], minutes: float, what: str, every: float = 0.05
+    ) -> float:
+        """Wait (production minutes) for `predicate`, tried every `every` real seconds; when it held."""
         deadline = time.monotonic() + self.clock.real(minutes * 60)
         while time.monotonic() < deadline:
             if predicate():
                 return self.clock.now()
-            time.sleep(0.05)
+            time.sleep(every)
         raise ScenarioFailed(f"{what} did not happen within {minutes} production minutes")
 
     def wait_alarm(self, alarm_id: str, state: str = "ALARM", minutes: float = DETECT_TIMEOUT_MIN) -> float:
@@ -190,7 +197,7 @@ class GameDay:
             return self.ledger.stuck(self.clock.now() - STUCK_AFTER_MIN * 60) == 0
 
         what = "recovery (all alarms OK, DLQ empty, automations done, no job stuck)"
-        self.recovered_time = self.wait_until(recovered, minutes, what)
+        self.recovered_time = self.wait_until(recovered, minutes, what, every=LEDGER_EVERY_S)
         text = "recovered: every alarm OK, DLQ empty, no job stuck"
         self.timeline.add("recovered", text, time=self.recovered_time)
 
@@ -208,9 +215,12 @@ class GameDay:
         self.producer.stop()
         self.box.automation.wait(self.clock.real(30 * 60))
         try:
-            self.wait_until(lambda: self.ledger.account().pending == 0, 30, "draining the queue")
+            self.wait_until(self._drained, 30, "draining the queue", every=LEDGER_EVERY_S)
         except ScenarioFailed as exc:
             self.problems.append(str(exc))
+
+    def _drained(self) -> bool:
+        return self.ledger.account().pending == 0
 
     # ---- results ---------------------------------------------------------------------
 

@@ -175,3 +175,31 @@ def test_reference_agent_logs_reconnect_attempts_with_backoff():
     attempts = [re.fullmatch(r"reconnecting in (\d+\.\d) s \(attempt (\d+)\)", x) for x in lines[1:6:2]]
     assert [int(m.group(2)) for m in attempts] == [2, 3, 4]
     assert all(float(m.group(1)) <= 0.04 for m in attempts)
+
+
+def test_recovery_wait_scans_the_ledger_sparingly(monkeypatch):
+    """Each ledger look scans JobsTable through moto's one-at-a-time DynamoDB: not every poll."""
+    import time
+    from types import SimpleNamespace
+
+    from sandbox.gameday import ledger, runner
+    from sandbox.gameday.timeline import Timeline
+
+    looks: list[float] = []
+
+    def stuck(sent_before: float) -> int:
+        looks.append(time.monotonic())
+        return 1 if len(looks) < 3 else 0  # two stuck jobs' looks, then drained
+
+    monkeypatch.setattr(ledger, "queue_bodies", lambda name: [])
+    g = runner.GameDay(runner.GameDayOptions("dispatcher-errors"))
+    g.clock = SimClock(speed=60)
+    g.timeline = Timeline(g.clock)
+    g.box = SimpleNamespace(options=SimpleNamespace(stage="local"), automation=SimpleNamespace(executions=[]))
+    g.alarms = SimpleNamespace(evaluator=SimpleNamespace(states={"byoip-local-Backlog": "OK"}))
+    g.ledger = SimpleNamespace(stuck=stuck)
+    g.wait_recovered(minutes=3)
+    assert len(looks) == 3
+    gaps = [b - a for a, b in zip(looks, looks[1:], strict=False)]
+    assert min(gaps) >= runner.LEDGER_EVERY_S * 0.9
+    assert [e.kind for e in g.timeline.sorted()] == ["recovered"]
