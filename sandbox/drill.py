@@ -28,8 +28,10 @@ def main() -> int:
     template = synthesize("local")
     kinds = {r["Type"] for r in template["Resources"].values()}
     console.print(f"  {len(template['Resources'])} resources, {len(kinds)} types")
-    console.print(f"running game day [bold]{DRILL}[/] at 60x (times below are production minutes)…")
-    result = GameDay(GameDayOptions(DRILL, template=template)).run(SCENARIOS[DRILL])
+    options = GameDayOptions(DRILL, template=template)
+    speed = f"{options.speed:g}x"
+    console.print(f"running game day [bold]{DRILL}[/] at {speed} (times below are production minutes)…")
+    result = GameDay(options).run(SCENARIOS[DRILL])
     print_result(result, console)
     path = write_report(result, Path("reports"))
     console.print(f"report: {path}   emails: {Path('.sandbox') / DRILL / 'outbox.jsonl'}")
