@@ -93,15 +93,20 @@ def moto_server():
     server.stop()
 
 
-def test_script_dry_run_against_moto_server(moto_server):
-    # GIVEN a DLQ with two messages, wired as JobsQueue's dead-letter target, on moto's server
-    sqs = boto3.client(
+def _server_sqs(endpoint: str):
+    """An SQS client on the moto server, with the fake credentials it accepts."""
+    return boto3.client(
         "sqs",
         region_name=REGION,
-        endpoint_url=moto_server,
+        endpoint_url=endpoint,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+def test_script_dry_run_against_moto_server(moto_server):
+    # GIVEN a DLQ with two messages, wired as JobsQueue's dead-letter target, on moto's server
+    sqs = _server_sqs(moto_server)
     dlq = sqs.create_queue(QueueName="byoip-e2e-jobs-dlq")["QueueUrl"]
     sqs.create_queue(
         QueueName="byoip-e2e-jobs",
@@ -148,13 +153,7 @@ def test_script_without_credentials_is_one_line(tmp_path):
 
 def test_an_operation_moto_lacks_is_one_line_exit_1(moto_server):
     # GIVEN a real DLQ wiring on moto's server, which does not implement ListMessageMoveTasks
-    sqs = boto3.client(
-        "sqs",
-        region_name=REGION,
-        endpoint_url=moto_server,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    sqs = _server_sqs(moto_server)
     sqs.create_queue(QueueName="byoip-e2e-jobs-dlq")
     sqs.create_queue(
         QueueName="byoip-e2e-jobs",
