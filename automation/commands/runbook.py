@@ -29,8 +29,9 @@ def render(
         Path | None,
         typer.Option(
             "--out",
-            help="Write here instead of stdout. A directory gets <dir>/<stage>/runbook.md, "
-            "the layout RUNBOOK_BASE_URL links expect.",
+            help="Write here instead of stdout. A path ending in .md is the file; any other path "
+            "is a directory (created if needed) that gets <dir>/<stage>/runbook.md, the layout "
+            "RUNBOOK_BASE_URL links expect.",
         ),
     ] = None,
 ) -> None:
@@ -48,7 +49,8 @@ def render(
         sys.stdout.write(markdown)
         _note_placeholder(account)
         return
-    if out.is_dir():
+    if out.suffix.lower() != ".md":
+        # A directory, existing or not (`make synth` passes a fresh cdk.out/runbooks).
         out = out / runbook_path(config)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

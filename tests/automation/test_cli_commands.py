@@ -266,6 +266,18 @@ def test_runbook_render_into_a_directory_uses_the_published_layout(cli, tmp_path
     assert f"arn:aws:sqs:eu-west-1:{ACCOUNT}:byoip-prod-jobs-dlq" in out.read_text()
 
 
+def test_runbook_render_into_a_directory_that_does_not_exist_yet_creates_it(cli, tmp_path):
+    # GIVEN an empty cdk.out/ (what `make synth` sees on a fresh clone)
+    target = tmp_path / "cdk.out" / "runbooks"
+    # WHEN the runbook is rendered into cdk.out/runbooks
+    result = cli("runbook", "render", "--stage", "staging", "--region", "eu-west-1", "--out", target)
+    # THEN it lands at <dir>/<stage>/runbook.md, not in a file named like the directory
+    out = target / "staging" / "runbook.md"
+    assert result.exit_code == 0, result.output
+    assert target.is_dir() and sorted(p.name for p in target.iterdir()) == ["staging"]
+    assert out.read_text().startswith("# BYO-IP triage runbook: stage `staging`")
+
+
 def test_runbook_render_to_an_unwritable_place_is_one_line(cli, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")

@@ -92,8 +92,12 @@ def out(capsys: pytest.CaptureFixture[str], queues: dict[str, str]) -> Output:
 
 
 @pytest.fixture
-def online(out: Output) -> str:
-    """agent-1 of creator-1 connected as conn-1; returns the connection id."""
+def online(out: Output, clock: Any) -> str:
+    """agent-1 of creator-1 connected as conn-1 at the frozen NOW; returns the connection id.
+
+    It takes `clock` so the connection is made under the frozen clock whatever order a test
+    names its fixtures in: made on the wall clock, its age under NOW would be negative.
+    """
     from lambdas.ws_connect.handler import handler as connect
     from tests.lambdas.helpers import connect_event, token
 
@@ -102,7 +106,8 @@ def online(out: Output) -> str:
     return "conn-1"
 
 
-NOW = 1_795_872_600  # 2026-11-28T13:30:00Z
+NOW = 1_795_872_600  # 2026-11-28T13:30:00Z: the handlers' frozen "now", never the wall clock
+DAY = "2026-11-28"  # the UTC day of NOW: the key of the daily quota counter
 
 
 @pytest.fixture

@@ -11,9 +11,8 @@ from botocore.stub import ANY
 from lambdas.common.settings import DEFAULT_CONNECT_GRACE_SECONDS as GRACE
 from lambdas.dispatcher_sqs.handler import handler as dispatch
 from tests.lambdas import helpers as h
-from tests.lambdas.conftest import NOW
+from tests.lambdas.conftest import DAY, NOW
 
-DAY = "2026-11-28"
 NO_FAILURES = {"batchItemFailures": []}
 
 

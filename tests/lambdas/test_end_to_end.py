@@ -9,7 +9,7 @@ from lambdas.ws_connect.handler import handler as connect
 from lambdas.ws_disconnect.handler import handler as disconnect
 from lambdas.ws_message.handler import handler as message
 from tests.lambdas import helpers as h
-from tests.lambdas.conftest import NOW
+from tests.lambdas.conftest import DAY, NOW
 
 
 def test_connect_dispatch_ack_result(queues, clock, out):
@@ -36,7 +36,7 @@ def test_connect_dispatch_ack_result(queues, clock, out):
         NOW + 20,
     )
     limits = h.creator_limits("creator-1")
-    assert (limits["inFlight"], limits["used#2026-11-28"]) == (0, 1)
+    assert (limits["inFlight"], limits[f"used#{DAY}"]) == (0, 1)
     # AND the metrics say one assigned, one completed, one batch item, no failures
     totals: dict[str, int] = {}
     for doc in out.emf():

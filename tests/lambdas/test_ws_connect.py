@@ -14,7 +14,11 @@ from lambdas.common import aws
 from lambdas.ws_connect.handler import handler as connect
 from tests.lambdas import helpers as h
 
-NOW = int(time.time())
+
+
+def _now() -> int:
+    """Wall-clock seconds when a token is built (never at import: a slow run would expire them)."""
+    return int(time.time())
 
 
 def _unsigned(claims: dict[str, object]) -> str:
@@ -25,21 +29,21 @@ def _unsigned(claims: dict[str, object]) -> str:
 
 def _tampered() -> str:
     header, _, signature = h.token().split(".")
-    forged = {"agentId": "agent-evil", "creatorId": "creator-1", "iat": NOW, "exp": NOW + 600}
+    forged = {"agentId": "agent-evil", "creatorId": "creator-1", "iat": _now(), "exp": _now() + 600}
     body = jwt.utils.base64url_encode(json.dumps(forged).encode()).decode()
     return f"{header}.{body}.{signature}"
 
 
 HOSTILE = {
-    "alg_none": lambda: _unsigned({"agentId": "a", "creatorId": "c", "iat": NOW, "exp": NOW + 60}),
+    "alg_none": lambda: _unsigned({"agentId": "a", "creatorId": "c", "iat": _now(), "exp": _now() + 60}),
     "hs512": lambda: h.token(algorithm="HS512"),
     "rs256": lambda: jwt.encode(
-        {"agentId": "a", "creatorId": "c", "iat": NOW, "exp": NOW + 60},
+        {"agentId": "a", "creatorId": "c", "iat": _now(), "exp": _now() + 60},
         _rsa_key(),
         algorithm="RS256",
     ),
     "wrong_key": lambda: h.token(key="another-key-of-enough-length-0123456789"),
-    "expired": lambda: h.token(iat=NOW - 1200, lifetime=600),
+    "expired": lambda: h.token(iat=_now() - 1200, lifetime=600),
     "missing_agentId": lambda: h.token(drop=("agentId",)),
     "missing_creatorId": lambda: h.token(drop=("creatorId",)),
     "missing_exp": lambda: h.token(drop=("exp",)),
@@ -49,6 +53,34 @@ HOSTILE = {
     "not_a_jwt": lambda: "not.a.jwt",
     "agent_id_with_slash": lambda: h.token(agent="../creator-2"),
 }
+
+
+# Why each hostile token must be refused: a token refused for another reason (its expiry on a
+# slow run, say) would pass the 401 test below without testing what its name says.
+REFUSED_FOR = {
+    "agent_id_with_slash": "agentId is not an id",
+    "alg_none": "InvalidAlgorithmError",
+    "expired": "ExpiredSignatureError",
+    "hs512": "InvalidAlgorithmError",
+    "lifetime_over_15_min": "lifetime over 15 minutes",
+    "missing_agentId": "MissingRequiredClaimError",
+    "missing_creatorId": "MissingRequiredClaimError",
+    "missing_exp": "MissingRequiredClaimError",
+    "missing_iat": "MissingRequiredClaimError",
+    "not_a_jwt": "DecodeError",
+    "rs256": "InvalidAlgorithmError",
+    "tampered_payload": "InvalidSignatureError",
+    "wrong_key": "InvalidSignatureError",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_each_hostile_token_is_refused_for_what_it_tests(kind):
+    from lambdas.common.auth import TokenRejected, verify_token
+
+    with pytest.raises(TokenRejected) as refused:
+        verify_token(HOSTILE[kind](), h.SECRET)
+    assert str(refused.value) == REFUSED_FOR[kind]
 
 
 def _rsa_key() -> object:
