@@ -15,7 +15,6 @@ from lambdas.ws_connect.handler import handler as connect
 from tests.lambdas import helpers as h
 
 
-
 def _now() -> int:
     """Wall-clock seconds when a token is built (never at import: a slow run would expire them)."""
     return int(time.time())
