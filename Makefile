@@ -17,7 +17,7 @@ install: $(VENV) $(NODE)
 $(VENV): pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev,sandbox]'
 	touch $@
 
 $(NODE): package.json package-lock.json

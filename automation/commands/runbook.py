@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -10,8 +9,9 @@ from typing import Annotated
 import typer
 
 from automation import clients
-from automation.names import stage_config
 from automation.output import console, errors, fail
+from automation.stage import stage_config
+from runbooks.render import render_runbook
 
 app = typer.Typer(help="The triage runbook, rendered per stage.", no_args_is_help=True)
 
@@ -40,10 +40,6 @@ def render(
     chosen = clients.region_or_fail(region)
     if account is not None and not (account.isdigit() and len(account) == 12):
         fail(f"--account {account!r} is not a 12-digit AWS account id")
-    # The catalogs import aws_cdk: load them only when rendering, without jsii's Node banner on stderr.
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    from runbooks.render import render_runbook, runbook_path
-
     markdown = render_runbook(config, region=chosen, account=account or ACCOUNT_PLACEHOLDER)
     if out is None:
         sys.stdout.write(markdown)
@@ -51,7 +47,7 @@ def render(
         return
     if out.suffix.lower() != ".md":
         # A directory, existing or not (`make synth` passes a fresh cdk.out/runbooks).
-        out = out / runbook_path(config)
+        out = out / config.names.runbook_path
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(markdown, encoding="utf-8")
