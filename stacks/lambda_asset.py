@@ -12,10 +12,22 @@ import jsii
 from aws_cdk import aws_lambda as lambda_
 
 LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
-RUNTIME = lambda_.Runtime.PYTHON_3_11
+# The newest Python runtime Lambda, aws-cdk-lib and cfn-lint all know (checked 2026-11-30). Lambda
+# deprecates python3.14 on 2029-06-30, blocks creates 2029-07-31, updates 2029-08-31 (cfn-lint 1.58's
+# data/AdditionalSpecs/LmbdRuntimeLifecycle.json; the same dates on endoflife.date/aws-lambda).
+# python3.11 had until 2027-06-30. Being the latest runtime, it also satisfies cdk-nag's AwsSolutions-L1.
+RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
+PYTHON_VERSION = RUNTIME.name.removeprefix("python")
 # Wheels are chosen for the Lambda platform, not the machine running synth.
-_PIP_PLATFORM = ("--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", "3.11")
+_PIP_PLATFORM = (
+    "--platform",
+    "manylinux2014_aarch64",
+    "--implementation",
+    "cp",
+    "--python-version",
+    PYTHON_VERSION,
+)
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.txt")
 
 

@@ -16,10 +16,6 @@ if TYPE_CHECKING:
 
 PACK = "AwsSolutions"
 
-RUNTIME_REASON = (
-    "Pinned to Python 3.11, the interpreter the handlers and their pinned dependencies are tested "
-    "with in this repo; moving to a newer runtime is a deliberate, tested change."
-)
 CONNECT_AUTH_REASON = (
     "Agents authenticate on $connect with a short-lived HS256 JWT (?token=) that ws-connect verifies "
     "and rejects with 401; API Gateway WebSocket APIs authorize only at $connect, so $default and "
@@ -49,14 +45,6 @@ PATCHES_REASON = (
 
 def acknowledge_findings(stack: ByoIpStack) -> None:
     """Acknowledge the accepted AwsSolutions findings of ByoIpStack, each with its reason."""
-    for fn in (
-        stack.ws_connect_fn,
-        stack.ws_message_fn,
-        stack.ws_disconnect_fn,
-        stack.dispatcher,
-        stack.lease_reaper,
-    ):
-        _ack(fn.node.default_child, "L1", RUNTIME_REASON)
     for route in stack.ws_api.node.children:
         if route.node.id.endswith("-Route"):
             _ack(route, "APIG4", CONNECT_AUTH_REASON)

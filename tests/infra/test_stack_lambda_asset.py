@@ -41,7 +41,7 @@ def test_pip_installs_wheels_for_the_lambda_platform_then_copies_the_package(tmp
     monkeypatch.setattr(subprocess, "run", lambda cmd, check: calls.append((cmd, check)))
     # WHEN bundled locally
     assert LocalPipBundling(src).try_bundle(str(out), image=IMAGE) is True
-    # THEN pip targets the asset with arm64 / CPython 3.11 wheels only
+    # THEN pip targets the asset with arm64 / CPython 3.14 wheels only
     ((cmd, check),) = calls
     assert check is True
     assert cmd[:4] == [sys.executable, "-m", "pip", "install"]
@@ -49,7 +49,7 @@ def test_pip_installs_wheels_for_the_lambda_platform_then_copies_the_package(tmp
     assert cmd[cmd.index("-r") + 1] == str(src / "requirements.txt")
     assert "--only-binary=:all:" in cmd and "--no-compile" in cmd
     assert cmd[cmd.index("--platform") + 1] == "manylinux2014_aarch64"
-    assert cmd[cmd.index("--python-version") + 1] == "3.11"
+    assert cmd[cmd.index("--python-version") + 1] == "3.14"
     # AND the package sits at the asset root as `lambdas`, without caches or the requirements file
     assert _files(out) == [
         "lambdas/__init__.py",
