@@ -15,6 +15,11 @@ from automation.scripts import creator_pause, guarded_redrive, redrive_dlq
 from lambdas.common.protocol import ID_PATTERN as _RUNTIME_ID_PATTERN
 
 SCHEMA_VERSION = "0.3"
+# aws:executeScript has its own runtime list, not Lambda's. python3.11 is the newest that AWS's own text
+# confirms (the notice ending python3.6-3.9 on 2025-09-10 says to move to it; checked 2026-11-30); a
+# third-party report (cdklabs/cdk-ssm-documents#158) says python3.12 works too: move once the SSM action
+# reference lists it. No end date for executeScript's python3.11 was found; CPython 3.11 ends 2027-10.
+# cfn-lint does not check this field, so a value SSM rejects would only fail at deploy.
 RUNTIME = "python3.11"
 # aws:executeScript stops a script after 600 s; the scripts' own waits stay below it.
 STEP_TIMEOUT_SECONDS = 600

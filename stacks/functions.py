@@ -13,12 +13,6 @@ from constructs import Construct
 from contract.names import DISPATCHER, LEASE_REAPER, WS_CONNECT, WS_DISCONNECT, WS_MESSAGE, Names
 from stacks.lambda_asset import ARCHITECTURE, RUNTIME
 from stacks.log_groups import retained_log_group
-from stacks.nag import acknowledge
-
-RUNTIME_REASON = (
-    "Pinned to Python 3.11, the interpreter the handlers and their pinned dependencies are tested "
-    "with in this repo; moving to a newer runtime is a deliberate, tested change."
-)
 
 
 class ByoIpFunction(Construct):
@@ -69,7 +63,6 @@ class ByoIpFunction(Construct):
             role=self.role,
             log_group=self.log_group,
         )
-        acknowledge(self.function.node.default_child, "L1", RUNTIME_REASON)
 
 
 @dataclass(frozen=True)

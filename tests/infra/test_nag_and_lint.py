@@ -77,9 +77,7 @@ def test_acknowledgements_are_narrow_and_reasoned(stage_synth):
         "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
         f"<{api}>/prod/POST/@connections/*]"
     )
-    functions = ["WsConnect", "WsMessage", "WsDisconnect", "Dispatcher", "LeaseReaper"]
     assert set(acks) == {
-        *((f"{fn}/Function/Resource", "AwsSolutions::AwsSolutions-L1") for fn in functions),
         ("Realtime/WsApi/$connect-Route", "AwsSolutions::AwsSolutions-APIG4"),
         ("Realtime/WsApi/$default-Route", "AwsSolutions::AwsSolutions-APIG4"),
         ("Realtime/WsApi/$disconnect-Route", "AwsSolutions::AwsSolutions-APIG4"),
