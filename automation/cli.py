@@ -16,7 +16,7 @@ from typing import NoReturn
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from automation.commands import dlq, redrive, runbook, token, triage
+from automation.commands import dlq, redrive, revoke, runbook, token, triage
 from automation.errors import aws_error, usage_error
 from automation.output import USAGE, errors
 from monitoring.evaluator.cli import app as alarms_app
@@ -31,6 +31,7 @@ app = typer.Typer(
 )
 app.command("redrive")(redrive.redrive)
 app.command("token")(token.token)
+app.command("revoke")(revoke.revoke)
 app.command("triage")(triage.triage)
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(runbook.app, name="runbook")

@@ -20,10 +20,15 @@ def default_region() -> str | None:
     return os.environ.get("AWS_REGION") or boto3.session.Session().region_name
 
 
-def client(service: str, region: str) -> Any:
-    """A client for `service` in `region` (AWS_ENDPOINT_URL, if set, points it at moto)."""
+def client(service: str, region: str, endpoint_url: str | None = None) -> Any:
+    """A client for `service` in `region` (AWS_ENDPOINT_URL, if set, points it at moto).
+
+    `endpoint_url` is for services addressed per resource (the WebSocket management API).
+    """
     if service in overrides:
         return overrides[service]
+    if endpoint_url:
+        return boto3.client(service, region_name=region, endpoint_url=endpoint_url)
     return boto3.client(service, region_name=region)
 
 

@@ -11,7 +11,7 @@ import inspect
 from types import ModuleType
 from typing import Any
 
-from automation.scripts import creator_pause, guarded_redrive, redrive_dlq
+from automation.scripts import creator_pause, guarded_redrive, redrive_dlq, revoke_tokens
 from lambdas.common.protocol import ID_PATTERN as _RUNTIME_ID_PATTERN
 
 SCHEMA_VERSION = "0.3"
@@ -193,6 +193,46 @@ def resume_creator_document(
     )
     return _document(
         "# Resume a creator\nClears the pause flag and re-queues the creator's held jobs.",
+        parameters,
+        step,
+    )
+
+
+def _fixed(description: str, value: str) -> dict[str, Any]:
+    """A parameter a manual run cannot point elsewhere: its only allowed value is the stack's own."""
+    return _param("String", description, value, allowedValues=[value])
+
+
+def revoke_tokens_document(
+    *, agents_table: str, limits_table: str, ws_endpoint: str, role_arn: str
+) -> dict[str, Any]:
+    """Revoke one agent's tokens (AgentId given) or all of a creator's, and close their connections."""
+    parameters = {
+        "CreatorId": _creator_param(),
+        "AgentId": _param(
+            "String",
+            "Agent id; empty revokes every agent of the creator.",
+            "",
+            allowedPattern=f"^$|{ID_PATTERN}",
+        ),
+        "AgentsTable": _fixed("AgentsTable.", agents_table),
+        "CreatorLimitsTable": _fixed("CreatorLimits table.", limits_table),
+        "WsEndpoint": _fixed("WebSocket management endpoint (https://…/prod).", ws_endpoint),
+        "AutomationAssumeRole": _role_param(role_arn),
+    }
+    step = script_step(
+        "RevokeTokens",
+        revoke_tokens,
+        "handler",
+        _refs("CreatorId", "AgentId", "AgentsTable", "CreatorLimitsTable", "WsEndpoint"),
+        {
+            "Closed": ("$.Payload.closed", "Integer"),
+            "TokensValidAfter": ("$.Payload.tokensValidAfter", "Integer"),
+        },
+    )
+    return _document(
+        "# Revoke agent tokens\nTokens issued until now stop working for one agent (AgentId) or for every "
+        "agent of the creator: ws-connect refuses them and their open connections are closed at once.",
         parameters,
         step,
     )

@@ -16,7 +16,14 @@ from constructs import Construct
 from automation import documents as docs
 from automation.rule_target import SsmAutomationTarget, automation_definition_arn
 from contract.config import Config
-from contract.names import AUTOMATIONS, GUARDED_REDRIVE, PAUSE_CREATOR, REDRIVE_DLQ, RESUME_CREATOR
+from contract.names import (
+    AUTOMATIONS,
+    GUARDED_REDRIVE,
+    PAUSE_CREATOR,
+    REDRIVE_DLQ,
+    RESUME_CREATOR,
+    REVOKE_TOKENS,
+)
 from monitoring.catalog import ALARMS
 from runbooks.render import render_runbook, write_runbook
 
@@ -43,6 +50,9 @@ class AutomationLayer(Construct):
         quarantine_queue: sqs.IQueue,
         jobs_table: dynamodb.ITable,
         creator_limits_table: dynamodb.ITable,
+        agents_table: dynamodb.ITable,
+        ws_endpoint: str,
+        ws_connections_arn: str,
     ) -> None:
         super().__init__(scope, cid)
         self._config = config
@@ -67,6 +77,10 @@ class AutomationLayer(Construct):
         _allow(resume, ["dynamodb:UpdateItem"], creator_limits_table.table_arn, jobs_table.table_arn)
         _allow(resume, ["dynamodb:Scan"], f"{jobs_table.table_arn}/index/{HELD_INDEX}")
         _allow(resume, ["sqs:SendMessage"], jobs_queue.queue_arn)
+        revoke = self.roles[REVOKE_TOKENS]
+        _allow(revoke, ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Scan"], agents_table.table_arn)
+        _allow(revoke, ["dynamodb:UpdateItem"], creator_limits_table.table_arn)
+        _allow(revoke, ["execute-api:ManageConnections"], ws_connections_arn)
 
         contents = {
             REDRIVE_DLQ: docs.redrive_dlq_document(
@@ -89,6 +103,12 @@ class AutomationLayer(Construct):
                 jobs_table=jobs_table.table_name,
                 jobs_queue_url=jobs_queue.queue_url,
                 role_arn=self._role_arn(RESUME_CREATOR),
+            ),
+            REVOKE_TOKENS: docs.revoke_tokens_document(
+                agents_table=agents_table.table_name,
+                limits_table=creator_limits_table.table_name,
+                ws_endpoint=ws_endpoint,
+                role_arn=self._role_arn(REVOKE_TOKENS),
             ),
         }
         self.documents = {

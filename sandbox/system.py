@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from contract.names import Names
+from contract.names import SECRET_ROTATION, Names
+from lambdas.common.rotation import STEPS as ROTATION_STEPS
 from sandbox.alarm_loop import AlarmLoop
 from sandbox.capture import LogGroups, routed_stdout
 from sandbox.clock import GAMEDAY_SPEED, SimClock
@@ -163,7 +165,19 @@ class Sandbox:
     def jwt_secret(self) -> str:
         """The JWT signing key, read back from the sandbox's Secrets Manager."""
         (arn,) = self.resources.secrets.values()
-        return self.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+        return self.client("secretsmanager").get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")[
+            "SecretString"
+        ]
+
+    def rotate_jwt_secret(self) -> str:
+        """Rotate the agents' key as Secrets Manager does: the stack's rotation function, its four
+        steps in order for a new version id; returns the new current key."""
+        (arn,) = self.resources.secrets.values()
+        function = Names(self.options.stage).function(SECRET_ROTATION)
+        token = str(uuid.uuid4())
+        for step in ROTATION_STEPS:
+            self.runtime.invoke(function, {"SecretId": arn, "ClientRequestToken": token, "Step": step})
+        return self.jwt_secret()
 
     def wait_for(self, predicate: Any, timeout_s: float, poll_s: float = 0.1) -> bool:
         """Poll `predicate()` until true or `timeout_s` real seconds passed."""

@@ -16,13 +16,23 @@ from constructs import Construct
 
 from automation.layer import AutomationLayer
 from contract.config import Config
-from contract.names import DISPATCHER, LEASE_REAPER, WS_CONNECT, WS_DISCONNECT, WS_MESSAGE
+from contract.names import (
+    DISPATCHER,
+    LEASE_REAPER,
+    REVOKE_TOKENS,
+    SECRET_ROTATION,
+    WS_CONNECT,
+    WS_DISCONNECT,
+    WS_MESSAGE,
+)
 from lambdas.common.metrics import BYOIP
 from lambdas.common.settings import DEFAULT_LEASE_SECONDS, DEFAULT_MAX_ATTEMPTS
 from monitoring.layer import MonitoringLayer
 from monitoring.resources import MonitoringResources
+from stacks.agent_keys import AgentKeys
 from stacks.functions import ByoIpFunction, byoip_functions
 from stacks.grants import (
+    acknowledge_connections,
     allow_key,
     allow_objects,
     allow_post_to_connection,
@@ -82,6 +92,13 @@ class ByoIpStack(Stack):
             targets=[targets.LambdaFunction(fn[LEASE_REAPER])],
         )
         self._grant(self.functions)
+        self.agent_keys = AgentKeys(
+            self,
+            "AgentKeys",
+            secret=self.storage.jwt_secret,
+            rotation=fn[SECRET_ROTATION],
+            verifier=self.functions[WS_CONNECT].role,
+        )
         CfnOutput(self, "WebSocketUrl", value=self.realtime.ws_stage.url, description="Agents connect here")
         CfnOutput(
             self,
@@ -99,6 +116,15 @@ class ByoIpStack(Stack):
             quarantine_queue=self.queues.quarantine_queue,
             jobs_table=self.storage.jobs_table,
             creator_limits_table=self.storage.creator_limits_table,
+            agents_table=self.storage.agents_table,
+            ws_endpoint=self.realtime.ws_stage.callback_url,
+            ws_connections_arn=self.realtime.connections_arn("DELETE"),
+        )
+        acknowledge_connections(
+            self.automation.roles[REVOKE_TOKENS],
+            self.realtime.ws_api,
+            self.realtime.ws_stage.stage_name,
+            "DELETE",
         )
 
     def _environment(self) -> dict[str, str]:
@@ -137,21 +163,21 @@ class ByoIpStack(Stack):
         # ws-connect: verify token; record connection; read the pause flag; release held jobs
         role = functions[WS_CONNECT].role
         allow_secret_value(role, s.jwt_secret)
-        allow_table(role, s.agents_table, ["PutItem", "UpdateItem"])
+        allow_table(role, s.agents_table, ["GetItem", "PutItem", "UpdateItem"])  # GetItem: revocation
         allow_table(role, s.creator_limits_table, ["GetItem"])
         allow_table(role, s.jobs_table, ["UpdateItem"], query_indexes=["ByHeldAgent"])
         allow_send(role, q.jobs_queue)
         # ws-message: resolve the connection; heartbeat/ack/result/pause; re-queue retryable
         # failures; presign log PUTs and patch GETs (SSE-KMS); reply over the connection
         role = functions[WS_MESSAGE].role
-        allow_table(role, s.agents_table, ["GetItem", "UpdateItem"])
+        allow_table(role, s.agents_table, ["GetItem", "UpdateItem", "DeleteItem"])  # DeleteItem: closing
         allow_table(role, s.jobs_table, ["GetItem", "UpdateItem"])
         allow_table(role, s.creator_limits_table, ["UpdateItem"])
         allow_send(role, q.jobs_queue)
         allow_objects(role, s.logs_bucket, ["PutObject"], why_any_key=LOGS_PREFIX_REASON)
         allow_objects(role, s.patches_bucket, ["GetObject"], why_any_key=PATCHES_REASON)
         allow_key(role, s.key, ["GenerateDataKey", "Decrypt"])
-        allow_post_to_connection(role, api, stage)
+        allow_post_to_connection(role, api, stage, methods=("POST", "DELETE"))  # DELETE: closing
         # ws-disconnect
         allow_table(functions[WS_DISCONNECT].role, s.agents_table, ["GetItem", "DeleteItem", "UpdateItem"])
         # dispatcher: the event source grants the queue consumption; assign/hold/undo are

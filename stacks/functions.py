@@ -10,7 +10,15 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from contract.names import DISPATCHER, LEASE_REAPER, WS_CONNECT, WS_DISCONNECT, WS_MESSAGE, Names
+from contract.names import (
+    DISPATCHER,
+    LEASE_REAPER,
+    SECRET_ROTATION,
+    WS_CONNECT,
+    WS_DISCONNECT,
+    WS_MESSAGE,
+    Names,
+)
 from stacks.lambda_asset import ARCHITECTURE, RUNTIME
 from stacks.log_groups import retained_log_group
 
@@ -76,12 +84,14 @@ WS_TIMEOUT = Duration.seconds(10)
 # $connect may release many held jobs; API Gateway stops waiting at 29 s anyway.
 WS_CONNECT_TIMEOUT = Duration.seconds(29)
 DISPATCHER_TIMEOUT = Duration.seconds(60)
+ROTATION_TIMEOUT = Duration.seconds(30)  # four Secrets Manager calls at most per step
 FUNCTION_SPECS = (
     FunctionSpec("WsConnect", WS_CONNECT, WS_CONNECT_TIMEOUT),
     FunctionSpec("WsMessage", WS_MESSAGE, WS_TIMEOUT),
     FunctionSpec("WsDisconnect", WS_DISCONNECT, WS_TIMEOUT),
     FunctionSpec("Dispatcher", DISPATCHER, DISPATCHER_TIMEOUT),
     FunctionSpec("LeaseReaper", LEASE_REAPER, DISPATCHER_TIMEOUT),
+    FunctionSpec("SecretRotation", SECRET_ROTATION, ROTATION_TIMEOUT),
 )
 
 

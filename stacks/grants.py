@@ -68,16 +68,27 @@ def allow_key(grantee: iam.IGrantable, key: kms.IKey, actions: Iterable[str]) ->
     allow(grantee, "kms", actions, [key.key_arn])
 
 
-def allow_post_to_connection(grantee: iam.Role, api: apigwv2.WebSocketApi, stage: str) -> None:
-    """PostToConnection on one stage of one WebSocket API (any connection id: they are per agent)."""
+def allow_post_to_connection(
+    grantee: iam.Role, api: apigwv2.WebSocketApi, stage: str, *, methods: tuple[str, ...] = ("POST",)
+) -> None:
+    """PostToConnection (DeleteConnection with "DELETE") on one stage of one WebSocket API.
+
+    Any connection id: they are made per agent at runtime.
+    """
     allow(
         grantee,
         "execute-api",
         ["ManageConnections"],
-        [api.arn_for_execute_api_v2("POST/@connections/*", stage)],
+        [api.arn_for_execute_api_v2(f"{method}/@connections/*", stage) for method in methods],
     )
+    for method in methods:
+        acknowledge_connections(grantee, api, stage, method)
+
+
+def acknowledge_connections(grantee: iam.IRole, api: apigwv2.WebSocketApi, stage: str, method: str) -> None:
+    """Accept cdk-nag's IAM5 finding on `<method> @connections/*` (connection ids are runtime data)."""
     connections = (
         "arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
-        f"<{logical_id(api)}>/{stage}/POST/@connections/*"
+        f"<{logical_id(api)}>/{stage}/{method}/@connections/*"
     )
     acknowledge(grantee, f"IAM5[Resource::{connections}]", CONNECTIONS_REASON)

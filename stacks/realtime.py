@@ -49,6 +49,10 @@ class Realtime(Construct):
             access_log_settings=_AccessLogSettings(self.access_log_group),
         )
 
+    def connections_arn(self, method: str) -> str:
+        """execute-api ARN of `<method> @connections/*` on the prod stage (PostToConnection: POST)."""
+        return self.ws_api.arn_for_execute_api_v2(f"{method}/@connections/*", STAGE_NAME)
+
     def add_routes(
         self, *, connect: lambda_.IFunction, message: lambda_.IFunction, disconnect: lambda_.IFunction
     ) -> None:

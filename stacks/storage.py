@@ -10,15 +10,10 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from contract.names import Names
-from stacks.nag import acknowledge
 
 _S = dynamodb.AttributeType.STRING
 _N = dynamodb.AttributeType.NUMBER
 ACCESS_LOG_RETENTION = Duration.days(90)
-SECRET_REASON = (
-    "The HS256 key signs agent tokens that live at most 15 minutes; it is rotated by operators "
-    "(new version, then agents refresh tokens), not by a rotation Lambda that would cut every agent off."
-)
 
 
 def _table(scope: Construct, cid: str, *, name: str, key: str, ttl: str | None = None) -> dynamodb.Table:
@@ -92,7 +87,6 @@ class Storage(Construct):
             ),
             removal_policy=RemovalPolicy.RETAIN,
         )
-        acknowledge(self.jwt_secret, "SMG4", SECRET_REASON)
 
     def _private_bucket(self, cid: str, *, versioned: bool) -> s3.Bucket:
         return s3.Bucket(

@@ -9,9 +9,10 @@ from botocore.exceptions import ClientError
 
 from automation import clients
 from automation.arns import BadArn, secret_arn_region
-from automation.output import REFUSED, USAGE, fail
+from automation.output import REFUSED, USAGE, errors, fail
 from lambdas.common.auth import MAX_LIFETIME_SECONDS, mint_token
-from lambdas.common.protocol import ID_PATTERN
+from lambdas.common.keys import key_id
+from lambdas.common.protocol import ID_PATTERN, ID_RULE
 
 MIN_KEY_BYTES = 32  # PyJWT's enforce_minimum_key_length for HS256, which ws-connect turns on
 
@@ -33,7 +34,12 @@ def _key(secret: str | None, secret_arn: str | None, region: str | None) -> str:
     if secret_arn is not None:
         manager = clients.client("secretsmanager", _secret_region(secret_arn, region))
         try:
-            secret = manager.get_secret_value(SecretId=secret_arn.strip()).get("SecretString") or ""
+            secret = (
+                manager.get_secret_value(SecretId=secret_arn.strip(), VersionStage="AWSCURRENT").get(
+                    "SecretString"
+                )
+                or ""
+            )
         except ClientError as err:
             error = err.response.get("Error", {})
             code = error.get("Code", "")
@@ -55,7 +61,13 @@ def token(
     creator_id: Annotated[str, typer.Option("--creator-id", help="creatorId claim.")],
     ttl: Annotated[int, typer.Option("--ttl", help=f"Lifetime in seconds, 1-{MAX_LIFETIME_SECONDS}.")] = 300,
     secret: Annotated[
-        str | None, typer.Option("--secret", envvar="WS_JWT_SECRET", help="Raw HS256 key (local, tests).")
+        str | None,
+        typer.Option(
+            "--secret",
+            envvar="WS_JWT_SECRET",
+            help="Raw HS256 key: local sandbox and tests only (a deployed stage's key never leaves "
+            "Secrets Manager; use --secret-arn with the TokenIssuer role).",
+        ),
     ] = None,
     secret_arn: Annotated[
         str | None,
@@ -68,10 +80,7 @@ def token(
     """Print an agent JWT that ws-connect accepts (HS256, at most 15 minutes)."""
     for flag, value in (("--agent-id", agent_id), ("--creator-id", creator_id)):
         if not ID_PATTERN.match(value):
-            fail(
-                f"{flag} {value!r} is not an id "
-                "(1-128 characters of A-Z a-z 0-9 _ . : -, starting with a letter or digit)"
-            )
+            fail(f"{flag} {value!r} is not an id ({ID_RULE})")
     if not 1 <= ttl <= MAX_LIFETIME_SECONDS:
         fail(
             f"--ttl {ttl} is outside 1-{MAX_LIFETIME_SECONDS} seconds "
@@ -79,3 +88,5 @@ def token(
         )
     key = _key(secret, secret_arn, region)
     typer.echo(mint_token(key, agent_id, creator_id, lifetime_s=ttl))
+    # On stderr, so `TOKEN=$(byoip token …)` still captures the token alone.
+    errors.print(f"kid: {key_id(key)}", markup=False)

@@ -87,12 +87,13 @@ def release_job(dynamodb, sqs, *, jobs_table, jobs_queue_url, job, now=time.time
             TableName=jobs_table,
             Key={"jobId": {"S": job["jobId"]}},
             UpdateExpression="SET #s = :queued, updatedAt = :now REMOVE heldAgentId",
-            ConditionExpression="#s = :held AND heldAgentId = :agent",
+            ConditionExpression="#s = :held AND heldAgentId = :heldfor",
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={
                 ":queued": {"S": "queued"},
                 ":held": {"S": "held"},
-                ":agent": {"S": job["agentId"]},
+                # Whoever it is held for (`<creatorId>#<agentId>`), as read: still the same hold.
+                ":heldfor": {"S": job["heldAgentId"]},
                 ":now": {"N": str(int(now()))},
             },
         )

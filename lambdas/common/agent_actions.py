@@ -32,9 +32,13 @@ def _not_assigned(job_id: str) -> FrameError:
 
 def heartbeat(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:
     """Last seen + connection TTL; extends the leases of the listed jobs. Never touches a pause."""
-    connections.touch(caller.agent_id, caller.connection_id, now, fields.get("version"))
+    connections.touch(caller.creator_id, caller.agent_id, caller.connection_id, now, fields.get("version"))
     extended = job_updates.extend_leases(
-        fields.get("jobs", []), caller.agent_id, now=now, lease_seconds=settings().lease_seconds
+        fields.get("jobs", []),
+        caller.creator_id,
+        caller.agent_id,
+        now=now,
+        lease_seconds=settings().lease_seconds,
     )
     counters.add(metrics.BYOIP, metrics.AGENT_HEARTBEATS)
     return ack_frame("heartbeat", leasesExtended=extended)
@@ -43,7 +47,9 @@ def heartbeat(caller: Caller, fields: dict[str, Any], now: int, counters: Counte
 def job_ack(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:
     """The agent started its job: running, lease extended."""
     job_id = fields["jobId"]
-    if not job_updates.ack(job_id, caller.agent_id, now=now, lease_seconds=settings().lease_seconds):
+    if not job_updates.ack(
+        job_id, caller.creator_id, caller.agent_id, now=now, lease_seconds=settings().lease_seconds
+    ):
         raise _not_assigned(job_id)
     return ack_frame("job.ack", jobId=job_id)
 
@@ -51,12 +57,13 @@ def job_ack(caller: Caller, fields: dict[str, Any], now: int, counters: Counters
 def job_result(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:
     """Close the agent's job once; a retryable failure re-queues it until MAX_ATTEMPTS."""
     job_id, status, reason = fields["jobId"], fields["status"], fields.get("reason")
-    condition, values = job_updates.owned_condition(caller.agent_id, caller.creator_id)
+    condition, values = job_updates.owned_condition(caller.creator_id, caller.agent_id)
     if status == "failed" and fields.get("retryable"):
         item = ddb.get(jobs_table(), "jobId", job_id)
         attempt = int((item or {}).get("attempt", 1))
         if item and attempt < settings().max_attempts:
-            owned = item.get("agentId") == caller.agent_id and item.get("status") in ("assigned", "running")
+            mine = (item.get("creatorId"), item.get("agentId")) == (caller.creator_id, caller.agent_id)
+            owned = mine and item.get("status") in ("assigned", "running")
             requeued = owned and requeue(
                 item,
                 next_attempt=attempt + 1,

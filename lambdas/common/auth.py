@@ -1,8 +1,9 @@
 """Agent token verification for `$connect` (HS256 JWT, short-lived, all claims required).
 
-The key comes from WS_JWT_SECRET (raw; local and tests) or WS_JWT_SECRET_ARN (Secrets
-Manager, cached per container). An empty key is a misconfiguration that rejects every
-token: a token is never trusted without verifying its signature.
+Tokens name their key with `kid`; lambdas/common/keys.py holds the keys (WS_JWT_SECRET: raw,
+for local runs and tests only; WS_JWT_SECRET_ARN: Secrets Manager's current and previous
+versions). An empty key is a misconfiguration that rejects every token: a token is never
+trusted without verifying its signature.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ from dataclasses import dataclass
 
 import jwt
 
-from lambdas.common import aws
+from lambdas.common import keys
+from lambdas.common.keys import MisconfiguredSecret
+
+__all__ = ["AgentIdentity", "MisconfiguredSecret", "TokenRejected", "key_for", "mint_token", "verify_token"]
 from lambdas.common.protocol import ID_PATTERN
 from lambdas.common.settings import Settings
 
 MAX_LIFETIME_SECONDS = 900
 REQUIRED_CLAIMS = ["agentId", "creatorId", "exp", "iat"]
-SECRET_CACHE_SECONDS = 300  # picks up a rotated key within five minutes
-_secret_cache: dict[str, tuple[float, str]] = {}
 
 
 class TokenRejected(Exception):
@@ -30,36 +32,34 @@ class TokenRejected(Exception):
         self.why = why
 
 
-class MisconfiguredSecret(Exception):
-    """No usable signing key is configured."""
-
-
 @dataclass(frozen=True)
 class AgentIdentity:
     agent_id: str
     creator_id: str
+    issued_at: int = 0
+    expires_at: int = 0
 
 
-def signing_key(config: Settings) -> str:
-    """The HS256 key; raises MisconfiguredSecret when it is empty or unset."""
-    if config.jwt_secret:
-        return config.jwt_secret
-    arn = config.jwt_secret_arn
-    if not arn:
-        raise MisconfiguredSecret("neither WS_JWT_SECRET nor WS_JWT_SECRET_ARN is set")
-    cached = _secret_cache.get(arn)
-    if cached and time.monotonic() - cached[0] < SECRET_CACHE_SECONDS:
-        return cached[1]
-    value = aws.client("secretsmanager").get_secret_value(SecretId=arn).get("SecretString") or ""
-    if not value:
-        raise MisconfiguredSecret("the JWT secret is empty")
-    _secret_cache[arn] = (time.monotonic(), value)
-    return value
+def key_for(token: str | None, config: Settings) -> str:
+    """The key that verifies `token`, chosen by its `kid` among the current and previous keys.
 
-
-def clear_secret_cache() -> None:
-    """Forget cached keys (tests)."""
-    _secret_cache.clear()
+    A kid we do not know may name a key rotated in since we read the secret: the keys are
+    read again (at most every REFRESH_AFTER_SECONDS), then an unknown kid is refused.
+    """
+    if not token:
+        raise TokenRejected("no token")
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError as err:
+        raise TokenRejected(type(err).__name__) from None
+    if not isinstance(kid, str) or not kid:
+        raise TokenRejected("no kid")
+    found = keys.verification_keys(config)
+    if kid not in found:
+        found = keys.verification_keys(config, refresh=True)
+    if kid not in found:
+        raise TokenRejected("unknown kid")
+    return found[kid]
 
 
 def mint_token(
@@ -74,7 +74,7 @@ def mint_token(
         raise ValueError(f"invalid token lifetime {lifetime_s}s: allowed 1-{MAX_LIFETIME_SECONDS}s")
     issued = int(time.time()) if now is None else now
     claims = {"agentId": agent_id, "creatorId": creator_id, "iat": issued, "exp": issued + lifetime_s}
-    return jwt.encode(claims, key, algorithm="HS256")
+    return jwt.encode(claims, key, algorithm="HS256", headers={"kid": keys.key_id(key)})
 
 
 def verify_token(token: str | None, key: str) -> AgentIdentity:
@@ -103,4 +103,4 @@ def verify_token(token: str | None, key: str) -> AgentIdentity:
     for name, value in (("agentId", agent_id), ("creatorId", creator_id)):
         if not isinstance(value, str) or not ID_PATTERN.match(value):
             raise TokenRejected(f"{name} is not an id")
-    return AgentIdentity(agent_id, creator_id)
+    return AgentIdentity(agent_id, creator_id, int(iat), int(exp))

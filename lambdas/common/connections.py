@@ -1,4 +1,7 @@
-"""AgentsTable: the agent item (`agent#<id>`) and the connection item (`conn#<id>`).
+"""AgentsTable: the agent item (`agent#<creatorId>#<agentId>`) and the connection item (`conn#<id>`).
+
+An agent is identified by (creatorId, agentId): two creators may name their agents alike, and
+nothing one of them does (connect, heartbeat, disconnect, a 410) touches the other's agent.
 
 The connection item answers "which agent is this connection?" with one consistent GetItem.
 The agent item's `connectionId` is only ever removed conditionally on its current value,
@@ -13,11 +16,23 @@ from lambdas.common import ddb
 from lambdas.common.settings import settings
 
 CONNECTION_TTL_SECONDS = 2 * 3600
+# A connection may outlive its token (agents do not reconnect for each token), but not by more
+# than this: ws-message closes it at its next frame, so a leaked token is usable for at most
+# 15 minutes of lifetime plus 15 minutes of an open connection.
+MAX_TOKEN_OVERRUN_SECONDS = 15 * 60
 
 
-def agent_key(agent_id: str) -> dict[str, Any]:
+def agent_ref(creator_id: str, agent_id: str) -> str:
+    """The agent's identity as one string, `<creatorId>#<agentId>` (ids never contain `#`).
+
+    It keys the agent item and marks the jobs held for the agent (`heldAgentId`).
+    """
+    return f"{creator_id}#{agent_id}"
+
+
+def agent_key(creator_id: str, agent_id: str) -> dict[str, Any]:
     """Key of the agent item."""
-    return ddb.key("pk", f"agent#{agent_id}")
+    return ddb.key("pk", f"agent#{agent_ref(creator_id, agent_id)}")
 
 
 def _conn_key(connection_id: str) -> dict[str, Any]:
@@ -28,8 +43,8 @@ def _table() -> str:
     return settings().agents_table
 
 
-def register(agent_id: str, creator_id: str, connection_id: str, now: int) -> None:
-    """Record a new connection and make it the agent's current one."""
+def register(agent_id: str, creator_id: str, connection_id: str, now: int, token_expires_at: int = 0) -> None:
+    """Record a new connection (with its token's expiry) and make it the agent's current one."""
     client = ddb.dynamodb()
     client.put_item(
         TableName=_table(),
@@ -39,13 +54,14 @@ def register(agent_id: str, creator_id: str, connection_id: str, now: int) -> No
                 "agentId": agent_id,
                 "creatorId": creator_id,
                 "connectedAt": now,
+                "tokenExpiresAt": token_expires_at,
                 "ttl": now + CONNECTION_TTL_SECONDS,
             }
         ),
     )
     client.update_item(
         TableName=_table(),
-        Key=agent_key(agent_id),
+        Key=agent_key(creator_id, agent_id),
         UpdateExpression="SET agentId = :agent, creatorId = :creator, connectionId = :conn,"
         " connectedAt = :now, lastSeen = :now",
         ExpressionAttributeValues=ddb.values(agent=agent_id, creator=creator_id, conn=connection_id, now=now),
@@ -57,12 +73,12 @@ def connection(connection_id: str) -> dict[str, Any] | None:
     return ddb.get(_table(), "pk", f"conn#{connection_id}")
 
 
-def agent(agent_id: str) -> dict[str, Any] | None:
-    """The agent item, strongly consistent; None if the agent never connected."""
-    return ddb.get(_table(), "pk", f"agent#{agent_id}")
+def agent(creator_id: str, agent_id: str) -> dict[str, Any] | None:
+    """The creator's agent item, strongly consistent; None if that agent never connected."""
+    return ddb.get(_table(), "pk", f"agent#{agent_ref(creator_id, agent_id)}")
 
 
-def touch(agent_id: str, connection_id: str, now: int, version: str | None) -> None:
+def touch(creator_id: str, agent_id: str, connection_id: str, now: int, version: str | None) -> None:
     """Heartbeat bookkeeping: last seen, agent version, connection TTL pushed forward."""
     client = ddb.dynamodb()
     expression = "SET lastSeen = :now"
@@ -72,7 +88,7 @@ def touch(agent_id: str, connection_id: str, now: int, version: str | None) -> N
         vals["version"] = version
     client.update_item(
         TableName=_table(),
-        Key=agent_key(agent_id),
+        Key=agent_key(creator_id, agent_id),
         UpdateExpression=expression,
         ExpressionAttributeValues=ddb.values(**vals),
     )
@@ -87,30 +103,54 @@ def touch(agent_id: str, connection_id: str, now: int, version: str | None) -> N
     )
 
 
-def drop(agent_id: str | None, connection_id: str, now: int) -> bool:
+def drop(creator_id: str | None, agent_id: str | None, connection_id: str, now: int) -> bool:
     """Forget a connection; True when it was still the agent's current connection."""
     client = ddb.dynamodb()
     client.delete_item(TableName=_table(), Key=_conn_key(connection_id))
-    if not agent_id:
+    if not agent_id or not creator_id:
         return False
     # Fails (False) when the agent already has a newer connection: that one is left alone.
     return ddb.update_if(
         TableName=_table(),
-        Key=agent_key(agent_id),
+        Key=agent_key(creator_id, agent_id),
         UpdateExpression="REMOVE connectionId SET lastSeen = :now",
         ConditionExpression="connectionId = :conn",
         ExpressionAttributeValues=ddb.values(conn=connection_id, now=now),
     )
 
 
-def offline_check_op(agent_id: str, stale_connection_id: str | None = None) -> dict[str, Any]:
+def revoked_since(creator_id: str, agent_id: str, limits_item: dict[str, Any] | None) -> int:
+    """Tokens issued at or before this epoch are revoked (creator-wide or for this agent); 0 if none."""
+    agent_item = agent(creator_id, agent_id) or {}
+    return max(
+        int((limits_item or {}).get("tokensValidAfter", 0)), int(agent_item.get("tokensValidAfter", 0))
+    )
+
+
+def closing_reason(item: dict[str, Any], now: int) -> str | None:
+    """Why an open connection must be closed at its next frame: revoked, or its token long expired."""
+    if item.get("revoked"):
+        return "token_revoked"
+    expires = int(item.get("tokenExpiresAt") or 0)
+    if expires and now > expires + MAX_TOKEN_OVERRUN_SECONDS:
+        return "token_expired"
+    return None
+
+
+def offline_check_op(
+    creator_id: str, agent_id: str, stale_connection_id: str | None = None
+) -> dict[str, Any]:
     """Transaction op: the agent has no connection (or only the stale one we are dropping)."""
     condition = "attribute_not_exists(connectionId)"
     vals: dict[str, Any] = {}
     if stale_connection_id:
         condition += " OR connectionId = :stale"
         vals["stale"] = stale_connection_id
-    op: dict[str, Any] = {"TableName": _table(), "Key": agent_key(agent_id), "ConditionExpression": condition}
+    op: dict[str, Any] = {
+        "TableName": _table(),
+        "Key": agent_key(creator_id, agent_id),
+        "ConditionExpression": condition,
+    }
     if vals:
         op["ExpressionAttributeValues"] = ddb.values(**vals)
     return {"ConditionCheck": op}

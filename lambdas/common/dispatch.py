@@ -52,9 +52,8 @@ def dispatch(body: str | None, *, now: int) -> Outcome:
         msg = parse_job_message(body)
     except BadJob as bad:
         return dead_letter(body, bad)
-    agent = connections.agent(msg.agent_id)
-    if agent and agent.get("creatorId") not in (None, msg.creator_id):
-        return dead_letter(body, BadJob("agent_missing", 403, "agent belongs to another creator", msg.job_id))
+    # The creator's own agent: another creator's agent of the same name is another agent.
+    agent = connections.agent(msg.creator_id, msg.agent_id)
     connection_id = (agent or {}).get("connectionId")
     if not connection_id:
         return _hold_or_retry(msg, Refusal("agent_offline", 404, holdable=True), now, only_if_offline=True)
@@ -129,7 +128,7 @@ def _gone(msg: JobMessage, connection_id: str, now: int, day: str, *, opening: b
     if opening:
         _undo(msg, connection_id, now, day)
         raise ItemFailure(msg.job_id, "delivery_410", 410)
-    connections.drop(msg.agent_id, connection_id, now)
+    connections.drop(msg.creator_id, msg.agent_id, connection_id, now)
     if not msg.critical:
         try:
             jobs.unassign(msg, connection_id, now=now, day=day, hold_reason="delivery_410")

@@ -17,28 +17,30 @@ from lambdas.common.jobs import job_key, jobs_table, transact
 MAX_RESULT_BYTES = 16 * 1024
 FINISHED_TTL_SECONDS = 30 * 86400
 _NAMES = {"#status": "status"}
-_OWNED = "agentId = :agent AND #status IN (:assigned, :running)"
+# The agent is (creatorId, agentId): another creator's agent of the same name owns nothing here.
+_OWNED = "agentId = :agent AND creatorId = :creator AND #status IN (:assigned, :running)"
 
 
-def _owned_values(agent_id: str, **extra: Any) -> dict[str, Any]:
-    return ddb.values(agent=agent_id, assigned="assigned", running="running", **extra)
+def _owned_values(creator_id: str, agent_id: str, **extra: Any) -> dict[str, Any]:
+    return ddb.values(agent=agent_id, creator=creator_id, assigned="assigned", running="running", **extra)
 
 
-def _update_owned(job_id: str, agent_id: str, expression: str, **vals: Any) -> bool:
+def _update_owned(job_id: str, creator_id: str, agent_id: str, expression: str, **vals: Any) -> bool:
     return ddb.update_if(
         TableName=jobs_table(),
         Key=job_key(job_id),
         UpdateExpression=expression,
         ConditionExpression=_OWNED,
         ExpressionAttributeNames=_NAMES,
-        ExpressionAttributeValues=_owned_values(agent_id, **vals),
+        ExpressionAttributeValues=_owned_values(creator_id, agent_id, **vals),
     )
 
 
-def ack(job_id: str, agent_id: str, *, now: int, lease_seconds: int) -> bool:
+def ack(job_id: str, creator_id: str, agent_id: str, *, now: int, lease_seconds: int) -> bool:
     """Mark the agent's job running and extend its lease; False if it is not the agent's."""
     return _update_owned(
         job_id,
+        creator_id,
         agent_id,
         "SET #status = :running, leaseExpiresAt = :lease, updatedAt = :now",
         lease=now + lease_seconds,
@@ -46,11 +48,11 @@ def ack(job_id: str, agent_id: str, *, now: int, lease_seconds: int) -> bool:
     )
 
 
-def extend_leases(job_ids: list[str], agent_id: str, *, now: int, lease_seconds: int) -> int:
+def extend_leases(job_ids: list[str], creator_id: str, agent_id: str, *, now: int, lease_seconds: int) -> int:
     """Extend the leases of the listed jobs the agent still holds; returns how many."""
     lease = now + lease_seconds
     return sum(
-        _update_owned(job_id, agent_id, "SET leaseExpiresAt = :lease", lease=lease)
+        _update_owned(job_id, creator_id, agent_id, "SET leaseExpiresAt = :lease", lease=lease)
         for job_id in dict.fromkeys(job_ids)
     )
 
@@ -104,6 +106,6 @@ def close(
     return transact([job_op, limits.release_op(creator_id)], optional=1) is None
 
 
-def owned_condition(agent_id: str, creator_id: str) -> tuple[str, dict[str, Any]]:
+def owned_condition(creator_id: str, agent_id: str) -> tuple[str, dict[str, Any]]:
     """Condition (and values) for "active and assigned to this agent of this creator"."""
-    return _OWNED + " AND creatorId = :creator", _owned_values(agent_id, creator=creator_id)
+    return _OWNED, _owned_values(creator_id, agent_id)

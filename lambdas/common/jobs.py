@@ -131,13 +131,13 @@ def _not_assignable(msg: JobMessage, reason: dict[str, Any]) -> Exception:
 def hold(msg: JobMessage, *, now: int, reason: str, only_if_offline: bool) -> None:
     """Park a job for its agent (released on connect); AgentOnline if it just reconnected."""
     fields, vals = _message_fields(msg, now)
-    vals.update(reason=reason)
+    vals.update(reason=reason, heldfor=connections.agent_ref(msg.creator_id, msg.agent_id))
     ops = [
         {
             "Update": {
                 "TableName": jobs_table(),
                 "Key": job_key(msg.job_id),
-                "UpdateExpression": f"SET #status = :held, heldAgentId = :agent, reason = :reason, {fields}"
+                "UpdateExpression": f"SET #status = :held, heldAgentId = :heldfor, reason = :reason, {fields}"
                 " REMOVE leaseState, leaseExpiresAt, connectionId",
                 "ConditionExpression": _ASSIGNABLE,
                 "ExpressionAttributeNames": _STATUS,
@@ -147,7 +147,7 @@ def hold(msg: JobMessage, *, now: int, reason: str, only_if_offline: bool) -> No
         }
     ]
     if only_if_offline:
-        ops.append(connections.offline_check_op(msg.agent_id))
+        ops.append(connections.offline_check_op(msg.creator_id, msg.agent_id))
     reasons = transact(ops)
     if reasons is None:
         return
@@ -172,8 +172,8 @@ def unassign(msg: JobMessage, connection_id: str, *, now: int, day: str, hold_re
     }
     expression = "SET #status = :target, updatedAt = :now"
     if hold_reason:
-        expression += ", heldAgentId = :agent, reason = :reason"
-        vals.update(agent=msg.agent_id, reason=hold_reason)
+        expression += ", heldAgentId = :heldfor, reason = :reason"
+        vals.update(heldfor=connections.agent_ref(msg.creator_id, msg.agent_id), reason=hold_reason)
     ops = [
         {
             "Update": {
@@ -188,7 +188,7 @@ def unassign(msg: JobMessage, connection_id: str, *, now: int, day: str, hold_re
         limits.release_op(msg.creator_id, refund_day=day),
     ]
     if hold_reason:
-        ops.append(connections.offline_check_op(msg.agent_id, connection_id))
+        ops.append(connections.offline_check_op(msg.creator_id, msg.agent_id, connection_id))
     reasons = transact(ops, optional=1)
     if reasons is None:
         return

@@ -17,6 +17,7 @@ MAX_FRAME_BYTES = 32 * 1024  # API Gateway's WebSocket frame size
 MAX_HEARTBEAT_JOBS = 25
 MAX_TEXT = 256  # reasons, versions: short free text
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+ID_RULE = "1-128 characters of A-Z a-z 0-9 _ . : -, starting with a letter or digit"
 
 _BOOL = (bool,)
 _TEXT = (str,)

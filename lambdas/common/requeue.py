@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from lambdas.common import aws, ddb, limits
+from lambdas.common.connections import agent_ref
 from lambdas.common.job_message import JobMessage
 from lambdas.common.jobs import job_key, jobs_table, transact
 from lambdas.common.settings import settings
@@ -50,14 +51,14 @@ def requeue(
     return transact([job_op, limits.release_op(msg.creator_id)], optional=1) is None
 
 
-def held_jobs(agent_id: str) -> list[dict[str, Any]]:
-    """Every job held for the agent (GSI ByHeldAgent, oldest first)."""
+def held_jobs(creator_id: str, agent_id: str) -> list[dict[str, Any]]:
+    """Every job held for the creator's agent (GSI ByHeldAgent on `<creatorId>#<agentId>`, oldest first)."""
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
         "TableName": jobs_table(),
         "IndexName": "ByHeldAgent",
-        "KeyConditionExpression": "heldAgentId = :agent",
-        "ExpressionAttributeValues": ddb.values(agent=agent_id),
+        "KeyConditionExpression": "heldAgentId = :heldfor",
+        "ExpressionAttributeValues": ddb.values(heldfor=agent_ref(creator_id, agent_id)),
     }
     while True:
         resp = ddb.dynamodb().query(**kwargs)
@@ -67,13 +68,13 @@ def held_jobs(agent_id: str) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
 
-def release_held(agent_id: str, *, now: int) -> int:
-    """Send the agent's held jobs back to the queue and clear their hold; returns how many.
+def release_held(creator_id: str, agent_id: str, *, now: int) -> int:
+    """Send the creator's agent's held jobs back to the queue and clear their hold; returns how many.
 
     The messages are delayed by RELEASE_DELAY_SECONDS: this runs inside `$connect`, and API
     Gateway answers 410 to a push until `$connect` has returned and the connection is open.
     """
-    items = [i for i in held_jobs(agent_id) if i.get("status") == "held"]
+    items = [i for i in held_jobs(creator_id, agent_id) if i.get("status") == "held"]
     delay = settings().release_delay_seconds
     released = 0
     for start in range(0, len(items), _SQS_BATCH):
@@ -85,7 +86,7 @@ def release_held(agent_id: str, *, now: int) -> int:
         resp = aws.client("sqs").send_message_batch(QueueUrl=_queue_url(), Entries=entries)
         for ok in resp.get("Successful", []):
             item = chunk[int(ok["Id"])]
-            released += _clear_hold(item["jobId"], agent_id, now)
+            released += _clear_hold(item["jobId"], agent_ref(creator_id, agent_id), now)
     return released
 
 
@@ -94,13 +95,13 @@ def _held_message(item: dict[str, Any]) -> JobMessage:
     return JobMessage.from_job_item(item, int(item.get("attempt", 1)))
 
 
-def _clear_hold(job_id: str, agent_id: str, now: int) -> bool:
+def _clear_hold(job_id: str, held_for: str, now: int) -> bool:
     # Fails harmlessly when the dispatcher already took the job from the queue.
     return ddb.update_if(
         TableName=jobs_table(),
         Key=job_key(job_id),
         UpdateExpression="SET #status = :queued, updatedAt = :now REMOVE heldAgentId",
-        ConditionExpression="#status = :held AND heldAgentId = :agent",
+        ConditionExpression="#status = :held AND heldAgentId = :heldfor",
         ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues=ddb.values(queued="queued", held="held", agent=agent_id, now=now),
+        ExpressionAttributeValues=ddb.values(queued="queued", held="held", heldfor=held_for, now=now),
     )

@@ -29,7 +29,7 @@ def connect(event: dict[str, Any], logger: Any) -> dict[str, Any]:
     connection_id = _connection_id(event)
     token = (event.get("queryStringParameters") or {}).get("token")
     try:
-        identity = auth.verify_token(token, auth.signing_key(settings()))
+        identity = auth.verify_token(token, auth.key_for(token, settings()))
     except auth.TokenRejected as rejected:
         logger.warning("ws_connect_rejected reason=token_invalid", extra={"detail": rejected.why})
         return UNAUTHORIZED
@@ -38,15 +38,21 @@ def connect(event: dict[str, Any], logger: Any) -> dict[str, Any]:
         return UNAUTHORIZED
     now = clock.now()
     try:
-        connections.register(identity.agent_id, identity.creator_id, connection_id, now)
+        creator_limits = limits.get_limits(identity.creator_id)
+        if identity.issued_at <= connections.revoked_since(
+            identity.creator_id, identity.agent_id, creator_limits
+        ):
+            logger.warning("ws_connect_rejected reason=token_revoked", extra={"agentId": identity.agent_id})
+            return UNAUTHORIZED
+        connections.register(identity.agent_id, identity.creator_id, connection_id, now, identity.expires_at)
     except (ClientError, BotoCoreError):
         logger.exception("ws_connect_failed reason=register", extra={"agentId": identity.agent_id})
         return {"statusCode": 503}
     released = 0
     try:
         # A paused creator keeps its jobs parked; the connection itself never changes the pause.
-        if not (limits.get_limits(identity.creator_id) or {}).get("paused"):
-            released = release_held(identity.agent_id, now=now)
+        if not (creator_limits or {}).get("paused"):
+            released = release_held(identity.creator_id, identity.agent_id, now=now)
     except (ClientError, BotoCoreError):
         logger.exception("held_release_failed", extra={"agentId": identity.agent_id})
     logger.info(
@@ -61,7 +67,7 @@ def disconnect(event: dict[str, Any], logger: Any) -> dict[str, Any]:
     connection_id = _connection_id(event)
     try:
         item = connections.connection(connection_id) or {}
-        current = connections.drop(item.get("agentId"), connection_id, clock.now())
+        current = connections.drop(item.get("creatorId"), item.get("agentId"), connection_id, clock.now())
         logger.info("agent_disconnected", extra={"agentId": item.get("agentId"), "wasCurrent": current})
     except (ClientError, BotoCoreError):
         # Best effort: the connection item's TTL and the dispatcher's 410 handling clean up.
@@ -79,6 +85,9 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
         caller_item = connections.connection(connection_id)
         if not caller_item:
             raise FrameError("not_connected", "unknown connection; reconnect with a fresh token")
+        closing = connections.closing_reason(caller_item, now)
+        if closing:
+            return _close(connection_id, caller_item, closing, now, logger)
         caller = Caller(caller_item["agentId"], caller_item["creatorId"], connection_id)
         reply = ACTIONS[request.action](caller, request.fields, now, counters)
     except FrameError as err:
@@ -89,6 +98,20 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
         reply = error_frame("internal_error", "the backend could not handle this frame; retry later")
     send(connection_id, reply, logger)
     counters.flush(settings().stage, now * 1000)
+    return OK
+
+
+def _close(connection_id: str, item: dict[str, Any], code: str, now: int, logger: Any) -> dict[str, Any]:
+    """Tell the agent why, then close the connection and forget it (revoked or long-expired token)."""
+    logger.warning(
+        f"ws_connection_closed reason={code}", extra={"agentId": item.get("agentId"), "code": code}
+    )
+    send(connection_id, error_frame(code, "reconnect with a fresh token"), logger)
+    try:
+        aws.client("apigatewaymanagementapi").delete_connection(ConnectionId=connection_id)
+    except (ClientError, BotoCoreError):
+        pass  # already gone: the records below are what matter
+    connections.drop(item.get("creatorId"), item.get("agentId"), connection_id, now)
     return OK
 
 

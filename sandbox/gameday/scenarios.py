@@ -42,22 +42,16 @@ def poison_pill(g: GameDay) -> None:
     dlq = g.box.queue_url(DLQ)
     for _ in range(3):
         g.producer.send(agent_id, creator, critical=True, queue_url=dlq)
-    g.fault("producer release sends 3 poison pills (bad JSON, no agentId, another creator's agent)")
+    g.fault("producer release sends 3 poison pills (bad JSON, no agentId, an invalid job id)")
     g.producer.send_raw('{"jobId": "job-bad-json", "agentId": ', "bad JSON")
     g.producer.send(None, creator, critical=False)
-    other_creator = next(c for _, c in g.agents if c != creator)
+    # (A job naming another creator's agent of the same name is no poison: it is held for that
+    # creator's own agent, since an agent is (creatorId, agentId).)
     g.producer.send_raw(
         json.dumps(
-            {
-                "jobId": "job-foreign",
-                "agentId": agent_id,
-                "creatorId": other_creator,
-                "kind": "x",
-                "payload": {},
-                "critical": False,
-            }
+            {"jobId": "../job-escape", "agentId": agent_id, "creatorId": creator, "kind": "x", "payload": {}}
         ),
-        "another creator's agent",
+        "an invalid job id",
     )
     g.wait_alarm("DLQNotEmpty")
     g.wait_recovered()

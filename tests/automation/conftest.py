@@ -126,7 +126,7 @@ def held(ddb, job_id, agent, creator, status="held"):
         "createdAt": {"N": "100"},
     }
     if status == "held":
-        item["heldAgentId"] = {"S": agent}
+        item["heldAgentId"] = {"S": f"{creator}#{agent}"}
     ddb.put_item(TableName="byoip-test-jobs", Item=item)
 
 

@@ -3,9 +3,12 @@
 import json
 
 import boto3
+import jwt
 import pytest
 
-from lambdas.common.auth import verify_token
+from lambdas.common.auth import key_for, verify_token
+from lambdas.common.keys import key_id
+from lambdas.common.settings import Settings
 from tests.automation.conftest import ACCOUNT, REGION, one_error_line, put_alarm
 
 KEY = "k" * 32
@@ -129,8 +132,11 @@ def test_token_is_accepted_by_ws_connect(cli, aws):
     )
 
     assert result.exit_code == 0, result.output
-    identity = verify_token(result.stdout.strip(), KEY)
+    token = result.stdout.strip()
+    identity = verify_token(token, key_for(token, Settings.from_env({"WS_JWT_SECRET": KEY})))
     assert (identity.agent_id, identity.creator_id) == ("agent-1", "creator-9")
+    # the key id is printed apart (stderr), so the token can be captured alone
+    assert result.stderr.strip().splitlines() == [f"kid: {key_id(KEY)}"]
 
 
 def test_token_key_from_secrets_manager(cli, aws):
@@ -142,6 +148,8 @@ def test_token_key_from_secrets_manager(cli, aws):
 
     assert result.exit_code == 0, result.output
     assert verify_token(result.stdout.strip(), KEY).agent_id == "a"
+    # signed with the secret's current version, named by its kid
+    assert jwt.get_unverified_header(result.stdout.strip())["kid"] == key_id(KEY)
 
 
 @pytest.mark.parametrize(
@@ -184,6 +192,8 @@ def test_token_takes_the_region_from_the_secret_arn(cli, aws):
 
     assert result.exit_code == 0, result.output
     assert verify_token(result.stdout.strip(), KEY).agent_id == "a"
+    # signed with the secret's current version, named by its kid
+    assert jwt.get_unverified_header(result.stdout.strip())["kid"] == key_id(KEY)
 
 
 @pytest.mark.parametrize(

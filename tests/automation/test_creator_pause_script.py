@@ -86,7 +86,7 @@ def test_failed_send_leaves_the_job_held(tables, sqs):
 
     # THEN the job is still held (a later resume or reconnect releases it), not queued without a message
     j1 = tables.get_item(TableName="byoip-test-jobs", Key={"jobId": {"S": "j1"}})["Item"]
-    assert (j1["status"], j1["heldAgentId"]) == ({"S": "held"}, {"S": "a1"})
+    assert (j1["status"], j1["heldAgentId"]) == ({"S": "held"}, {"S": "c1#a1"})
 
 
 def test_job_taken_meanwhile_is_left_alone(tables, sqs):

@@ -36,6 +36,9 @@ def synth(tmp_path_factory):
         quarantine_queue=sqs.Queue(stack, "Quarantine", queue_name="byoip-agn-jobs-quarantine"),
         jobs_table=_table(stack, "JobsTable", "byoip-agn-jobs"),
         creator_limits_table=_table(stack, "Limits", "byoip-agn-creator-limits"),
+        agents_table=_table(stack, "Agents", "byoip-agn-agents"),
+        ws_endpoint="https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
+        ws_connections_arn="arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/DELETE/@connections/*",
     )
     return Template.from_stack(stack).to_json(), outdir
 

@@ -41,6 +41,9 @@ def synth(tmp_path_factory):
         quarantine_queue=sqs.Queue(stack, "Quarantine", queue_name="byoip-test-jobs-quarantine"),
         jobs_table=_table(stack, "JobsTable", "byoip-test-jobs", "jobId"),
         creator_limits_table=_table(stack, "Limits", "byoip-test-creator-limits", "creatorId"),
+        agents_table=_table(stack, "Agents", "byoip-test-agents", "pk"),
+        ws_endpoint="https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
+        ws_connections_arn="arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/DELETE/@connections/*",
     )
     return Template.from_stack(stack), stack, layer, outdir
 
@@ -50,7 +53,7 @@ def documents(template):
     return {r["Properties"]["Name"]: r["Properties"] for r in found.values()}
 
 
-def test_five_automation_documents_with_schema_0_3(synth):
+def test_six_automation_documents_with_schema_0_3(synth):
     template, *_ = synth
     docs = documents(template)
     assert sorted(docs) == [
@@ -58,6 +61,7 @@ def test_five_automation_documents_with_schema_0_3(synth):
         "BYOIP-test-PauseCreator",
         "BYOIP-test-RedriveDlq",
         "BYOIP-test-ResumeCreator",
+        "BYOIP-test-RevokeTokens",
         "BYOIP-test-Runbook",
     ]
     for props in docs.values():
@@ -225,7 +229,7 @@ def test_automation_roles_trust_only_ssm(synth):
         r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
         for r in roles.values()
     )
-    assert principals == ["events.amazonaws.com"] + ["ssm.amazonaws.com"] * 4
+    assert principals == ["events.amazonaws.com"] + ["ssm.amazonaws.com"] * 5
 
 
 def test_events_role_may_start_only_guarded_redrive_and_pass_only_its_role(synth):

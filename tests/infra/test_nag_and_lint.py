@@ -73,18 +73,22 @@ def test_acknowledgements_are_narrow_and_reasoned(stage_synth):
     patches = stage_synth.stack.resolve(
         stage_synth.stack.get_logical_id(stage_synth.stack.storage.patches_bucket.node.default_child)
     )
-    connections = (
-        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
-        f"<{api}>/prod/POST/@connections/*]"
-    )
+
+    def connections(method: str) -> str:
+        return (
+            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:"
+            f"<AWS::AccountId>:<{api}>/prod/{method}/@connections/*]"
+        )
+
     assert set(acks) == {
         ("Realtime/WsApi/$connect-Route", "AwsSolutions::AwsSolutions-APIG4"),
         ("Realtime/WsApi/$default-Route", "AwsSolutions::AwsSolutions-APIG4"),
         ("Realtime/WsApi/$disconnect-Route", "AwsSolutions::AwsSolutions-APIG4"),
-        ("Storage/WsJwtSecret", "AwsSolutions::AwsSolutions-SMG4"),
         ("Jobs/JobsQuarantine", "AwsSolutions::AwsSolutions-SQS3"),
-        ("WsMessage/Role", connections),
-        ("Dispatcher/Role", connections),
+        ("WsMessage/Role", connections("POST")),
+        ("WsMessage/Role", connections("DELETE")),
+        ("Dispatcher/Role", connections("POST")),
+        ("SecretRotation/Role", "AwsSolutions::AwsSolutions-IAM5[Resource::*]"),
         ("WsMessage/Role", f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logs_bucket}.Arn>/*]"),
         ("WsMessage/Role", f"AwsSolutions::AwsSolutions-IAM5[Resource::<{patches}.Arn>/*]"),
     }

@@ -7,9 +7,9 @@ import pytest
 from tests.infra.cfn import role_statements
 
 
-def _connections(s):
+def _connections(s, method="POST"):
     account = "arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>"
-    return f"{account}:byoip-{s}-ws/prod/POST/@connections/*"
+    return f"{account}:byoip-{s}-ws/prod/{method}/@connections/*"
 
 
 def expected_grants(s: str) -> dict[str, set[tuple[str, str]]]:
@@ -23,6 +23,7 @@ def expected_grants(s: str) -> dict[str, set[tuple[str, str]]]:
         "ws-connect": logs("ws-connect")
         | {
             ("secretsmanager:GetSecretValue", f"byoip/{s}/ws-jwt"),
+            ("dynamodb:GetItem", agents),  # tokensValidAfter (revocation)
             ("dynamodb:PutItem", agents),
             ("dynamodb:UpdateItem", agents),
             ("dynamodb:GetItem", limits),
@@ -34,6 +35,7 @@ def expected_grants(s: str) -> dict[str, set[tuple[str, str]]]:
         | {
             ("dynamodb:GetItem", agents),
             ("dynamodb:UpdateItem", agents),
+            ("dynamodb:DeleteItem", agents),  # closing a revoked or long-expired connection
             ("dynamodb:GetItem", jobs),
             ("dynamodb:UpdateItem", jobs),
             ("dynamodb:UpdateItem", limits),
@@ -43,6 +45,7 @@ def expected_grants(s: str) -> dict[str, set[tuple[str, str]]]:
             ("kms:GenerateDataKey", "DataKey"),
             ("kms:Decrypt", "DataKey"),
             ("execute-api:ManageConnections", _connections(s)),
+            ("execute-api:ManageConnections", _connections(s, "DELETE")),
         },
         "ws-disconnect": logs("ws-disconnect")
         | {("dynamodb:GetItem", agents), ("dynamodb:DeleteItem", agents), ("dynamodb:UpdateItem", agents)},
@@ -70,11 +73,17 @@ def expected_grants(s: str) -> dict[str, set[tuple[str, str]]]:
             ("dynamodb:UpdateItem", limits),
             ("sqs:SendMessage", f"byoip-{s}-jobs"),
         },
+        "secret-rotation": logs("secret-rotation")
+        | {
+            (f"secretsmanager:{action}", f"byoip/{s}/ws-jwt")
+            for action in ("DescribeSecret", "GetSecretValue", "PutSecretValue", "UpdateSecretVersionStage")
+        }
+        | {("secretsmanager:GetRandomPassword", "*")},
     }
 
 
 @pytest.mark.parametrize(
-    "name", ["ws-connect", "ws-message", "ws-disconnect", "dispatcher-sqs", "lease-reaper"]
+    "name", ["ws-connect", "ws-message", "ws-disconnect", "dispatcher-sqs", "lease-reaper", "secret-rotation"]
 )
 def test_function_role_allows_exactly_what_its_handler_calls(stage_synth, name):
     s = stage_synth.config.stage
@@ -86,4 +95,6 @@ def test_no_function_may_scan_or_read_everything(stage_synth):
     for name in expected_grants(s):
         for action, resource in role_statements(stage_synth.template_dict, f"byoip-{s}-{name}"):
             assert action != "dynamodb:Scan" and not action.endswith("*"), (name, action)
-            assert resource != "*", (name, action)
+            # GetRandomPassword is not resource-level: IAM accepts only "*" for it (the one exception)
+            if (name, action) != ("secret-rotation", "secretsmanager:GetRandomPassword"):
+                assert resource != "*", (name, action)

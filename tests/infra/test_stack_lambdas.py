@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from contract.names import FUNCTIONS
 from tests.infra.cfn import function, label, resources
 
 HANDLERS = {
@@ -48,7 +49,7 @@ def test_all_functions_share_one_asset(stage_synth):
         for fn in resources(stage_synth.template_dict, "AWS::Lambda::Function").values()
     }
     assert len(codes) == 1
-    assert len(resources(stage_synth.template_dict, "AWS::Lambda::Function")) == 5
+    assert len(resources(stage_synth.template_dict, "AWS::Lambda::Function")) == len(FUNCTIONS) == 6
 
 
 def json_key(code):

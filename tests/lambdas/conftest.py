@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from lambdas.common import auth, aws
+from lambdas.common import aws, keys
 from tests.lambdas.helpers import ENV, REGION
 from tests.lambdas.resources import create_resources
 
@@ -67,7 +67,7 @@ def queues(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
     aws.reset()
-    auth.clear_secret_cache()
+    keys.clear_cache()
     with mock_aws():
         # One botocore session for every test: its loader caches the service models, which
         # otherwise are parsed again for each client (moto resets boto3's default session).
@@ -77,7 +77,7 @@ def queues(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
             monkeypatch.setenv(name, value)
         yield urls
     aws.reset()
-    auth.clear_secret_cache()
+    keys.clear_cache()
 
 
 @pytest.fixture
@@ -85,7 +85,14 @@ def out(capsys: pytest.CaptureFixture[str], queues: dict[str, str]) -> Output:
     """Handler output; Powertools' handler is pointed at the captured stdout."""
     import importlib
 
-    for name in ("ws_connect", "ws_message", "ws_disconnect", "dispatcher_sqs", "lease_reaper"):
+    for name in (
+        "ws_connect",
+        "ws_message",
+        "ws_disconnect",
+        "dispatcher_sqs",
+        "lease_reaper",
+        "secret_rotation",
+    ):
         module = importlib.import_module(f"lambdas.{name}.handler")
         module.logger.registered_handler.setStream(_CurrentStdout())
     return Output(capsys, [])

@@ -14,6 +14,8 @@ import boto3
 import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 
+from lambdas.common.keys import key_id
+
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -52,8 +54,9 @@ def token(
     algorithm: str = "HS256",
     drop: tuple[str, ...] = (),
     iat: int | None = None,
+    kid: str | None = None,
 ) -> str:
-    """A signed agent token (drop= removes claims)."""
+    """A signed agent token (drop= removes claims; kid defaults to the signing key's own id)."""
     issued = int(time.time()) if iat is None else iat
     claims = {"agentId": agent, "creatorId": creator, "iat": issued, "exp": issued + lifetime}
     for name in drop:
@@ -61,7 +64,9 @@ def token(
     with warnings.catch_warnings():
         # Hostile tokens are signed with deliberately weak keys; the warning is noise here.
         warnings.simplefilter("ignore", InsecureKeyLengthWarning)
-        return jwt.encode(claims, key, algorithm=algorithm)
+        return jwt.encode(
+            claims, key, algorithm=algorithm, headers={"kid": key_id(key) if kid is None else kid}
+        )
 
 
 def connect_event(tok: str | None, connection_id: str) -> dict[str, Any]:
@@ -129,8 +134,8 @@ def job(job_id: str) -> dict[str, Any] | None:
     return item("JOBS_TABLE", "jobId", job_id)
 
 
-def agent(agent_id: str) -> dict[str, Any] | None:
-    return item("AGENTS_TABLE", "pk", f"agent#{agent_id}")
+def agent(agent_id: str, creator_id: str = "creator-1") -> dict[str, Any] | None:
+    return item("AGENTS_TABLE", "pk", f"agent#{creator_id}#{agent_id}")
 
 
 def conn(connection_id: str) -> dict[str, Any] | None:
@@ -147,7 +152,9 @@ def put_limits(creator_id: str, **attrs: Any) -> None:
     ddb().put_item(TableName=ENV["CREATOR_LIMITS_TABLE"], Item=to_item({"creatorId": creator_id, **attrs}))
 
 
-def put_job(job_id: str, status: str, agent_id: str = "agent-1", **attrs: Any) -> None:
+def put_job(
+    job_id: str, status: str, agent_id: str = "agent-1", creator_id: str = "creator-1", **attrs: Any
+) -> None:
     """Store a job item directly (defaults: creator-1, attempt 1, held jobs carry heldAgentId)."""
     from lambdas.common.ddb import to_item
 
@@ -155,13 +162,13 @@ def put_job(job_id: str, status: str, agent_id: str = "agent-1", **attrs: Any) -
         "jobId": job_id,
         "status": status,
         "agentId": agent_id,
-        "creatorId": "creator-1",
+        "creatorId": creator_id,
         "kind": "post.publish",
         "payload": '{"postId":"p"}',
         "critical": False,
         "attempt": 1,
         "createdAt": 1_795_872_000,
-        **({"heldAgentId": agent_id} if status == "held" else {}),
+        **({"heldAgentId": f"{creator_id}#{agent_id}"} if status == "held" else {}),
         **attrs,
     }
     ddb().put_item(TableName=ENV["JOBS_TABLE"], Item=to_item(item))

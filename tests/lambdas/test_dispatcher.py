@@ -116,14 +116,18 @@ def test_clearly_bad_items_go_to_the_dlq_with_their_reason_not_retried(
     assert metrics(out) == {"JobsFailed": 1, "BatchItems": 1, "BatchItemFailures": 1}
 
 
-def test_job_for_an_agent_of_another_creator_is_dead_lettered_403(online, queues, clock, out):
-    # GIVEN agent-1 belongs to creator-1; WHEN a job for agent-1 claims creator-2
+def test_a_job_of_another_creator_with_the_same_agent_name_never_reaches_this_agent(
+    online, queues, clock, out
+):
+    # GIVEN creator-1's agent-1 online; WHEN a job for creator-2's agent-1 (never connected) arrives
     response = dispatch(h.sqs_event(h.job_body("job-x", "agent-1", "creator-2")), None)
-    # THEN nothing is delivered and the message is quarantined in the DLQ
+    # THEN it is held for creator-2's own agent-1: not pushed to creator-1's, not dead-lettered
     assert response == NO_FAILURES
     assert h.frames(online) == []
-    assert [m["attributes"] for m in h.drain(queues["DLQ_URL"])] == [{"reason": "agent_missing"}]
-    assert failure_lines(out)[0]["message"] == "batch_item_failed jobId=job-x reason=agent_missing status=403"
+    assert h.drain(queues["DLQ_URL"]) == []
+    job = h.job("job-x")
+    assert (job["status"], job["heldAgentId"], job["creatorId"]) == ("held", "creator-2#agent-1", "creator-2")
+    assert h.agent("agent-1", "creator-2") is None
 
 
 def test_duplicate_delivery_assigns_and_pushes_once(online, clock, out):
@@ -170,7 +174,7 @@ def test_offline_agent_non_critical_job_is_held(queues, clock, out):
     job = h.job("job-1")
     assert (job["status"], job["heldAgentId"], job["reason"], job["attempt"]) == (
         "held",
-        "agent-9",
+        "creator-1#agent-9",
         "agent_offline",
         1,
     )
@@ -243,7 +247,7 @@ def test_410_drops_the_stale_connection_and_holds_a_non_critical_job(online, clo
     assert response == NO_FAILURES
     assert "connectionId" not in h.agent("agent-1") and h.conn("conn-1") is None
     job = h.job("job-1")
-    assert (job["status"], job["heldAgentId"], job["reason"]) == ("held", "agent-1", "delivery_410")
+    assert (job["status"], job["heldAgentId"], job["reason"]) == ("held", "creator-1#agent-1", "delivery_410")
     assert "leaseState" not in job and "connectionId" not in job
     limits = h.creator_limits("creator-1")
     assert (limits["inFlight"], limits[f"used#{DAY}"]) == (0, 0)
@@ -367,10 +371,10 @@ def test_one_failing_lookup_does_not_fail_the_batch(online, clock, out, monkeypa
 
     real = connections.agent
 
-    def flaky(agent_id: str):
+    def flaky(creator_id: str, agent_id: str):
         if agent_id == "agent-2":
             raise RuntimeError("lookup exploded")
-        return real(agent_id)
+        return real(creator_id, agent_id)
 
     monkeypatch.setattr(connections, "agent", flaky)
     # WHEN a batch mixes them

@@ -11,6 +11,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from lambdas.common import aws
+from lambdas.common.keys import key_id
 from lambdas.ws_connect.handler import handler as connect
 from tests.lambdas import helpers as h
 
@@ -20,8 +21,12 @@ def _now() -> int:
     return int(time.time())
 
 
+OUR_KID = key_id(h.SECRET)
+
+
 def _unsigned(claims: dict[str, object]) -> str:
-    header = jwt.utils.base64url_encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).decode()
+    header = {"alg": "none", "typ": "JWT", "kid": OUR_KID}
+    header = jwt.utils.base64url_encode(json.dumps(header).encode()).decode()
     body = jwt.utils.base64url_encode(json.dumps(claims).encode()).decode()
     return f"{header}.{body}."
 
@@ -40,8 +45,11 @@ HOSTILE = {
         {"agentId": "a", "creatorId": "c", "iat": _now(), "exp": _now() + 60},
         _rsa_key(),
         algorithm="RS256",
+        headers={"kid": OUR_KID},
     ),
-    "wrong_key": lambda: h.token(key="another-key-of-enough-length-0123456789"),
+    "wrong_key": lambda: h.token(key="another-key-of-enough-length-0123456789", kid=OUR_KID),
+    "unknown_kid": lambda: h.token(key="another-key-of-enough-length-0123456789"),
+    "missing_kid": lambda: h.token(kid=""),
     "expired": lambda: h.token(iat=_now() - 1200, lifetime=600),
     "missing_agentId": lambda: h.token(drop=("agentId",)),
     "missing_creatorId": lambda: h.token(drop=("creatorId",)),
@@ -70,15 +78,20 @@ REFUSED_FOR = {
     "rs256": "InvalidAlgorithmError",
     "tampered_payload": "InvalidSignatureError",
     "wrong_key": "InvalidSignatureError",
+    "unknown_kid": "unknown kid",
+    "missing_kid": "no kid",
 }
 
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
 def test_each_hostile_token_is_refused_for_what_it_tests(kind):
-    from lambdas.common.auth import TokenRejected, verify_token
+    from lambdas.common.auth import TokenRejected, key_for, verify_token
+    from lambdas.common.settings import Settings
 
+    config = Settings.from_env({"WS_JWT_SECRET": h.SECRET})
+    tok = HOSTILE[kind]()
     with pytest.raises(TokenRejected) as refused:
-        verify_token(HOSTILE[kind](), h.SECRET)
+        verify_token(tok, key_for(tok, config))
     assert str(refused.value) == REFUSED_FOR[kind]
 
 

@@ -32,7 +32,7 @@ def test_poison_pill_composite_mode(local_template, tmp_path):
     assert redrive["document"] == "BYOIP-local-GuardedRedrive" and redrive["status"] == "Success"
     report = redrive["outputs"][-1]
     assert report["redriven"] == 3  # the critical jobs that burned their 5 receives
-    assert report["quarantined"] == {"json_invalid": 1, "agent_missing": 2}
+    assert report["quarantined"] == {"json_invalid": 1, "agent_missing": 1, "schema_invalid": 1}
     acc = result.accounting
     assert (acc.parked, acc.lost, acc.pending, acc.held, acc.failed) == (3, 0, 0, 0, 0)
     # Every job completed once (a push repeated after an expired lease on a loaded machine

@@ -11,6 +11,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from lambdas.common.auth import mint_token
+from lambdas.common.keys import key_id
 
 JOBS = 30
 
@@ -73,6 +74,7 @@ def test_gateway_rejects_bad_tokens_with_401(box):
         {"agentId": "agent-x", "creatorId": "creator-1", "iat": now - 120, "exp": now - 60},
         box.jwt_secret(),
         algorithm="HS256",
+        headers={"kid": key_id(box.jwt_secret())},
     )
     for token in (forged, expired, "not-a-jwt"):
         with pytest.raises(InvalidStatus) as rejected:
@@ -92,7 +94,7 @@ def test_410_from_a_dropped_agent_is_held_counted_and_released(box, fleet):
     gone_before = box.connections.calls.get(410, 0)
     # A connection younger than CONNECT_GRACE_SECONDS (real seconds: it is the $connect race)
     # is retried rather than dropped on 410; this test is about an old, stale one.
-    key = {"pk": {"S": f"agent#{agent}"}}
+    key = {"pk": {"S": f"agent#creator-1#{agent}"}}
     connected_at = int(
         box.client("dynamodb").get_item(TableName=box.table("agents"), Key=key)["Item"]["connectedAt"]["N"]
     )
@@ -113,7 +115,7 @@ def test_410_from_a_dropped_agent_is_held_counted_and_released(box, fleet):
     assert any("status=410" in line for line in lines)
     assert box.wait_for(lambda: box.metrics.total("Huntaze/ByoIP/local", "StaleConnections") == before + 1, 5)
     agent_item = box.client("dynamodb").get_item(
-        TableName=box.table("agents"), Key={"pk": {"S": f"agent#{agent}"}}
+        TableName=box.table("agents"), Key={"pk": {"S": f"agent#creator-1#{agent}"}}
     )["Item"]
     assert "connectionId" not in agent_item  # the stale connection was dropped
     fleet.online([agent])  # reconnecting releases the held job, which is then delivered once
@@ -162,3 +164,34 @@ def test_reference_agent_logs_connect_and_job_lines(box):
         "job log-001 result completed",
     ]
     assert confirmed == ["log-001"]  # the backend acked the completion once
+
+
+def test_a_key_rotation_under_live_traffic_drops_no_agent(box, fleet):
+    # GIVEN the fleet connected with tokens of the current key, and jobs flowing
+    agents = sorted(fleet.agents)
+    old_key = box.jwt_secret()
+    send_job(box, "rotation-before", "agent-1")
+    assert box.wait_for(lambda: "rotation-before" in fleet.completed(), 60)
+    # WHEN the key rotates (the stack's rotation function, its four steps)
+    new_key = box.rotate_jwt_secret()
+    assert new_key != old_key and len(new_key) == 64
+    # THEN every agent, reconnecting with a token of the old key (now AWSPREVIOUS), gets back in
+    fleet.offline(agents, abrupt=False)
+    assert box.wait_for(lambda: not any(fleet.agents[a].online.is_set() for a in agents), 20)
+    fleet.online(agents)
+    assert fleet.wait_online(agents, timeout=30)
+    # AND a token of the new key connects too (ws-connect re-reads the keys for an unknown kid)
+    fresh = mint_token(new_key, "agent-new", "creator-1")
+
+    def accepted() -> bool:
+        try:
+            with connect(f"{box.gateway.url}?token={fresh}", open_timeout=10):
+                return True
+        except InvalidStatus:
+            return False
+
+    assert box.wait_for(accepted, 20, poll_s=1)
+    # AND jobs still flow, each delivered once
+    send_job(box, "rotation-after", "agent-2")
+    assert box.wait_for(lambda: "rotation-after" in fleet.completed(), 60)
+    assert fleet.assignments()["rotation-after"] == 1

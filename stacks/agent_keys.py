@@ -1,0 +1,70 @@
+"""The agents' signing key: rotation on a schedule, an issuer role, and who may read it.
+
+The secret itself is made by Storage (a stateful resource); this construct rotates it every
+30 days with the `secret-rotation` function and restricts GetSecretValue to ws-connect, the
+rotation function and the token issuer role (the one operators assume for `byoip token`).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from stacks.grants import allow_secret_value
+from stacks.nag import acknowledge
+
+# Far apart from the 15-minute token lifetime: a token signed just before a rotation verifies
+# against AWSPREVIOUS until it expires; only a second rotation within 15 minutes would cut it.
+ROTATION_EVERY = Duration.days(30)
+RANDOM_PASSWORD_REASON = (
+    "secretsmanager:GetRandomPassword is not a resource-level action: IAM only accepts `*` for it; "
+    "the rotation function uses it to generate the new key and can read no other secret."
+)
+
+
+class AgentKeys(Construct):
+    """Rotation schedule, `TokenIssuer` role (attribute `issuer_role`) and the secret's resource policy."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        cid: str,
+        *,
+        secret: secretsmanager.Secret,
+        rotation: lambda_.Function,
+        verifier: iam.IRole,
+    ) -> None:
+        super().__init__(scope, cid)
+        secret.add_rotation_schedule("Rotation", rotation_lambda=rotation, automatically_after=ROTATION_EVERY)
+        assert rotation.role is not None
+        acknowledge(rotation.role, "IAM5[Resource::*]", RANDOM_PASSWORD_REASON)
+        self.issuer_role = iam.Role(
+            self,
+            "TokenIssuer",
+            assumed_by=iam.AccountRootPrincipal(),
+            description="Assumed by operators to mint agent tokens (byoip token --secret-arn)",
+        )
+        allow_secret_value(self.issuer_role, secret)
+        readers = [verifier.role_arn, rotation.role.role_arn, self.issuer_role.role_arn]
+        secret.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlyVerifierRotationAndIssuerRead",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["secretsmanager:GetSecretValue"],
+                resources=["*"],
+                conditions={"StringNotEquals": {"aws:PrincipalArn": readers}},
+            )
+        )
+        CfnOutput(
+            Stack.of(self),
+            "TokenIssuerRoleArn",
+            value=self.issuer_role.role_arn,
+            description="Assume it to mint agent tokens: byoip token --secret-arn <WsJwtSecretArn>",
+        )
+        CfnOutput(
+            Stack.of(self), "WsJwtSecretArn", value=secret.secret_arn, description="The agents' HS256 key"
+        )
