@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 CDK   := npx --no-install cdk --no-notices
 STAGE ?= prod
 
-.PHONY: install synth synth-all test alarm-tests lint run sandbox-up gameday diff deploy bench clean
+.PHONY: install synth synth-all stateful-snapshot test alarm-tests lint run sandbox-up gameday diff deploy bench clean
 
 install: $(VENV) $(NODE)
 
@@ -36,6 +36,11 @@ synth: install
 synth-all: install
 	$(MAKE) synth STAGE=prod
 	$(MAKE) synth STAGE=staging
+
+## stateful-snapshot: rewrite tests/infra/stateful_snapshot.json (logical ids and identity properties
+## of the stateful resources, prod and staging) after a DELIBERATE change; the tests never rewrite it
+stateful-snapshot: install
+	$(PY) -m tests.infra.stateful_snapshot
 
 ## test: every test, then the handler, alarm and unit tests again with the process clock moved a
 ## year ahead to 5 s before a UTC midnight, in a UTC+13:45 time zone (nothing may depend on the date)
