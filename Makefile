@@ -72,8 +72,18 @@ alarm-tests: install
 diff: install
 	$(CDK) diff -c stage=$(STAGE)
 
+## deploy: prepare a change set, refuse it when it replaces or deletes a stateful resource
+## (byoip deploy-check; ALLOW_REPLACE="LogicalId ..." names the intended ones), then execute exactly
+## that change set from the same cloud assembly (no second synth). An empty change set deploys nothing.
+CHANGE_SET    := byoip-deploy
+ALLOW_REPLACE ?=
+BYOIP         := .venv/bin/byoip
 deploy: install
-	$(CDK) deploy -c stage=$(STAGE)
+	$(CDK) deploy -c stage=$(STAGE) --method=prepare-change-set --change-set-name $(CHANGE_SET) --force
+	$(BYOIP) deploy-check --change-set $(CHANGE_SET) --stage $(STAGE) \
+	  $(foreach id,$(ALLOW_REPLACE),--allow-replace $(id)); rc=$$?; \
+	if [ $$rc -eq 3 ]; then exit 0; fi; [ $$rc -eq 0 ] || exit $$rc; \
+	$(CDK) deploy --app cdk.out --method=execute-change-set --change-set-name $(CHANGE_SET)
 
 ## bench: the three benchmarks (figures printed, nothing asserted)
 bench: install

@@ -10,7 +10,7 @@ from typing import NoReturn
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from automation.commands import dlq, redrive, runbook, token, triage
+from automation.commands import deploy_check, dlq, redrive, runbook, token, triage
 from automation.errors import aws_error, usage_error
 from automation.output import USAGE, errors
 from monitoring.evaluator.cli import app as alarms_app
@@ -27,6 +27,7 @@ app = typer.Typer(
 app.command("redrive")(redrive.redrive)
 app.command("token")(token.token)
 app.command("triage")(triage.triage)
+app.command("deploy-check")(deploy_check.deploy_check)
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(runbook.app, name="runbook")
 app.add_typer(alarms_app, name="alarms")
