@@ -15,7 +15,14 @@ from stacks.config import Config, ConfigError
 
 def build(app: cdk.App, config: Config) -> ByoIpStack:
     """Add the stage's stack to `app` and check the app with cdk-nag's AwsSolutions pack at synth."""
-    stack = ByoIpStack(app, config.stack_name, config=config, description=f"BYO-IP backend ({config.stage})")
+    stack = ByoIpStack(
+        app,
+        config.stack_name,
+        config=config,
+        description=f"BYO-IP backend ({config.stage})",
+        # prod cannot be deleted by `cdk destroy` or a console click; other stages come and go.
+        termination_protection=config.stage == "prod",
+    )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stack
 
