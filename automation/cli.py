@@ -10,7 +10,7 @@ from typing import NoReturn
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from automation.commands import deploy_check, dlq, redrive, runbook, token, triage
+from automation.commands import deploy_check, dlq, migrate, redrive, runbook, token, triage
 from automation.errors import aws_error, usage_error
 from automation.output import USAGE, errors
 from monitoring.evaluator.cli import app as alarms_app
@@ -30,6 +30,7 @@ app.command("triage")(triage.triage)
 app.command("deploy-check")(deploy_check.deploy_check)
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(runbook.app, name="runbook")
+app.add_typer(migrate.app, name="migrate")
 app.add_typer(alarms_app, name="alarms")
 app.add_typer(sandbox_cli.app, name="sandbox")
 # The sandbox owns `byoip gameday`; it adds it to the root app itself when it offers one.

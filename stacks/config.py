@@ -7,7 +7,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 ALERT_MODES = ("composite", "all")
-PROD_STACK_NAME = "HuntazeByoIpStack"
+# The TypeScript original's stack. This app never deploys over it (every logical id differs, so
+# CloudFormation would replace its queue, API and tables): docs/migration.md moves prod over.
+ORIGINAL_STACK_NAME = "HuntazeByoIpStack"
 _STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -47,8 +49,8 @@ class Config:
 
     @property
     def stack_name(self) -> str:
-        """prod keeps the name it is deployed under; other stages get a suffix."""
-        return PROD_STACK_NAME if self.stage == "prod" else f"{PROD_STACK_NAME}-{self.stage}"
+        """`HuntazeByoIpStack-<stage>`, prod included: it runs beside the original until the cut-over."""
+        return f"{ORIGINAL_STACK_NAME}-{self.stage}"
 
     @property
     def prefix(self) -> str:

@@ -16,6 +16,7 @@ from automation.output import console, errors, fail
 app = typer.Typer(help="The triage runbook, rendered per stage.", no_args_is_help=True)
 
 ACCOUNT_PLACEHOLDER = "<account>"
+RUNBOOKS = {"triage": "runbook.md", "migration": "migration.md"}  # --runbook -> file name under <stage>/
 
 
 @app.command("render")
@@ -34,24 +35,35 @@ def render(
             "RUNBOOK_BASE_URL links expect.",
         ),
     ] = None,
+    which: Annotated[
+        str,
+        typer.Option(
+            "--runbook",
+            help="triage (the on-call runbook, <stage>/runbook.md) or migration (the cut-over from the "
+            "original stack, <stage>/migration.md).",
+        ),
+    ] = "triage",
 ) -> None:
     """Render runbooks/templates for one stage with its real names and console links."""
     config = stage_config(stage)
+    if which not in RUNBOOKS:
+        fail(f"invalid --runbook {which!r}: allowed values are {' | '.join(RUNBOOKS)}")
     chosen = clients.region_or_fail(region)
     if account is not None and not (account.isdigit() and len(account) == 12):
         fail(f"--account {account!r} is not a 12-digit AWS account id")
     # The catalogs import aws_cdk: load them only when rendering, without jsii's Node banner on stderr.
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    from runbooks.render import render_runbook, runbook_path
+    from runbooks.render import render_migration, render_runbook, runbook_path
 
-    markdown = render_runbook(config, region=chosen, account=account or ACCOUNT_PLACEHOLDER)
+    renderer = render_migration if which == "migration" else render_runbook
+    markdown = renderer(config, region=chosen, account=account or ACCOUNT_PLACEHOLDER)
     if out is None:
         sys.stdout.write(markdown)
         _note_placeholder(account)
         return
     if out.suffix.lower() != ".md":
         # A directory, existing or not (`make synth` passes a fresh cdk.out/runbooks).
-        out = out / runbook_path(config)
+        out = out / runbook_path(config).with_name(RUNBOOKS[which])
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(markdown, encoding="utf-8")

@@ -41,7 +41,7 @@ class TestResult:
 
 def stack_name(stage: str) -> str:
     """Same rule as stacks.config.Config.stack_name, without importing the CDK side."""
-    return "HuntazeByoIpStack" if stage == "prod" else f"HuntazeByoIpStack-{stage}"
+    return f"HuntazeByoIpStack-{stage}"
 
 
 class Runner:
