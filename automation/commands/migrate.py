@@ -109,7 +109,7 @@ def table(
         typer.Option(
             "--allow-active",
             help="Copy jobs although some are assigned/running in the source (the new reaper re-queues "
-            "them when their lease runs out: they run again).",
+            "them when their lease runs out, if they carry leaseState/leaseExpiresAt).",
             metavar="",
         ),
     ] = False,
@@ -124,8 +124,8 @@ def table(
     active = mig.count_active(ddb, source) if to == "jobs" else 0
     if active and not allow_active:
         fail(
-            f"{active} job(s) still assigned/running in {source}: wait for their results (lease at most "
-            "5 minutes) and run again, or pass --allow-active to have them run again on the new stack",
+            f"{active} job(s) still assigned/running in {source}: wait for their results and run again, "
+            "or pass --allow-active to have them run again on the new stack",
             REFUSED,
         )
     copied = mig.copy_items(ddb, source=source, destination=destination)
