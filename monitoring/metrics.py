@@ -55,7 +55,9 @@ def to_cdk(
                 built[key] = to_cdk(value, period_s=period_s, resources=resources, stage=stage)
             else:
                 built[key] = cw.MathExpression(expression=value, using_metrics=build(value), period=period)
-        return {key: built[key] for key in names if key in built}
+        # In catalog order, not the set's: a set of str iterates in a per-process hash order, and
+        # the template (alarm Metrics, dashboard JSON) would differ from one synth to the next.
+        return {key: built[key] for key, _ in source.using if key in names and key in built}
 
     return cw.MathExpression(
         expression=source.expression, using_metrics=build(source.expression), period=period, label=label
