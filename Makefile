@@ -10,15 +10,31 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 CDK   := npx --no-install cdk --no-notices
 STAGE ?= prod
 
-.PHONY: install synth synth-all stateful-snapshot test alarm-tests lint run sandbox-up gameday diff deploy bench clean
+.PHONY: install lock synth synth-all stateful-snapshot test alarm-tests lint run sandbox-up gameday diff deploy bench clean
 
 install: $(VENV) $(NODE)
 
+## .venv: every package from requirements.lock, each checked against its hashes (pip and setuptools
+## too), wheels only; then this project itself, editable, with nothing more resolved or fetched
 $(VENV): pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv .venv
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
+	$(PY) -m pip install -q --require-hashes --only-binary=:all: -r requirements.lock
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
+
+## lock: regenerate requirements.lock (pyproject.toml with [dev] plus requirements-bootstrap.in, for
+## CPython 3.11 on linux x86_64; uv keeps the versions the lock already has unless pyproject.toml pins
+## another) and lambdas/requirements.lock (the Lambda bundle's closure, for its runtime and platform,
+## held to requirements.lock's versions). uv is pinned and lives in a temporary venv.
+UV_VERSION    := 0.13.8
+LAMBDA_TARGET := --python-version 3.14 --python-platform aarch64-manylinux2014
+lock:
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	python3 -m venv "$$tmp/venv" && "$$tmp/venv/bin/pip" install -q uv==$(UV_VERSION) && \
+	"$$tmp/venv/bin/uv" pip compile -q pyproject.toml requirements-bootstrap.in --extra dev --extra sandbox \
+	  --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 -o requirements.lock && \
+	"$$tmp/venv/bin/uv" pip compile -q lambdas/requirements.txt -c requirements.lock \
+	  --generate-hashes $(LAMBDA_TARGET) -o lambdas/requirements.lock
 
 $(NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

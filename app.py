@@ -7,24 +7,9 @@ import os
 import sys
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks
 
-from stacks.byoip_stack import ByoIpStack
-from stacks.config import Config, ConfigError
-
-
-def build(app: cdk.App, config: Config) -> ByoIpStack:
-    """Add the stage's stack to `app` and check the app with cdk-nag's AwsSolutions pack at synth."""
-    stack = ByoIpStack(
-        app,
-        config.stack_name,
-        config=config,
-        description=f"BYO-IP backend ({config.stage})",
-        # prod cannot be deleted by `cdk destroy` or a console click; other stages come and go.
-        termination_protection=config.stage == "prod",
-    )
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    return stack
+from contract.config import Config, ConfigError
+from stacks.synth import build
 
 
 def main() -> int:

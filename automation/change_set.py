@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from stacks.stateful import is_stateful
+from contract.stateful import is_stateful
 
 
 @dataclass(frozen=True)

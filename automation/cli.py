@@ -1,10 +1,16 @@
-"""`byoip`: the on-call CLI (redrive, dlq, token, runbook, triage) plus the alarms and sandbox apps."""
+"""`byoip`: the on-call CLI (redrive, dlq, token, runbook, triage, alarms) plus installed extras.
+
+Extras (the sandbox's `byoip sandbox` and `byoip gameday`) plug in through the `byoip.cli`
+entry-point group, so this module never imports them: the on-call tool runs against production
+without moto or websockets installed, and an extra that is not installed answers one line.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 from typing import NoReturn
 
 import typer
@@ -14,7 +20,6 @@ from automation.commands import deploy_check, dlq, migrate, redrive, runbook, to
 from automation.errors import aws_error, usage_error
 from automation.output import USAGE, errors
 from monitoring.evaluator.cli import app as alarms_app
-from sandbox import cli as sandbox_cli
 
 INTERRUPTED = 130  # the shell's code for SIGINT
 COMPLETE_VAR = "_BYOIP_COMPLETE"  # click's shell-completion switch for prog_name "byoip"
@@ -32,14 +37,41 @@ app.add_typer(dlq.app, name="dlq")
 app.add_typer(runbook.app, name="runbook")
 app.add_typer(migrate.app, name="migrate")
 app.add_typer(alarms_app, name="alarms")
-app.add_typer(sandbox_cli.app, name="sandbox")
-# The sandbox owns `byoip gameday`; it adds it to the root app itself when it offers one.
-if hasattr(sandbox_cli, "register"):
-    sandbox_cli.register(app)
+EXTRAS_GROUP = "byoip.cli"  # entry points: name = command, value = a Typer app or a command function
+EXTRA_INSTALL = "pip install -e '.[sandbox]'"
+
+
+def _unavailable(name: str, missing: str) -> Callable[..., None]:
+    def command() -> None:
+        _error(f"`byoip {name}` needs the sandbox extra ({missing} is not installed): {EXTRA_INSTALL}")
+        raise typer.Exit(USAGE)
+
+    return command
+
+
+def mount_extras(root: typer.Typer) -> None:
+    """Mount every installed extra's commands; one that cannot load says why when called."""
+    for point in sorted(entry_points(group=EXTRAS_GROUP), key=lambda p: p.name):
+        try:
+            target = point.load()
+        except ImportError as err:
+            root.command(
+                point.name,
+                help=f"Unavailable: {err.name or err} is not installed ({EXTRA_INSTALL}).",
+                context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+            )(_unavailable(point.name, err.name or str(err)))
+            continue
+        if isinstance(target, typer.Typer):
+            root.add_typer(target, name=point.name)
+        else:
+            root.command(point.name)(target)
 
 
 def _error(message: str) -> None:
     errors.print(f"error: {message}", markup=False)
+
+
+mount_extras(app)
 
 
 def run(args: Sequence[str]) -> int:

@@ -12,24 +12,19 @@ from types import ModuleType
 from typing import Any
 
 from automation.scripts import creator_pause, guarded_redrive, redrive_dlq
-from stacks.config import Config
+from lambdas.common.protocol import ID_PATTERN as _RUNTIME_ID_PATTERN
 
 SCHEMA_VERSION = "0.3"
+# aws:executeScript has its own runtime list, not Lambda's. python3.11 is the newest that AWS's own text
+# confirms (the notice ending python3.6-3.9 on 2025-09-10 says to move to it; checked 2026-11-30); a
+# third-party report (cdklabs/cdk-ssm-documents#158) says python3.12 works too: move once the SSM action
+# reference lists it. No end date for executeScript's python3.11 was found; CPython 3.11 ends 2027-10.
+# cfn-lint does not check this field, so a value SSM rejects would only fail at deploy.
 RUNTIME = "python3.11"
 # aws:executeScript stops a script after 600 s; the scripts' own waits stay below it.
 STEP_TIMEOUT_SECONDS = 600
-ID_PATTERN = "^[A-Za-z0-9_.:-]{1,128}$"
-
-REDRIVE_DLQ = "RedriveDlq"
-GUARDED_REDRIVE = "GuardedRedrive"
-PAUSE_CREATOR = "PauseCreator"
-RESUME_CREATOR = "ResumeCreator"
-AUTOMATIONS = (REDRIVE_DLQ, GUARDED_REDRIVE, PAUSE_CREATOR, RESUME_CREATOR)
-
-
-def document_name(config: Config, automation: str) -> str:
-    """Physical SSM document name, e.g. BYOIP-prod-RedriveDlq."""
-    return f"BYOIP-{config.stage}-{automation}"
+# The ids the handlers accept (creator, agent, job), so a document never takes one they refuse.
+ID_PATTERN = _RUNTIME_ID_PATTERN.pattern
 
 
 def _param(kind: str, description: str, default: Any = None, **extra: Any) -> dict[str, Any]:

@@ -15,10 +15,10 @@ from constructs import Construct
 
 from automation import documents as docs
 from automation.rule_target import SsmAutomationTarget, automation_definition_arn
-from monitoring.catalog import ALARMS, alarm_name
-from monitoring.sections import runbook_document_name
-from runbooks.render import render_runbook, runbook_path, write_runbook
-from stacks.config import Config
+from contract.config import Config
+from contract.names import AUTOMATIONS, GUARDED_REDRIVE, PAUSE_CREATOR, REDRIVE_DLQ, RESUME_CREATOR
+from monitoring.catalog import ALARMS
+from runbooks.render import render_runbook, write_runbook
 
 # The guarded redrive only moves messages while this alarm is OK.
 GUARD_ALARM_ID = "DispatcherErrors"
@@ -47,57 +47,57 @@ class AutomationLayer(Construct):
         super().__init__(scope, cid)
         self._config = config
         stack = Stack.of(self)
-        self.roles = {name: self._automation_role(name) for name in docs.AUTOMATIONS}
-        errors_alarm = alarm_name(config.stage, GUARD_ALARM_ID)
+        self.roles = {name: self._automation_role(name) for name in AUTOMATIONS}
+        errors_alarm = config.names.alarm(GUARD_ALARM_ID)
 
         # Exactly the calls each script makes (CDK's grant_* helpers add actions they never call).
-        redrive = self.roles[docs.REDRIVE_DLQ]
+        redrive = self.roles[REDRIVE_DLQ]
         _allow(redrive, MOVE_SOURCE_ACTIONS, dlq.queue_arn)
         _allow(redrive, ["sqs:SendMessage"], jobs_queue.queue_arn)
 
-        guarded = self.roles[docs.GUARDED_REDRIVE]
+        guarded = self.roles[GUARDED_REDRIVE]
         _allow(
             guarded, ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"], dlq.queue_arn
         )
         _allow(guarded, ["sqs:SendMessage"], jobs_queue.queue_arn, quarantine_queue.queue_arn)
         _allow(guarded, ["cloudwatch:DescribeAlarms"], _alarm_arn(stack, errors_alarm))
 
-        _allow(self.roles[docs.PAUSE_CREATOR], ["dynamodb:UpdateItem"], creator_limits_table.table_arn)
-        resume = self.roles[docs.RESUME_CREATOR]
+        _allow(self.roles[PAUSE_CREATOR], ["dynamodb:UpdateItem"], creator_limits_table.table_arn)
+        resume = self.roles[RESUME_CREATOR]
         _allow(resume, ["dynamodb:UpdateItem"], creator_limits_table.table_arn, jobs_table.table_arn)
         _allow(resume, ["dynamodb:Scan"], f"{jobs_table.table_arn}/index/{HELD_INDEX}")
         _allow(resume, ["sqs:SendMessage"], jobs_queue.queue_arn)
 
         contents = {
-            docs.REDRIVE_DLQ: docs.redrive_dlq_document(
+            REDRIVE_DLQ: docs.redrive_dlq_document(
                 dlq_arn=dlq.queue_arn,
                 jobs_queue_arn=jobs_queue.queue_arn,
-                role_arn=self._role_arn(docs.REDRIVE_DLQ),
+                role_arn=self._role_arn(REDRIVE_DLQ),
             ),
-            docs.GUARDED_REDRIVE: docs.guarded_redrive_document(
+            GUARDED_REDRIVE: docs.guarded_redrive_document(
                 dlq_url=dlq.queue_url,
                 jobs_queue_url=jobs_queue.queue_url,
                 quarantine_url=quarantine_queue.queue_url,
                 errors_alarm_name=errors_alarm,
-                role_arn=self._role_arn(docs.GUARDED_REDRIVE),
+                role_arn=self._role_arn(GUARDED_REDRIVE),
             ),
-            docs.PAUSE_CREATOR: docs.pause_creator_document(
-                limits_table=creator_limits_table.table_name, role_arn=self._role_arn(docs.PAUSE_CREATOR)
+            PAUSE_CREATOR: docs.pause_creator_document(
+                limits_table=creator_limits_table.table_name, role_arn=self._role_arn(PAUSE_CREATOR)
             ),
-            docs.RESUME_CREATOR: docs.resume_creator_document(
+            RESUME_CREATOR: docs.resume_creator_document(
                 limits_table=creator_limits_table.table_name,
                 jobs_table=jobs_table.table_name,
                 jobs_queue_url=jobs_queue.queue_url,
-                role_arn=self._role_arn(docs.RESUME_CREATOR),
+                role_arn=self._role_arn(RESUME_CREATOR),
             ),
         }
         self.documents = {
-            name: self._document(name, docs.document_name(config, name), content)
+            name: self._document(name, config.names.document(name), content)
             for name, content in contents.items()
         }
         markdown = render_runbook(config, region=stack.region, account=stack.account)
         self.runbook_document = self._document(
-            "Runbook", runbook_document_name(config), docs.runbook_document(markdown)
+            "Runbook", config.names.runbook_document, docs.runbook_document(markdown)
         )
         self.rules = {
             spec.id: self._alarm_rule(spec.id, spec.automation) for spec in ALARMS if spec.automation
@@ -117,7 +117,7 @@ class AutomationLayer(Construct):
             return
         out_dir = Path(stage.outdir) / "runbooks"
         if Token.is_unresolved(stack.region) or Token.is_unresolved(stack.account):
-            (out_dir / runbook_path(self._config)).unlink(missing_ok=True)
+            (out_dir / self._config.names.runbook_path).unlink(missing_ok=True)
             return
         write_runbook(self._config, out_dir, region=stack.region, account=stack.account)
 
@@ -126,7 +126,7 @@ class AutomationLayer(Construct):
             self,
             f"{name}Role",
             assumed_by=iam.ServicePrincipal("ssm.amazonaws.com"),
-            description=f"Runs {docs.document_name(self._config, name)} and nothing else",
+            description=f"Runs {self._config.names.document(name)} and nothing else",
         )
 
     def _role_arn(self, name: str) -> str:
@@ -147,8 +147,8 @@ class AutomationLayer(Construct):
     def _alarm_rule(self, alarm_id: str, automation: str) -> events.Rule:
         """EventBridge rule: this alarm's state change to ALARM starts its automation."""
         stack = Stack.of(self)
-        name = alarm_name(self._config.stage, alarm_id)
-        document = docs.document_name(self._config, automation)
+        name = self._config.names.alarm(alarm_id)
+        document = self._config.names.document(automation)
         events_role = iam.Role(
             self,
             f"{alarm_id}EventsRole",
@@ -160,7 +160,7 @@ class AutomationLayer(Construct):
         rule = events.Rule(
             self,
             f"{alarm_id}To{automation}",
-            rule_name=f"{self._config.prefix}-{alarm_id}-{automation}",
+            rule_name=self._config.names.automation_rule(alarm_id, automation),
             description=f"{name} in ALARM starts {document}",
             event_pattern=events.EventPattern(
                 source=["aws.cloudwatch"],

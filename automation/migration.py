@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from stacks.stateful import is_stateful
+from contract.stateful import is_stateful
 
 # What the runbook needs from the original stack, found by the logical ids the original's
 # README names (JobsQueue, JobsTable, AgentsTable, CreatorLimits, AgentPatchesBucket, ...).

@@ -17,10 +17,10 @@ import argparse
 import json
 import time
 
+from lambdas.common.auth import mint_token
 from sandbox.agent import AgentBehaviour
 from sandbox.fleet import Fleet
 from sandbox.system import Sandbox, SandboxOptions
-from sandbox.tokens import mint_token
 
 
 def end_to_end(box: Sandbox, fleet: Fleet, jobs: int, agents: list[tuple[str, str]]) -> float:

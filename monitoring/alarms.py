@@ -14,6 +14,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from contract.config import Config
 from monitoring.catalog import (
     ALARMS,
     COMPOSITE,
@@ -23,13 +24,11 @@ from monitoring.catalog import (
     CompositeSpec,
     Missing,
     Rule,
-    alarm_name,
     notifies,
 )
 from monitoring.metrics import to_cdk
 from monitoring.resources import MonitoringResources
 from monitoring.sections import SECTIONS_BY_ID, runbook_link
-from stacks.config import Config
 
 _COMPARISON = {
     Comparison.GT: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -62,7 +61,7 @@ def unit_alarms(
         alarm = cw.Alarm(
             scope,
             spec.id,
-            alarm_name=alarm_name(config.stage, spec.id),
+            alarm_name=config.names.alarm(spec.id),
             alarm_description=describe(spec, config, region),
             metric=to_cdk(spec.source, period_s=spec.period_s, resources=resources, stage=config.stage),
             threshold=spec.threshold,
@@ -86,7 +85,7 @@ def incident_composite(
     composite = cw.CompositeAlarm(
         scope,
         COMPOSITE.id,
-        composite_alarm_name=alarm_name(config.stage, COMPOSITE.id),
+        composite_alarm_name=config.names.alarm(COMPOSITE.id),
         alarm_description=describe(COMPOSITE, config, region),
         alarm_rule=_to_alarm_rule(COMPOSITE.rule, alarms),
     )
@@ -112,7 +111,7 @@ def _metric_filter(scope: Construct, spec: AlarmSpec, config: Config, resources:
         scope,
         f"{spec.id}Filter",
         log_group=resources.dispatcher_log_group,
-        filter_name=f"{config.prefix}-{spec.id}",
+        filter_name=config.names.metric_filter(spec.id),
         filter_pattern=logs.FilterPattern.literal(spec.log_filter.pattern),
         metric_namespace=metric.namespace.format(stage=config.stage),
         metric_name=metric.name,

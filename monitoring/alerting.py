@@ -8,7 +8,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from constructs import Construct
 
-from stacks.config import Config
+from contract.config import Config
 
 
 def ops_alerts_topic(scope: Construct, config: Config) -> sns.Topic:
@@ -18,8 +18,8 @@ def ops_alerts_topic(scope: Construct, config: Config) -> sns.Topic:
     key = kms.Key(
         scope,
         "OpsAlertsKey",
-        alias=f"alias/{config.prefix}-ops-alerts",
-        description=f"Encrypts the {config.prefix}-ops-alerts topic",
+        alias=config.names.ops_alerts_key_alias,
+        description=f"Encrypts the {config.names.ops_alerts_topic} topic",
         enable_key_rotation=True,
     )
     key.add_to_resource_policy(
@@ -33,7 +33,7 @@ def ops_alerts_topic(scope: Construct, config: Config) -> sns.Topic:
     topic = sns.Topic(
         scope,
         "OpsAlerts",
-        topic_name=f"{config.prefix}-ops-alerts",
+        topic_name=config.names.ops_alerts_topic,
         display_name=f"BYO-IP {config.stage} ops alerts",
         enforce_ssl=True,
         master_key=key,

@@ -9,6 +9,7 @@ can read the catalog cheaply.
 
 from __future__ import annotations
 
+from lambdas.common import metrics as m
 from monitoring.spec import (
     AlarmSpec,
     AllOf,
@@ -22,7 +23,6 @@ from monitoring.spec import (
     Missing,
     Rule,
     Severity,
-    alarm_name,
     notifies,
     render_rule,
     rule_ids,
@@ -44,7 +44,6 @@ __all__ = [
     "Missing",
     "Rule",
     "Severity",
-    "alarm_name",
     "notifies",
     "render_rule",
     "rule_ids",
@@ -52,9 +51,7 @@ __all__ = [
 
 SQS = "AWS/SQS"
 LAMBDA = "AWS/Lambda"
-BYOIP = "Huntaze/ByoIP"
-DISPATCHER = "Huntaze/Dispatcher"
-STALE_CONNECTIONS = Metric("Huntaze/ByoIP/{stage}", "StaleConnections", "Sum", Dim.NONE)
+STALE_CONNECTIONS = Metric(m.STALE_CONNECTIONS_NAMESPACE, m.STALE_CONNECTIONS, "Sum", Dim.NONE)
 
 ALARMS: tuple[AlarmSpec, ...] = (
     AlarmSpec(
@@ -146,8 +143,8 @@ ALARMS: tuple[AlarmSpec, ...] = (
         source=Math(
             "100 * f / IF(i > 1, i, 1)",
             (
-                ("f", Metric(DISPATCHER, "BatchItemFailures", "Sum", Dim.STAGE)),
-                ("i", Metric(DISPATCHER, "BatchItems", "Sum", Dim.STAGE)),
+                ("f", Metric(m.DISPATCHER, m.BATCH_ITEM_FAILURES, "Sum", Dim.STAGE)),
+                ("i", Metric(m.DISPATCHER, m.BATCH_ITEMS, "Sum", Dim.STAGE)),
             ),
         ),
         period_s=300,
@@ -173,7 +170,7 @@ ALARMS: tuple[AlarmSpec, ...] = (
         source=Math(
             "IF(prev >= 20, 100 * cur / prev, 100)",
             (
-                ("hb", Metric(BYOIP, "AgentHeartbeats", "Sum", Dim.STAGE)),
+                ("hb", Metric(m.BYOIP, m.AGENT_HEARTBEATS, "Sum", Dim.STAGE)),
                 ("cur", "FILL(hb, 0)"),
                 ("prev", "cur - DIFF(cur)"),
             ),

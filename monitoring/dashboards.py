@@ -18,31 +18,22 @@ from cdk_monitoring_constructs import (
 )
 from constructs import Construct
 
+from contract import console
+from contract.config import Config
+from lambdas.common import metrics as m
 from monitoring.catalog import (
     ALARMS,
     ALARMS_BY_ID,
-    BYOIP,
-    DISPATCHER,
     STALE_CONNECTIONS,
     AlarmSpec,
     Dim,
     Metric,
 )
 from monitoring.metrics import to_cdk
-from monitoring.names import dashboard_console_url, deprecated_dashboard_name, primary_dashboard_name
 from monitoring.resources import MonitoringResources
 from monitoring.sections import SECTIONS, runbook_link
-from stacks.config import Config
 
 ALARM_WIDGET_TITLE = "Alarms (catalog + Incident composite)"
-# Re-exported: callers that already build CDK constructs import the names from here.
-__all__ = [
-    "dashboard_console_url",
-    "deprecated_dashboard",
-    "deprecated_dashboard_name",
-    "primary_dashboard",
-    "primary_dashboard_name",
-]
 
 
 def runbook_markdown(config: Config, region: str) -> str:
@@ -74,7 +65,7 @@ def primary_dashboard(
     factory = DefaultDashboardFactory(
         scope,
         "PrimaryDashboardFactory",
-        dashboard_name_prefix=primary_dashboard_name(config),
+        dashboard_name_prefix=config.names.primary_dashboard,
         create_dashboard=True,
         create_summary_dashboard=False,
         create_alarm_dashboard=False,
@@ -102,21 +93,22 @@ def primary_dashboard(
             CustomMetricGroup(
                 title="Batch items",
                 metrics=[
-                    _emf(DISPATCHER, name, config, resources) for name in ("BatchItems", "BatchItemFailures")
+                    _emf(m.DISPATCHER, name, config, resources)
+                    for name in (m.BATCH_ITEMS, m.BATCH_ITEM_FAILURES)
                 ],
             ),
             CustomMetricGroup(
                 title="Jobs",
                 metrics=[
-                    _emf(BYOIP, name, config, resources)
-                    for name in ("JobsAssigned", "JobsCompleted", "JobsFailed", "JobsHeld")
+                    _emf(m.BYOIP, name, config, resources)
+                    for name in (m.JOBS_ASSIGNED, m.JOBS_COMPLETED, m.JOBS_FAILED, m.JOBS_HELD)
                 ],
             ),
         ],
     )
     agent_groups = [
         CustomMetricGroup(
-            title="Agent heartbeats", metrics=[_emf(BYOIP, "AgentHeartbeats", config, resources)]
+            title="Agent heartbeats", metrics=[_emf(m.BYOIP, m.AGENT_HEARTBEATS, config, resources)]
         ),
         CustomMetricGroup(
             title="Stale connections (410)",
@@ -138,16 +130,16 @@ def deprecated_dashboard(
     scope: Construct, *, config: Config, alarms: list[cw.IAlarm], region: str
 ) -> cw.Dashboard:
     """The old dashboard name, kept for bookmarks: a banner to the primary, then the alarms."""
-    primary = primary_dashboard_name(config)
+    primary = config.names.primary_dashboard
     banner = (
-        f"# DEPRECATED — use [{primary}]({dashboard_console_url(primary, region)})\n"
-        f"`{deprecated_dashboard_name(config)}` is no longer maintained and will be removed; "
+        f"# DEPRECATED — use [{primary}]({console.dashboard(region, primary)})\n"
+        f"`{config.names.deprecated_dashboard}` is no longer maintained and will be removed; "
         f"every graph and alarm now lives on **{primary}**."
     )
     return cw.Dashboard(
         scope,
         "DeprecatedDashboard",
-        dashboard_name=deprecated_dashboard_name(config),
+        dashboard_name=config.names.deprecated_dashboard,
         widgets=[
             [cw.TextWidget(markdown=banner, width=24, height=3, background=cw.TextWidgetBackground.SOLID)],
             [alarm_status_widget(alarms)],

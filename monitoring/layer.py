@@ -1,4 +1,4 @@
-"""MonitoringLayer: everything issue 3 adds to the stack, derived from the alarm catalog."""
+"""MonitoringLayer: the topic, alarms, composite, dashboards and saved queries, derived from the catalogs."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from contract.config import Config
 from monitoring.alarms import incident_composite, unit_alarms
 from monitoring.alerting import ops_alerts_topic
 from monitoring.dashboards import deprecated_dashboard, primary_dashboard
-from monitoring.queries import saved_queries
+from monitoring.queries import QUERIES
 from monitoring.resources import MonitoringResources
-from stacks.config import Config
 
 
 class MonitoringLayer(Construct):
@@ -49,3 +49,19 @@ class MonitoringLayer(Construct):
         self.queries: list[logs.CfnQueryDefinition] = saved_queries(
             self, config=config, log_group=resources.dispatcher_log_group
         )
+
+
+def saved_queries(
+    scope: Construct, *, config: Config, log_group: logs.ILogGroup
+) -> list[logs.CfnQueryDefinition]:
+    """One AWS::Logs::QueryDefinition per query (L1: the L2 QueryString reorders clauses)."""
+    return [
+        logs.CfnQueryDefinition(
+            scope,
+            f"Query{index}",
+            name=config.names.query(query.slug),
+            query_string=query.query,
+            log_group_names=[log_group.log_group_name],
+        )
+        for index, query in enumerate(QUERIES, start=1)
+    ]

@@ -55,8 +55,8 @@ def to_cdk(
                 built[key] = to_cdk(value, period_s=period_s, resources=resources, stage=stage)
             else:
                 built[key] = cw.MathExpression(expression=value, using_metrics=build(value), period=period)
-        # In catalog order, not the set's: a set of str iterates in a per-process hash order, and
-        # the template (alarm Metrics, dashboard JSON) would differ from one synth to the next.
+        # In the catalog's order: iterating the set would order them by the process's hash seed,
+        # and the template would change from one synth to the next.
         return {key: built[key] for key, _ in source.using if key in names and key in built}
 
     return cw.MathExpression(

@@ -1,13 +1,8 @@
-"""The spec's three saved Logs Insights queries, scoped to the dispatcher log group."""
+"""The spec's three saved Logs Insights queries, as data (no CDK: the runbooks render them too)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from aws_cdk import aws_logs as logs
-from constructs import Construct
-
-from stacks.config import Config
 
 
 @dataclass(frozen=True)
@@ -42,24 +37,3 @@ QUERIES: tuple[SavedQuery, ...] = (
         "| stats count() by reason, bin(1m)",
     ),
 )
-
-
-def query_name(config: Config, query: SavedQuery) -> str:
-    """Saved query name; the `/` files them in a per-stage folder in the console."""
-    return f"BYOIP-{config.stage}/{query.slug}"
-
-
-def saved_queries(
-    scope: Construct, *, config: Config, log_group: logs.ILogGroup
-) -> list[logs.CfnQueryDefinition]:
-    """One AWS::Logs::QueryDefinition per query (L1: the L2 QueryString reorders clauses)."""
-    return [
-        logs.CfnQueryDefinition(
-            scope,
-            f"Query{index}",
-            name=query_name(config, query),
-            query_string=query.query,
-            log_group_names=[log_group.log_group_name],
-        )
-        for index, query in enumerate(QUERIES, start=1)
-    ]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stacks.config import Config
+from contract import console
+from contract.config import Config
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,6 @@ SECTIONS: tuple[RunbookSection, ...] = (
 SECTIONS_BY_ID = {section.id: section for section in SECTIONS}
 
 
-def runbook_document_name(config: Config) -> str:
-    """Name of the SSM document that carries the rendered Markdown runbook."""
-    return f"BYOIP-{config.stage}-Runbook"
-
-
 def runbook_link(config: Config, section: str | None, *, region: str) -> str:
     """Link to the stage's runbook (and `section` when given).
 
@@ -48,9 +44,6 @@ def runbook_link(config: Config, section: str | None, *, region: str) -> str:
     """
     anchor = SECTIONS_BY_ID[section].anchor if section is not None else None
     if config.runbook_base_url:
-        base = f"{config.runbook_base_url.rstrip('/')}/{config.stage}/runbook.md"
+        base = f"{config.runbook_base_url.rstrip('/')}/{config.names.runbook_path}"
         return f"{base}#{anchor}" if anchor else base
-    return (
-        f"https://{region}.console.aws.amazon.com/systems-manager/documents/"
-        f"{runbook_document_name(config)}/description?region={region}"
-    )
+    return console.ssm_document(region, config.names.runbook_document)

@@ -112,11 +112,6 @@ class CompositeSpec:
     ok_action: bool = True
 
 
-def alarm_name(stage: str, alarm_id: str) -> str:
-    """Physical alarm name, e.g. BYOIP-prod-DLQNotEmpty."""
-    return f"BYOIP-{stage}-{alarm_id}"
-
-
 def notifies(spec: AlarmSpec | CompositeSpec, alert_mode: str) -> bool:
     """Whether the alarm sends its ALARM state to SNS under `alert_mode`."""
     return spec.notify_composite if alert_mode == "composite" else spec.notify_all

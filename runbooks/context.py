@@ -1,7 +1,7 @@
 """Everything a runbook template may name for one stage, derived from config and the catalogs.
 
-Physical names follow docs/contracts.md; alarm, section, dashboard and query names come from
-the monitoring layer's own helpers, so nothing here is typed a second time.
+Physical names come from contract.names, alarms and sections from the monitoring catalogs, so
+nothing here is typed a second time. No CDK is loaded.
 """
 
 from __future__ import annotations
@@ -9,16 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from automation import documents as docs
-from monitoring.catalog import ALARMS, COMPOSITE, AlarmSpec, CompositeSpec, alarm_name, notifies
-from monitoring.dashboards import deprecated_dashboard_name, primary_dashboard_name
-from monitoring.queries import QUERIES, query_name
-from monitoring.sections import SECTIONS, runbook_document_name, runbook_link
+from contract import console as links
+from contract.config import ALERT_MODES, Config
+from contract.names import AUTOMATIONS, DISPATCHER, DLQ, FUNCTIONS, JOBS, QUARANTINE
+from monitoring.catalog import ALARMS, COMPOSITE, AlarmSpec, CompositeSpec, notifies
+from monitoring.queries import QUERIES
+from monitoring.sections import SECTIONS, runbook_link
 from monitoring.spec import condition_text
-from runbooks import links
-from stacks.config import ALERT_MODES, Config
-
-FUNCTIONS = ("ws-connect", "ws-message", "ws-disconnect", "dispatcher-sqs", "lease-reaper")
 
 
 @dataclass(frozen=True)
@@ -52,7 +49,7 @@ class AlarmView:
 
 
 def _queue(config: Config, suffix: str, region: str, account: str) -> Queue:
-    name = f"{config.prefix}-{suffix}"
+    name = config.names.queue(suffix)
     return Queue(
         name=name,
         arn=f"arn:aws:sqs:{region}:{account}:{name}",
@@ -62,14 +59,14 @@ def _queue(config: Config, suffix: str, region: str, account: str) -> Queue:
 
 
 def _automation(config: Config, region: str, automation: str) -> Automation:
-    name = docs.document_name(config, automation)
+    name = config.names.document(automation)
     return Automation(
         name=name, console=links.ssm_document(region, name), execute=links.ssm_execute(region, name)
     )
 
 
 def _alarm(spec: AlarmSpec | CompositeSpec, config: Config, region: str) -> AlarmView:
-    name = alarm_name(config.stage, spec.id)
+    name = config.names.alarm(spec.id)
     automation = getattr(spec, "automation", None)
     return AlarmView(
         id=spec.id,
@@ -86,23 +83,23 @@ def _alarm(spec: AlarmSpec | CompositeSpec, config: Config, region: str) -> Alar
 
 def build_context(config: Config, *, region: str, account: str) -> dict[str, Any]:
     """Template variables for one stage in one region/account."""
-    dispatcher_log_group = f"/aws/lambda/{config.prefix}-dispatcher-sqs"
+    dispatcher_log_group = config.names.function_log_group(DISPATCHER)
     specs: tuple[AlarmSpec | CompositeSpec, ...] = (*ALARMS, COMPOSITE)
     alarms = [_alarm(spec, config, region) for spec in specs]
-    primary = primary_dashboard_name(config)
-    deprecated = deprecated_dashboard_name(config)
+    primary = config.names.primary_dashboard
+    deprecated = config.names.deprecated_dashboard
     return {
         "config": config,
         "stage": config.stage,
         "region": region,
         "account": account,
-        "jobs_queue": _queue(config, "jobs", region, account),
-        "dlq": _queue(config, "jobs-dlq", region, account),
-        "quarantine": _queue(config, "jobs-quarantine", region, account),
+        "jobs_queue": _queue(config, JOBS, region, account),
+        "dlq": _queue(config, DLQ, region, account),
+        "quarantine": _queue(config, QUARANTINE, region, account),
         "functions": {
             short: {
-                "name": f"{config.prefix}-{short}",
-                "console": links.lambda_function(region, f"{config.prefix}-{short}"),
+                "name": config.names.function(short),
+                "console": links.lambda_function(region, config.names.function(short)),
             }
             for short in FUNCTIONS
         },
@@ -118,7 +115,7 @@ def build_context(config: Config, *, region: str, account: str) -> dict[str, Any
             {
                 "slug": query.slug,
                 "title": query.title,
-                "name": query_name(config, query),
+                "name": config.names.query(query.slug),
                 "query": query.query,
                 "console": links.logs_insights(region, dispatcher_log_group, query.query),
             }
@@ -128,9 +125,9 @@ def build_context(config: Config, *, region: str, account: str) -> dict[str, Any
         "alarms": alarms,
         "alarms_by_id": {a.id: a for a in alarms},
         "alarms_by_section": {s.id: [a for a in alarms if a.section == s.id] for s in SECTIONS},
-        "automations": {name: _automation(config, region, name) for name in docs.AUTOMATIONS},
+        "automations": {name: _automation(config, region, name) for name in AUTOMATIONS},
         "runbook": {
-            "name": runbook_document_name(config),
+            "name": config.names.runbook_document,
             "console": runbook_link(config, None, region=region),
         },
     }

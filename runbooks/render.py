@@ -6,9 +6,9 @@ from pathlib import Path
 
 import jinja2
 
-from automation.names import DLQ, JOBS, queue_name
+from contract.config import Config
+from contract.names import DLQ, JOBS, ORIGINAL_STACK_NAME
 from runbooks.context import build_context
-from stacks.config import ORIGINAL_STACK_NAME, Config
 
 TEMPLATES = Path(__file__).parent / "templates"
 ENTRY = "runbook.md.j2"
@@ -32,18 +32,9 @@ def render_runbook(config: Config, *, region: str, account: str) -> str:
     return environment().get_template(ENTRY).render(**build_context(config, region=region, account=account))
 
 
-def runbook_path(config: Config) -> Path:
-    """Where a stage's runbook sits under a published directory: `<stage>/runbook.md`.
-
-    The same layout `runbook_link` points at under RUNBOOK_BASE_URL, so publishing the
-    directory as-is makes every alarm link land on its section.
-    """
-    return Path(config.stage) / "runbook.md"
-
-
 def write_runbook(config: Config, out_dir: Path, *, region: str, account: str) -> Path:
     """Render into `out_dir/<stage>/runbook.md` and return the path."""
-    path = out_dir / runbook_path(config)
+    path = out_dir / config.names.runbook_path
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_runbook(config, region=region, account=account), encoding="utf-8")
     return path
@@ -61,7 +52,7 @@ def render_migration(config: Config, *, region: str, account: str) -> str:
             prefix=config.prefix,
             original_stack=ORIGINAL_STACK_NAME,
             new_stack=config.stack_name,
-            jobs_queue=queue_name(config, JOBS),
-            dlq=queue_name(config, DLQ),
+            jobs_queue=config.names.queue(JOBS),
+            dlq=config.names.queue(DLQ),
         )
     )

@@ -25,6 +25,7 @@ from sandbox.metrics import MetricStore
 from sandbox.outbox import Email, Outbox
 from sandbox.ssm import Automation
 from sandbox.template import Resolver
+from sandbox.ticker import Ticker
 
 _URL = re.compile(r"https://\S+")
 STEP_S = 60  # CloudWatch evaluates standard alarms every minute
@@ -91,8 +92,7 @@ class AlarmLoop:
         self._seen_notifications = 0
         self._next_t = (int(clock.now()) // STEP_S + 1) * STEP_S
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="alarm-loop", daemon=True)
+        self._ticker = Ticker("alarm-loop", self.tick, lambda: clock.real(STEP_S) / 4)
         self._mirror_setup()
 
     def state(self, alarm_suffix: str) -> str:
@@ -106,16 +106,11 @@ class AlarmLoop:
         raise KeyError(f"the template has no alarm named *-{alarm_suffix}")
 
     def start(self) -> AlarmLoop:
-        self._thread.start()
+        self._ticker.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.clock.real(STEP_S) / 4):
-            self.tick()
+        self._ticker.stop()
 
     def tick(self) -> None:
         """Feed new samples and evaluate every complete minute up to now."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import signal
 import threading
 from enum import StrEnum
@@ -10,8 +11,15 @@ from typing import Annotated
 
 import typer
 
+from contract.names import JOBS
 from sandbox.clock import GAMEDAY_SPEED
 from sandbox.console import make_console
+
+# The sandbox extra's own dependencies: checked here, when `byoip` mounts these commands, so a
+# missing one is named up front; they are imported only when a command runs.
+for _module in ("moto", "websockets"):
+    if importlib.util.find_spec(_module) is None:
+        raise ModuleNotFoundError(f"No module named {_module!r}", name=_module)
 
 app = typer.Typer(help="Local sandbox: the whole system on one machine.", no_args_is_help=True)
 console = make_console()
@@ -68,10 +76,10 @@ def up(
     agents: Annotated[int, typer.Option(min=0, max=50, help="Reference agents to run in it.")] = 0,
 ) -> None:
     """Start the sandbox and keep it running; prints the WebSocket URL and an agent token. Ctrl-C stops."""
+    from lambdas.common.auth import mint_token
     from sandbox.agent import AgentBehaviour
     from sandbox.fleet import Fleet
     from sandbox.system import Sandbox, SandboxOptions
-    from sandbox.tokens import mint_token
 
     speed = _check_speed(speed)
     console.print("[dim]synthesizing stage local and starting the sandbox…[/]")
@@ -98,7 +106,7 @@ def up(
             ("connect", f"python -m sandbox.agent {box.gateway.url} --token {token}"),
             ("@connections", box.connections.endpoint),
             ("AWS (moto)", f"AWS_ENDPOINT_URL={box.moto.endpoint}"),
-            ("jobs queue", box.queue_url("jobs")),
+            ("jobs queue", box.queue_url(JOBS)),
             ("email outbox", str(box.outbox.path)),
         ]
         for label, value in rows:
@@ -147,8 +155,3 @@ def gameday(
     console.print(f"report: {path}", soft_wrap=True, highlight=False)
     if result.outcome != "passed":
         raise typer.Exit(1)
-
-
-def register(root: typer.Typer) -> None:
-    """Mount `byoip gameday` on the root CLI (automation/cli.py calls this)."""
-    root.command("gameday")(gameday)

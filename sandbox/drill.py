@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from contract.names import Names
 from sandbox.console import make_console
 from sandbox.gameday.report import print_result, write_report
 from sandbox.gameday.runner import GameDay, GameDayOptions
@@ -17,6 +18,7 @@ from sandbox.gameday.scenarios import SCENARIOS
 from sandbox.template import synthesize
 
 DRILL = "poison-pill"
+STAGE = "local"  # SandboxOptions' default stage
 
 
 def main() -> int:
@@ -24,8 +26,8 @@ def main() -> int:
     console = make_console()
     started = time.monotonic()
     console.print("[bold]BYO-IP local drill[/] (no AWS account, no Docker)")
-    console.print("synthesizing HuntazeByoIpStack-local …")
-    template = synthesize("local")
+    console.print(f"synthesizing {Names(STAGE).stack} …")
+    template = synthesize(STAGE, "composite")
     kinds = {r["Type"] for r in template["Resources"].values()}
     console.print(f"  {len(template['Resources'])} resources, {len(kinds)} types")
     options = GameDayOptions(DRILL, template=template)

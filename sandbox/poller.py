@@ -18,6 +18,7 @@ from typing import Any
 from sandbox.clock import SimClock
 from sandbox.lambda_runtime import InvocationError, LambdaRuntime, Throttled
 from sandbox.template import REGION, Resolver
+from sandbox.ticker import Ticker
 
 
 @dataclass
@@ -185,32 +186,30 @@ class Schedule:
         self.every_s = every_s
         self.runtime = runtime
         self.clock = clock
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"schedule-{function}", daemon=True)
+        self._ticker = Ticker(f"schedule-{function}", self.fire, lambda: clock.real(every_s), join_s=15)
 
     def start(self) -> Schedule:
-        self._thread.start()
+        self._ticker.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(15)
+        self._ticker.stop()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.clock.real(self.every_s)):
-            event = {
-                "version": "0",
-                "source": "aws.events",
-                "detail-type": "Scheduled Event",
-                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "region": REGION,
-                "resources": [],
-                "detail": {},
-            }
-            try:
-                self.runtime.invoke(self.function, event)
-            except (InvocationError, Throttled):
-                pass  # the next tick retries, as EventBridge would
+    def fire(self) -> None:
+        """One scheduled invocation."""
+        event = {
+            "version": "0",
+            "source": "aws.events",
+            "detail-type": "Scheduled Event",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "region": REGION,
+            "resources": [],
+            "detail": {},
+        }
+        try:
+            self.runtime.invoke(self.function, event)
+        except (InvocationError, Throttled):
+            pass  # the next tick retries, as EventBridge would
 
 
 _UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}

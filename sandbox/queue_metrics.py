@@ -7,7 +7,6 @@ queue contents can be read without receiving, which would change visibility).
 
 from __future__ import annotations
 
-import threading
 import time
 
 from moto.sqs.models import sqs_backends
@@ -15,6 +14,7 @@ from moto.sqs.models import sqs_backends
 from sandbox.clock import SimClock
 from sandbox.metrics import MetricStore
 from sandbox.template import ACCOUNT, REGION
+from sandbox.ticker import Ticker
 
 
 def queue_stats(name: str, clock: SimClock) -> dict[str, float]:
@@ -39,24 +39,18 @@ class QueueSampler:
         self.metrics = metrics
         self.clock = clock
         self.every_s = every_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sqs-metrics", daemon=True)
+        self._ticker = Ticker("sqs-metrics", self.sample, lambda: clock.real(every_s))
 
     def start(self) -> QueueSampler:
         self.sample()
-        self._thread.start()
+        self._ticker.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(10)
+        self._ticker.stop()
 
     def sample(self) -> None:
         """One datapoint per queue metric, now."""
         for name in self.queue_names:
             for metric, value in queue_stats(name, self.clock).items():
                 self.metrics.put("AWS/SQS", metric, value, {"QueueName": name})
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.clock.real(self.every_s)):
-            self.sample()

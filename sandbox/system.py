@@ -1,6 +1,6 @@
 """The whole system on one machine: moto + gateway + functions + pollers + alarms + automation.
 
-    with Sandbox(SandboxOptions(speed=60)) as box:
+    with Sandbox(SandboxOptions(speed=GAMEDAY_SPEED)) as box:
         box.fleet ...; box.submit(...); box.alarm_loop.state("DLQNotEmpty")
 
 Everything binds to 127.0.0.1 on ports the OS picks and stops with `stop()`.
@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contract.names import Names
 from sandbox.alarm_loop import AlarmLoop
 from sandbox.capture import LogGroups, routed_stdout
-from sandbox.clock import SimClock
+from sandbox.clock import GAMEDAY_SPEED, SimClock
 from sandbox.connections_api import ConnectionsApi
 from sandbox.gateway import Gateway, read_routes
 from sandbox.lambda_runtime import LambdaRuntime, cold_start, read_functions
@@ -37,7 +38,7 @@ DEFAULT_LEASE_S = 300
 class SandboxOptions:
     stage: str = "local"
     alert_mode: str = "composite"
-    speed: float = 60.0
+    speed: float = GAMEDAY_SPEED  # the game days' pace; `byoip sandbox up` and `gameday` cap it there
     template: dict[str, Any] | None = None  # default: synthesize the stage (child process)
     workdir: Path = field(default_factory=lambda: Path(".sandbox"))
     alarms: bool = True
@@ -151,10 +152,10 @@ class Sandbox:
 
     def queue_url(self, suffix: str) -> str:
         """URL of the queue whose name ends with `suffix` ('jobs', 'jobs-dlq', 'jobs-quarantine')."""
-        return self.resources.queue_url(f"byoip-{self.options.stage}-{suffix}")
+        return self.resources.queue_url(Names(self.options.stage).queue(suffix))
 
     def table(self, suffix: str) -> str:
-        name = f"byoip-{self.options.stage}-{suffix}"
+        name = Names(self.options.stage).table(suffix)
         if name not in self.resources.tables.values():
             raise KeyError(f"the template declares no table {name!r}")
         return name

@@ -1,4 +1,4 @@
-"""The synthesized CloudFormation template: synthesis for a stage and intrinsic resolution.
+"""The synthesized CloudFormation template and intrinsic resolution against the sandbox's resources.
 
 The sandbox mirrors what deploys, so every name, attribute and environment variable it
 uses is read from the template CDK synthesizes, and `Ref` / `Fn::GetAtt` / `Fn::Join` /
@@ -9,16 +9,16 @@ created in moto.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from contract.names import Names
 from monitoring.evaluator.intrinsics import TemplateResolver
 from monitoring.evaluator.model import EvaluatorError
+from monitoring.evaluator.templates import synthesize
+
+__all__ = ["ACCOUNT", "PSEUDO", "REGION", "Resolver", "TemplateError", "load_template", "synthesize"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "123456789012"
@@ -28,47 +28,13 @@ PSEUDO = {
     "AWS::Region": REGION,
     "AWS::Partition": "aws",
     "AWS::URLSuffix": "amazonaws.com",
-    "AWS::StackName": "HuntazeByoIpStack-local",
+    "AWS::StackName": Names("local").stack,
     "AWS::NoValue": None,
 }
 
 
 class TemplateError(ValueError):
     """The template lacks something the sandbox needs; the message names it."""
-
-
-def synthesize(stage: str = "local", alert_mode: str = "composite") -> dict[str, Any]:
-    """Synthesize the stack (no bundling) in a child process and return its template.
-
-    A child process, in its own session: the jsii kernel (a node process) lives and dies
-    there, so Ctrl-C in the CLI never reaches it and no jsii atexit hook runs in this process.
-    """
-    cmd = [sys.executable, "-m", "sandbox.template", stage, alert_mode]
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
-    done = subprocess.run(
-        cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, start_new_session=True, check=False
-    )
-    if done.returncode != 0:
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise TemplateError(f"synthesizing stage {stage} failed: {tail}")
-    return json.loads(done.stdout)
-
-
-def _synthesize_here(stage: str, alert_mode: str) -> dict[str, Any]:
-    import aws_cdk as cdk
-
-    from stacks.byoip_stack import ByoIpStack
-    from stacks.config import Config
-
-    config = Config(stage=stage, alert_mode=alert_mode)
-    # The CDK CLI reads cdk.json's context (feature flags); an in-process App must be given it.
-    context = json.loads((REPO_ROOT / "cdk.json").read_text()).get("context", {})
-    context.update({"aws:cdk:bundling-stacks": [], "stage": stage, "alertMode": alert_mode})
-    with tempfile.TemporaryDirectory(prefix="byoip-synth-") as outdir:
-        app = cdk.App(outdir=outdir, context=context)
-        ByoIpStack(app, config.stack_name, config=config)
-        assembly = app.synth()
-        return assembly.get_stack_by_name(config.stack_name).template
 
 
 def load_template(path: Path) -> dict[str, Any]:
@@ -106,7 +72,3 @@ class Resolver(TemplateResolver):
             # appear in places it overrides; a stable placeholder keeps resolution going.
             logical_id, attr = arg.split(".", 1) if isinstance(arg, str) else arg
             return f"local-{logical_id}-{attr}"
-
-
-if __name__ == "__main__":  # the child process of synthesize(): the template as JSON on stdout
-    json.dump(_synthesize_here(sys.argv[1], sys.argv[2]), sys.stdout)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from contract.names import DISPATCHER, LEASE_REAPER, WS_CONNECT, WS_DISCONNECT, WS_MESSAGE, Names
 from stacks.lambda_asset import ARCHITECTURE, RUNTIME
 from stacks.log_groups import retained_log_group
 
@@ -25,7 +27,7 @@ class ByoIpFunction(Construct):
         scope: Construct,
         cid: str,
         *,
-        prefix: str,
+        names: Names,
         name: str,
         code: lambda_.Code,
         environment: Mapping[str, str],
@@ -33,8 +35,8 @@ class ByoIpFunction(Construct):
         memory_mb: int = 256,
     ) -> None:
         super().__init__(scope, cid)
-        function_name = f"{prefix}-{name}"
-        self.log_group = retained_log_group(self, "LogGroup", f"/aws/lambda/{function_name}")
+        function_name = names.function(name)
+        self.log_group = retained_log_group(self, "LogGroup", names.function_log_group(name))
         self.role = iam.Role(
             self,
             "Role",
@@ -61,3 +63,41 @@ class ByoIpFunction(Construct):
             role=self.role,
             log_group=self.log_group,
         )
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    cid: str  # construct id under the stack (it shapes the logical ids: never rename)
+    name: str
+    timeout: Duration
+
+
+WS_TIMEOUT = Duration.seconds(10)
+# $connect may release many held jobs; API Gateway stops waiting at 29 s anyway.
+WS_CONNECT_TIMEOUT = Duration.seconds(29)
+DISPATCHER_TIMEOUT = Duration.seconds(60)
+FUNCTION_SPECS = (
+    FunctionSpec("WsConnect", WS_CONNECT, WS_CONNECT_TIMEOUT),
+    FunctionSpec("WsMessage", WS_MESSAGE, WS_TIMEOUT),
+    FunctionSpec("WsDisconnect", WS_DISCONNECT, WS_TIMEOUT),
+    FunctionSpec("Dispatcher", DISPATCHER, DISPATCHER_TIMEOUT),
+    FunctionSpec("LeaseReaper", LEASE_REAPER, DISPATCHER_TIMEOUT),
+)
+
+
+def byoip_functions(
+    scope: Construct, *, names: Names, code: lambda_.Code, environment: Mapping[str, str]
+) -> dict[str, ByoIpFunction]:
+    """The five functions of the shared asset, by short name (`ws-connect`, ...)."""
+    return {
+        spec.name: ByoIpFunction(
+            scope,
+            spec.cid,
+            names=names,
+            name=spec.name,
+            code=code,
+            environment=environment,
+            timeout=spec.timeout,
+        )
+        for spec in FUNCTION_SPECS
+    }

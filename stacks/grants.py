@@ -16,6 +16,13 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 
+from stacks.nag import acknowledge, logical_id
+
+CONNECTIONS_REASON = (
+    "PostToConnection is authorized per connection id, and connection ids are created at runtime "
+    "per agent: the resource is limited to POST on this API's prod stage @connections."
+)
+
 
 def allow(grantee: iam.IGrantable, service: str, actions: Iterable[str], resources: Iterable[str]) -> None:
     """Allow `<service>:<action>` for each action on each resource ARN."""
@@ -50,9 +57,10 @@ def allow_secret_value(grantee: iam.IGrantable, secret: secretsmanager.ISecret) 
     allow(grantee, "secretsmanager", ["GetSecretValue"], [secret.secret_arn])
 
 
-def allow_objects(grantee: iam.IGrantable, bucket: s3.IBucket, actions: Iterable[str]) -> None:
-    """`s3:<action>` on the bucket's objects (keys are runtime data: agent ids, build names)."""
+def allow_objects(grantee: iam.Role, bucket: s3.IBucket, actions: Iterable[str], *, why_any_key: str) -> None:
+    """`s3:<action>` on the bucket's objects; keys are runtime data, and `why_any_key` says which."""
     allow(grantee, "s3", actions, [bucket.arn_for_objects("*")])
+    acknowledge(grantee, f"IAM5[Resource::<{logical_id(bucket)}.Arn>/*]", why_any_key)
 
 
 def allow_key(grantee: iam.IGrantable, key: kms.IKey, actions: Iterable[str]) -> None:
@@ -60,7 +68,7 @@ def allow_key(grantee: iam.IGrantable, key: kms.IKey, actions: Iterable[str]) ->
     allow(grantee, "kms", actions, [key.key_arn])
 
 
-def allow_post_to_connection(grantee: iam.IGrantable, api: apigwv2.WebSocketApi, stage: str) -> None:
+def allow_post_to_connection(grantee: iam.Role, api: apigwv2.WebSocketApi, stage: str) -> None:
     """PostToConnection on one stage of one WebSocket API (any connection id: they are per agent)."""
     allow(
         grantee,
@@ -68,3 +76,8 @@ def allow_post_to_connection(grantee: iam.IGrantable, api: apigwv2.WebSocketApi,
         ["ManageConnections"],
         [api.arn_for_execute_api_v2("POST/@connections/*", stage)],
     )
+    connections = (
+        "arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+        f"<{logical_id(api)}>/{stage}/POST/@connections/*"
+    )
+    acknowledge(grantee, f"IAM5[Resource::{connections}]", CONNECTIONS_REASON)

@@ -6,12 +6,19 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from contract.names import DLQ, JOBS, QUARANTINE, Names
+from stacks.nag import acknowledge
+
 # 6 x the dispatcher's 60 s timeout, as AWS recommends for Lambda event sources.
 VISIBILITY_TIMEOUT = Duration.seconds(360)
 MAX_RECEIVE_COUNT = 5
 SOURCE_RETENTION = Duration.days(4)
 # Longer than the source's, so a message never expires in the DLQ sooner than it would have upstream.
 DLQ_RETENTION = Duration.days(14)
+QUARANTINE_REASON = (
+    "Quarantine is the terminal store for poison pills moved out of the DLQ by the guarded redrive; "
+    "nothing consumes it automatically, so it has no DLQ of its own and denies being one."
+)
 
 
 def _queue(scope: Construct, cid: str, name: str, **kwargs: object) -> sqs.Queue:
@@ -28,16 +35,16 @@ def _queue(scope: Construct, cid: str, name: str, **kwargs: object) -> sqs.Queue
 class JobQueues(Construct):
     """`<prefix>-jobs`, `<prefix>-jobs-dlq` and `<prefix>-jobs-quarantine`."""
 
-    def __init__(self, scope: Construct, cid: str, *, prefix: str) -> None:
+    def __init__(self, scope: Construct, cid: str, *, names: Names) -> None:
         super().__init__(scope, cid)
-        jobs_name = f"{prefix}-jobs"
+        jobs_name = names.queue(JOBS)
         # The DLQ names the source queue by ARN, not by object: the object would make the
         # DLQ depend on the queue that depends on it (cfn-lint E3004, circular dependency).
         jobs_arn = Stack.of(self).format_arn(service="sqs", resource=jobs_name)
         self.dlq = _queue(
             self,
             "JobsDlq",
-            f"{prefix}-jobs-dlq",
+            names.queue(DLQ),
             retention_period=DLQ_RETENTION,
             redrive_allow_policy=sqs.RedriveAllowPolicy(
                 redrive_permission=sqs.RedrivePermission.BY_QUEUE,
@@ -57,7 +64,8 @@ class JobQueues(Construct):
         self.quarantine_queue = _queue(
             self,
             "JobsQuarantine",
-            f"{prefix}-jobs-quarantine",
+            names.queue(QUARANTINE),
             retention_period=DLQ_RETENTION,
             redrive_allow_policy=sqs.RedriveAllowPolicy(redrive_permission=sqs.RedrivePermission.DENY_ALL),
         )
+        acknowledge(self.quarantine_queue, "SQS3", QUARANTINE_REASON)

@@ -10,10 +10,17 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from contract.names import Names
 from stacks.log_groups import retained_log_group
+from stacks.nag import acknowledge
 
 STAGE_NAME = "prod"
 ROUTE_SELECTION = "$request.body.action"
+CONNECT_AUTH_REASON = (
+    "Agents authenticate on $connect with a short-lived HS256 JWT (?token=) that ws-connect verifies "
+    "and rejects with 401; API Gateway WebSocket APIs authorize only at $connect, so $default and "
+    "$disconnect run on an already authenticated connection and ws-message resolves its agent by key."
+)
 # One JSON line per request; the fields on-call needs to follow a connection.
 ACCESS_LOG_FORMAT = (
     '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
@@ -27,12 +34,12 @@ ACCESS_LOG_FORMAT = (
 class Realtime(Construct):
     """API and stage; the stack attaches the route functions once they exist."""
 
-    def __init__(self, scope: Construct, cid: str, *, prefix: str) -> None:
+    def __init__(self, scope: Construct, cid: str, *, names: Names) -> None:
         super().__init__(scope, cid)
         self.ws_api = apigwv2.WebSocketApi(
-            self, "WsApi", api_name=f"{prefix}-ws", route_selection_expression=ROUTE_SELECTION
+            self, "WsApi", api_name=names.ws_api, route_selection_expression=ROUTE_SELECTION
         )
-        self.access_log_group = retained_log_group(self, "AccessLogs", f"/aws/apigateway/{prefix}-ws-access")
+        self.access_log_group = retained_log_group(self, "AccessLogs", names.ws_access_log_group)
         self.ws_stage = apigwv2.WebSocketStage(
             self,
             "ProdStage",
@@ -52,9 +59,10 @@ class Realtime(Construct):
         """
         for route_key, fn in (("$connect", connect), ("$default", message), ("$disconnect", disconnect)):
             cid = route_key.strip("$").capitalize()
-            self.ws_api.add_route(
+            route = self.ws_api.add_route(
                 route_key, integration=integrations.WebSocketLambdaIntegration(f"{cid}Integration", fn)
             )
+            acknowledge(route, "APIG4", CONNECT_AUTH_REASON)
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)

@@ -9,9 +9,16 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from contract.names import Names
+from stacks.nag import acknowledge
+
 _S = dynamodb.AttributeType.STRING
 _N = dynamodb.AttributeType.NUMBER
 ACCESS_LOG_RETENTION = Duration.days(90)
+SECRET_REASON = (
+    "The HS256 key signs agent tokens that live at most 15 minutes; it is rotated by operators "
+    "(new version, then agents refresh tokens), not by a rotation Lambda that would cut every agent off."
+)
 
 
 def _table(scope: Construct, cid: str, *, name: str, key: str, ttl: str | None = None) -> dynamodb.Table:
@@ -34,12 +41,12 @@ def _table(scope: Construct, cid: str, *, name: str, key: str, ttl: str | None =
 class Storage(Construct):
     """Tables keyed as in docs/contracts.md; buckets private, TLS-only, KMS-encrypted, access-logged."""
 
-    def __init__(self, scope: Construct, cid: str, *, prefix: str, stage: str) -> None:
+    def __init__(self, scope: Construct, cid: str, *, names: Names) -> None:
         super().__init__(scope, cid)
         # Server access logs are granted by bucket policy, not by a log-delivery ACL (ACLs stay
         # disabled); pinned here so the stack never depends on the app's feature flags.
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
-        self.jobs_table = _table(self, "JobsTable", name=f"{prefix}-jobs", key="jobId", ttl="ttl")
+        self.jobs_table = _table(self, "JobsTable", name=names.table("jobs"), key="jobId", ttl="ttl")
         # Sparse indexes: the attributes exist only while a job is leased / held.
         self.jobs_table.add_global_secondary_index(
             index_name="ByLease",
@@ -51,17 +58,17 @@ class Storage(Construct):
             partition_key=dynamodb.Attribute(name="heldAgentId", type=_S),
             sort_key=dynamodb.Attribute(name="createdAt", type=_N),
         )
-        self.agents_table = _table(self, "AgentsTable", name=f"{prefix}-agents", key="pk", ttl="ttl")
+        self.agents_table = _table(self, "AgentsTable", name=names.table("agents"), key="pk", ttl="ttl")
         self.creator_limits_table = _table(
-            self, "CreatorLimits", name=f"{prefix}-creator-limits", key="creatorId"
+            self, "CreatorLimits", name=names.table("creator-limits"), key="creatorId"
         )
 
         self.key = kms.Key(
             self,
             "DataKey",
             enable_key_rotation=True,
-            alias=f"alias/{prefix}-data",
-            description=f"BYO-IP {stage}: agent patches and agent logs",
+            alias=names.data_key_alias,
+            description=f"BYO-IP {names.stage}: agent patches and agent logs",
         )
         # S3 server access logs cannot be delivered to a KMS-CMK bucket, hence S3-managed here.
         self.access_logs_bucket = s3.Bucket(
@@ -80,13 +87,14 @@ class Storage(Construct):
         self.jwt_secret = secretsmanager.Secret(
             self,
             "WsJwtSecret",
-            secret_name=f"byoip/{stage}/ws-jwt",
+            secret_name=names.jwt_secret,
             description="HS256 key that signs agent WebSocket tokens",
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=64, exclude_punctuation=True
             ),
             removal_policy=RemovalPolicy.RETAIN,
         )
+        acknowledge(self.jwt_secret, "SMG4", SECRET_REASON)
 
     def _private_bucket(self, cid: str, *, versioned: bool) -> s3.Bucket:
         return s3.Bucket(

@@ -10,8 +10,8 @@ import typer
 
 from automation import clients
 from automation.change_set import BadChangeSet, dangerous_ids, refusals, resource_changes
-from automation.names import stage_config
 from automation.output import REFUSED, console, errors, fail
+from automation.stage import stage_config
 
 # Exit code for an empty change set: `make deploy` then stops without executing anything.
 NOTHING_TO_DEPLOY = 3

@@ -12,10 +12,11 @@ from rich.table import Table
 
 from automation import clients
 from automation.arns import BadArn, parse_queue_arn
-from automation.names import DLQ, queue_name, stage_config
 from automation.output import console, fail
 from automation.queues import queue_url, queue_url_by_name
 from automation.scripts.guarded_redrive import classify, redrive_count
+from automation.stage import stage_config
+from contract.names import DLQ
 
 app = typer.Typer(help="Look into the DLQ without changing it.", no_args_is_help=True)
 
@@ -95,7 +96,7 @@ def sample(
         name, url = queue.name, queue_url(sqs, queue)
         refuse_source_queue(sqs, name, url)
     else:
-        name = queue_name(stage_config(stage or ""), DLQ)
+        name = stage_config(stage or "").names.queue(DLQ)
         url = queue_url_by_name(sqs, name, chosen)
     rows = [describe(message) for message in peek(sqs, url, count)]
     if not rows:

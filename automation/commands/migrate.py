@@ -8,10 +8,10 @@ import typer
 
 from automation import clients
 from automation import migration as mig
-from automation.names import queue_name, stage_config
 from automation.output import REFUSED, console, errors, fail
 from automation.queues import queue_url_by_name
-from stacks.config import ORIGINAL_STACK_NAME
+from automation.stage import stage_config
+from contract.names import DLQ, JOBS, ORIGINAL_STACK_NAME
 
 app = typer.Typer(help="Move an installation of the original stack over to this one.", no_args_is_help=True)
 
@@ -19,7 +19,7 @@ Region = Annotated[str | None, typer.Option("--region", help="AWS region (defaul
 Stage = Annotated[str, typer.Option("--stage", help="Stage of the new stack (its names are derived).")]
 Yes = Annotated[bool, typer.Option("--yes", help="Confirm: actually change something.", metavar="")]
 TABLES = {"jobs": "jobs", "agents": "agents", "creator-limits": "creator-limits"}
-QUEUES = {"jobs": "jobs", "jobs-dlq": "jobs-dlq"}
+QUEUES = {"jobs": JOBS, "jobs-dlq": DLQ}
 BUCKETS = {"patches": "StorageAgentPatchesBucket", "logs": "StorageAgentLogsBucket"}
 
 
@@ -85,7 +85,7 @@ def jwt_key(
     _confirm(yes, "replace the new stack's signing key")
     chosen = clients.region_or_fail(region)
     secrets = clients.client("secretsmanager", chosen)
-    destination = f"byoip/{config.stage}/ws-jwt"
+    destination = config.names.jwt_secret
     try:
         key = mig.read_jwt_key(
             clients.client("lambda", chosen), secrets, function=from_function, secret_id=from_secret_id
@@ -115,7 +115,7 @@ def table(
     ] = False,
 ) -> None:
     """Copy every item into the new table; items the new table already has are left as they are."""
-    destination = f"{stage_config(stage).prefix}-{_choice(to, TABLES, '--to')}"
+    destination = stage_config(stage).names.table(_choice(to, TABLES, "--to"))
     _confirm(yes, f"copy {source} into {destination}")
     ddb = clients.client("dynamodb", clients.region_or_fail(region))
     old, new = mig.key_schema(ddb, source), mig.key_schema(ddb, destination)
@@ -180,7 +180,7 @@ def queue(
 ) -> None:
     """Move every message (body and attributes) to the new queue; the source ends empty."""
     config = stage_config(stage)
-    name = queue_name(config, _choice(to, QUEUES, "--to"))
+    name = config.names.queue(_choice(to, QUEUES, "--to"))
     _confirm(yes, f"move the messages of {source_url} to {name}")
     chosen = clients.region_or_fail(region)
     sqs = clients.client("sqs", chosen)

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from automation import clients
-from automation.names import stage_config
 from automation.output import console, errors, fail
+from automation.stage import stage_config
+from contract.names import Names
+from runbooks.render import render_migration, render_runbook
 
 app = typer.Typer(help="The triage runbook, rendered per stage.", no_args_is_help=True)
 
 ACCOUNT_PLACEHOLDER = "<account>"
-RUNBOOKS = {"triage": "runbook.md", "migration": "migration.md"}  # --runbook -> file name under <stage>/
+# --runbook -> where it goes under an --out directory
+RUNBOOKS: dict[str, Callable[[Names], str]] = {
+    "triage": lambda names: names.runbook_path,
+    "migration": lambda names: names.migration_runbook_path,
+}
 
 
 @app.command("render")
@@ -51,10 +57,6 @@ def render(
     chosen = clients.region_or_fail(region)
     if account is not None and not (account.isdigit() and len(account) == 12):
         fail(f"--account {account!r} is not a 12-digit AWS account id")
-    # The catalogs import aws_cdk: load them only when rendering, without jsii's Node banner on stderr.
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    from runbooks.render import render_migration, render_runbook, runbook_path
-
     renderer = render_migration if which == "migration" else render_runbook
     markdown = renderer(config, region=chosen, account=account or ACCOUNT_PLACEHOLDER)
     if out is None:
@@ -63,7 +65,7 @@ def render(
         return
     if out.suffix.lower() != ".md":
         # A directory, existing or not (`make synth` passes a fresh cdk.out/runbooks).
-        out = out / runbook_path(config).with_name(RUNBOOKS[which])
+        out = out / RUNBOOKS[which](config.names)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(markdown, encoding="utf-8")

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
-import jwt
 import typer
 from botocore.exceptions import ClientError
 
 from automation import clients
 from automation.arns import BadArn, secret_arn_region
 from automation.output import REFUSED, USAGE, fail
-from lambdas.common.auth import MAX_LIFETIME_SECONDS
+from lambdas.common.auth import MAX_LIFETIME_SECONDS, mint_token
 from lambdas.common.protocol import ID_PATTERN
 
 MIN_KEY_BYTES = 32  # PyJWT's enforce_minimum_key_length for HS256, which ws-connect turns on
-
-
-def mint(agent_id: str, creator_id: str, ttl: int, key: str, now: int) -> str:
-    """The token ws-connect accepts: agentId, creatorId, iat, exp = iat + ttl."""
-    claims = {"agentId": agent_id, "creatorId": creator_id, "iat": now, "exp": now + ttl}
-    return jwt.encode(claims, key, algorithm="HS256")
 
 
 def _secret_region(secret_arn: str, region: str | None) -> str:
@@ -86,4 +78,4 @@ def token(
             "(ws-connect rejects longer-lived tokens)"
         )
     key = _key(secret, secret_arn, region)
-    typer.echo(mint(agent_id, creator_id, ttl, key, int(time.time())))
+    typer.echo(mint_token(key, agent_id, creator_id, lifetime_s=ttl))

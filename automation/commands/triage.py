@@ -10,10 +10,11 @@ from rich.table import Table
 
 from automation import clients
 from automation.commands.dlq import describe, peek, tally
-from automation.names import DLQ, JOBS, QUARANTINE, queue_name, stage_config
 from automation.output import console
 from automation.queues import depth, queue_url_by_name
-from monitoring.catalog import ALARMS, COMPOSITE, AlarmSpec, CompositeSpec, alarm_name
+from automation.stage import stage_config
+from contract.names import DLQ, JOBS, QUARANTINE, Names
+from monitoring.catalog import ALARMS, COMPOSITE, AlarmSpec, CompositeSpec
 
 _STATE_STYLE = {"OK": "green", "ALARM": "bold red", "INSUFFICIENT_DATA": "yellow", "MISSING": "dim"}
 
@@ -21,7 +22,7 @@ _STATE_STYLE = {"OK": "green", "ALARM": "bold red", "INSUFFICIENT_DATA": "yellow
 def alarm_states(cloudwatch: Any, stage: str) -> dict[str, dict[str, str]]:
     """State of every catalog alarm of the stage (MISSING when not deployed)."""
     response = cloudwatch.describe_alarms(
-        AlarmNamePrefix=f"BYOIP-{stage}-", AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+        AlarmNamePrefix=Names(stage).alarm_prefix, AlarmTypes=["MetricAlarm", "CompositeAlarm"]
     )
     found = {
         a["AlarmName"]: a for a in [*response.get("MetricAlarms", []), *response.get("CompositeAlarms", [])]
@@ -29,7 +30,7 @@ def alarm_states(cloudwatch: Any, stage: str) -> dict[str, dict[str, str]]:
     states = {}
     specs: tuple[AlarmSpec | CompositeSpec, ...] = (COMPOSITE, *ALARMS)
     for spec in specs:
-        alarm = found.get(alarm_name(stage, spec.id), {})
+        alarm = found.get(Names(stage).alarm(spec.id), {})
         since = alarm.get("StateUpdatedTimestamp")
         states[spec.id] = {
             "state": alarm.get("StateValue", "MISSING"),
@@ -70,7 +71,7 @@ def triage(
     for alarm_id, row in alarm_states(cloudwatch, config.stage).items():
         style = _STATE_STYLE.get(row["state"], "")
         alarms.add_row(
-            alarm_name(config.stage, alarm_id), f"[{style}]{row['state']}[/]", row["since"], row["section"]
+            config.names.alarm(alarm_id), f"[{style}]{row['state']}[/]", row["since"], row["section"]
         )
     console.print(alarms)
 
@@ -79,7 +80,7 @@ def triage(
         queues.add_column(column)
     urls = {}
     for suffix in (JOBS, DLQ, QUARANTINE):
-        name = queue_name(config, suffix)
+        name = config.names.queue(suffix)
         urls[suffix] = queue_url_by_name(sqs, name, chosen)
         count = depth(sqs, urls[suffix])
         queues.add_row(

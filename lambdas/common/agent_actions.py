@@ -36,7 +36,7 @@ def heartbeat(caller: Caller, fields: dict[str, Any], now: int, counters: Counte
     extended = job_updates.extend_leases(
         fields.get("jobs", []), caller.agent_id, now=now, lease_seconds=settings().lease_seconds
     )
-    counters.add(metrics.BYOIP, "AgentHeartbeats")
+    counters.add(metrics.BYOIP, metrics.AGENT_HEARTBEATS)
     return ack_frame("heartbeat", leasesExtended=extended)
 
 
@@ -80,7 +80,7 @@ def job_result(caller: Caller, fields: dict[str, Any], now: int, counters: Count
     )
     if not closed:
         raise _not_assigned(job_id)
-    counters.add(metrics.BYOIP, "JobsCompleted" if status == "completed" else "JobsFailed")
+    counters.add(metrics.BYOIP, metrics.JOBS_COMPLETED if status == "completed" else metrics.JOBS_FAILED)
     return ack_frame("job.result", jobId=job_id, requeued=False)
 
 

@@ -62,6 +62,21 @@ def clear_secret_cache() -> None:
     _secret_cache.clear()
 
 
+def mint_token(
+    key: str, agent_id: str, creator_id: str, *, lifetime_s: int = 600, now: int | None = None
+) -> str:
+    """A token `verify_token` accepts: agentId, creatorId, iat, exp = iat + lifetime_s.
+
+    The one minting function, beside the one verifier: the on-call CLI and the sandbox use it;
+    the handlers only verify.
+    """
+    if not 0 < lifetime_s <= MAX_LIFETIME_SECONDS:
+        raise ValueError(f"invalid token lifetime {lifetime_s}s: allowed 1-{MAX_LIFETIME_SECONDS}s")
+    issued = int(time.time()) if now is None else now
+    claims = {"agentId": agent_id, "creatorId": creator_id, "iat": issued, "exp": issued + lifetime_s}
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
 def verify_token(token: str | None, key: str) -> AgentIdentity:
     """Verify signature, algorithm, required claims, expiry and lifetime; return the identity."""
     if not key:

@@ -45,12 +45,12 @@ class BatchRun:
     def __init__(self, logger: Any) -> None:
         self.logger = logger
         self.counters = metrics.Counters()
-        for name in ("BatchItems", "BatchItemFailures"):
+        for name in (metrics.BATCH_ITEMS, metrics.BATCH_ITEM_FAILURES):
             self.counters.add(metrics.DISPATCHER, name, 0)  # one datapoint each, even when zero
 
     def handle(self, body: str | None) -> Outcome:
         """Process one record body; raise to report it in batchItemFailures."""
-        self.counters.add(metrics.DISPATCHER, "BatchItems")
+        self.counters.add(metrics.DISPATCHER, metrics.BATCH_ITEMS)
         try:
             outcome = dispatch(body, now=clock.now())
         except ItemFailure as failure:
@@ -67,18 +67,18 @@ class BatchRun:
         fields = {"jobId": outcome.job_id, "reason": outcome.reason, "status": outcome.status}
         line = f"jobId={outcome.job_id} reason={outcome.reason} status={outcome.status}"
         if outcome.kind == "delivered":
-            self.counters.add(metrics.BYOIP, "JobsAssigned")
+            self.counters.add(metrics.BYOIP, metrics.JOBS_ASSIGNED)
         elif outcome.kind == "held":
-            self.counters.add(metrics.BYOIP, "JobsHeld")
+            self.counters.add(metrics.BYOIP, metrics.JOBS_HELD)
             self.logger.info(f"job_held {line}", extra=fields)
         elif outcome.kind == "skipped":
             self.logger.info(f"job_skipped {line}", extra=fields)
         else:  # dead-lettered: a failed item even though SQS is told it succeeded
-            self.counters.add(metrics.BYOIP, "JobsFailed")
+            self.counters.add(metrics.BYOIP, metrics.JOBS_FAILED)
             self._failed(outcome.job_id, outcome.reason or "schema_invalid", outcome.status or 400)
 
     def _failed(self, job_id: str, reason: str, status: int, *, exc_info: bool = False) -> None:
-        self.counters.add(metrics.DISPATCHER, "BatchItemFailures")
+        self.counters.add(metrics.DISPATCHER, metrics.BATCH_ITEM_FAILURES)
         self.logger.warning(
             f"batch_item_failed jobId={job_id} reason={reason} status={status}",
             extra={"jobId": job_id, "reason": reason, "status": status},

@@ -1,4 +1,5 @@
-"""The one source of "now" for the handlers (tests and the sandbox's simulated clock patch it)."""
+"""The one source of "now" for the handlers. Tests patch `now`; the sandbox runs the handlers on
+the real clock and scales the durations they are given (LEASE_SECONDS) instead."""
 
 from __future__ import annotations
 

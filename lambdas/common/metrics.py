@@ -12,8 +12,22 @@ import json
 import sys
 from collections import defaultdict
 
+# The metric contract, exported here once: the monitoring layer reads these names.
 BYOIP = "Huntaze/ByoIP"
 DISPATCHER = "Huntaze/Dispatcher"
+# Huntaze/ByoIP (dimension Stage)
+JOBS_ASSIGNED = "JobsAssigned"
+JOBS_COMPLETED = "JobsCompleted"
+JOBS_FAILED = "JobsFailed"
+JOBS_HELD = "JobsHeld"
+AGENT_HEARTBEATS = "AgentHeartbeats"
+# Huntaze/Dispatcher (dimension Stage)
+BATCH_ITEMS = "BatchItems"
+BATCH_ITEM_FAILURES = "BatchItemFailures"
+# The `status=410` metric filter on the dispatcher log publishes this (no dimension; the stage
+# is part of the namespace because metric filters cannot add a constant dimension).
+STALE_CONNECTIONS = "StaleConnections"
+STALE_CONNECTIONS_NAMESPACE = BYOIP + "/{stage}"
 
 
 class Counters:

@@ -20,6 +20,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     summary = {"requeued": counts.requeued, "failed": counts.failed, "skipped": counts.skipped}
     logger.info("lease_reaper " + " ".join(f"{k}={v}" for k, v in summary.items()), extra=summary)
     counters = metrics.Counters()
-    counters.add(metrics.BYOIP, "JobsFailed", counts.failed)
+    counters.add(metrics.BYOIP, metrics.JOBS_FAILED, counts.failed)
     counters.flush(config.stage, now * 1000)
     return summary

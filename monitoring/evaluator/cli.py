@@ -7,11 +7,11 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from contract.config import Config, ConfigError
 from monitoring.evaluator.model import EvaluatorError
 from monitoring.evaluator.runner import Runner, TestResult
 from monitoring.evaluator.series import format_duration
 from monitoring.evaluator.templates import REPO, cached_template, file_template
-from stacks.config import Config, ConfigError
 
 app = typer.Typer(help="Offline CloudWatch alarm evaluation and alarm tests.", no_args_is_help=True)
 DEFAULT_DIR = REPO / "monitoring" / "alarm_tests"

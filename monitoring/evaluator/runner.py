@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contract.names import Names
 from monitoring.evaluator.engine import Evaluator
 from monitoring.evaluator.intrinsics import TemplateResolver
 from monitoring.evaluator.loader import load_alarms
@@ -40,8 +41,8 @@ class TestResult:
 
 
 def stack_name(stage: str) -> str:
-    """Same rule as stacks.config.Config.stack_name, without importing the CDK side."""
-    return f"HuntazeByoIpStack-{stage}"
+    """The rule of contract.names.Names.stack (the CDK-free contract)."""
+    return Names(stage).stack
 
 
 class Runner:
@@ -122,7 +123,7 @@ class _Names:
     """Short ids (DLQNotEmpty) <-> alarm names (BYOIP-<stage>-DLQNotEmpty), and default topic."""
 
     def __init__(self, alarms: AlarmSet, stage: str) -> None:
-        self.prefix = f"BYOIP-{stage}-"
+        self.prefix = Names(stage).alarm_prefix
         self.all = set(alarms.names)
         topics = sorted(set(alarms.topics.values()))
         self.topic = topics[0] if len(topics) == 1 else None

@@ -1,6 +1,6 @@
 """Synthesized templates for alarm tests: the stack as it will deploy, cached on disk.
 
-Synthesis runs in-process (Config + ByoIpStack, Lambda bundling skipped) and costs 10-20 s,
+Synthesis runs in a child process (`python -m stacks.synth`, bundling skipped) and costs 10-20 s,
 so each (stage, alert mode) template is cached in a temporary directory under a key that
 changes whenever a source file that shapes the template changes.
 """
@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,28 +24,24 @@ CACHE_DIR = Path(tempfile.gettempdir()) / "byoip-alarm-templates"
 
 
 def synthesize(stage: str, alert_mode: str) -> dict[str, Any]:
-    """The CloudFormation template of ByoIpStack for one stage and alert mode."""
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    import aws_cdk as cdk
+    """The CloudFormation template of ByoIpStack for one stage and alert mode (bundling skipped).
 
-    from stacks.byoip_stack import ByoIpStack
-    from stacks.config import Config, ConfigError
-
-    try:
-        config = Config(stage=stage, alert_mode=alert_mode)
-    except ConfigError as exc:
-        raise EvaluatorError(str(exc)) from None
-    # The CDK CLI passes cdk.json's context (feature flags) to app.py; an in-process App needs it too.
-    context = json.loads((REPO / "cdk.json").read_text()).get("context", {})
-    context.update({"aws:cdk:bundling-stacks": [], "stage": stage, "alertMode": alert_mode})
-    with tempfile.TemporaryDirectory(prefix="byoip-alarm-synth-") as outdir:
-        try:
-            app = cdk.App(outdir=outdir, context=context)
-            ByoIpStack(app, config.stack_name, config=config)
-            return app.synth().get_stack_by_name(config.stack_name).template
-        except Exception as exc:  # jsii surfaces every CDK failure as a bare RuntimeError
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise EvaluatorError(f"cannot synthesize stage {stage!r} ({alert_mode}): {first}") from None
+    Synthesized by `python -m stacks.synth` in a child process in its own session, as the CDK
+    CLI runs app.py: this layer never imports the stack, the jsii kernel (a node process) lives
+    and dies there, and Ctrl-C in a CLI never reaches it.
+    """
+    cmd = [sys.executable, "-m", "stacks.synth", stage, alert_mode]
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    done = subprocess.run(
+        cmd, cwd=REPO, env=env, capture_output=True, text=True, start_new_session=True, check=False
+    )
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()] or ["no output"]
+        error = next((line for line in lines if line.startswith("error: ")), lines[-1])
+        raise EvaluatorError(
+            f"cannot synthesize stage {stage!r} ({alert_mode}): {error.removeprefix('error: ')}"
+        )
+    return json.loads(done.stdout)
 
 
 def source_digest() -> str:

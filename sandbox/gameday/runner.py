@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contract.names import DLQ, JOBS, QUARANTINE, Names
+from lambdas.common.auth import mint_token
 from sandbox.agent import AgentBehaviour
 from sandbox.clock import GAMEDAY_SPEED
 from sandbox.fleet import Fleet
@@ -21,7 +23,6 @@ from sandbox.gameday.ledger import Accounting, Ledger
 from sandbox.gameday.timeline import Timeline
 from sandbox.gameday.traffic import Producer, TrafficPlan
 from sandbox.system import Sandbox, SandboxOptions
-from sandbox.tokens import mint_token
 
 CREATORS = ("creator-1", "creator-2")
 WARMUP_MIN = 3
@@ -139,16 +140,11 @@ class GameDay:
             self.agents.append((agent_id, creator))
         if not self.fleet.wait_online(timeout=30):
             raise ScenarioFailed("the agent fleet did not connect within 30 s")
-        queues = {
-            "jobs": f"byoip-{box.options.stage}-jobs",
-            "dlq": f"byoip-{box.options.stage}-jobs-dlq",
-            "quarantine": f"byoip-{box.options.stage}-jobs-quarantine",
-        }
+        names = Names(box.options.stage)
+        queues = {"jobs": names.queue(JOBS), "dlq": names.queue(DLQ), "quarantine": names.queue(QUARANTINE)}
         self.ledger = Ledger(box.client("dynamodb"), box.table("jobs"), queues)
         plan = TrafficPlan(agents=list(self.agents), per_minute=BASE_RATE)
-        self.producer = Producer(
-            box.client("sqs"), box.queue_url("jobs"), self.ledger, box.clock, plan
-        ).start()
+        self.producer = Producer(box.client("sqs"), box.queue_url(JOBS), self.ledger, box.clock, plan).start()
 
     # ---- helpers for scenarios -------------------------------------------------------
 
@@ -185,7 +181,7 @@ class GameDay:
 
     def wait_recovered(self, minutes: float = RECOVER_TIMEOUT_MIN) -> None:
         """Recovered: every alarm OK, nothing in the DLQ, no automation running, no job stuck."""
-        dlq = f"byoip-{self.box.options.stage}-jobs-dlq"
+        dlq = Names(self.box.options.stage).queue(DLQ)
 
         def recovered() -> bool:
             from sandbox.gameday.ledger import queue_bodies

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from contract.names import DLQ
 from sandbox.gameday.runner import BASE_RATE, GameDay
 from sandbox.gameday.traffic import TrafficPlan
 
@@ -38,7 +39,7 @@ def poison_pill(g: GameDay) -> None:
     # in the DLQ. Seeded there directly: living through those 30 minutes would raise Backlog
     # and PartialFailPct before the fault and blur what the fault itself causes.
     g.note(f"setup: 3 critical jobs for {agent_id} dead-lettered while it was offline")
-    dlq = g.box.queue_url("jobs-dlq")
+    dlq = g.box.queue_url(DLQ)
     for _ in range(3):
         g.producer.send(agent_id, creator, critical=True, queue_url=dlq)
     g.fault("producer release sends 3 poison pills (bad JSON, no agentId, another creator's agent)")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from sandbox.clock import SimClock
 from sandbox.gameday.ledger import Ledger
+from sandbox.ticker import Ticker
 
 
 @dataclass
@@ -31,17 +31,15 @@ class Producer:
         self.ledger = ledger
         self.clock = clock
         self.plan = plan
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="producer", daemon=True)
         self._turn = 0
+        self._ticker = Ticker("producer", self._send_next, self._pace)
 
     def start(self) -> Producer:
-        self._thread.start()
+        self._ticker.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(10)
+        self._ticker.stop()
 
     def send(
         self,
@@ -75,13 +73,17 @@ class Producer:
         self.ledger.add_poison(body, label)
         self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            plan = self.plan
-            if plan.per_minute <= 0 or not plan.agents:
-                self._stop.wait(0.1)
-                continue
-            agent_id, creator_id = plan.agents[self._turn % len(plan.agents)]
-            self._turn += 1
-            self.send(agent_id, creator_id, critical=plan.critical)
-            self._stop.wait(self.clock.real(60 / plan.per_minute))
+    def _idle(self) -> bool:
+        return self.plan.per_minute <= 0 or not self.plan.agents
+
+    def _pace(self) -> float:
+        """Real seconds until the next job: the plan's rate, or a short nap while it sends nothing."""
+        return 0.1 if self._idle() else self.clock.real(60 / self.plan.per_minute)
+
+    def _send_next(self) -> None:
+        plan = self.plan
+        if self._idle():
+            return
+        agent_id, creator_id = plan.agents[self._turn % len(plan.agents)]
+        self._turn += 1
+        self.send(agent_id, creator_id, critical=plan.critical)

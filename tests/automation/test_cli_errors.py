@@ -156,10 +156,10 @@ def test_bare_group_shows_its_help(cli):
 
 
 def test_ctrl_c_is_one_line_exit_130(cli, monkeypatch):
-    def interrupted(*_args):
+    def interrupted(*_args, **_kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("automation.commands.token.mint", interrupted)
+    monkeypatch.setattr("automation.commands.token.mint_token", interrupted)
     result = cli(*TOKEN, "--secret", "k" * 40)
     assert result.exit_code == root.INTERRUPTED == 130
     assert result.stderr.splitlines() == ["interrupted"]

@@ -9,7 +9,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
 from automation.layer import AutomationLayer
-from stacks.config import Config
+from contract.config import Config
 
 CONFIG = Config(stage="agn")
 

@@ -12,7 +12,7 @@ from aws_cdk.assertions import Match, Template
 
 from automation.layer import MOVE_SOURCE_ACTIONS, AutomationLayer
 from automation.scripts import creator_pause, guarded_redrive, redrive_dlq
-from stacks.config import Config
+from contract.config import Config
 
 CONFIG = Config(stage="test")
 

@@ -12,8 +12,8 @@ import shlex
 import boto3
 import pytest
 
+from contract.config import Config
 from runbooks.render import render_migration
-from stacks.config import Config
 from tests.automation.conftest import REGION
 from tests.automation.migration_stacks import OLD_KEY, attach_dispatcher, deploy_both
 

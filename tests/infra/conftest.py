@@ -20,12 +20,9 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 import aws_cdk as cdk  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
-from app import build  # noqa: E402
+from contract.config import Config  # noqa: E402
 from stacks.byoip_stack import ByoIpStack  # noqa: E402
-from stacks.config import Config  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[2]
-CDK_JSON_CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
+from stacks.synth import app_context, build  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -42,11 +39,7 @@ class Synth:
 
 def synthesize(config: Config, outdir: Path) -> Synth:
     """Synthesize the app for `config` into `outdir`, keeping the template even if nag objects."""
-    context = {
-        **CDK_JSON_CONTEXT,
-        "aws:cdk:bundling-stacks": [],
-        "aws:cdk:enable-path-metadata": True,
-    }
+    context = {**app_context(bundling=False), "aws:cdk:enable-path-metadata": True}
     app = cdk.App(outdir=str(outdir), context=context)
     stack = build(app, config)
     try:

@@ -1,7 +1,7 @@
 """Regenerate tests/infra/stateful_snapshot.json: `make stateful-snapshot` (a deliberate act).
 
 The snapshot holds, per stage, the logical ids and identity properties of every stateful
-resource (stacks/stateful.py). tests/infra/test_stateful_snapshot.py compares the synthesized
+resource (contract/stateful.py). tests/infra/test_stateful_snapshot.py compares the synthesized
 stacks with it and never writes it.
 """
 
@@ -12,8 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from stacks.config import Config
-from stacks.stateful import snapshot_differences, stateful_snapshot
+from contract.config import Config
+from contract.stateful import snapshot_differences, stateful_snapshot
 from tests.infra.conftest import STAGES, synthesize
 
 SNAPSHOT = Path(__file__).with_name("stateful_snapshot.json")

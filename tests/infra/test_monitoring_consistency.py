@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from monitoring.catalog import ALARMS, COMPOSITE, Math, alarm_name, notifies, rule_ids
-from monitoring.preview import as_text, preview_template
+from contract.config import Config
+from monitoring.catalog import ALARMS, COMPOSITE, Math, notifies, rule_ids
 from monitoring.sections import SECTIONS, runbook_link
-from stacks.config import Config
+from tests.infra.monitoring_preview import as_text, preview_template
 
 CASES = {
     "prod-composite": (Config(stage="prod"), None),
@@ -45,7 +45,7 @@ def test_every_alarm_describes_its_meaning_and_links_its_runbook_section(case) -
     config, region, template = case
     props = alarm_props(template)
     for spec in (*ALARMS, COMPOSITE):
-        description = as_text(props[alarm_name(config.stage, spec.id)]["AlarmDescription"], template)
+        description = as_text(props[config.names.alarm(spec.id)]["AlarmDescription"], template)
         assert description.startswith(spec.meaning)
         assert description.endswith(runbook_link(config, spec.section, region=region))
         assert "<" not in description and "placeholder" not in description.lower()
@@ -53,7 +53,7 @@ def test_every_alarm_describes_its_meaning_and_links_its_runbook_section(case) -
 
 def test_every_alarm_is_on_both_dashboards_alarm_widgets(case) -> None:
     config, _, template = case
-    expected = [f"arn:{alarm_name(config.stage, spec.id)}" for spec in (*ALARMS, COMPOSITE)]
+    expected = [f"arn:{config.names.alarm(spec.id)}" for spec in (*ALARMS, COMPOSITE)]
     for dashboard in (f"BYOIP-Ops-{config.stage}", f"ByoIpRunner-{config.stage}"):
         (widget,) = [w for w in dashboard_widgets(template, dashboard) if w["type"] == "alarm"]
         assert widget["properties"]["alarms"] == expected
@@ -74,17 +74,17 @@ def test_runbook_widget_links_the_runbook_and_every_section(case) -> None:
 def test_composite_references_alarms_that_exist(case) -> None:
     config, _, template = case
     names = set(alarm_props(template))
-    rule = as_text(alarm_props(template)[alarm_name(config.stage, COMPOSITE.id)]["AlarmRule"], template)
+    rule = as_text(alarm_props(template)[config.names.alarm(COMPOSITE.id)]["AlarmRule"], template)
     for alarm_id in rule_ids(COMPOSITE.rule):
-        assert alarm_name(config.stage, alarm_id) in names
-        assert f'ALARM("arn:{alarm_name(config.stage, alarm_id)}")' in rule
+        assert config.names.alarm(alarm_id) in names
+        assert f'ALARM("arn:{config.names.alarm(alarm_id)}")' in rule
 
 
 def test_alarm_settings_come_from_the_catalog(case) -> None:
     config, _, template = case
     props = alarm_props(template)
     for spec in ALARMS:
-        alarm = props[alarm_name(config.stage, spec.id)]
+        alarm = props[config.names.alarm(spec.id)]
         assert alarm["Threshold"] == spec.threshold
         assert alarm["ComparisonOperator"] == spec.comparison.value
         assert alarm["EvaluationPeriods"] == spec.evaluation_periods

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from contract.config import Config
 from monitoring.catalog import ALARMS
-from monitoring.preview import as_text, preview_template
-from stacks.config import Config
+from tests.infra.monitoring_preview import as_text, preview_template
 
 CONFIGS = {
     ("prod", "composite"): (Config(stage="prod", alert_mode="composite"), None),

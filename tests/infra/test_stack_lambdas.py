@@ -22,7 +22,7 @@ def test_function_runtime_handler_and_timeout(stage_synth, name):
     props = fn["Properties"]
     handler, timeout = HANDLERS[name]
     assert props["Handler"] == handler
-    assert props["Runtime"] == "python3.11"
+    assert props["Runtime"] == "python3.14"
     assert props["Architectures"] == ["arm64"]
     assert props["Timeout"] == timeout
     assert props["MemorySize"] == 256

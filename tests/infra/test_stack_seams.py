@@ -1,4 +1,4 @@
-"""The Python seams of docs/contracts.md: ByoIpStack exposes its resources as attributes."""
+"""The Python seams of docs/contracts.md: ByoIpStack exposes its parts, named by contract.names."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
+
+from contract.names import FUNCTIONS
 
 
 def _physical(resource, prop):
@@ -23,32 +25,25 @@ def test_stack_exposes_every_contract_seam_with_its_physical_name(synth):
         "quarantine_queue": "byoip-staging-jobs-quarantine",
     }
     for attr, name in queues.items():
-        assert isinstance(getattr(stack, attr), sqs.Queue)
-        assert _physical(getattr(stack, attr), "queue_name") == name
-    functions = {
-        "ws_connect_fn": "ws-connect",
-        "ws_message_fn": "ws-message",
-        "ws_disconnect_fn": "ws-disconnect",
-        "dispatcher": "dispatcher-sqs",
-        "lease_reaper": "lease-reaper",
-    }
-    for attr, name in functions.items():
-        assert isinstance(getattr(stack, attr), lambda_.Function)
-        assert _physical(getattr(stack, attr), "function_name") == f"byoip-staging-{name}"
+        assert isinstance(getattr(stack.queues, attr), sqs.Queue)
+        assert _physical(getattr(stack.queues, attr), "queue_name") == name
+    assert sorted(stack.functions) == sorted(FUNCTIONS)
+    for short, fn in stack.functions.items():
+        assert isinstance(fn.function, lambda_.Function)
+        assert _physical(fn.function, "function_name") == f"byoip-staging-{short}"
+        assert isinstance(fn.log_group, logs.LogGroup)
+        assert _physical(fn.log_group, "log_group_name") == f"/aws/lambda/byoip-staging-{short}"
+    storage = stack.storage
     tables = {"jobs_table": "jobs", "agents_table": "agents", "creator_limits_table": "creator-limits"}
     for attr, name in tables.items():
-        assert isinstance(getattr(stack, attr), dynamodb.Table)
-        assert _physical(getattr(stack, attr), "table_name") == f"byoip-staging-{name}"
-    assert isinstance(stack.patches_bucket, s3.Bucket) and isinstance(stack.logs_bucket, s3.Bucket)
-    assert isinstance(stack.jwt_secret, secretsmanager.Secret)
-    assert _physical(stack.jwt_secret, "name") == "byoip/staging/ws-jwt"
-    assert isinstance(stack.ws_api, apigwv2.WebSocketApi)
-    assert isinstance(stack.ws_stage, apigwv2.WebSocketStage) and stack.ws_stage.stage_name == "prod"
-    assert isinstance(stack.dispatcher_log_group, logs.LogGroup)
-    assert (
-        _physical(stack.dispatcher_log_group, "log_group_name") == "/aws/lambda/byoip-staging-dispatcher-sqs"
-    )
-    assert {
-        name: _physical(group, "log_group_name") for name, group in stack.function_log_groups.items()
-    } == {name: f"/aws/lambda/byoip-staging-{name}" for name in functions.values()}
+        assert isinstance(getattr(storage, attr), dynamodb.Table)
+        assert _physical(getattr(storage, attr), "table_name") == f"byoip-staging-{name}"
+    assert isinstance(storage.patches_bucket, s3.Bucket) and isinstance(storage.logs_bucket, s3.Bucket)
+    assert isinstance(storage.jwt_secret, secretsmanager.Secret)
+    assert _physical(storage.jwt_secret, "name") == "byoip/staging/ws-jwt"
+    realtime = stack.realtime
+    assert isinstance(realtime.ws_api, apigwv2.WebSocketApi)
+    assert _physical(realtime.ws_api, "name") == "byoip-staging-ws"
+    assert isinstance(realtime.ws_stage, apigwv2.WebSocketStage) and realtime.ws_stage.stage_name == "prod"
+    assert _physical(realtime.access_log_group, "log_group_name") == "/aws/apigateway/byoip-staging-ws-access"
     assert stack.config.stage == "staging"

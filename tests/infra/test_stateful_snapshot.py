@@ -9,7 +9,7 @@ and commit it with the change.
 import copy
 import json
 
-from stacks.stateful import STATEFUL_TYPES, snapshot_differences, stateful_snapshot
+from contract.stateful import STATEFUL_TYPES, snapshot_differences, stateful_snapshot
 from tests.infra.stateful_snapshot import SNAPSHOT
 
 COMMITTED = json.loads(SNAPSHOT.read_text())

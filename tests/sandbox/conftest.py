@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from lambdas.common.auth import mint_token
 from sandbox.agent import AgentBehaviour
 from sandbox.fleet import Fleet
 from sandbox.system import Sandbox, SandboxOptions
 from sandbox.template import synthesize
-from sandbox.tokens import mint_token
 
 
 @pytest.fixture(scope="session")
 def local_template():
     """HuntazeByoIpStack-local as `make synth STAGE=local` would write it (no bundling)."""
-    return synthesize("local")
+    return synthesize("local", "composite")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from sandbox.tokens import mint_token
+from lambdas.common.auth import mint_token
 
 JOBS = 30
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from contract.config import Config
+from contract.names import Names
 from monitoring.catalog import (
     ALARMS,
     ALARMS_BY_ID,
@@ -12,14 +14,12 @@ from monitoring.catalog import (
     AnyOf,
     Comparison,
     Math,
-    alarm_name,
     notifies,
     render_rule,
     rule_ids,
 )
-from monitoring.queries import QUERIES, query_name
-from monitoring.sections import SECTIONS, SECTIONS_BY_ID, runbook_document_name, runbook_link
-from stacks.config import Config
+from monitoring.queries import QUERIES
+from monitoring.sections import SECTIONS, SECTIONS_BY_ID, runbook_link
 
 CONTRACT_IDS = [
     "DLQNotEmpty",
@@ -44,7 +44,7 @@ def test_composite_rule_is_dlq_or_errors_and_backlog() -> None:
         render_rule(COMPOSITE.rule)
         == '(ALARM("DLQNotEmpty") OR (ALARM("DispatcherErrors") AND ALARM("Backlog")))'
     )
-    assert render_rule(COMPOSITE.rule, lambda i: alarm_name("qa", i)).startswith(
+    assert render_rule(COMPOSITE.rule, lambda i: Names("qa").alarm(i)).startswith(
         '(ALARM("BYOIP-qa-DLQNotEmpty") OR'
     )
     assert set(rule_ids(COMPOSITE.rule)) <= set(ALARMS_BY_ID)
@@ -112,7 +112,7 @@ def test_runbook_link_uses_base_url_stage_and_anchor() -> None:
 
 def test_runbook_link_without_base_url_opens_the_deployed_ssm_document() -> None:
     config = Config(stage="prod")
-    assert runbook_document_name(config) == "BYOIP-prod-Runbook"
+    assert config.names.runbook_document == "BYOIP-prod-Runbook"
     assert runbook_link(config, "A", region="us-east-1") == (
         "https://us-east-1.console.aws.amazon.com/systems-manager/documents/"
         "BYOIP-prod-Runbook/description?region=us-east-1"
@@ -125,7 +125,7 @@ def test_runbook_link_rejects_an_unknown_section() -> None:
 
 
 def test_saved_query_names_are_per_stage() -> None:
-    assert [query_name(Config(stage="qa"), q) for q in QUERIES] == [
+    assert [Config(stage="qa").names.query(q.slug) for q in QUERIES] == [
         "BYOIP-qa/error-types-by-reason",
         "BYOIP-qa/stale-connections-410",
         "BYOIP-qa/partial-batch-failures-by-reason",

@@ -2,10 +2,10 @@
 
 from dataclasses import replace
 
+from contract.config import Config
 from monitoring.catalog import ALARMS, COMPOSITE
 from monitoring.spec import condition_text
 from runbooks.render import render_runbook
-from stacks.config import Config
 
 BY_ID = {spec.id: spec for spec in ALARMS}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.config import Config, ConfigError
+from contract.config import Config, ConfigError
 
 
 def from_sources(context=None, environ=None):

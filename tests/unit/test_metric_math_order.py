@@ -1,17 +1,18 @@
 """Metric-math ids come out in catalog order whatever the process's hash seed.
 
-They used to follow a Python set's order, which changes with PYTHONHASHSEED: two synths of the
-same code gave different PartialFailPct / HeartbeatDip alarms and dashboards, so every deploy
-showed a change nobody made.
+They once followed a Python set's order, which changes with PYTHONHASHSEED: two synths of the
+same code gave different PartialFailPct / HeartbeatDip alarms and dashboards, so every change
+set showed a change nobody made.
 """
 
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from tests.infra.conftest import REPO
+REPO = Path(__file__).resolve().parents[2]
 
 SCRIPT = """
 import aws_cdk as cdk

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from monitoring.catalog import ALARMS, COMPOSITE, alarm_name, notifies
+from contract.config import Config
+from monitoring.catalog import ALARMS, COMPOSITE, notifies
 from monitoring.sections import SECTIONS, runbook_link
 from runbooks.render import TEMPLATES, render_runbook, write_runbook
-from stacks.config import Config
 
 ALL_ALARMS = (*ALARMS, COMPOSITE)
 BASE_URL = "https://runbooks.example.com/byoip"
@@ -48,7 +48,7 @@ def test_every_alarm_has_its_page_inside_its_section(rendered):
     config, markdown = rendered
     for spec in ALL_ALARMS:
         text = section_text(markdown, spec.section)
-        name = alarm_name(config.stage, spec.id)
+        name = config.names.alarm(spec.id)
         assert f'<a id="alarm-{spec.id.lower()}"></a>\n### Alarm `{name}`' in text, spec.id
         page = text[text.index(f"### Alarm `{name}`") :]
         page = page[: page.find("### Alarm", 1)] if "### Alarm" in page[1:] else page
@@ -110,7 +110,7 @@ def test_real_names_and_no_template_leftovers(rendered):
 def test_each_alarm_states_its_email_routing_in_both_modes(rendered):
     config, markdown = rendered
     for spec in ALL_ALARMS:
-        page = markdown[markdown.index(f"### Alarm `{alarm_name(config.stage, spec.id)}`") :]
+        page = markdown[markdown.index(f"### Alarm `{config.names.alarm(spec.id)}`") :]
         routing = page.split("\n")[2].split(" · ")[1]
         word = {True: "yes", False: "no (dashboard only)"}
         assert routing == (

@@ -2,7 +2,8 @@
 
 One constant serves both safety nets: the committed snapshot of the synthesized stack
 (tests/infra/test_stateful_snapshot.py, `make stateful-snapshot`) and the change-set check
-that `make deploy` runs before executing anything (`byoip deploy-check`).
+that `make deploy` runs before executing anything (`byoip deploy-check`). Here, below every
+layer, because the stack's tests and the CLI both read it; it imports nothing of ours.
 """
 
 from __future__ import annotations

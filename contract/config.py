@@ -1,4 +1,4 @@
-"""The one deployment configuration, built once in app.py and passed down."""
+"""The one deployment configuration, built once in app.py and passed down (no CDK here)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from contract.names import Names
+
 ALERT_MODES = ("composite", "all")
-# The TypeScript original's stack. This app never deploys over it (every logical id differs, so
-# CloudFormation would replace its queue, API and tables): docs/migration.md moves prod over.
-ORIGINAL_STACK_NAME = "HuntazeByoIpStack"
 _STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -48,14 +47,17 @@ class Config:
             )
 
     @property
+    def names(self) -> Names:
+        """Every physical name of this stage."""
+        return Names(self.stage)
+
+    @property
     def stack_name(self) -> str:
-        """`HuntazeByoIpStack-<stage>`, prod included: it runs beside the original until the cut-over."""
-        return f"{ORIGINAL_STACK_NAME}-{self.stage}"
+        return self.names.stack
 
     @property
     def prefix(self) -> str:
-        """Prefix of physical resource names (queues, tables, functions, alarms)."""
-        return f"byoip-{self.stage}"
+        return self.names.prefix
 
     @classmethod
     def from_sources(cls, context: Callable[[str], object | None], environ: Mapping[str, str]) -> Config:

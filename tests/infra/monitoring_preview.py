@@ -1,7 +1,8 @@
-"""The monitoring layer alone, over stand-in resources named as the real stack names them.
+"""Test fixture: the monitoring layer over the real queue and WebSocket constructs and a stand-in
+dispatcher (same name, runtime and timeout as the stack's), without Lambda assets or tables.
 
-Synthesizing it takes a few seconds (no Lambda assets, no tables), so template tests and
-offline alarm experiments can use it; the real stack composes the same MonitoringLayer.
+Synthesizing it takes a few seconds, so the monitoring template tests use it; the real stack
+composes the same MonitoringLayer.
 """
 
 from __future__ import annotations
@@ -9,52 +10,40 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import Duration
-from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 
+from contract.config import Config
+from contract.names import DISPATCHER
 from monitoring.layer import MonitoringLayer
 from monitoring.resources import MonitoringResources
-from stacks.config import Config
+from stacks.functions import DISPATCHER_TIMEOUT
+from stacks.jobs import JobQueues
+from stacks.lambda_asset import RUNTIME
+from stacks.log_groups import retained_log_group
+from stacks.realtime import Realtime
 
 
 def preview_stack(app: cdk.App, config: Config, *, region: str | None = None) -> cdk.Stack:
-    """A stack holding stand-in queue, DLQ, dispatcher, log group, WebSocket API and the layer."""
+    """The real queues and WebSocket API constructs, a stand-in dispatcher, and the layer."""
     env = cdk.Environment(account="111111111111", region=region) if region else None
     stack = cdk.Stack(app, f"MonitoringPreview-{config.stage}-{config.alert_mode}", env=env)
-    prefix = config.prefix
-    dlq = sqs.Queue(stack, "Dlq", queue_name=f"{prefix}-jobs-dlq", enforce_ssl=True)
-    queue = sqs.Queue(
-        stack,
-        "JobsQueue",
-        queue_name=f"{prefix}-jobs",
-        visibility_timeout=Duration.seconds(360),
-        enforce_ssl=True,
-        dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=5),
-    )
-    log_group = logs.LogGroup(
-        stack,
-        "DispatcherLogs",
-        log_group_name=f"/aws/lambda/{prefix}-dispatcher-sqs",
-        retention=logs.RetentionDays.ONE_MONTH,
-    )
+    names = config.names
+    queues = JobQueues(stack, "Jobs", names=names)
+    realtime = Realtime(stack, "Realtime", names=names)
+    log_group = retained_log_group(stack, "DispatcherLogs", names.function_log_group(DISPATCHER))
     dispatcher = lambda_.Function(
         stack,
         "Dispatcher",
-        function_name=f"{prefix}-dispatcher-sqs",
-        runtime=lambda_.Runtime.PYTHON_3_12,
+        function_name=names.function(DISPATCHER),
+        runtime=RUNTIME,
         handler="index.handler",
         code=lambda_.Code.from_inline("def handler(event, context):\n    return {}\n"),
-        timeout=Duration.seconds(60),
+        timeout=DISPATCHER_TIMEOUT,
         log_group=log_group,
     )
-    ws_api = apigwv2.WebSocketApi(stack, "WsApi", api_name=f"{prefix}-ws")
-    ws_stage = apigwv2.WebSocketStage(
-        stack, "WsStage", web_socket_api=ws_api, stage_name="prod", auto_deploy=True
+    resources = MonitoringResources(
+        queues.jobs_queue, queues.dlq, dispatcher, log_group, realtime.ws_api, realtime.ws_stage
     )
-    resources = MonitoringResources(queue, dlq, dispatcher, log_group, ws_api, ws_stage)
     MonitoringLayer(stack, "Monitoring", config=config, resources=resources)
     return stack
 

@@ -1,0 +1,143 @@
+"""Every physical name of one stage, derived in this one place (docs/contracts.md lists them).
+
+The stack names its resources with these, the monitoring layer its alarms, dashboards and
+queries, the runbooks and the CLI find them with these, and the sandbox looks them up with these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The TypeScript original's stack. This app never deploys over it (every logical id differs, so
+# CloudFormation would replace its queue, API and tables): docs/migration.md moves prod over.
+ORIGINAL_STACK_NAME = "HuntazeByoIpStack"
+# Queue suffixes after the stage prefix: byoip-<stage>-<suffix>.
+JOBS = "jobs"
+DLQ = "jobs-dlq"
+QUARANTINE = "jobs-quarantine"
+QUEUES = (JOBS, DLQ, QUARANTINE)
+# Short names of the five functions; handlers live at lambdas/<name with _>/handler.py.
+WS_CONNECT = "ws-connect"
+WS_MESSAGE = "ws-message"
+WS_DISCONNECT = "ws-disconnect"
+DISPATCHER = "dispatcher-sqs"
+LEASE_REAPER = "lease-reaper"
+FUNCTIONS = (WS_CONNECT, WS_MESSAGE, WS_DISCONNECT, DISPATCHER, LEASE_REAPER)
+RUNBOOK_DOCUMENT = "Runbook"
+# SSM Automation documents the stack deploys, as BYOIP-<stage>-<name>.
+REDRIVE_DLQ = "RedriveDlq"
+GUARDED_REDRIVE = "GuardedRedrive"
+PAUSE_CREATOR = "PauseCreator"
+RESUME_CREATOR = "ResumeCreator"
+AUTOMATIONS = (REDRIVE_DLQ, GUARDED_REDRIVE, PAUSE_CREATOR, RESUME_CREATOR)
+
+
+@dataclass(frozen=True)
+class Names:
+    """Physical names of stage `stage` (the stage is validated by contract.config.Config)."""
+
+    stage: str
+
+    @property
+    def stack(self) -> str:
+        """`HuntazeByoIpStack-<stage>`, prod included: it runs beside the original until the cut-over."""
+        return f"{ORIGINAL_STACK_NAME}-{self.stage}"
+
+    @property
+    def prefix(self) -> str:
+        """Prefix of resource names (queues, tables, functions, topics, rules)."""
+        return f"byoip-{self.stage}"
+
+    def queue(self, suffix: str) -> str:
+        """byoip-<stage>-jobs | -jobs-dlq | -jobs-quarantine."""
+        if suffix not in QUEUES:
+            raise ValueError(f"unknown queue {suffix!r}: allowed {' | '.join(QUEUES)}")
+        return f"{self.prefix}-{suffix}"
+
+    def table(self, short: str) -> str:
+        """byoip-<stage>-jobs | -agents | -creator-limits."""
+        return f"{self.prefix}-{short}"
+
+    def function(self, short: str) -> str:
+        """byoip-<stage>-<function>."""
+        if short not in FUNCTIONS:
+            raise ValueError(f"unknown function {short!r}: allowed {' | '.join(FUNCTIONS)}")
+        return f"{self.prefix}-{short}"
+
+    def function_log_group(self, short: str) -> str:
+        return f"/aws/lambda/{self.function(short)}"
+
+    @property
+    def ws_api(self) -> str:
+        return f"{self.prefix}-ws"
+
+    @property
+    def ws_access_log_group(self) -> str:
+        return f"/aws/apigateway/{self.prefix}-ws-access"
+
+    @property
+    def lease_reaper_rule(self) -> str:
+        return f"{self.prefix}-{LEASE_REAPER}"
+
+    @property
+    def jwt_secret(self) -> str:
+        return f"byoip/{self.stage}/ws-jwt"
+
+    @property
+    def data_key_alias(self) -> str:
+        return f"alias/{self.prefix}-data"
+
+    @property
+    def ops_alerts_topic(self) -> str:
+        return f"{self.prefix}-ops-alerts"
+
+    @property
+    def ops_alerts_key_alias(self) -> str:
+        return f"alias/{self.ops_alerts_topic}"
+
+    @property
+    def alarm_prefix(self) -> str:
+        """What every alarm name of the stage starts with (triage lists alarms by it)."""
+        return f"BYOIP-{self.stage}-"
+
+    def alarm(self, alarm_id: str) -> str:
+        """BYOIP-<stage>-<AlarmId>."""
+        return f"{self.alarm_prefix}{alarm_id}"
+
+    def metric_filter(self, alarm_id: str) -> str:
+        return f"{self.prefix}-{alarm_id}"
+
+    def document(self, automation: str) -> str:
+        """SSM document BYOIP-<stage>-<Automation>."""
+        return f"BYOIP-{self.stage}-{automation}"
+
+    @property
+    def runbook_document(self) -> str:
+        """The SSM document that carries the rendered runbook."""
+        return self.document(RUNBOOK_DOCUMENT)
+
+    def automation_rule(self, alarm_id: str, automation: str) -> str:
+        """EventBridge rule that starts `automation` when `alarm_id` goes to ALARM."""
+        return f"{self.prefix}-{alarm_id}-{automation}"
+
+    @property
+    def primary_dashboard(self) -> str:
+        return f"BYOIP-Ops-{self.stage}"
+
+    @property
+    def deprecated_dashboard(self) -> str:
+        return f"ByoIpRunner-{self.stage}"
+
+    def query(self, slug: str) -> str:
+        """Saved Logs Insights query BYOIP-<stage>/<slug>."""
+        return f"BYOIP-{self.stage}/{slug}"
+
+    @property
+    def runbook_path(self) -> str:
+        """Where the rendered runbook sits under RUNBOOK_BASE_URL (and under `--out DIR`)."""
+        return f"{self.stage}/runbook.md"
+
+    @property
+    def migration_runbook_path(self) -> str:
+        """Where the migration runbook sits beside it (`byoip runbook render --runbook migration`)."""
+        return f"{self.stage}/migration.md"
