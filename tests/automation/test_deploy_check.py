@@ -8,6 +8,7 @@ import pytest
 from botocore.stub import Stubber
 
 from automation.change_set import BadChangeSet, refusals
+from contract.stateful import STATEFUL_TYPES
 from tests.automation.conftest import REGION, one_error_line
 
 CHANGE_SETS = Path(__file__).with_name("change_sets")
@@ -172,3 +173,36 @@ def test_an_empty_change_set_is_nothing_to_deploy_exit_3(cli):
 def test_refusals_reject_a_non_answer():
     with pytest.raises(BadChangeSet):
         refusals([{"Changes": []}, "page"])
+
+
+@pytest.mark.parametrize("cfn_type", sorted(STATEFUL_TYPES))
+def test_the_check_covers_every_type_the_snapshot_covers(cfn_type):
+    # contract/stateful.py is the one list: what the snapshot guards, the deploy check refuses.
+    removal = {
+        "Changes": [
+            {
+                "Type": "Resource",
+                "ResourceChange": {
+                    "Action": "Remove",
+                    "LogicalResourceId": "X",
+                    "ResourceType": cfn_type,
+                    "PolicyAction": "Delete",
+                },
+            }
+        ]
+    }
+    assert [r.line() for r in refusals(removal)] == [
+        f"refused: X ({cfn_type}) would be deleted (Action: Remove)"
+    ]
+    stateless = {
+        "Changes": [
+            {
+                "Type": "Resource",
+                "ResourceChange": {
+                    **removal["Changes"][0]["ResourceChange"],
+                    "ResourceType": "AWS::Lambda::Function",
+                },
+            }
+        ]
+    }
+    assert refusals(stateless) == []
