@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 CDK   := npx --no-install cdk --no-notices
 STAGE ?= prod
 
-.PHONY: install lock synth synth-all test alarm-tests lint run sandbox-up gameday diff deploy bench clean
+.PHONY: install lock synth synth-all stateful-snapshot test alarm-tests lint run sandbox-up gameday diff deploy bench clean
 
 install: $(VENV) $(NODE)
 
@@ -53,6 +53,11 @@ synth-all: install
 	$(MAKE) synth STAGE=prod
 	$(MAKE) synth STAGE=staging
 
+## stateful-snapshot: rewrite tests/infra/stateful_snapshot.json (logical ids and identity properties
+## of the stateful resources, prod and staging) after a DELIBERATE change; the tests never rewrite it
+stateful-snapshot: install
+	$(PY) -m tests.infra.stateful_snapshot
+
 ## test: every test, then the handler, alarm and unit tests again with the process clock moved a
 ## year ahead to 5 s before a UTC midnight, in a UTC+13:45 time zone (nothing may depend on the date)
 MOVED_NOW = $(shell date -u -d '+1 year' +%Y-%m-%dT23:59:55Z)
@@ -83,8 +88,18 @@ alarm-tests: install
 diff: install
 	$(CDK) diff -c stage=$(STAGE)
 
+## deploy: prepare a change set, refuse it when it replaces or deletes a stateful resource
+## (byoip deploy-check; ALLOW_REPLACE="LogicalId ..." names the intended ones), then execute exactly
+## that change set from the same cloud assembly (no second synth). An empty change set deploys nothing.
+CHANGE_SET    := byoip-deploy
+ALLOW_REPLACE ?=
+BYOIP         := .venv/bin/byoip
 deploy: install
-	$(CDK) deploy -c stage=$(STAGE)
+	$(CDK) deploy -c stage=$(STAGE) --method=prepare-change-set --change-set-name $(CHANGE_SET) --force
+	$(BYOIP) deploy-check --change-set $(CHANGE_SET) --stage $(STAGE) \
+	  $(foreach id,$(ALLOW_REPLACE),--allow-replace $(id)); rc=$$?; \
+	if [ $$rc -eq 3 ]; then exit 0; fi; [ $$rc -eq 0 ] || exit $$rc; \
+	$(CDK) deploy --app cdk.out --method=execute-change-set --change-set-name $(CHANGE_SET)
 
 ## bench: the three benchmarks (figures printed, nothing asserted)
 bench: install

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PROD_STACK_NAME = "HuntazeByoIpStack"
+# The TypeScript original's stack. This app never deploys over it (every logical id differs, so
+# CloudFormation would replace its queue, API and tables): docs/migration.md moves prod over.
+ORIGINAL_STACK_NAME = "HuntazeByoIpStack"
 # Queue suffixes after the stage prefix: byoip-<stage>-<suffix>.
 JOBS = "jobs"
 DLQ = "jobs-dlq"
@@ -40,8 +42,8 @@ class Names:
 
     @property
     def stack(self) -> str:
-        """prod keeps the name it is deployed under; other stages get a suffix."""
-        return PROD_STACK_NAME if self.stage == "prod" else f"{PROD_STACK_NAME}-{self.stage}"
+        """`HuntazeByoIpStack-<stage>`, prod included: it runs beside the original until the cut-over."""
+        return f"{ORIGINAL_STACK_NAME}-{self.stage}"
 
     @property
     def prefix(self) -> str:
@@ -136,3 +138,8 @@ class Names:
     def runbook_path(self) -> str:
         """Where the rendered runbook sits under RUNBOOK_BASE_URL (and under `--out DIR`)."""
         return f"{self.stage}/runbook.md"
+
+    @property
+    def migration_runbook_path(self) -> str:
+        """Where the migration runbook sits beside it (`byoip runbook render --runbook migration`)."""
+        return f"{self.stage}/migration.md"

@@ -7,10 +7,12 @@ from pathlib import Path
 import jinja2
 
 from contract.config import Config
+from contract.names import DLQ, JOBS, ORIGINAL_STACK_NAME
 from runbooks.context import build_context
 
 TEMPLATES = Path(__file__).parent / "templates"
 ENTRY = "runbook.md.j2"
+MIGRATION = "migration.md.j2"
 
 
 def environment() -> jinja2.Environment:
@@ -36,3 +38,21 @@ def write_runbook(config: Config, out_dir: Path, *, region: str, account: str) -
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_runbook(config, region=region, account=account), encoding="utf-8")
     return path
+
+
+def render_migration(config: Config, *, region: str, account: str) -> str:
+    """The cut-over runbook from the original stack to this stage's stack, as Markdown."""
+    return (
+        environment()
+        .get_template(MIGRATION)
+        .render(
+            stage=config.stage,
+            region=region,
+            account=account,
+            prefix=config.prefix,
+            original_stack=ORIGINAL_STACK_NAME,
+            new_stack=config.stack_name,
+            jobs_queue=config.names.queue(JOBS),
+            dlq=config.names.queue(DLQ),
+        )
+    )

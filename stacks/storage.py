@@ -28,6 +28,8 @@ def _table(scope: Construct, cid: str, *, name: str, key: str, ttl: str | None =
             point_in_time_recovery_enabled=True
         ),
         removal_policy=RemovalPolicy.RETAIN,
+        # A console click or a stray `delete-table` must not take the jobs with it either.
+        deletion_protection=True,
     )
 
 

@@ -33,7 +33,14 @@ def app_context(*, bundling: bool) -> dict[str, Any]:
 
 def build(app: cdk.App, config: Config, *, nag: bool = True) -> ByoIpStack:
     """Add the stage's stack to `app`; with `nag`, cdk-nag's AwsSolutions pack checks it at synth."""
-    stack = ByoIpStack(app, config.stack_name, config=config, description=f"BYO-IP backend ({config.stage})")
+    stack = ByoIpStack(
+        app,
+        config.stack_name,
+        config=config,
+        description=f"BYO-IP backend ({config.stage})",
+        # prod cannot be deleted by `cdk destroy` or a console click; other stages come and go.
+        termination_protection=config.stage == "prod",
+    )
     if nag:
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stack

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -11,11 +12,17 @@ import typer
 from automation import clients
 from automation.output import console, errors, fail
 from automation.stage import stage_config
-from runbooks.render import render_runbook
+from contract.names import Names
+from runbooks.render import render_migration, render_runbook
 
 app = typer.Typer(help="The triage runbook, rendered per stage.", no_args_is_help=True)
 
 ACCOUNT_PLACEHOLDER = "<account>"
+# --runbook -> where it goes under an --out directory
+RUNBOOKS: dict[str, Callable[[Names], str]] = {
+    "triage": lambda names: names.runbook_path,
+    "migration": lambda names: names.migration_runbook_path,
+}
 
 
 @app.command("render")
@@ -34,20 +41,31 @@ def render(
             "RUNBOOK_BASE_URL links expect.",
         ),
     ] = None,
+    which: Annotated[
+        str,
+        typer.Option(
+            "--runbook",
+            help="triage (the on-call runbook, <stage>/runbook.md) or migration (the cut-over from the "
+            "original stack, <stage>/migration.md).",
+        ),
+    ] = "triage",
 ) -> None:
     """Render runbooks/templates for one stage with its real names and console links."""
     config = stage_config(stage)
+    if which not in RUNBOOKS:
+        fail(f"invalid --runbook {which!r}: allowed values are {' | '.join(RUNBOOKS)}")
     chosen = clients.region_or_fail(region)
     if account is not None and not (account.isdigit() and len(account) == 12):
         fail(f"--account {account!r} is not a 12-digit AWS account id")
-    markdown = render_runbook(config, region=chosen, account=account or ACCOUNT_PLACEHOLDER)
+    renderer = render_migration if which == "migration" else render_runbook
+    markdown = renderer(config, region=chosen, account=account or ACCOUNT_PLACEHOLDER)
     if out is None:
         sys.stdout.write(markdown)
         _note_placeholder(account)
         return
     if out.suffix.lower() != ".md":
         # A directory, existing or not (`make synth` passes a fresh cdk.out/runbooks).
-        out = out / config.names.runbook_path
+        out = out / RUNBOOKS[which](config.names)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(markdown, encoding="utf-8")

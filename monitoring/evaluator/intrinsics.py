@@ -64,7 +64,7 @@ class TemplateResolver:
         *,
         account: str = ACCOUNT,
         region: str = REGION,
-        stack_name: str = "HuntazeByoIpStack",
+        stack_name: str = "HuntazeByoIpStack-prod",
         refs: dict[str, Any] | None = None,
         attrs: dict[tuple[str, str], Any] | None = None,
     ) -> None:

@@ -41,8 +41,8 @@ class TestResult:
 
 
 def stack_name(stage: str) -> str:
-    """Same rule as contract.config.Config.stack_name, without importing the CDK side."""
-    return "HuntazeByoIpStack" if stage == "prod" else f"HuntazeByoIpStack-{stage}"
+    """The rule of contract.names.Names.stack (the CDK-free contract)."""
+    return Names(stage).stack
 
 
 class Runner:

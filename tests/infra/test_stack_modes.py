@@ -42,5 +42,5 @@ def test_each_mode_synthesizes_every_core_resource_nag_clean(synth, alert_mode):
 
 
 def test_stack_names_per_stage(synth):
-    assert synth(stage="prod").stack.stack_name == "HuntazeByoIpStack"
+    assert synth(stage="prod").stack.stack_name == "HuntazeByoIpStack-prod"
     assert synth(stage="staging").stack.stack_name == "HuntazeByoIpStack-staging"

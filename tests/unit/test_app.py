@@ -86,4 +86,5 @@ def test_good_settings_synthesize_the_stage_template(tmp_path):
         if r["Type"] == "AWS::SQS::Queue"
     }
     assert names == {"byoip-staging-jobs", "byoip-staging-jobs-dlq", "byoip-staging-jobs-quarantine"}
+    assert not (tmp_path / "HuntazeByoIpStack-prod.template.json").exists()
     assert not (tmp_path / "HuntazeByoIpStack.template.json").exists()

@@ -17,7 +17,7 @@ def test_defaults_when_nothing_is_set():
     assert config == Config(
         stage="prod", alert_mode="composite", ops_alerts_email=None, runbook_base_url=None
     )
-    assert config.stack_name == "HuntazeByoIpStack"
+    assert config.stack_name == "HuntazeByoIpStack-prod"  # never the original's HuntazeByoIpStack
     assert config.prefix == "byoip-prod"
 
 
