@@ -130,17 +130,25 @@ def metric_widget(
     return render(chart) + notes
 
 
-def alarm_widget(props: Mapping[str, Any], states: Mapping[str, str]) -> str:
+def alarm_widget(props: Mapping[str, Any], states: Mapping[str, str], notes: Mapping[str, str]) -> str:
     rows = []
     for arn in props.get("alarms", []):
         name = str(arn).split(":alarm:")[-1]
         state = states.get(name, "INSUFFICIENT_DATA")
-        rows.append(f'<div><span class="state s-{escape(state)}">{escape(state)}</span> {escape(name)}</div>')
+        note = f' <span class="muted">({escape(notes[name])})</span>' if name in notes else ""
+        rows.append(
+            f'<div><span class="state s-{escape(state)}">{escape(state)}</span> {escape(name)}{note}</div>'
+        )
     return f'<h3>{escape(props.get("title", "Alarms"))}</h3><div class="alarms">{"".join(rows)}</div>'
 
 
 def render_widget(
-    widget: Mapping[str, Any], store: MetricStore, start: float, end: float, states: Mapping[str, str]
+    widget: Mapping[str, Any],
+    store: MetricStore,
+    start: float,
+    end: float,
+    states: Mapping[str, str],
+    notes: Mapping[str, str] | None = None,
 ) -> str:
     """One widget as an absolutely placed `<div>` on the grid."""
     left, top, width, height = widget_box(widget)
@@ -154,7 +162,7 @@ def render_widget(
     elif kind == "metric":
         inner = metric_widget(props, store, start, end, (width, height))
     elif kind == "alarm":
-        inner = alarm_widget(props, states)
+        inner = alarm_widget(props, states, notes or {})
     else:
         classes.append("placeholder")
         title = props.get("title", "")
@@ -167,10 +175,15 @@ def render_widget(
 
 
 def render_dashboard(
-    body: Mapping[str, Any], store: MetricStore, start: float, end: float, states: Mapping[str, str]
+    body: Mapping[str, Any],
+    store: MetricStore,
+    start: float,
+    end: float,
+    states: Mapping[str, str],
+    notes: Mapping[str, str] | None = None,
 ) -> str:
     """The grid of one dashboard (an HTML fragment; `CSS` styles it)."""
     widgets = body.get("widgets", [])
     bottom = max((widget_box(w)[1] + widget_box(w)[3] for w in widgets), default=0)
-    inner = "".join(render_widget(w, store, start, end, states) for w in widgets)
+    inner = "".join(render_widget(w, store, start, end, states, notes) for w in widgets)
     return f'<div class="grid" style="height:{bottom}px">{inner}</div>'

@@ -152,7 +152,8 @@ def render(chart: Chart) -> str:
         )
     for i, line in enumerate(chart.lines):
         colour = PALETTE[i % len(PALETTE)]
-        for seg in _segments(line.points):
+        inside = [(x, y) for x, y in line.points if s.x0 <= x <= s.x1]  # an x_range clips the line
+        for seg in _segments(inside):
             if len(seg) == 1:
                 (x, y) = seg[0]
                 parts.append(f'<circle cx="{s.x(x)}" cy="{s.y(y)}" r="2" fill="{colour}"/>')

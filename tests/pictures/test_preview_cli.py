@@ -115,7 +115,9 @@ def test_preview_writes_each_dashboard_with_recorded_metrics_renamed_for_the_sta
     assert html.startswith("<!DOCTYPE html>") and "<h1>Ops qa</h1>" in html
     assert html.count("<svg") == 1 and 'class="series"' in html  # the local queue's samples, as qa's
     # the alarm evaluated over the recording: 9 > 5 fired, then 2 cleared it
-    assert '<span class="state s-OK">OK</span> BYOIP-qa-Depth' in html
+    assert (
+        '<span class="state s-OK">OK</span> BYOIP-qa-Depth <span class="muted">(ALARM 3–5 min)</span>' in html
+    )
     assert "Widget type “explorer” is not drawn by the preview" in html
     # self-contained: no script, stylesheet or image to fetch (the SVG namespace is only a name)
     assert html.replace('xmlns="http://www.w3.org/2000/svg"', "").count("http") == 0

@@ -65,3 +65,9 @@ def test_chart_without_data_still_draws_axes_and_no_series():
 def test_a_lone_point_between_gaps_is_a_dot():
     root = parse(render(Chart("dot", [Line("x", [(0, None), (1, 3), (2, None)])])))
     assert len(root.findall("s:circle", NS)) == 1 and root.findall("s:polyline", NS) == []
+
+
+def test_points_outside_the_x_range_are_not_drawn():
+    chart = Chart("clip", [Line("x", [(-1, 1), (0, 1), (5, 2), (10, 3), (11, 9)])], x_range=(0, 10))
+    (line,) = parse(render(chart)).findall("s:polyline[@class='series']", NS)
+    assert len(line.get("points").split()) == 3
