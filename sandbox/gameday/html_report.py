@@ -72,10 +72,10 @@ def _alarm_chart(
     condition = f"{_OPERATOR.get(alarm['comparison'], alarm['comparison'])} {alarm['threshold']:g}"
     chart = Chart(
         title=f"{alarm['id']}: value per {alarm['period_s'] // 60} min, ALARM {condition}",
-        lines=[Line(alarm["id"], [tuple(p) for p in alarm["points"]])],
+        lines=[Line(alarm["id"], [(x, y) for x, y in alarm["points"]])],
         x_label=X_LABEL,
         threshold=alarm["threshold"],
-        bands=[tuple(b) for b in alarm["bands"]],
+        bands=[(a, b) for a, b in alarm["bands"]],
         markers=markers,
         x_range=x_range,
     )
@@ -83,7 +83,17 @@ def _alarm_chart(
 
 
 def _lines(series: dict[str, list[list[float]]]) -> list[Line]:
-    return [Line(label, [tuple(p) for p in points]) for label, points in series.items()]
+    return [Line(label, [(x, y) for x, y in points]) for label, points in series.items()]
+
+
+def _chart(
+    title: str,
+    series: dict[str, list[list[float]]],
+    markers: list[tuple[float, str]],
+    x_range: tuple[float, float],
+) -> str:
+    chart = Chart(title, _lines(series), x_label=X_LABEL, markers=markers, x_range=x_range)
+    return figure(render(chart))
 
 
 def render_html(report: dict[str, Any], recording: dict[str, Any]) -> str:
@@ -93,12 +103,11 @@ def render_html(report: dict[str, Any], recording: dict[str, Any]) -> str:
     x_range = (recording["start_min"], recording["end_min"])
     alarm_charts = [_alarm_chart(a, markers, x_range) for a in recording["alarms"]]
     composites = [a for a in recording["alarms"] if "rule" in a]
-    common = {"x_label": X_LABEL, "markers": markers, "x_range": x_range}
     queue_charts = [
-        Chart("Queue depth (messages, max per minute)", _lines(recording["queue_depth"]), **common),
-        Chart("Age of oldest message (s, max per minute)", _lines(recording["queue_age"]), **common),
+        _chart("Queue depth (messages, max per minute)", recording["queue_depth"], markers, x_range),
+        _chart("Age of oldest message (s, max per minute)", recording["queue_age"], markers, x_range),
     ]
-    jobs_chart = Chart("Jobs by state (per minute)", _lines(recording["jobs"]), **common)
+    jobs_chart = _chart("Jobs by state (per minute)", recording["jobs"], markers, x_range)
     title = f"Game day {report['scenario']} (runbook {report['section']}) — {report['alert_mode']} mode"
     body = [
         "<h2>Summary</h2>",
@@ -115,9 +124,9 @@ def render_html(report: dict[str, Any], recording: dict[str, Any]) -> str:
         body.append(table(("composite", "rule", "ALARM (min)"), rows))
     body += [
         "<h2>Queue depth and age</h2>",
-        '<div class="charts">' + "".join(figure(render(c)) for c in queue_charts) + "</div>",
+        '<div class="charts">' + "".join(queue_charts) + "</div>",
         "<h2>Jobs by state</h2>",
-        figure(render(jobs_chart)),
+        jobs_chart,
         "<h2>Timeline</h2>",
         _timeline(report, origin),
         "<h2>Emails</h2>",
