@@ -93,7 +93,10 @@ def _plot(results: list[TestResult], out_dir: Path) -> None:
 
     for result in results:
         if not result.ok and result.evaluator is not None:
-            typer.echo(f"plot: {plot_result(result, result.evaluator, out_dir)}")
+            try:
+                typer.echo(f"plot: {plot_result(result, result.evaluator, out_dir)}")
+            except OSError as err:
+                _usage_error(f"cannot write --plot {out_dir}: {err.strerror or err}")
 
 
 @app.command("list")

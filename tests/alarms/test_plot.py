@@ -64,3 +64,14 @@ def test_plot_into_a_file_is_one_line_exit_2_before_any_test_runs(tmp_path):
     out = CliRunner().invoke(cli.app, ["test", str(good), "--template", str(tpl), "--plot", str(good)])
     assert out.exit_code == 2
     assert out.output.splitlines() == [f"error: invalid --plot {good}: it exists and is not a directory"]
+
+
+def test_plot_that_cannot_be_written_is_one_line_exit_2(tmp_path):
+    tpl, _, bad = files(tmp_path)
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where a folder should be")
+    out = CliRunner().invoke(
+        cli.app, ["test", str(bad), "--template", str(tpl), "--plot", str(blocked / "plots")]
+    )
+    assert out.exit_code == 2
+    assert out.output.splitlines()[-1] == f"error: cannot write --plot {blocked / 'plots'}: Not a directory"
