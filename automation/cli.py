@@ -16,7 +16,7 @@ from typing import NoReturn
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from automation.commands import deploy_check, dlq, migrate, redrive, revoke, runbook, token, triage
+from automation.commands import dashboard, deploy_check, dlq, migrate, redrive, revoke, runbook, token, triage
 from automation.errors import aws_error, usage_error
 from automation.output import USAGE, errors
 from monitoring.evaluator.cli import app as alarms_app
@@ -37,6 +37,7 @@ app.command("deploy-check")(deploy_check.deploy_check)
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(runbook.app, name="runbook")
 app.add_typer(migrate.app, name="migrate")
+app.add_typer(dashboard.app, name="dashboard")
 app.add_typer(alarms_app, name="alarms")
 EXTRAS_GROUP = "byoip.cli"  # entry points: name = command, value = a Typer app or a command function
 EXTRA_INSTALL = "pip install -e '.[sandbox]'"

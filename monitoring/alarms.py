@@ -26,9 +26,9 @@ from monitoring.catalog import (
     Rule,
     notifies,
 )
+from monitoring.first_steps import description
 from monitoring.metrics import to_cdk
 from monitoring.resources import MonitoringResources
-from monitoring.sections import SECTIONS_BY_ID, runbook_link
 
 _COMPARISON = {
     Comparison.GT: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -44,9 +44,8 @@ _MISSING = {
 
 
 def describe(spec: AlarmSpec | CompositeSpec, config: Config, region: str) -> str:
-    """One-line meaning, then the runbook section and its link."""
-    section = SECTIONS_BY_ID[spec.section]
-    return f"{spec.meaning} Runbook {section.title}: {runbook_link(config, spec.section, region=region)}"
+    """Meaning, first steps, then the runbook section and its link (monitoring/first_steps.py)."""
+    return description(spec.id, spec.meaning, spec.section, config, region)
 
 
 def unit_alarms(

@@ -47,3 +47,15 @@ def runbook_link(config: Config, section: str | None, *, region: str) -> str:
         base = f"{config.runbook_base_url.rstrip('/')}/{config.names.runbook_path}"
         return f"{base}#{anchor}" if anchor else base
     return console.ssm_document(region, config.names.runbook_document)
+
+
+def alarm_anchor(alarm_id: str) -> str:
+    """The anchor of an alarm's own part of the runbook (runbooks/templates/macros.md.j2)."""
+    return f"alarm-{alarm_id.lower()}"
+
+
+def alarm_link(config: Config, alarm_id: str, section: str, *, region: str) -> str:
+    """Link to an alarm's own part of the runbook with a base URL; else as `runbook_link(section)`."""
+    if config.runbook_base_url:
+        return f"{runbook_link(config, None, region=region)}#{alarm_anchor(alarm_id)}"
+    return runbook_link(config, section, region=region)

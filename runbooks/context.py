@@ -13,6 +13,7 @@ from contract import console as links
 from contract.config import ALERT_MODES, Config
 from contract.names import AUTOMATIONS, DISPATCHER, DLQ, FUNCTIONS, JOBS, QUARANTINE
 from monitoring.catalog import ALARMS, COMPOSITE, AlarmSpec, CompositeSpec, notifies
+from monitoring.first_steps import first_steps
 from monitoring.queries import QUERIES
 from monitoring.sections import SECTIONS, runbook_link
 from monitoring.spec import condition_text
@@ -46,6 +47,7 @@ class AlarmView:
     emails: dict[str, bool]  # ALERT_MODE -> whether this alarm emails the ops topic in it
     console: str
     automation: Automation | None
+    first_steps: tuple[str, ...]  # monitoring/first_steps.py: also in the alarm's email
 
 
 def _queue(config: Config, suffix: str, region: str, account: str) -> Queue:
@@ -78,6 +80,7 @@ def _alarm(spec: AlarmSpec | CompositeSpec, config: Config, region: str) -> Alar
         emails={mode: notifies(spec, mode) for mode in ALERT_MODES},
         console=links.alarm(region, name),
         automation=_automation(config, region, automation) if automation else None,
+        first_steps=first_steps(spec.id, config.stage),
     )
 
 

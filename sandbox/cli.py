@@ -130,10 +130,12 @@ def gameday(
     ],
     alert_mode: Mode = AlertMode.composite,
     speed: Speed = GAMEDAY_SPEED,
-    reports_dir: Annotated[Path, typer.Option(help="Where the JSON report is written.")] = Path("reports"),
+    reports_dir: Annotated[Path, typer.Option(help="Where the JSON and HTML reports are written.")] = Path(
+        "reports"
+    ),
 ) -> None:
     """Run one game-day scenario in a fresh sandbox: timeline, summary, JSON report."""
-    from sandbox.gameday.report import print_result, write_report
+    from sandbox.gameday.report import html_path, print_result, write_report
     from sandbox.gameday.runner import GameDay, GameDayOptions
     from sandbox.gameday.scenarios import SCENARIOS
 
@@ -152,6 +154,6 @@ def gameday(
         raise _stopped() from None
     print_result(result, console)
     path = write_report(result, reports_dir)
-    console.print(f"report: {path}", soft_wrap=True, highlight=False)
+    console.print(f"report: {path}  pictures: {html_path(path)}", soft_wrap=True, highlight=False)
     if result.outcome != "passed":
         raise typer.Exit(1)

@@ -1,4 +1,4 @@
-"""Rich consoles for the sandbox CLI: logs (not a TTY) keep URLs, paths and tokens on one line."""
+"""Rich consoles for the sandbox CLI: as wide as the terminal; logs keep URLs and tokens on one line."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from typing import IO
 
 from rich.console import Console
 
-LOG_WIDTH = 250  # wide enough for a timeline row with its runbook link
-
 
 def make_console(*, stderr: bool = False, file: IO[str] | None = None) -> Console:
-    """The terminal's width on a TTY; otherwise a wide console that never hard-wraps at 80."""
+    """The terminal's width on a TTY (or $COLUMNS, else 80, in a log).
+
+    In a log, single-line prints soft-wrap: a URL, path or token is never hard-wrapped, so it
+    copies whole; tables fold their text columns to the width instead.
+    """
     console = Console(stderr=stderr, file=file)
     if console.is_terminal:
         return console
-    return Console(stderr=stderr, file=file, width=LOG_WIDTH, soft_wrap=True)
+    return Console(stderr=stderr, file=file, soft_wrap=True)

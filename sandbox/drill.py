@@ -12,7 +12,7 @@ from pathlib import Path
 
 from contract.names import Names
 from sandbox.console import make_console
-from sandbox.gameday.report import print_result, write_report
+from sandbox.gameday.report import html_path, print_result, write_report
 from sandbox.gameday.runner import GameDay, GameDayOptions
 from sandbox.gameday.scenarios import SCENARIOS
 from sandbox.template import synthesize
@@ -36,7 +36,8 @@ def main() -> int:
     result = GameDay(options).run(SCENARIOS[DRILL])
     print_result(result, console)
     path = write_report(result, Path("reports"))
-    console.print(f"report: {path}   emails: {Path('.sandbox') / DRILL / 'outbox.jsonl'}")
+    console.print(f"report: {path}  pictures: {html_path(path)}", soft_wrap=True, highlight=False)
+    console.print(f"emails: {Path('.sandbox') / DRILL / 'outbox.jsonl'}", soft_wrap=True, highlight=False)
     console.print(f"drill finished in {time.monotonic() - started:.0f} s: [bold]{result.outcome}[/]")
     return 0 if result.outcome == "passed" else 1
 

@@ -49,6 +49,10 @@ def test_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print failures and the summary only.")
     ] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Draw each failing test as DIR/<file>--<test>.html (SVG charts)."),
+    ] = None,
 ) -> None:
     """Run alarm tests; exit 0 when all pass, 1 when any fails (expected vs actual), 2 on bad input."""
     paths = list(files or sorted(DEFAULT_DIR.glob("*.yaml")))
@@ -57,6 +61,8 @@ def test_command(
     missing = [str(path) for path in paths if not path.is_file()]
     if missing:
         _usage_error(f"no such alarm test file: {', '.join(missing)}")
+    if plot is not None and plot.exists() and not plot.is_dir():
+        _usage_error(f"invalid --plot {plot}: it exists and is not a directory")
     if template is not None:
         try:
             loaded = file_template(template)
@@ -76,8 +82,21 @@ def test_command(
         for failure in result.failures:
             typer.echo(f"    {failure}")
     failed = sum(1 for r in results if not r.ok)
+    if plot is not None:
+        _plot(results, plot)
     typer.echo(f"{len(results) - failed} passed, {failed} failed ({len(paths)} files)")
     raise typer.Exit(1 if failed else 0)
+
+
+def _plot(results: list[TestResult], out_dir: Path) -> None:
+    from monitoring.evaluator.plot import plot_result  # the pictures load only when asked for
+
+    for result in results:
+        if not result.ok and result.evaluator is not None:
+            try:
+                typer.echo(f"plot: {plot_result(result, result.evaluator, out_dir)}")
+            except OSError as err:
+                _usage_error(f"cannot write --plot {out_dir}: {err.strerror or err}")
 
 
 @app.command("list")

@@ -127,6 +127,19 @@ class Evaluator:
         series = self._math(alarm, plan, grid)
         return [(s, series.get(s)) for s in grid]
 
+    def series(self, name: str, start: int, end: int) -> list[tuple[int, float | None]]:
+        """(period start, value) of a metric alarm's metric or expression for every period in [start, end)."""
+        alarm = self.alarms.metric_alarms[name]
+        p = alarm.period
+        grid = list(range((int(start) // p) * p, int(end), p))
+        plan = self._plans[name]
+        if plan is None:
+            (query,) = alarm.queries
+            assert query.metric is not None and query.stat is not None
+            return [(s, self.store.value(query.metric, query.stat, s, p)) for s in grid]
+        values = self._math(alarm, plan, grid)
+        return [(s, values.get(s)) for s in grid]
+
     def _math(self, alarm: MetricAlarm, plan: list[tuple[str, Any]], grid: list[int]) -> dict[int, float]:
         values: dict[str, Any] = {}
         metric_ids = []

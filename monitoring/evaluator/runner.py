@@ -34,6 +34,7 @@ class TestResult:
     failures: list[str] = field(default_factory=list)
     detection: int | None = None
     emails: int = 0
+    evaluator: Evaluator | None = field(default=None, repr=False, compare=False)  # for --plot
 
     @property
     def ok(self) -> bool:
@@ -81,7 +82,7 @@ class Runner:
             if isinstance(test.initial_state, dict)
             else test.initial_state
         )
-        ev = Evaluator(alarms, initial_state=initial)
+        ev = result.evaluator = Evaluator(alarms, initial_state=initial)
         known = alarms.metrics()
         for metric, values, count in test.series:
             if metric not in known:

@@ -20,6 +20,7 @@ from sandbox.agent import AgentBehaviour
 from sandbox.clock import GAMEDAY_SPEED
 from sandbox.fleet import Fleet
 from sandbox.gameday.ledger import Accounting, Ledger
+from sandbox.gameday.recording import record
 from sandbox.gameday.timeline import Timeline
 from sandbox.gameday.traffic import Producer, TrafficPlan
 from sandbox.system import Sandbox, SandboxOptions
@@ -75,9 +76,11 @@ class Result:
     setup_alarms: list[str] = field(default_factory=list)  # fired by the scenario's setup, before the fault
     setup_emails: list[dict[str, Any]] = field(default_factory=list)
     later_emails: list[dict[str, Any]] = field(default_factory=list)  # after recovery
+    recording: dict[str, Any] = field(default_factory=dict)  # the pictures' data (recording.py)
 
     def as_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
+        out.pop("recording")
         out["accounting"] = self.accounting.as_dict()
         out["time_unit"] = "production minutes since the fault"
         return out
@@ -125,7 +128,11 @@ class GameDay:
                 self.producer.stop()
                 self.fleet.stop()
             accounting = self.ledger.account()
-            return self._result(scenario, accounting, time.monotonic() - started)
+            result = self._result(scenario, accounting, time.monotonic() - started)
+            self.alarms.stop()  # the evaluator is read below: no tick may run meanwhile
+            store, evaluator, stage = box.metrics, self.alarms.evaluator, box.options.stage
+            result.recording = record(store, evaluator, stage, self.fault_time, self.clock.now())
+            return result
 
     def _start_fleet(self) -> None:
         box = self.box

@@ -9,7 +9,8 @@ import pytest
 
 from contract.config import Config
 from monitoring.catalog import ALARMS, COMPOSITE, Math, notifies, rule_ids
-from monitoring.sections import SECTIONS, runbook_link
+from monitoring.first_steps import DESCRIPTION_LIMIT, first_steps
+from monitoring.sections import SECTIONS, alarm_link, runbook_link
 from tests.infra.monitoring_preview import as_text, preview_template
 
 CASES = {
@@ -46,9 +47,11 @@ def test_every_alarm_describes_its_meaning_and_links_its_runbook_section(case) -
     props = alarm_props(template)
     for spec in (*ALARMS, COMPOSITE):
         description = as_text(props[config.names.alarm(spec.id)]["AlarmDescription"], template)
-        assert description.startswith(spec.meaning)
-        assert description.endswith(runbook_link(config, spec.section, region=region))
+        assert description.startswith(spec.meaning + "\nFirst steps: 1) ")
+        assert all(step in description for step in first_steps(spec.id, config.stage))
+        assert description.endswith(alarm_link(config, spec.id, spec.section, region=region))
         assert "<" not in description and "placeholder" not in description.lower()
+        assert len(description) <= DESCRIPTION_LIMIT
 
 
 def test_every_alarm_is_on_both_dashboards_alarm_widgets(case) -> None:

@@ -46,10 +46,22 @@ def test_poison_pill_composite_mode(local_template, tmp_path):
     fault = next(e["time"] for e in result.timeline if e["kind"] == "fault")
     assert all(e["time"] >= fault for e in result.emails)
 
+    assert "\nFirst steps: 1) byoip triage --stage local" in alarm_emails[0]["body"]
+
     path = write_report(result, tmp_path)
     saved = json.loads(path.read_text())
     assert saved["time_unit"] == "production minutes since the fault"
     assert saved["accounting"]["lost"] == 0
+    # the pictures: the fired metric alarm drawn with its ALARM period, from the run's own data
+    (dlq,) = [a for a in result.recording["alarms"] if a["id"] == "DLQNotEmpty"]
+    assert dlq["threshold"] == 0 and len(dlq["bands"]) == 1
+    # the 3 dead-lettered jobs at least; at most those and the 3 poison pills at once
+    assert 3 <= max(v for _, v in dlq["points"] if v is not None) <= 6
+    html = path.with_suffix(".html").read_text()
+    assert html.count("<svg") == 4 and "DLQNotEmpty: value per 1 min, ALARM &gt; 0" in html
+    metrics = json.loads(path.with_name(f"{path.stem}-metrics.json").read_text())
+    assert metrics["stage"] == "local"
+    assert {"ApproximateNumberOfMessagesVisible", "JobsCompleted"} <= {s["name"] for s in metrics["series"]}
 
 
 def test_gameday_cli_rejects_unknown_scenarios_and_speeds():

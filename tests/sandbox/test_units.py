@@ -114,17 +114,24 @@ def _result(**overrides):
 RUNBOOK = "https://runbooks.example.internal/byoip/" + "a-long-section-anchor-" * 4 + "dlq-not-empty"
 
 
-def test_game_day_summary_in_a_log_keeps_links_whole_and_setup_apart():
+def test_game_day_summary_in_a_log_keeps_links_whole_and_setup_apart(monkeypatch):
     import io
+
+    from rich.console import Console
 
     from sandbox.console import make_console
     from sandbox.gameday.report import print_result
 
+    monkeypatch.delenv("COLUMNS", raising=False)
     out = io.StringIO()
-    print_result(_result(), make_console(file=out))
+    print_result(_result(), make_console(file=out))  # a log: $COLUMNS, else 80 columns
     lines = out.getvalue().splitlines()
     assert sum(RUNBOOK in line for line in lines) == 1  # one line, not folded at 80 columns
+    assert max(len(line) for line in lines if RUNBOOK not in line) <= 80
     assert any("setup" in line and "HeartbeatDip → ALARM" in line for line in lines)
+    wide = io.StringIO()  # the summary's cells, each on one line
+    print_result(_result(), Console(file=wide, width=160))
+    lines = wide.getvalue().splitlines()
     assert any(
         "setup, before the fault (not counted)" in line and "emails 1 (1 ALARM)" in line for line in lines
     )
