@@ -11,7 +11,7 @@ from automation import clients
 from automation.arns import BadArn, secret_arn_region
 from automation.output import REFUSED, USAGE, fail
 from lambdas.common.auth import MAX_LIFETIME_SECONDS, mint_token
-from lambdas.common.protocol import ID_PATTERN
+from lambdas.common.protocol import is_id
 
 MIN_KEY_BYTES = 32  # PyJWT's enforce_minimum_key_length for HS256, which ws-connect turns on
 
@@ -67,7 +67,7 @@ def token(
 ) -> None:
     """Print an agent JWT that ws-connect accepts (HS256, at most 15 minutes)."""
     for flag, value in (("--agent-id", agent_id), ("--creator-id", creator_id)):
-        if not ID_PATTERN.match(value):
+        if not is_id(value):
             fail(
                 f"{flag} {value!r} is not an id "
                 "(1-128 characters of A-Z a-z 0-9 _ . : -, starting with a letter or digit)"
