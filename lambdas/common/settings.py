@@ -26,6 +26,7 @@ class Settings:
     ws_endpoint: str
     patches_bucket: str
     logs_bucket: str
+    logs_kms_key_arn: str
     jwt_secret: str
     jwt_secret_arn: str
     lease_seconds: int
@@ -46,6 +47,7 @@ class Settings:
             ws_endpoint=env.get("WS_ENDPOINT", ""),
             patches_bucket=env.get("PATCHES_BUCKET", ""),
             logs_bucket=env.get("LOGS_BUCKET", ""),
+            logs_kms_key_arn=env.get("LOGS_KMS_KEY_ARN", ""),
             jwt_secret=env.get("WS_JWT_SECRET", ""),
             jwt_secret_arn=env.get("WS_JWT_SECRET_ARN", ""),
             lease_seconds=_int_in(env.get("LEASE_SECONDS"), DEFAULT_LEASE_SECONDS),

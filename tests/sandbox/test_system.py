@@ -122,7 +122,7 @@ def test_410_from_a_dropped_agent_is_held_counted_and_released(box, fleet):
 
 
 def test_reference_agent_cli_exits_on_401_with_one_line(box, capsys):
-    from sandbox.agent import main
+    from sandbox.agent_main import main
 
     assert main([box.gateway.url, "--token", "not-a-jwt"]) == 1
     lines = capsys.readouterr().out.splitlines()
@@ -162,3 +162,32 @@ def test_reference_agent_logs_connect_and_job_lines(box):
         "job log-001 result completed",
     ]
     assert confirmed == ["log-001"]  # the backend acked the completion once
+
+
+def test_reference_agent_uploads_a_log_with_the_post_form(box):
+    import asyncio
+
+    from sandbox.agent import Agent, AgentBehaviour
+
+    token = mint_token(box.jwt_secret(), "agent-upload", "creator-1")
+    uploads: list[tuple[str, int]] = []
+
+    async def run() -> None:
+        agent = Agent(box.gateway.url, "agent-upload", lambda: token, AgentBehaviour(0.01))
+        task = asyncio.create_task(agent.run())
+        await asyncio.wait_for(agent.online.wait(), 10)
+        await agent.upload_log(b"line 1\nline 2\n")
+        for _ in range(200):
+            if agent.stats.uploads:
+                break
+            await asyncio.sleep(0.05)
+        agent.stop()
+        uploads.extend(agent.stats.uploads)
+        await asyncio.wait_for(task, 10)
+
+    asyncio.run(run())
+    ((key, status),) = uploads
+    assert status == 204 and key.startswith("creator-1/agent-upload/")
+    buckets = box.resources.buckets.items()
+    (bucket,) = [name for lid, name in buckets if lid.startswith("StorageAgentLogsBucket")]
+    assert box.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read() == b"line 1\nline 2\n"
