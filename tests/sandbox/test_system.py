@@ -132,61 +132,55 @@ def test_reference_agent_cli_exits_on_401_with_one_line(box, capsys):
     ]
 
 
-def test_reference_agent_logs_connect_and_job_lines(box):
+def _drive_agent(box, agent_id, act, done, log=None):
+    """Connect one reference agent, run `act(agent)` (a coroutine), wait until `done(agent)`; its stats."""
     import asyncio
 
     from sandbox.agent import Agent, AgentBehaviour
 
-    token = mint_token(box.jwt_secret(), "agent-log", "creator-1")
-    lines: list[str] = []
-    confirmed: list[str] = []
+    token = mint_token(box.jwt_secret(), agent_id, "creator-1")
+    kwargs = {"log": log} if log else {}
 
-    async def run() -> None:
-        agent = Agent(box.gateway.url, "agent-log", lambda: token, AgentBehaviour(0.01), log=lines.append)
+    async def run():
+        agent = Agent(box.gateway.url, agent_id, lambda: token, AgentBehaviour(0.01), **kwargs)
         task = asyncio.create_task(agent.run())
         await asyncio.wait_for(agent.online.wait(), 10)
-        await asyncio.to_thread(send_job, box, "log-001", "agent-log")
+        await act(agent)
         for _ in range(200):
-            if "log-001" in agent.stats.confirmed:
+            if done(agent):
                 break
             await asyncio.sleep(0.05)
         agent.stop()
-        confirmed.extend(agent.stats.confirmed)
         await asyncio.wait_for(task, 10)
+        return agent.stats
 
-    asyncio.run(run())
+    return asyncio.run(run())
+
+
+def test_reference_agent_logs_connect_and_job_lines(box):
+    import asyncio
+
+    lines: list[str] = []
+
+    async def act(agent):
+        await asyncio.to_thread(send_job, box, "log-001", "agent-log")
+
+    stats = _drive_agent(box, "agent-log", act, lambda a: "log-001" in a.stats.confirmed, lines.append)
     assert lines[:4] == [
         "connected as agent-log",
         "job log-001 assigned",
         "job log-001 acked",
         "job log-001 result completed",
     ]
-    assert confirmed == ["log-001"]  # the backend acked the completion once
+    assert stats.confirmed == ["log-001"]  # the backend acked the completion once
 
 
 def test_reference_agent_uploads_a_log_with_the_post_form(box):
-    import asyncio
-
-    from sandbox.agent import Agent, AgentBehaviour
-
-    token = mint_token(box.jwt_secret(), "agent-upload", "creator-1")
-    uploads: list[tuple[str, int]] = []
-
-    async def run() -> None:
-        agent = Agent(box.gateway.url, "agent-upload", lambda: token, AgentBehaviour(0.01))
-        task = asyncio.create_task(agent.run())
-        await asyncio.wait_for(agent.online.wait(), 10)
+    async def act(agent):
         await agent.upload_log(b"line 1\nline 2\n")
-        for _ in range(200):
-            if agent.stats.uploads:
-                break
-            await asyncio.sleep(0.05)
-        agent.stop()
-        uploads.extend(agent.stats.uploads)
-        await asyncio.wait_for(task, 10)
 
-    asyncio.run(run())
-    ((key, status),) = uploads
+    stats = _drive_agent(box, "agent-upload", act, lambda a: a.stats.uploads)
+    ((key, status),) = stats.uploads
     assert status == 204 and key.startswith("creator-1/agent-upload/")
     buckets = box.resources.buckets.items()
     (bucket,) = [name for lid, name in buckets if lid.startswith("StorageAgentLogsBucket")]
