@@ -132,6 +132,7 @@ class ByoIpStack(Stack):
             dispatcher_log_group=dispatcher.log_group,
             ws_api=self.realtime.ws_api,
             ws_stage=self.realtime.ws_stage,
+            quarantine_queue=self.queues.quarantine_queue,
         )
 
     def _grant(self, functions: dict[str, ByoIpFunction]) -> None:

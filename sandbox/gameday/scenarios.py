@@ -153,7 +153,13 @@ SCENARIOS = {
     s.name: s
     for s in (
         Scenario("healthy", "-", "Healthy traffic: no alarm, no email", (), healthy),
-        Scenario("poison-pill", "A", "Poison pills in the DLQ", ("DLQNotEmpty", "Incident"), poison_pill),
+        Scenario(
+            "poison-pill",
+            "A",
+            "Poison pills in the DLQ",
+            ("DLQNotEmpty", "Incident", "QuarantineNotEmpty"),
+            poison_pill,
+        ),
         Scenario("backlog", "B", "Backlog: slow site, capped creator", ("Backlog",), backlog),
         Scenario("partial-fail", "C", "Partial failures above 10%", ("PartialFailPct",), partial_fail),
         Scenario(

@@ -19,7 +19,7 @@ def test_poison_pill_composite_mode(local_template, tmp_path):
     result = GameDay(GameDayOptions("poison-pill", template=local_template)).run(SCENARIOS["poison-pill"])
 
     assert result.problems == [] and result.outcome == "passed"
-    assert {"DLQNotEmpty", "Incident"} <= set(result.fired_alarms)
+    assert {"DLQNotEmpty", "Incident", "QuarantineNotEmpty"} <= set(result.fired_alarms)
     alarm_emails = [e for e in result.emails if e["state"] == "ALARM"]
     # composite mode: the incident emails once; unit alarms stay silent (DLQ keeps its OK action)
     assert [e["alarm"] for e in alarm_emails] == ["BYOIP-local-Incident"]
