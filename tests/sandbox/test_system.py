@@ -185,3 +185,18 @@ def test_reference_agent_uploads_a_log_with_the_post_form(box):
     buckets = box.resources.buckets.items()
     (bucket,) = [name for lid, name in buckets if lid.startswith("StorageAgentLogsBucket")]
     assert box.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read() == b"line 1\nline 2\n"
+
+
+def test_the_logs_upload_form_is_enforced_like_s3(box):
+    from lambdas.common.log_upload import MAX_LOG_BYTES, log_upload_form
+    from sandbox.log_upload import upload_log
+
+    form = log_upload_form("agent-form", "creator-1", box.clock.now())
+    assert upload_log(form, b"x" * MAX_LOG_BYTES).status == 204
+    unbounded = {**form, "maxBytes": MAX_LOG_BYTES + 1}  # an agent that skips its own check
+    too_big = upload_log(unbounded, b"x" * (MAX_LOG_BYTES + 1))
+    assert (too_big.status, "<Code>EntityTooLarge</Code>" in too_big.detail) == (400, True)
+    script = {**form, "fields": {**form["fields"], "Content-Type": "application/x-sh"}}
+    assert upload_log(script, b"#!/bin/sh\n").status == 403
+    other_key = {**form, "fields": {**form["fields"], "key": "creator-2/agent-x/steal.log"}}
+    assert upload_log(other_key, b"x").status == 403
