@@ -101,9 +101,9 @@ def _check_specifics(action: str, fields: dict[str, Any], data: dict[str, Any]) 
         fields["result"] = data.get("result")
     if action == "heartbeat" and "jobs" in fields:
         jobs = fields["jobs"]
-        valid = all(is_id(j) for j in jobs)
-        if len(jobs) > MAX_HEARTBEAT_JOBS or not valid:
-            raise FrameError("schema_invalid", f"heartbeat.jobs must be at most {MAX_HEARTBEAT_JOBS} job ids")
+        if len(jobs) > MAX_HEARTBEAT_JOBS or not all(is_id(j) for j in jobs):
+            rule = f"at most {MAX_HEARTBEAT_JOBS} job ids, each 1-128 characters of [A-Za-z0-9_.:-]"
+            raise FrameError("schema_invalid", f"heartbeat.jobs must be {rule}")
 
 
 def error_frame(code: str, message: str) -> dict[str, Any]:

@@ -56,7 +56,10 @@ def test_job_id_with_a_trailing_newline_is_schema_invalid_in_frames_and_messages
     assert err.value.code == "schema_invalid"
     with pytest.raises(FrameError) as err:
         parse_agent_frame(json.dumps({"action": "heartbeat", "jobs": ["job-1", "job-2\n"]}))
-    assert err.value.code == "schema_invalid"
+    assert (err.value.code, err.value.message) == (
+        "schema_invalid",
+        "heartbeat.jobs must be at most 25 job ids, each 1-128 characters of [A-Za-z0-9_.:-]",
+    )
     for field in ("jobId", "agentId", "creatorId"):
         with pytest.raises(BadJob) as bad:
             parse_job_message(json.dumps({**json.loads(h.job_body("job-1")), field: "x\n"}))
