@@ -185,7 +185,7 @@ class GameDay:
         return all(state == "OK" for name, state in states if not name.endswith(HANDED_OFF))
 
     def wait_recovered(self, minutes: float = RECOVER_TIMEOUT_MIN) -> None:
-        """Recovered: every alarm OK, nothing in the DLQ, no automation running, no job stuck."""
+        """Recovered: alarms OK (hand-offs aside), nothing in the DLQ, no automation running, no job stuck."""
         dlq = Names(self.box.options.stage).queue(DLQ)
 
         def recovered() -> bool:
@@ -199,7 +199,7 @@ class GameDay:
 
         what = "recovery (all alarms OK, DLQ empty, automations done, no job stuck)"
         self.recovered_time = self.wait_until(recovered, minutes, what, every=LEDGER_EVERY_S)
-        text = "recovered: every alarm OK, DLQ empty, no job stuck"
+        text = "recovered: every alarm OK (hand-offs to on-call aside), DLQ empty, no job stuck"
         self.timeline.add("recovered", text, time=self.recovered_time)
 
     def start_automation(self, document_suffix: str, parameters: dict[str, Any]) -> bool:

@@ -60,6 +60,7 @@ def poison_pill(g: GameDay) -> None:
         "another creator's agent",
     )
     g.wait_alarm("DLQNotEmpty")
+    g.wait_alarm("QuarantineNotEmpty")  # GuardedRedrive parked the pills: on-call's hand-off (runbook G)
     g.wait_recovered()
 
 
