@@ -25,10 +25,6 @@ from lambdas.common.protocol import FrameError
 from lambdas.common.settings import settings
 
 WINDOW_SECONDS = 60
-# An honest agent sends a heartbeat a minute plus two frames (ack, result) per job; 600 a minute
-# (10 a second) is five jobs a second per connection, far above what one device's IP should
-# run, and caps what one token can make ws-message spend to 10 invocations a second.
-FRAMES_PER_WINDOW = 600
 
 
 def _request(connection_id: str, expression: str, condition: str, **named: Any) -> dict[str, Any]:
@@ -59,7 +55,7 @@ def admit(connection_id: str, now: int, limit: int | None = None) -> dict[str, A
 
     Raises FrameError("rate_limited") when the connection already sent `limit` frames this window.
     """
-    limit = FRAMES_PER_WINDOW if limit is None else limit
+    limit = settings().frames_per_minute if limit is None else limit
     window = now // WINDOW_SECONDS
     item: dict[str, Any] | None = None
     for _ in range(2):  # a second pass only after losing a race at a window boundary

@@ -13,6 +13,11 @@ DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_RELEASE_DELAY_SECONDS = 2
 DEFAULT_CONNECT_GRACE_SECONDS = 10
 SQS_MAX_DELAY_SECONDS = 900
+# ws-message's frame limit per connection and clock minute (lambdas/common/ratelimit.py). An honest
+# agent sends a heartbeat a minute plus two frames (ack, result) per job: 600 a minute (10 a second)
+# is five jobs a second on one connection, far above what one device's IP should run, and caps what
+# one token can make ws-message spend at 10 invocations a second. The sandbox scales it with its speed.
+DEFAULT_FRAMES_PER_MINUTE = 600
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class Settings:
     max_attempts: int
     release_delay_seconds: int
     connect_grace_seconds: int
+    frames_per_minute: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -61,6 +67,7 @@ class Settings:
             connect_grace_seconds=_int_in(
                 env.get("CONNECT_GRACE_SECONDS"), DEFAULT_CONNECT_GRACE_SECONDS, low=0
             ),
+            frames_per_minute=_int_in(env.get("FRAMES_PER_MINUTE"), DEFAULT_FRAMES_PER_MINUTE),
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lambdas.common import aws, ratelimit
+from lambdas.common.settings import DEFAULT_FRAMES_PER_MINUTE
 from lambdas.ws_message.handler import handler as message
 from tests.lambdas import helpers as h
 from tests.lambdas.conftest import NOW
@@ -28,7 +29,7 @@ def calls(queues):
 
 
 def test_the_limit_admits_exactly_its_frames_then_answers_rate_limited(online, clock, out, monkeypatch):
-    monkeypatch.setattr(ratelimit, "FRAMES_PER_WINDOW", 3)
+    monkeypatch.setenv("FRAMES_PER_MINUTE", "3")
     clock.set(WINDOW_START + 10)
     for _ in range(5):
         assert message(h.message_event(HEARTBEAT, "conn-1"), None) == {"statusCode": 200}
@@ -42,7 +43,7 @@ def test_the_limit_admits_exactly_its_frames_then_answers_rate_limited(online, c
 
 
 def test_junk_frames_count_too_and_a_new_minute_opens_a_new_allowance(online, clock, out, monkeypatch):
-    monkeypatch.setattr(ratelimit, "FRAMES_PER_WINDOW", 2)
+    monkeypatch.setenv("FRAMES_PER_MINUTE", "2")
     clock.set(WINDOW_START + 59)
     for body in ("{junk", "[" * 30_000, HEARTBEAT):
         message(h.message_event(body, "conn-1"), None)
@@ -55,7 +56,7 @@ def test_junk_frames_count_too_and_a_new_minute_opens_a_new_allowance(online, cl
 def test_the_limit_is_per_connection(online, clock, out, monkeypatch):
     from lambdas.ws_connect.handler import handler as connect
 
-    monkeypatch.setattr(ratelimit, "FRAMES_PER_WINDOW", 1)
+    monkeypatch.setenv("FRAMES_PER_MINUTE", "1")
     assert connect(h.connect_event(h.token("agent-2", "creator-1"), "conn-2"), None) == {"statusCode": 200}
     for connection_id in ("conn-1", "conn-1", "conn-2"):
         message(h.message_event(HEARTBEAT, connection_id), None)
@@ -63,7 +64,7 @@ def test_the_limit_is_per_connection(online, clock, out, monkeypatch):
 
 
 def test_the_real_limit_600_a_minute_on_both_sides(online, clock):
-    for _ in range(ratelimit.FRAMES_PER_WINDOW):
+    for _ in range(DEFAULT_FRAMES_PER_MINUTE):
         assert ratelimit.admit("conn-1", NOW)["agentId"] == "agent-1"
     with pytest.raises(Exception) as err:
         ratelimit.admit("conn-1", NOW + 59)
@@ -87,8 +88,18 @@ def test_dynamodb_calls_per_frame(online, clock, calls, monkeypatch):
     ratelimit.admit("conn-1", NOW + 1)
     assert calls == ["UpdateItem"]
     # A rejected frame: one (failed) write, nothing else.
-    monkeypatch.setattr(ratelimit, "FRAMES_PER_WINDOW", 2)
+    monkeypatch.setenv("FRAMES_PER_MINUTE", "2")
     calls.clear()
     with pytest.raises(Exception, match="over 2 frames"):
         ratelimit.admit("conn-1", NOW + 2)
     assert calls == ["UpdateItem"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "limit"), [(None, 600), ("5", 5), ("1", 1), ("0", 600), ("-3", 600), ("x", 600)]
+)
+def test_frames_per_minute_setting_falls_back_to_600(raw, limit):
+    from lambdas.common.settings import Settings
+
+    env = {} if raw is None else {"FRAMES_PER_MINUTE": raw}
+    assert Settings.from_env(env).frames_per_minute == limit

@@ -200,3 +200,10 @@ def test_the_logs_upload_form_is_enforced_like_s3(box):
     assert upload_log(script, b"#!/bin/sh\n").status == 403
     other_key = {**form, "fields": {**form["fields"], "key": "creator-2/agent-x/steal.log"}}
     assert upload_log(other_key, b"x").status == 403
+
+
+def test_the_frame_limit_is_scaled_like_leases(box):
+    import os
+
+    # Handlers count frames per real minute, which is `speed` production minutes (20 here).
+    assert os.environ["FRAMES_PER_MINUTE"] == str(600 * 20)
