@@ -12,7 +12,7 @@ from types import ModuleType
 from typing import Any
 
 from automation.scripts import creator_pause, guarded_redrive, redrive_dlq, revoke_tokens
-from lambdas.common.protocol import ID_PATTERN as _RUNTIME_ID_PATTERN
+from lambdas.common.protocol import ID_SYNTAX
 
 SCHEMA_VERSION = "0.3"
 # aws:executeScript has its own runtime list, not Lambda's. python3.11 is the newest that AWS's own text
@@ -24,7 +24,8 @@ RUNTIME = "python3.11"
 # aws:executeScript stops a script after 600 s; the scripts' own waits stay below it.
 STEP_TIMEOUT_SECONDS = 600
 # The ids the handlers accept (creator, agent, job), so a document never takes one they refuse.
-ID_PATTERN = _RUNTIME_ID_PATTERN.pattern
+# ^…$ is what every regex flavour accepts; the runtime's \A…\Z has no portable spelling.
+ID_PATTERN = f"^{ID_SYNTAX}$"
 
 
 def _param(kind: str, description: str, default: Any = None, **extra: Any) -> dict[str, Any]:
@@ -34,8 +35,19 @@ def _param(kind: str, description: str, default: Any = None, **extra: Any) -> di
     return spec
 
 
+def _fixed(kind: str, description: str, value: Any) -> dict[str, Any]:
+    """A parameter whose only allowed value is this stack's own: a manual run cannot point the
+    script at another queue, table or alarm, nor run it as a broader role."""
+    return _param(kind, f"{description} Fixed to this stack's.", value, allowedValues=[value])
+
+
 def _role_param(role_arn: str) -> dict[str, Any]:
-    return _param("String", "Role the automation runs as (least privilege, deployed by the stack).", role_arn)
+    return _fixed("String", "Role the automation runs as (least privilege, deployed by the stack).", role_arn)
+
+
+def _bounded(description: str, default: int, low: int, high: int) -> dict[str, Any]:
+    """An Integer parameter whose script refuses any value outside low-high before it acts."""
+    return _param("Integer", f"{description} {low}-{high}; the script refuses other values.", default)
 
 
 def script_step(
@@ -84,9 +96,14 @@ _REDRIVE_OUTPUTS = {
 def redrive_dlq_document(*, dlq_arn: str, jobs_queue_arn: str, role_arn: str) -> dict[str, Any]:
     """Manual redrive: one StartMessageMoveTask DLQ → JobsQueue, waited for, counts reported."""
     parameters = {
-        "SourceArn": _param("String", "DLQ to redrive from.", dlq_arn),
-        "DestinationArn": _param("String", "Queue to move the messages to.", jobs_queue_arn),
-        "MaxPerSecond": _param("Integer", "Move rate, 1-500 messages per second.", redrive_dlq.DEFAULT_RATE),
+        "SourceArn": _fixed("String", "DLQ to redrive from.", dlq_arn),
+        "DestinationArn": _fixed("String", "Queue to move the messages to.", jobs_queue_arn),
+        "MaxPerSecond": _bounded(
+            "Move rate, messages per second,",
+            redrive_dlq.DEFAULT_RATE,
+            redrive_dlq.MIN_RATE,
+            redrive_dlq.MAX_RATE,
+        ),
         "Wait": _param("Boolean", "Wait for the move task to finish and report counts.", True),
         "AutomationAssumeRole": _role_param(role_arn),
     }
@@ -106,19 +123,28 @@ def redrive_dlq_document(*, dlq_arn: str, jobs_queue_arn: str, role_arn: str) ->
     )
 
 
+# GuardedRedrive's tunables: description, default, the range its script accepts.
+GUARDED_REDRIVE_LIMITS = {
+    "MaxMessages": ("Budget: messages handled per run,", 100, "max_messages"),
+    "MaxPerSecond": ("Rate bound, messages per second,", 10, "max_per_second"),
+    "RedriveBudget": ("Redrives per message before it is quarantined,", 3, "redrive_budget"),
+    "MaxWaitSeconds": ("Seconds to wait for the errors alarm to be OK,", 300, "max_wait_seconds"),
+}
+
+
 def guarded_redrive_document(
     *, dlq_url: str, jobs_queue_url: str, quarantine_url: str, errors_alarm_name: str, role_arn: str
 ) -> dict[str, Any]:
     """Automatic redrive started by the DLQ alarm: guarded, budgeted, poison pills parked."""
     parameters = {
-        "DlqUrl": _param("String", "DLQ to drain.", dlq_url),
-        "JobsQueueUrl": _param("String", "Where transient failures go back to.", jobs_queue_url),
-        "QuarantineQueueUrl": _param("String", "Where poison pills are parked.", quarantine_url),
-        "ErrorsAlarmName": _param("String", "Nothing moves unless this alarm is OK.", errors_alarm_name),
-        "MaxMessages": _param("Integer", "Budget: messages handled per run.", 100),
-        "MaxPerSecond": _param("Integer", "Rate bound, messages per second.", 10),
-        "RedriveBudget": _param("Integer", "Redrives per message before it is quarantined.", 3),
-        "MaxWaitSeconds": _param("Integer", "How long to wait for the errors alarm to be OK.", 300),
+        "DlqUrl": _fixed("String", "DLQ to drain.", dlq_url),
+        "JobsQueueUrl": _fixed("String", "Where transient failures go back to.", jobs_queue_url),
+        "QuarantineQueueUrl": _fixed("String", "Where poison pills are parked.", quarantine_url),
+        "ErrorsAlarmName": _fixed("String", "Nothing moves unless this alarm is OK.", errors_alarm_name),
+        **{
+            name: _bounded(description, default, *guarded_redrive.LIMITS[script_name])
+            for name, (description, default, script_name) in GUARDED_REDRIVE_LIMITS.items()
+        },
         "AutomationAssumeRole": _role_param(role_arn),
     }
     step = script_step(
@@ -155,7 +181,7 @@ def pause_creator_document(*, limits_table: str, role_arn: str) -> dict[str, Any
         "Operator": _param(
             "String", "Who pauses (pausedBy = operator:<Operator>).", allowedPattern=ID_PATTERN
         ),
-        "CreatorLimitsTable": _param("String", "CreatorLimits table.", limits_table),
+        "CreatorLimitsTable": _fixed("String", "CreatorLimits table.", limits_table),
         "AutomationAssumeRole": _role_param(role_arn),
     }
     step = script_step(
@@ -178,10 +204,12 @@ def resume_creator_document(
     """Clear the pause flag and release the creator's held jobs back to JobsQueue."""
     parameters = {
         "CreatorId": _creator_param(),
-        "MaxJobs": _param("Integer", "Most held jobs released by this run.", 500),
-        "CreatorLimitsTable": _param("String", "CreatorLimits table.", limits_table),
-        "JobsTable": _param("String", "JobsTable.", jobs_table),
-        "JobsQueueUrl": _param("String", "JobsQueue.", jobs_queue_url),
+        "MaxJobs": _bounded(
+            "Most held jobs released by this run,", 500, creator_pause.MIN_JOBS, creator_pause.MAX_JOBS
+        ),
+        "CreatorLimitsTable": _fixed("String", "CreatorLimits table.", limits_table),
+        "JobsTable": _fixed("String", "JobsTable.", jobs_table),
+        "JobsQueueUrl": _fixed("String", "JobsQueue.", jobs_queue_url),
         "AutomationAssumeRole": _role_param(role_arn),
     }
     step = script_step(
@@ -198,11 +226,6 @@ def resume_creator_document(
     )
 
 
-def _fixed(description: str, value: str) -> dict[str, Any]:
-    """A parameter a manual run cannot point elsewhere: its only allowed value is the stack's own."""
-    return _param("String", description, value, allowedValues=[value])
-
-
 def revoke_tokens_document(
     *, agents_table: str, limits_table: str, ws_endpoint: str, role_arn: str
 ) -> dict[str, Any]:
@@ -215,9 +238,9 @@ def revoke_tokens_document(
             "",
             allowedPattern=f"^$|{ID_PATTERN}",
         ),
-        "AgentsTable": _fixed("AgentsTable.", agents_table),
-        "CreatorLimitsTable": _fixed("CreatorLimits table.", limits_table),
-        "WsEndpoint": _fixed("WebSocket management endpoint (https://…/prod).", ws_endpoint),
+        "AgentsTable": _fixed("String", "AgentsTable.", agents_table),
+        "CreatorLimitsTable": _fixed("String", "CreatorLimits table.", limits_table),
+        "WsEndpoint": _fixed("String", "WebSocket management endpoint (https://…/prod).", ws_endpoint),
         "AutomationAssumeRole": _role_param(role_arn),
     }
     step = script_step(

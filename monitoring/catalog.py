@@ -53,18 +53,40 @@ SQS = "AWS/SQS"
 LAMBDA = "AWS/Lambda"
 STALE_CONNECTIONS = Metric(m.STALE_CONNECTIONS_NAMESPACE, m.STALE_CONNECTIONS, "Sum", Dim.NONE)
 
-ALARMS: tuple[AlarmSpec, ...] = (
-    AlarmSpec(
-        id="DLQNotEmpty",
-        meaning="Jobs reached the DLQ after 5 failed receives; nothing retries them until someone redrives.",
-        source=Metric(SQS, "ApproximateNumberOfMessagesVisible", "Maximum", Dim.DLQ),
-        # Any message at all is an incident; SQS publishes queue metrics every minute.
+
+def _queue_not_empty(
+    alarm_id: str,
+    meaning: str,
+    dim: Dim,
+    *,
+    severity: Severity,
+    section: str,
+    ok_action: bool = False,
+    automation: str | None = None,
+) -> AlarmSpec:
+    """Any visible message at all is worth acting on; SQS publishes queue metrics every minute."""
+    return AlarmSpec(
+        id=alarm_id,
+        meaning=meaning,
+        source=Metric(SQS, "ApproximateNumberOfMessagesVisible", "Maximum", dim),
         period_s=60,
         threshold=0,
         comparison=Comparison.GT,
         evaluation_periods=1,
         datapoints_to_alarm=1,
         missing=Missing.NOT_BREACHING,
+        severity=severity,
+        section=section,
+        ok_action=ok_action,
+        automation=automation,
+    )
+
+
+ALARMS: tuple[AlarmSpec, ...] = (
+    _queue_not_empty(
+        "DLQNotEmpty",
+        "Jobs reached the DLQ after 5 failed receives; nothing retries them until someone redrives.",
+        Dim.DLQ,
         severity=Severity.CRITICAL,
         section="A",
         ok_action=True,  # closes the loop when the DLQ is drained
@@ -200,6 +222,16 @@ ALARMS: tuple[AlarmSpec, ...] = (
         severity=Severity.WARNING,
         section="E",
         log_filter=LogMetricFilter('"status=410"', STALE_CONNECTIONS),
+    ),
+    # Only GuardedRedrive writes to the quarantine, and every message is a job given up on (bad
+    # JSON, no agent, redrive budget spent). Nothing reads the queue, so the alarm stays in ALARM
+    # until someone handles the messages (14-day retention).
+    _queue_not_empty(
+        "QuarantineNotEmpty",
+        "Poison pills were parked in the quarantine queue: jobs that never run unless a human acts.",
+        Dim.QUARANTINE,
+        severity=Severity.HIGH,
+        section="G",
     ),
 )
 

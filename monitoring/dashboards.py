@@ -78,6 +78,17 @@ def primary_dashboard(
         dead_letter_queue=resources.dlq,
         human_readable_name="JobsQueue (depth, age) and DLQ",
     )
+    if resources.quarantine_queue is not None:
+        facade.monitor_custom(
+            human_readable_name="Quarantine (poison pills)",
+            alarm_friendly_name="Quarantine",
+            metric_groups=[
+                CustomMetricGroup(
+                    title="Parked jobs (visible)",
+                    metrics=[_metric(ALARMS_BY_ID["QuarantineNotEmpty"], config, resources)],
+                )
+            ],
+        )
     facade.monitor_lambda_function(
         lambda_function=resources.dispatcher,
         human_readable_name="dispatcher-sqs",

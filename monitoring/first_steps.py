@@ -52,6 +52,10 @@ FIRST_STEPS: dict[str, tuple[str, ...]] = {
         "410s over time: the saved Logs Insights query; compare with HeartbeatDip.",
         "Pause a creator whose agents keep dropping (PauseCreator).",
     ),
+    "QuarantineNotEmpty": (
+        "Sample the byoip-{stage}-jobs-quarantine queue (byoip dlq sample --queue-arn): read each reason.",
+        "Fix the producer or the agent, then have the producer send the jobs again; never move them back.",
+    ),
     "Incident": (
         "byoip triage --stage {stage}: which child fired (DLQNotEmpty, or DispatcherErrors and Backlog)?",
         "Follow that alarm's runbook section.",

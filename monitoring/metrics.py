@@ -17,6 +17,10 @@ def dimensions(dim: Dim, resources: MonitoringResources, stage: str) -> dict[str
         return {"QueueName": resources.jobs_queue.queue_name}
     if dim is Dim.DLQ:
         return {"QueueName": resources.dlq.queue_name}
+    if dim is Dim.QUARANTINE:
+        if resources.quarantine_queue is None:
+            raise ValueError("an alarm watches the quarantine queue: pass quarantine_queue")
+        return {"QueueName": resources.quarantine_queue.queue_name}
     if dim is Dim.DISPATCHER:
         return {"FunctionName": resources.dispatcher.function_name}
     if dim is Dim.STAGE:

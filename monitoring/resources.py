@@ -20,3 +20,4 @@ class MonitoringResources:
     dispatcher_log_group: logs.ILogGroup
     ws_api: apigwv2.IWebSocketApi | None = None
     ws_stage: apigwv2.IWebSocketStage | None = None
+    quarantine_queue: sqs.IQueue | None = None

@@ -30,6 +30,7 @@ SECTIONS: tuple[RunbookSection, ...] = (
     RunbookSection("D", "D. Lambda Errors / Duration / Throttles", "d-lambda-errors-duration-throttles"),
     RunbookSection("E", "E. Stale Connections / 410 Spikes", "e-stale-connections-410-spikes"),
     RunbookSection("F", "F. Verification & Close", "f-verification-close", alarm_section=False),
+    RunbookSection("G", "G. Quarantine Not Empty (poison pills)", "g-quarantine-not-empty"),
 )
 SECTIONS_BY_ID = {section.id: section for section in SECTIONS}
 

@@ -15,6 +15,7 @@ class Dim(StrEnum):
 
     JOBS_QUEUE = "jobs_queue"  # QueueName of byoip-<s>-jobs
     DLQ = "dlq"  # QueueName of byoip-<s>-jobs-dlq
+    QUARANTINE = "quarantine"  # QueueName of byoip-<s>-jobs-quarantine
     DISPATCHER = "dispatcher"  # FunctionName of byoip-<s>-dispatcher-sqs
     STAGE = "stage"  # Stage=<stage> (our EMF metrics)
     NONE = "none"  # no dimensions (metric-filter metrics)

@@ -16,7 +16,6 @@ import asyncio
 import json
 import random
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +23,8 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from sandbox.log_upload import UploadRefused, upload_log
 
 
 @dataclass
@@ -46,6 +47,7 @@ class AgentStats:
     errors: list[dict[str, Any]] = field(default_factory=list)  # error frames received
     crashes: list[str] = field(default_factory=list)  # unexpected exceptions (then reconnected)
     closes: list[str] = field(default_factory=list)  # close code and reason of each session
+    uploads: list[tuple[str, int]] = field(default_factory=list)  # (log key, HTTP status) per upload
 
 
 class AgentRejected(RuntimeError):
@@ -87,6 +89,7 @@ class Agent:
         self._ws: ClientConnection | None = None
         self._in_hand: set[str] = set()
         self._completing: set[str] = set()  # completions sent, ack not yet received
+        self._logs: list[bytes] = []  # log files waiting for a logs.upload form
 
     async def run(self) -> None:
         """Connect, serve, reconnect with exponential backoff until stopped."""
@@ -147,6 +150,8 @@ class Agent:
                     if job_id in self._completing and frame.get("requeued") is False:
                         self._completing.discard(job_id)
                         self.stats.confirmed.append(job_id)
+                elif frame.get("type") == "logs.upload" and self._logs:
+                    await self._upload(frame, self._logs.pop(0))
                 elif frame.get("type") == "error":
                     self.stats.errors.append(frame)
                     if frame.get("code") == "not_connected":
@@ -192,6 +197,22 @@ class Agent:
         finally:
             self._in_hand.discard(job_id)
 
+    async def upload_log(self, data: bytes) -> None:
+        """Ask for a logs.upload form; the file is POSTed when the form arrives."""
+        if self._ws is None:
+            raise RuntimeError("not connected")
+        self._logs.append(data)
+        await self._ws.send(json.dumps({"action": "logs.upload"}))
+
+    async def _upload(self, form: dict[str, Any], data: bytes) -> None:
+        try:
+            result = await asyncio.to_thread(upload_log, form, data)
+        except UploadRefused as refused:
+            self.log(f"log not uploaded: {refused}")
+            return
+        self.stats.uploads.append((str(form.get("key")), result.status))
+        self.log(f"log {form.get('key')} uploaded: HTTP {result.status} {result.detail}".rstrip())
+
     def stop(self) -> None:
         """Stop for good (closes the connection cleanly)."""
         self._stopped.set()
@@ -221,44 +242,7 @@ def _parse(raw: str | bytes) -> dict[str, Any]:
     return frame if isinstance(frame, dict) else {}
 
 
-def _print(message: str) -> None:
-    print(time.strftime("%H:%M:%S"), message, flush=True)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run one agent against a WebSocket URL until Ctrl-C; 1 when the token is rejected."""
-    import argparse
-
-    parser = argparse.ArgumentParser(description="BYO-IP reference agent")
-    parser.add_argument("url", help="the stack's WebSocketUrl, e.g. wss://…/prod")
-    parser.add_argument("--token", required=True, help="an agent JWT (byoip token …)")
-    parser.add_argument("--agent-id", default="", help="label for logs (default: the token's agentId)")
-    args = parser.parse_args(argv)
-    agent_id = args.agent_id or _token_agent_id(args.token)
-    behaviour = AgentBehaviour(heartbeat_seconds=60)
-    agent = Agent(args.url, agent_id, lambda: args.token, behaviour, log=_print, stop_on_401=True)
-    _print(f"connecting to {args.url}")
-    try:
-        asyncio.run(agent.run())
-    except AgentRejected as exc:
-        _print(str(exc))
-        return 1
-    except KeyboardInterrupt:
-        _print("stopped")
-    return 0
-
-
-def _token_agent_id(token: str) -> str:
-    """The agentId claim, read without verifying (only the gateway can verify it)."""
-    import jwt
-
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        return "agent"
-    agent_id = claims.get("agentId")
-    return agent_id if isinstance(agent_id, str) else "agent"
-
-
 if __name__ == "__main__":
+    from sandbox.agent_main import main
+
     sys.exit(main())

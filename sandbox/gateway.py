@@ -42,7 +42,7 @@ class Routes:
         """API Gateway's `$request.body.action` selection with `$default` fallback."""
         try:
             action = json.loads(body).get("action") if isinstance(body, str) else None
-        except (json.JSONDecodeError, AttributeError):
+        except (ValueError, RecursionError, AttributeError):  # API Gateway falls back to $default too
             action = None
         if isinstance(action, str) and action in self.functions:
             return action

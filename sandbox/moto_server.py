@@ -19,6 +19,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 from sandbox import moto_patches
+from sandbox.s3_post_policy import PostPolicyCheck
 from sandbox.template import REGION
 
 CREDENTIALS = {
@@ -52,7 +53,7 @@ class _SerializedDynamoDB:
 
 class _Server(ThreadedMotoServer):
     def _server_entry(self) -> None:
-        app = _SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
+        app = _SerializedDynamoDB(PostPolicyCheck(DomainDispatcherApplication(create_backend_app)))
         self._server = make_server(
             self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
         )

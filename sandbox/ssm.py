@@ -84,6 +84,7 @@ class Automation:
             if "default" in spec
         }
         params.update({k: v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in parameters.items()})
+        _check_allowed(self.documents[document].get("parameters", {}), params)
         execution = Execution(document, params, self.clock.now())
         with self._lock:
             self.executions.append(execution)
@@ -132,3 +133,10 @@ class Automation:
         }
         exec(compile(script, "<automation script>", "exec"), namespace)  # noqa: S102 - the template's own script
         return namespace[handler](payload, None)
+
+
+def _check_allowed(specs: dict[str, Any], params: dict[str, Any]) -> None:
+    """StartAutomationExecution's parameter validation: a value outside allowedValues is refused."""
+    for name, spec in specs.items():
+        if "allowedValues" in spec and params.get(name) not in spec["allowedValues"]:
+            raise ValueError(f"parameter {name}: {params.get(name)!r} is not one of its allowed values")

@@ -17,6 +17,7 @@ from typing import Any
 
 from contract.names import SECRET_ROTATION, Names
 from lambdas.common.rotation import STEPS as ROTATION_STEPS
+from lambdas.common.settings import DEFAULT_FRAMES_PER_MINUTE
 from sandbox.alarm_loop import AlarmLoop
 from sandbox.capture import LogGroups, routed_stdout
 from sandbox.clock import GAMEDAY_SPEED, SimClock
@@ -103,6 +104,8 @@ class Sandbox:
                 # The management API endpoint of the local gateway replaces the execute-api one.
                 "WS_ENDPOINT": self.connections.endpoint,
                 "LEASE_SECONDS": str(clock.scaled_int(lease)),
+                # Handlers count frames per real minute: speed production minutes of frames.
+                "FRAMES_PER_MINUTE": str(round(DEFAULT_FRAMES_PER_MINUTE * clock.speed)),
                 **self.moto.environ(),
             }
         )

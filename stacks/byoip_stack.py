@@ -42,12 +42,13 @@ from stacks.grants import (
 )
 from stacks.jobs import JobQueues
 from stacks.lambda_asset import lambdas_code
+from stacks.limits import DISPATCHER_MAX_CONCURRENCY
 from stacks.realtime import Realtime
 from stacks.storage import Storage
 
 REAPER_SCHEDULE = events.Schedule.rate(Duration.minutes(1))
 LOGS_PREFIX_REASON = (
-    "logs.upload presigns a PUT under <creatorId>/<agentId>/ taken from the verified token; those ids "
+    "logs.upload presigns a POST under <creatorId>/<agentId>/ taken from the verified token; those ids "
     "are runtime data, so the grant is PutObject (nothing else) on the logs bucket's objects."
 )
 PATCHES_REASON = (
@@ -81,6 +82,7 @@ class ByoIpStack(Stack):
                 batch_size=10,
                 max_batching_window=Duration.seconds(10),
                 report_batch_item_failures=True,
+                max_concurrency=DISPATCHER_MAX_CONCURRENCY,
             )
         )
         events.Rule(
@@ -140,6 +142,7 @@ class ByoIpStack(Stack):
             "WS_ENDPOINT": self.realtime.ws_stage.callback_url,
             "PATCHES_BUCKET": storage.patches_bucket.bucket_name,
             "LOGS_BUCKET": storage.logs_bucket.bucket_name,
+            "LOGS_KMS_KEY_ARN": storage.key.key_arn,
             "WS_JWT_SECRET_ARN": storage.jwt_secret.secret_arn,
             "LEASE_SECONDS": str(DEFAULT_LEASE_SECONDS),
             "MAX_ATTEMPTS": str(DEFAULT_MAX_ATTEMPTS),
@@ -155,6 +158,7 @@ class ByoIpStack(Stack):
             dispatcher_log_group=dispatcher.log_group,
             ws_api=self.realtime.ws_api,
             ws_stage=self.realtime.ws_stage,
+            quarantine_queue=self.queues.quarantine_queue,
         )
 
     def _grant(self, functions: dict[str, ByoIpFunction]) -> None:

@@ -20,6 +20,7 @@ from contract.names import (
     Names,
 )
 from stacks.lambda_asset import ARCHITECTURE, RUNTIME
+from stacks.limits import RESERVED_CONCURRENCY
 from stacks.log_groups import retained_log_group
 
 
@@ -41,6 +42,7 @@ class ByoIpFunction(Construct):
         environment: Mapping[str, str],
         timeout: Duration,
         memory_mb: int = 256,
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, cid)
         function_name = names.function(name)
@@ -70,6 +72,7 @@ class ByoIpFunction(Construct):
             environment={**environment, "POWERTOOLS_SERVICE_NAME": name},
             role=self.role,
             log_group=self.log_group,
+            reserved_concurrent_executions=reserved_concurrency,
         )
 
 
@@ -95,6 +98,11 @@ FUNCTION_SPECS = (
 )
 
 
+def _reserved(name: str) -> int | None:
+    limit = RESERVED_CONCURRENCY.get(name)
+    return limit.reserved if limit else None
+
+
 def byoip_functions(
     scope: Construct, *, names: Names, code: lambda_.Code, environment: Mapping[str, str]
 ) -> dict[str, ByoIpFunction]:
@@ -108,6 +116,7 @@ def byoip_functions(
             code=code,
             environment=environment,
             timeout=spec.timeout,
+            reserved_concurrency=_reserved(spec.name),
         )
         for spec in FUNCTION_SPECS
     }

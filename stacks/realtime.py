@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import jsii
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
@@ -11,6 +13,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from contract.names import Names
+from stacks.limits import STAGE_THROTTLES
 from stacks.log_groups import retained_log_group
 from stacks.nag import acknowledge
 
@@ -47,6 +50,9 @@ class Realtime(Construct):
             stage_name=STAGE_NAME,
             auto_deploy=True,
             access_log_settings=_AccessLogSettings(self.access_log_group),
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=STAGE_THROTTLES["*"].rate, burst_limit=STAGE_THROTTLES["*"].burst
+            ),
         )
 
     def connections_arn(self, method: str) -> str:
@@ -67,6 +73,18 @@ class Realtime(Construct):
                 route_key, integration=integrations.WebSocketLambdaIntegration(f"{cid}Integration", fn)
             )
             acknowledge(route, "APIG4", CONNECT_AUTH_REASON)
+            # Route settings name route keys that must exist before the stage is created or updated.
+            self.ws_stage.node.add_dependency(route)
+        self._throttle_routes()
+
+    def _throttle_routes(self) -> None:
+        """Per-route throttling (stacks/limits.py); the L2 stage only sets the stage default."""
+        stage = cast(apigwv2.CfnStage, self.ws_stage.node.default_child)
+        stage.route_settings = {
+            key: {"ThrottlingRateLimit": limit.rate, "ThrottlingBurstLimit": limit.burst}
+            for key, limit in STAGE_THROTTLES.items()
+            if key != "*"
+        }
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -14,6 +15,9 @@ from contract.names import Names
 _S = dynamodb.AttributeType.STRING
 _N = dynamodb.AttributeType.NUMBER
 ACCESS_LOG_RETENTION = Duration.days(90)
+# Agent logs are support bundles from creators' own devices (their IPs, their sites): kept long
+# enough to debug an incident reported a few weeks late, then gone.
+AGENT_LOG_RETENTION = Duration.days(30)
 
 
 def _table(scope: Construct, cid: str, *, name: str, key: str, ttl: str | None = None) -> dynamodb.Table:
@@ -78,6 +82,25 @@ class Storage(Construct):
         )
         self.patches_bucket = self._private_bucket("AgentPatchesBucket", versioned=True)
         self.logs_bucket = self._private_bucket("AgentLogsBucket", versioned=False)
+        self.logs_bucket.add_lifecycle_rule(
+            id="ExpireAgentLogs",
+            expiration=AGENT_LOG_RETENTION,
+            abort_incomplete_multipart_upload_after=Duration.days(1),
+        )
+        # Every log object is SSE-KMS with our key: a PutObject (the logs.upload POST form included)
+        # that does not name it is refused, so no upload can pick SSE-S3, aws/s3 or a foreign key.
+        self.logs_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="LogsOnlyWithTheStackKey",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[self.logs_bucket.arn_for_objects("*")],
+                conditions={
+                    "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": self.key.key_arn}
+                },
+            )
+        )
 
         self.jwt_secret = secretsmanager.Secret(
             self,

@@ -39,7 +39,7 @@ def describe(message: dict[str, Any], budget: int = DEFAULT_BUDGET) -> dict[str,
     """One message as a table row: its class, the dispatcher's reason, ids and a body excerpt."""
     try:
         body = json.loads(message.get("Body", ""))
-    except ValueError:
+    except (ValueError, RecursionError):  # classify() names it json_invalid
         body = {}
     body = body if isinstance(body, dict) else {}
     marked = message.get("MessageAttributes", {}).get("reason", {}).get("StringValue", "")

@@ -11,7 +11,7 @@ from automation.output import REFUSED, console, fail
 from automation.scripts.revoke_tokens import revoke_tokens
 from automation.stage import stage_config
 from contract.names import Names
-from lambdas.common.protocol import ID_PATTERN, ID_RULE
+from lambdas.common.protocol import ID_RULE, is_id
 
 
 def management_endpoint(apigw: Any, names: Names, region: str) -> str:
@@ -45,7 +45,7 @@ def revoke(
 ) -> None:
     """Refuse every token issued until now (one agent, or all of a creator's) and close their connections."""
     for flag, value in (("--creator-id", creator_id), ("--agent-id", agent_id)):
-        if value is not None and not ID_PATTERN.fullmatch(value):
+        if value is not None and not is_id(value):
             fail(f"{flag} {value!r} is not an id ({ID_RULE})")
     names = stage_config(stage).names
     chosen = clients.region_or_fail(region)

@@ -12,7 +12,7 @@ from automation.arns import BadArn, secret_arn_region
 from automation.output import REFUSED, USAGE, errors, fail
 from lambdas.common.auth import MAX_LIFETIME_SECONDS, mint_token
 from lambdas.common.keys import key_id
-from lambdas.common.protocol import ID_PATTERN, ID_RULE
+from lambdas.common.protocol import ID_RULE, is_id
 
 MIN_KEY_BYTES = 32  # PyJWT's enforce_minimum_key_length for HS256, which ws-connect turns on
 
@@ -79,7 +79,7 @@ def token(
 ) -> None:
     """Print an agent JWT that ws-connect accepts (HS256, at most 15 minutes)."""
     for flag, value in (("--agent-id", agent_id), ("--creator-id", creator_id)):
-        if not ID_PATTERN.match(value):
+        if not is_id(value):
             fail(f"{flag} {value!r} is not an id ({ID_RULE})")
     if not 1 <= ttl <= MAX_LIFETIME_SECONDS:
         fail(

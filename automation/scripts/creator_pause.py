@@ -101,10 +101,18 @@ def release_job(dynamodb, sqs, *, jobs_table, jobs_queue_url, job, now=time.time
         pass  # the dispatcher (or a reconnect) already took it: fine
 
 
+# Jobs one resume run releases: each is an UpdateItem and a SendMessage, so 1,000 stay far inside
+# aws:executeScript's 600 s; a creator with more held jobs is resumed by running it again.
+MIN_JOBS = 1
+MAX_JOBS = 1000
+
+
 def resume_creator(
     dynamodb, sqs, *, limits_table, jobs_table, jobs_queue_url, creator_id, max_jobs=500, now=time.time
 ):
     """Clear the pause flag, then release up to max_jobs held jobs of the creator."""
+    if isinstance(max_jobs, bool) or not isinstance(max_jobs, int) or not MIN_JOBS <= max_jobs <= MAX_JOBS:
+        raise ValueError(f"max_jobs={max_jobs!r} is outside {MIN_JOBS}-{MAX_JOBS}")
     dynamodb.update_item(
         TableName=limits_table,
         Key={"creatorId": {"S": creator_id}},

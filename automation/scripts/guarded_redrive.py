@@ -22,15 +22,30 @@ REASON_BUDGET = "redrive_budget_exhausted"
 TRANSIENT = "transient"
 # The dispatcher sends these straight to the DLQ with a `reason` message attribute: never retry.
 DISPATCHER_POISON = ("json_invalid", "schema_invalid", "agent_missing")
+# The ranges guarded_redrive() accepts (the document's parameters say them too); the wait stays
+# below aws:executeScript's 600 s.
+LIMITS = {
+    "max_messages": (1, 10_000),
+    "max_per_second": (1, 500),
+    "redrive_budget": (1, 100),
+    "max_wait_seconds": (0, 540),
+}
+
+
+OWN_ATTR_PREFIX = "byoip-"
+# A producer can set any message attribute, ours included: a count is read as a whole number in
+# 0-MAX_REDRIVE_COUNT (a negative or malformed one counts as 0, so a message cannot buy extra
+# redrives), and copies carry only the byoip-* attributes this script writes itself.
+MAX_REDRIVE_COUNT = 1000
 
 
 def redrive_count(message):
-    """How many times this message was already redriven (0 when never)."""
+    """How many times this message was already redriven (0 when never), clamped to 0-MAX_REDRIVE_COUNT."""
     attribute = message.get("MessageAttributes", {}).get(REDRIVE_COUNT_ATTR, {})
-    try:
-        return int(attribute.get("StringValue", "0"))
-    except ValueError:
+    text = str(attribute.get("StringValue", "0")).strip()
+    if not (text.isascii() and text.isdigit()):
         return 0
+    return MAX_REDRIVE_COUNT if len(text) > 6 else min(int(text), MAX_REDRIVE_COUNT)
 
 
 def classify(message, redrive_budget):
@@ -40,7 +55,7 @@ def classify(message, redrive_budget):
         return marked
     try:
         job = json.loads(message.get("Body", ""))
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting overflows the parser: still bad JSON
         return REASON_JSON
     if not isinstance(job, dict):
         return REASON_JSON
@@ -69,8 +84,9 @@ def wait_until_ok(cloudwatch, alarm_name, *, max_wait_seconds, poll_seconds, sle
 
 
 def _copy_attributes(message):
-    """Message attributes in SendMessage shape (receive returns the same shape minus nothing)."""
-    return {name: dict(value) for name, value in message.get("MessageAttributes", {}).items()}
+    """The producer's message attributes in SendMessage shape, without any byoip-* one."""
+    attributes = message.get("MessageAttributes", {})
+    return {name: dict(value) for name, value in attributes.items() if not name.startswith(OWN_ATTR_PREFIX)}
 
 
 def _string(value):
@@ -127,12 +143,14 @@ def guarded_redrive(
     clock=time.monotonic,
 ):
     """Run one guarded redrive and return its report (status and counts)."""
-    for name, value, low, high in (
-        ("max_messages", max_messages, 1, 10_000),
-        ("max_per_second", max_per_second, 1, 500),
-        ("redrive_budget", redrive_budget, 1, 100),
-        ("max_wait_seconds", max_wait_seconds, 0, 540),
-    ):
+    values = {
+        "max_messages": max_messages,
+        "max_per_second": max_per_second,
+        "redrive_budget": redrive_budget,
+        "max_wait_seconds": max_wait_seconds,
+    }
+    for name, (low, high) in LIMITS.items():
+        value = values[name]
         if not low <= value <= high:
             raise ValueError(f"{name}={value} is outside {low}-{high}")
     if not wait_until_ok(

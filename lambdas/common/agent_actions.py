@@ -12,6 +12,7 @@ from typing import Any
 
 from lambdas.common import agent_files, connections, ddb, job_updates, limits, metrics
 from lambdas.common.jobs import jobs_table
+from lambdas.common.log_upload import log_upload_form
 from lambdas.common.metrics import Counters
 from lambdas.common.protocol import FrameError, ack_frame
 from lambdas.common.requeue import requeue
@@ -99,8 +100,8 @@ def agent_pause(caller: Caller, fields: dict[str, Any], now: int, counters: Coun
 
 
 def logs_upload(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:
-    """Presigned PUT under the caller's own prefix."""
-    return agent_files.log_upload(caller.agent_id, caller.creator_id, now)
+    """Presigned POST form under the caller's own prefix (size, type and SSE-KMS bound)."""
+    return log_upload_form(caller.agent_id, caller.creator_id, now)
 
 
 def patch_check(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:

@@ -1,15 +1,12 @@
-"""S3 actions of an agent: presigned log upload and patch check.
+"""S3 action of an agent: patch check (log uploads: log_upload.py).
 
-The log prefix comes from the connection's identity (the verified token), never from the
-frame. The patches bucket names its current build in `latest.json`
+The patches bucket names its current build in `latest.json`
 (`{"version", "key", "sha256"?}`), so a check is one GetObject, never a listing.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -20,16 +17,6 @@ from lambdas.common.settings import settings
 
 URL_TTL_SECONDS = 900
 LATEST_POINTER = "latest.json"
-
-
-def log_upload(agent_id: str, creator_id: str, now: int) -> dict[str, Any]:
-    """A presigned PUT for a new object under `<creatorId>/<agentId>/`."""
-    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y/%m/%d/%H%M%S")
-    key = f"{creator_id}/{agent_id}/{stamp}-{uuid.uuid4().hex[:12]}.log"
-    url = aws.client("s3").generate_presigned_url(
-        "put_object", Params={"Bucket": settings().logs_bucket, "Key": key}, ExpiresIn=URL_TTL_SECONDS
-    )
-    return {"type": "logs.upload", "url": url, "key": key, "expiresIn": URL_TTL_SECONDS}
 
 
 def patch_check(current_version: str | None) -> dict[str, Any]:

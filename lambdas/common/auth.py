@@ -17,7 +17,7 @@ from lambdas.common import keys
 from lambdas.common.keys import MisconfiguredSecret
 
 __all__ = ["AgentIdentity", "MisconfiguredSecret", "TokenRejected", "key_for", "mint_token", "verify_token"]
-from lambdas.common.protocol import ID_PATTERN
+from lambdas.common.protocol import is_id
 from lambdas.common.settings import Settings
 
 MAX_LIFETIME_SECONDS = 900
@@ -101,6 +101,6 @@ def verify_token(token: str | None, key: str) -> AgentIdentity:
         raise TokenRejected("lifetime over 15 minutes")
     agent_id, creator_id = claims["agentId"], claims["creatorId"]
     for name, value in (("agentId", agent_id), ("creatorId", creator_id)):
-        if not isinstance(value, str) or not ID_PATTERN.match(value):
+        if not is_id(value):
             raise TokenRejected(f"{name} is not an id")
     return AgentIdentity(agent_id, creator_id, int(iat), int(exp))

@@ -24,7 +24,7 @@ def job_id_hint(body: str | None) -> str:
     try:
         data = json.loads(body or "")
         job_id = data.get("jobId") if isinstance(data, dict) else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return "-"
     return job_id if isinstance(job_id, str) and job_id else "-"
 

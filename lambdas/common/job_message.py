@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from lambdas.common.protocol import ID_PATTERN
+from lambdas.common.protocol import is_id
 
 # API Gateway caps a WebSocket message at 128 KB; keep room for the job.assign envelope.
 MAX_JOB_BYTES = 120 * 1024
@@ -80,20 +80,20 @@ def parse_job_message(body: str | None) -> JobMessage:
         raise BadJob("schema_invalid", 400, f"message exceeds {MAX_JOB_BYTES} bytes (WebSocket limit)")
     try:
         data = json.loads(body or "")
-    except ValueError:
-        raise BadJob("json_invalid", 400, "body is not valid JSON") from None
+    except (ValueError, RecursionError):  # deep nesting overflows the parser: bad JSON, not our bug
+        raise BadJob("json_invalid", 400, "body is not valid JSON (or nested too deeply)") from None
     if not isinstance(data, dict):
         raise BadJob("json_invalid", 400, "body must be a JSON object")
     job_id = data.get("jobId")
-    if not isinstance(job_id, str) or not ID_PATTERN.match(job_id):
+    if not is_id(job_id):
         raise BadJob("schema_invalid", 400, "jobId must be 1-128 characters of [A-Za-z0-9_.:-]")
     agent_id = data.get("agentId")
     if agent_id is None or agent_id == "":
         raise BadJob("agent_missing", 400, "agentId is missing", job_id)
-    if not isinstance(agent_id, str) or not ID_PATTERN.match(agent_id):
+    if not is_id(agent_id):
         raise BadJob("schema_invalid", 400, "agentId must be 1-128 characters of [A-Za-z0-9_.:-]", job_id)
     creator_id = data.get("creatorId")
-    if not isinstance(creator_id, str) or not ID_PATTERN.match(creator_id):
+    if not is_id(creator_id):
         raise BadJob("schema_invalid", 400, "creatorId must be 1-128 characters of [A-Za-z0-9_.:-]", job_id)
     kind = data.get("kind")
     if not isinstance(kind, str) or not kind:

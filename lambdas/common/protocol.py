@@ -1,7 +1,8 @@
 """The agent protocol (DESIGN.md) and the job message: parsing, validation, outbound frames.
 
 Agent → backend frames are JSON objects routed on `action`. Validation happens before any
-AWS call, so a malformed frame costs one PostToConnection (the error frame) and nothing else.
+AWS call but the connection's frame count (ratelimit.py), so a malformed frame costs that one
+write and one PostToConnection (the error frame), nothing else.
 Besides DESIGN.md's fields, `heartbeat` may list the `jobs` the agent is working on
 (at most MAX_HEARTBEAT_JOBS ids) so their leases are extended.
 """
@@ -16,7 +17,9 @@ from typing import Any
 MAX_FRAME_BYTES = 32 * 1024  # API Gateway's WebSocket frame size
 MAX_HEARTBEAT_JOBS = 25
 MAX_TEXT = 256  # reasons, versions: short free text
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+ID_SYNTAX = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}"  # an id's characters, unanchored
+# \A…\Z, not ^…$: `$` also matches before a final newline, so "job-1\n" would pass.
+ID_PATTERN = re.compile(rf"\A{ID_SYNTAX}\Z")
 ID_RULE = "1-128 characters of A-Z a-z 0-9 _ . : -, starting with a letter or digit"
 
 _BOOL = (bool,)
@@ -37,6 +40,11 @@ _FIELDS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
 }
 ACTIONS = tuple(_FIELDS)
 RESULT_STATUSES = ("completed", "failed")
+
+
+def is_id(value: object) -> bool:
+    """True for a job, agent or creator id: the whole string matches ID_PATTERN."""
+    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
 
 
 class FrameError(Exception):
@@ -63,8 +71,8 @@ def parse_agent_frame(body: str | None, *, is_base64: bool = False) -> AgentRequ
         raise FrameError("frame_too_large", f"frame exceeds {MAX_FRAME_BYTES} bytes")
     try:
         data = json.loads(raw)
-    except ValueError:
-        raise FrameError("json_invalid", "frame is not valid JSON") from None
+    except (ValueError, RecursionError):  # deep nesting ("[" * 100000) overflows the parser
+        raise FrameError("json_invalid", "frame is not valid JSON (or nested too deeply)") from None
     if not isinstance(data, dict):
         raise FrameError("json_invalid", "frame must be a JSON object")
     action = data.get("action")
@@ -86,7 +94,7 @@ def parse_agent_frame(body: str | None, *, is_base64: bool = False) -> AgentRequ
 
 def _check_specifics(action: str, fields: dict[str, Any], data: dict[str, Any]) -> None:
     job_id = fields.get("jobId")
-    if job_id is not None and not ID_PATTERN.match(job_id):
+    if job_id is not None and not is_id(job_id):
         raise FrameError("schema_invalid", "jobId must be 1-128 characters of [A-Za-z0-9_.:-]")
     if action == "job.result":
         if fields["status"] not in RESULT_STATUSES:
@@ -94,9 +102,9 @@ def _check_specifics(action: str, fields: dict[str, Any], data: dict[str, Any]) 
         fields["result"] = data.get("result")
     if action == "heartbeat" and "jobs" in fields:
         jobs = fields["jobs"]
-        valid = all(isinstance(j, str) and ID_PATTERN.match(j) for j in jobs)
-        if len(jobs) > MAX_HEARTBEAT_JOBS or not valid:
-            raise FrameError("schema_invalid", f"heartbeat.jobs must be at most {MAX_HEARTBEAT_JOBS} job ids")
+        if len(jobs) > MAX_HEARTBEAT_JOBS or not all(is_id(j) for j in jobs):
+            rule = f"at most {MAX_HEARTBEAT_JOBS} job ids, each 1-128 characters of [A-Za-z0-9_.:-]"
+            raise FrameError("schema_invalid", f"heartbeat.jobs must be {rule}")
 
 
 def error_frame(code: str, message: str) -> dict[str, Any]:

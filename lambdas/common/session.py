@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lambdas.common import auth, aws, clock, connections, ddb, limits, metrics
+from lambdas.common import auth, aws, clock, connections, ddb, limits, metrics, ratelimit
 from lambdas.common.agent_actions import ACTIONS, Caller
 from lambdas.common.protocol import FrameError, encode, error_frame, parse_agent_frame
 from lambdas.common.requeue import release_held
@@ -81,13 +81,14 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
     counters = metrics.Counters()
     now = clock.now()
     try:
-        request = parse_agent_frame(event.get("body"), is_base64=bool(event.get("isBase64Encoded")))
-        caller_item = connections.connection(connection_id)
+        # Counted before parsing: junk frames spend the connection's allowance too.
+        caller_item = ratelimit.admit(connection_id, now)
         if not caller_item:
             raise FrameError("not_connected", "unknown connection; reconnect with a fresh token")
         closing = connections.closing_reason(caller_item, now)
         if closing:
             return _close(connection_id, caller_item, closing, now, logger)
+        request = parse_agent_frame(event.get("body"), is_base64=bool(event.get("isBase64Encoded")))
         caller = Caller(caller_item["agentId"], caller_item["creatorId"], connection_id)
         reply = ACTIONS[request.action](caller, request.fields, now, counters)
     except FrameError as err:

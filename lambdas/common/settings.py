@@ -13,6 +13,11 @@ DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_RELEASE_DELAY_SECONDS = 2
 DEFAULT_CONNECT_GRACE_SECONDS = 10
 SQS_MAX_DELAY_SECONDS = 900
+# ws-message's frame limit per connection and clock minute (lambdas/common/ratelimit.py). An honest
+# agent sends a heartbeat a minute plus two frames (ack, result) per job: 600 a minute (10 a second)
+# is five jobs a second on one connection, far above what one device's IP should run, and caps what
+# one token can make ws-message spend at 10 invocations a second. The sandbox scales it with its speed.
+DEFAULT_FRAMES_PER_MINUTE = 600
 
 
 @dataclass(frozen=True)
@@ -26,12 +31,14 @@ class Settings:
     ws_endpoint: str
     patches_bucket: str
     logs_bucket: str
+    logs_kms_key_arn: str
     jwt_secret: str
     jwt_secret_arn: str
     lease_seconds: int
     max_attempts: int
     release_delay_seconds: int
     connect_grace_seconds: int
+    frames_per_minute: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -46,6 +53,7 @@ class Settings:
             ws_endpoint=env.get("WS_ENDPOINT", ""),
             patches_bucket=env.get("PATCHES_BUCKET", ""),
             logs_bucket=env.get("LOGS_BUCKET", ""),
+            logs_kms_key_arn=env.get("LOGS_KMS_KEY_ARN", ""),
             jwt_secret=env.get("WS_JWT_SECRET", ""),
             jwt_secret_arn=env.get("WS_JWT_SECRET_ARN", ""),
             lease_seconds=_int_in(env.get("LEASE_SECONDS"), DEFAULT_LEASE_SECONDS),
@@ -59,6 +67,7 @@ class Settings:
             connect_grace_seconds=_int_in(
                 env.get("CONNECT_GRACE_SECONDS"), DEFAULT_CONNECT_GRACE_SECONDS, low=0
             ),
+            frames_per_minute=_int_in(env.get("FRAMES_PER_MINUTE"), DEFAULT_FRAMES_PER_MINUTE),
         )
 
 

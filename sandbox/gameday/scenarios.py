@@ -54,6 +54,7 @@ def poison_pill(g: GameDay) -> None:
         "an invalid job id",
     )
     g.wait_alarm("DLQNotEmpty")
+    g.wait_alarm("QuarantineNotEmpty")  # GuardedRedrive parked the pills: on-call's hand-off (runbook G)
     g.wait_recovered()
 
 
@@ -147,7 +148,13 @@ SCENARIOS = {
     s.name: s
     for s in (
         Scenario("healthy", "-", "Healthy traffic: no alarm, no email", (), healthy),
-        Scenario("poison-pill", "A", "Poison pills in the DLQ", ("DLQNotEmpty", "Incident"), poison_pill),
+        Scenario(
+            "poison-pill",
+            "A",
+            "Poison pills in the DLQ",
+            ("DLQNotEmpty", "Incident", "QuarantineNotEmpty"),
+            poison_pill,
+        ),
         Scenario("backlog", "B", "Backlog: slow site, capped creator", ("Backlog",), backlog),
         Scenario("partial-fail", "C", "Partial failures above 10%", ("PartialFailPct",), partial_fail),
         Scenario(

@@ -26,6 +26,8 @@ def execute(document, **operator_values):
         assert values[name] is not None, f"{name} has no default and was not given"
         if "allowedPattern" in spec:
             assert re.match(spec["allowedPattern"], values[name]), name
+        if "allowedValues" in spec:  # SSM refuses a start whose value is not listed
+            assert values[name] in spec["allowedValues"], name
     (step,) = document["mainSteps"]
     events = {key: values[ref.strip("{} ")] for key, ref in step["inputs"]["InputPayload"].items()}
     namespace = {}

@@ -42,7 +42,13 @@ def preview_stack(app: cdk.App, config: Config, *, region: str | None = None) ->
         log_group=log_group,
     )
     resources = MonitoringResources(
-        queues.jobs_queue, queues.dlq, dispatcher, log_group, realtime.ws_api, realtime.ws_stage
+        queues.jobs_queue,
+        queues.dlq,
+        dispatcher,
+        log_group,
+        realtime.ws_api,
+        realtime.ws_stage,
+        quarantine_queue=queues.quarantine_queue,
     )
     MonitoringLayer(stack, "Monitoring", config=config, resources=resources)
     return stack

@@ -60,7 +60,7 @@ def topic_ref(template: dict[str, Any]) -> dict[str, str]:
 def test_every_catalog_alarm_and_the_composite_exist_in_both_modes(templates, key) -> None:
     stage = key[0]
     template = templates[key]
-    assert len(of_type(template, "AWS::CloudWatch::Alarm")) == 8
+    assert len(of_type(template, "AWS::CloudWatch::Alarm")) == 9
     assert len(of_type(template, "AWS::CloudWatch::CompositeAlarm")) == 1
     assert set(alarms_by_name(template)) == {f"BYOIP-{stage}-{i}" for i in [*UNIT_IDS, "Incident"]}
 
@@ -255,3 +255,23 @@ def test_topic_output_and_email_subscription(templates, key) -> None:
 
 def _widgets(body: str) -> list[dict[str, Any]]:
     return json.loads(body)["widgets"]
+
+
+def test_quarantine_alarm_and_its_dashboard_graph(templates) -> None:
+    template = templates[("staging", "all")]
+    alarm = alarms_by_name(template)["BYOIP-staging-QuarantineNotEmpty"]
+    assert (alarm["MetricName"], alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "ApproximateNumberOfMessagesVisible",
+        "Maximum",
+        0,
+        "GreaterThanThreshold",
+    )
+    assert [d["Name"] for d in alarm["Dimensions"]] == ["QueueName"]  # which queue: test_monitoring_stack
+    assert (alarm["Period"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (60, 1, 1)
+    (body,) = [
+        as_text(d["DashboardBody"], template)
+        for d in of_type(template, "AWS::CloudWatch::Dashboard")
+        if d["DashboardName"] == "BYOIP-Ops-staging"
+    ]
+    assert "Quarantine (poison pills)" in body and "Parked jobs (visible)" in body
+    assert "G. Quarantine Not Empty (poison pills)" in body  # the runbook widget's section link

@@ -23,7 +23,7 @@ def test_alarms_watch_the_stacks_queue_dlq_and_dispatcher(stage_synth) -> None:
     s = stage_synth.config.stage
     template = stage_synth.template_dict
     alarms = _alarms(template)
-    assert len(alarms) == 9
+    assert len(alarms) == 10
 
     def watched(alarm_id: str) -> list[tuple[str, str]]:
         return [
@@ -32,6 +32,7 @@ def test_alarms_watch_the_stacks_queue_dlq_and_dispatcher(stage_synth) -> None:
 
     assert watched("DLQNotEmpty") == [("QueueName", f"byoip-{s}-jobs-dlq")]
     assert watched("Backlog") == [("QueueName", f"byoip-{s}-jobs")]
+    assert watched("QuarantineNotEmpty") == [("QueueName", f"byoip-{s}-jobs-quarantine")]
     for alarm_id in ("DispatcherErrors", "DispatcherThrottles", "DispatcherDuration"):
         assert watched(alarm_id) == [("FunctionName", f"byoip-{s}-dispatcher-sqs")]
 
@@ -58,7 +59,7 @@ def test_alert_mode_reaches_the_deployed_template(synth, alert_mode) -> None:
     if alert_mode == "composite":
         assert notifying == ["BYOIP-prod-Incident"]
     else:
-        assert len(notifying) == 9
+        assert len(notifying) == 10
     (topic_id,) = [
         lid
         for lid, r in resources(template, "AWS::SNS::Topic").items()
@@ -79,7 +80,7 @@ def test_whole_templates_differ_only_in_which_unit_alarms_notify(synth, stage) -
         stripped.append(template)
     assert stripped[0] == stripped[1]
     assert {mode for mode, _ in notifying_only_in_all} == {"all"}
-    assert len(notifying_only_in_all) == 8
+    assert len(notifying_only_in_all) == 9
 
 
 def test_monitoring_resources_raise_no_cdk_nag_findings(stage_synth) -> None:

@@ -72,6 +72,7 @@ def test_function_environment_follows_the_contract(stage_synth, name):
         "DLQ_URL": f"byoip-{s}-jobs-dlq",
         "PATCHES_BUCKET": "AgentPatchesBucket",
         "LOGS_BUCKET": "AgentLogsBucket",
+        "LOGS_KMS_KEY_ARN": "DataKey",
         "WS_JWT_SECRET_ARN": f"byoip/{s}/ws-jwt",
         "LEASE_SECONDS": "300",
         "MAX_ATTEMPTS": "3",

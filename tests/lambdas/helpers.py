@@ -27,6 +27,7 @@ ENV = {
     "CREATOR_LIMITS_TABLE": "byoip-test-creator-limits",
     "PATCHES_BUCKET": "byoip-test-patches",
     "LOGS_BUCKET": "byoip-test-logs",
+    "LOGS_KMS_KEY_ARN": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b5e4b5a-6a63-4d9e-9e2a-4f3c1d2e5a7b",
     "WS_ENDPOINT": f"https://abc123.execute-api.{REGION}.amazonaws.com/prod",
     "WS_JWT_SECRET": SECRET,
     "LEASE_SECONDS": "300",

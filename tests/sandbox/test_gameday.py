@@ -19,7 +19,7 @@ def test_poison_pill_composite_mode(local_template, tmp_path):
     result = GameDay(GameDayOptions("poison-pill", template=local_template)).run(SCENARIOS["poison-pill"])
 
     assert result.problems == [] and result.outcome == "passed"
-    assert {"DLQNotEmpty", "Incident"} <= set(result.fired_alarms)
+    assert {"DLQNotEmpty", "Incident", "QuarantineNotEmpty"} <= set(result.fired_alarms)
     alarm_emails = [e for e in result.emails if e["state"] == "ALARM"]
     # composite mode: the incident emails once; unit alarms stay silent (DLQ keeps its OK action)
     assert [e["alarm"] for e in alarm_emails] == ["BYOIP-local-Incident"]
@@ -58,7 +58,9 @@ def test_poison_pill_composite_mode(local_template, tmp_path):
     # the 3 dead-lettered jobs at least; at most those and the 3 poison pills at once
     assert 3 <= max(v for _, v in dlq["points"] if v is not None) <= 6
     html = path.with_suffix(".html").read_text()
-    assert html.count("<svg") == 4 and "DLQNotEmpty: value per 1 min, ALARM &gt; 0" in html
+    # one chart per fired metric alarm (DLQNotEmpty, QuarantineNotEmpty), queue depth/age, jobs by state
+    assert html.count("<svg") == 5 and "DLQNotEmpty: value per 1 min, ALARM &gt; 0" in html
+    assert "QuarantineNotEmpty: value per 1 min, ALARM &gt; 0" in html
     metrics = json.loads(path.with_name(f"{path.stem}-metrics.json").read_text())
     assert metrics["stage"] == "local"
     assert {"ApproximateNumberOfMessagesVisible", "JobsCompleted"} <= {s["name"] for s in metrics["series"]}

@@ -124,7 +124,7 @@ def test_410_from_a_dropped_agent_is_held_counted_and_released(box, fleet):
 
 
 def test_reference_agent_cli_exits_on_401_with_one_line(box, capsys):
-    from sandbox.agent import main
+    from sandbox.agent_main import main
 
     assert main([box.gateway.url, "--token", "not-a-jwt"]) == 1
     lines = capsys.readouterr().out.splitlines()
@@ -134,36 +134,81 @@ def test_reference_agent_cli_exits_on_401_with_one_line(box, capsys):
     ]
 
 
-def test_reference_agent_logs_connect_and_job_lines(box):
+def _drive_agent(box, agent_id, act, done, log=None):
+    """Connect one reference agent, run `act(agent)` (a coroutine), wait until `done(agent)`; its stats."""
     import asyncio
 
     from sandbox.agent import Agent, AgentBehaviour
 
-    token = mint_token(box.jwt_secret(), "agent-log", "creator-1")
-    lines: list[str] = []
-    confirmed: list[str] = []
+    token = mint_token(box.jwt_secret(), agent_id, "creator-1")
+    kwargs = {"log": log} if log else {}
 
-    async def run() -> None:
-        agent = Agent(box.gateway.url, "agent-log", lambda: token, AgentBehaviour(0.01), log=lines.append)
+    async def run():
+        agent = Agent(box.gateway.url, agent_id, lambda: token, AgentBehaviour(0.01), **kwargs)
         task = asyncio.create_task(agent.run())
         await asyncio.wait_for(agent.online.wait(), 10)
-        await asyncio.to_thread(send_job, box, "log-001", "agent-log")
+        await act(agent)
         for _ in range(200):
-            if "log-001" in agent.stats.confirmed:
+            if done(agent):
                 break
             await asyncio.sleep(0.05)
         agent.stop()
-        confirmed.extend(agent.stats.confirmed)
         await asyncio.wait_for(task, 10)
+        return agent.stats
 
-    asyncio.run(run())
+    return asyncio.run(run())
+
+
+def test_reference_agent_logs_connect_and_job_lines(box):
+    import asyncio
+
+    lines: list[str] = []
+
+    async def act(agent):
+        await asyncio.to_thread(send_job, box, "log-001", "agent-log")
+
+    stats = _drive_agent(box, "agent-log", act, lambda a: "log-001" in a.stats.confirmed, lines.append)
     assert lines[:4] == [
         "connected as agent-log",
         "job log-001 assigned",
         "job log-001 acked",
         "job log-001 result completed",
     ]
-    assert confirmed == ["log-001"]  # the backend acked the completion once
+    assert stats.confirmed == ["log-001"]  # the backend acked the completion once
+
+
+def test_reference_agent_uploads_a_log_with_the_post_form(box):
+    async def act(agent):
+        await agent.upload_log(b"line 1\nline 2\n")
+
+    stats = _drive_agent(box, "agent-upload", act, lambda a: a.stats.uploads)
+    ((key, status),) = stats.uploads
+    assert status == 204 and key.startswith("creator-1/agent-upload/")
+    buckets = box.resources.buckets.items()
+    (bucket,) = [name for lid, name in buckets if lid.startswith("StorageAgentLogsBucket")]
+    assert box.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read() == b"line 1\nline 2\n"
+
+
+def test_the_logs_upload_form_is_enforced_like_s3(box):
+    from lambdas.common.log_upload import MAX_LOG_BYTES, log_upload_form
+    from sandbox.log_upload import upload_log
+
+    form = log_upload_form("agent-form", "creator-1", box.clock.now())
+    assert upload_log(form, b"x" * MAX_LOG_BYTES).status == 204
+    unbounded = {**form, "maxBytes": MAX_LOG_BYTES + 1}  # an agent that skips its own check
+    too_big = upload_log(unbounded, b"x" * (MAX_LOG_BYTES + 1))
+    assert (too_big.status, "<Code>EntityTooLarge</Code>" in too_big.detail) == (400, True)
+    script = {**form, "fields": {**form["fields"], "Content-Type": "application/x-sh"}}
+    assert upload_log(script, b"#!/bin/sh\n").status == 403
+    other_key = {**form, "fields": {**form["fields"], "key": "creator-2/agent-x/steal.log"}}
+    assert upload_log(other_key, b"x").status == 403
+
+
+def test_the_frame_limit_is_scaled_like_leases(box):
+    import os
+
+    # Handlers count frames per real minute, which is `speed` production minutes (20 here).
+    assert os.environ["FRAMES_PER_MINUTE"] == str(600 * 20)
 
 
 def test_a_key_rotation_under_live_traffic_drops_no_agent(box, fleet):

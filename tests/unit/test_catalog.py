@@ -30,6 +30,7 @@ CONTRACT_IDS = [
     "PartialFailPct",
     "HeartbeatDip",
     "StaleConnections",
+    "QuarantineNotEmpty",
 ]
 
 
@@ -60,6 +61,7 @@ def test_sections_match_the_contract_mapping() -> None:
         "D": ["DispatcherDuration", "DispatcherErrors", "DispatcherThrottles"],
         "E": ["HeartbeatDip", "StaleConnections"],
         "F": [],
+        "G": ["QuarantineNotEmpty"],
     }
     assert COMPOSITE.section == "preflight"
 
