@@ -1,4 +1,4 @@
-"""`byoip`: the on-call CLI (redrive, dlq, token, runbook, triage, alarms) plus installed extras.
+"""`byoip`: the on-call CLI (redrive, dlq, token, runbook, triage, alarms, patch) plus installed extras.
 
 Extras (the sandbox's `byoip sandbox` and `byoip gameday`) plug in through the `byoip.cli`
 entry-point group, so this module never imports them: the on-call tool runs against production
@@ -16,7 +16,7 @@ from typing import NoReturn
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from automation.commands import dlq, redrive, runbook, token, triage
+from automation.commands import dlq, patch, redrive, runbook, token, triage
 from automation.errors import aws_error, usage_error
 from automation.output import USAGE, errors
 from monitoring.evaluator.cli import app as alarms_app
@@ -34,6 +34,7 @@ app.command("token")(token.token)
 app.command("triage")(triage.triage)
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(runbook.app, name="runbook")
+app.add_typer(patch.app, name="patch")
 app.add_typer(alarms_app, name="alarms")
 EXTRAS_GROUP = "byoip.cli"  # entry points: name = command, value = a Typer app or a command function
 EXTRA_INSTALL = "pip install -e '.[sandbox]'"
