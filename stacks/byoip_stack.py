@@ -32,6 +32,7 @@ from stacks.grants import (
 )
 from stacks.jobs import JobQueues
 from stacks.lambda_asset import lambdas_code
+from stacks.patch_release import PatchRelease, allow_release, only_release_role_writes
 from stacks.realtime import Realtime
 from stacks.storage import Storage
 
@@ -59,6 +60,9 @@ class ByoIpStack(Stack):
         names = config.names
         self.storage = Storage(self, "Storage", names=names)
         self.queues = JobQueues(self, "Jobs", names=names)
+        self.patch_release = PatchRelease(
+            self, "PatchRelease", names=names, bucket=self.storage.patches_bucket
+        )
         self.realtime = Realtime(self, "Realtime", names=names)
         self.functions = byoip_functions(
             self, names=names, code=lambdas_code(), environment=self._environment()
@@ -82,12 +86,25 @@ class ByoIpStack(Stack):
             targets=[targets.LambdaFunction(fn[LEASE_REAPER])],
         )
         self._grant(self.functions)
+        self._grant_patch_release()
         CfnOutput(self, "WebSocketUrl", value=self.realtime.ws_stage.url, description="Agents connect here")
         CfnOutput(
             self,
             "JobsQueueUrl",
             value=self.queues.jobs_queue.queue_url,
             description="Producers send jobs here",
+        )
+        CfnOutput(
+            self,
+            "PatchSigningKeyArn",
+            value=self.patch_release.signing_key.key_arn,
+            description="Agents verify patches with this key's public key (aws kms get-public-key)",
+        )
+        CfnOutput(
+            self,
+            "PatchReleaseRoleArn",
+            value=self.patch_release.release_role.role_arn,
+            description="byoip patch publish runs as this role",
         )
         self.monitoring = MonitoringLayer(self, "Monitoring", config=config, resources=self._watched())
         self.automation = AutomationLayer(
@@ -130,6 +147,12 @@ class ByoIpStack(Stack):
             ws_api=self.realtime.ws_api,
             ws_stage=self.realtime.ws_stage,
         )
+
+    def _grant_patch_release(self) -> None:
+        """Only the release role writes the patches bucket and signs; ws-message keeps GetObject only."""
+        bucket, role = self.storage.patches_bucket, self.patch_release.release_role
+        only_release_role_writes(bucket, role)
+        allow_release(self.patch_release, bucket=bucket, data_key=self.storage.key)
 
     def _grant(self, functions: dict[str, ByoIpFunction]) -> None:
         """Each function gets exactly what its handler calls (traced through lambdas/common/)."""
