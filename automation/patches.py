@@ -85,6 +85,20 @@ def sign(kms: Any, key_id: str, version: str, build: Build) -> tuple[str, str]:
     return base64.b64encode(signature).decode("ascii"), key_arn
 
 
+def public_key_pem(kms: Any, key_id: str) -> str:
+    """The signing key's public half as PEM (what agents are configured with); P-256 signing keys only."""
+    answer = kms.get_public_key(KeyId=key_id)
+    # KMS answers KeySpec and its deprecated twin CustomerMasterKeySpec; moto only the latter.
+    spec = answer.get("KeySpec") or answer.get("CustomerMasterKeySpec")
+    if spec != "ECC_NIST_P256" or answer.get("KeyUsage") != "SIGN_VERIFY":
+        raise PublishRefused(
+            f"key {key_id} is {spec}/{answer.get('KeyUsage')}, not an ECC_NIST_P256 SIGN_VERIFY key"
+        )
+    body = base64.b64encode(answer["PublicKey"]).decode("ascii")
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "\n".join(["-----BEGIN PUBLIC KEY-----", *lines, "-----END PUBLIC KEY-----"]) + "\n"
+
+
 def _exists(s3: Any, bucket: str, key: str) -> bool:
     try:
         s3.head_object(Bucket=bucket, Key=key)

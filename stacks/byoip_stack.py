@@ -32,7 +32,12 @@ from stacks.grants import (
 )
 from stacks.jobs import JobQueues
 from stacks.lambda_asset import lambdas_code
-from stacks.patch_release import PatchRelease, allow_release, only_release_role_writes
+from stacks.patch_release import (
+    PatchRelease,
+    allow_release,
+    only_release_role_signs,
+    only_release_role_writes,
+)
 from stacks.realtime import Realtime
 from stacks.storage import Storage
 
@@ -152,6 +157,7 @@ class ByoIpStack(Stack):
         """Only the release role writes the patches bucket and signs; ws-message keeps GetObject only."""
         bucket, role = self.storage.patches_bucket, self.patch_release.release_role
         only_release_role_writes(bucket, role)
+        only_release_role_signs(self.patch_release.signing_key, role)
         allow_release(self.patch_release, bucket=bucket, data_key=self.storage.key)
 
     def _grant(self, functions: dict[str, ByoIpFunction]) -> None:

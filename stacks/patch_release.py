@@ -1,4 +1,4 @@
-"""Signed agent patches: the signing key, the release role, and the patches bucket's write lock.
+"""Signed agent patches: the signing key, the release role, the bucket's write lock and the key's sign lock.
 
 `byoip patch publish` runs as the release role: it signs with the ECC key (KMS keeps the private
 half; agents are configured with the public half) and writes under `patches/`. The bucket policy
@@ -67,6 +67,21 @@ def only_release_role_writes(bucket: s3.IBucket, role: iam.IRole) -> None:
             principals=[iam.AnyPrincipal()],
             actions=[f"s3:{action}" for action in WRITE_ACTIONS],
             resources=[bucket.arn_for_objects("*")],
+            conditions={"ArnNotEquals": {"aws:PrincipalArn": role.role_arn}},
+        )
+    )
+
+
+def only_release_role_signs(key: kms.IKey, role: iam.IRole) -> None:
+    """Deny kms:Sign on the signing key to every principal but `role` (the key policy otherwise
+    lets any IAM policy of the account grant it); key administration stays with the account."""
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="OnlyPatchReleaseRoleSigns",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:Sign"],
+            resources=["*"],
             conditions={"ArnNotEquals": {"aws:PrincipalArn": role.role_arn}},
         )
     )

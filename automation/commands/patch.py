@@ -1,4 +1,5 @@
-"""`byoip patch publish`: sign a build with the stage's KMS key and make it the latest agent patch."""
+"""`byoip patch publish` signs a build with the stage's KMS key and makes it the latest agent patch;
+`byoip patch public-key` prints the key's public half for agents."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from automation import clients
 from automation.output import console, fail
-from automation.patches import PublishRefused, publish
+from automation.patches import PublishRefused, public_key_pem, publish
 from automation.stage import stage_config
 
 app = typer.Typer(help="Signed agent patches.", no_args_is_help=True)
@@ -53,3 +54,21 @@ def publish_command(
         f"({manifest.size} bytes, sha256 {manifest.sha256}), signed by {manifest.keyId}",
         markup=False,
     )
+
+
+@app.command("public-key")
+def public_key_command(
+    stage: Annotated[str, typer.Option("--stage", help="Stage whose signing key to print.")] = "prod",
+    region: Annotated[str | None, typer.Option("--region", help="AWS region (default: AWS_REGION).")] = None,
+) -> None:
+    """Print the stage's patch-signing public key as PEM (agents: --patch-public-key)."""
+    names = stage_config(stage).names
+    kms = clients.client("kms", clients.region_or_fail(region))
+    try:
+        typer.echo(public_key_pem(kms, names.patch_signing_key_alias), nl=False)
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") != "NotFoundException":
+            raise
+        fail(f"no patch-signing key for stage {stage!r}: {names.patch_signing_key_alias} does not exist")
+    except PublishRefused as err:
+        fail(str(err))

@@ -191,3 +191,36 @@ def test_the_build_goes_up_before_the_manifest_each_with_its_checksum(cli, stage
         (LATEST_POINTER, base64.b64encode(hashlib.sha256(manifest).digest()).decode()),
     ]
     assert json.loads(manifest)["key"] == sent[0][0]
+
+
+def test_public_key_prints_the_pem_agents_load(cli, stage):
+    from sandbox.patch_client import load_public_key
+
+    result = cli("patch", "public-key", "--stage", "t")
+    assert result.exit_code == 0, result.output
+    der = stage["kms"].get_public_key(KeyId=stage["key_arn"])["PublicKey"]
+    key = load_public_key(result.stdout.encode())
+    assert key.public_numbers() == load_der_public_key(der).public_numbers()
+    lines = result.stdout.splitlines()
+    assert lines[0] == "-----BEGIN PUBLIC KEY-----" and lines[-1] == "-----END PUBLIC KEY-----"
+    assert all(len(line) <= 64 for line in lines[1:-1])
+
+
+def test_public_key_of_a_stage_without_one_is_one_line(cli, stage):
+    result = cli("patch", "public-key", "--stage", "staging")
+    assert (result.exit_code, one_error_line(result)) == (
+        2,
+        "error: no patch-signing key for stage 'staging': alias/byoip-staging-patch-signing does not exist",
+    )
+
+
+def test_public_key_refuses_a_key_that_is_not_a_p256_signing_key(cli, stage):
+    kms = stage["kms"]
+    rsa = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/byoip-u-patch-signing", TargetKeyId=rsa["KeyId"])
+    result = cli("patch", "public-key", "--stage", "u")
+    assert (result.exit_code, one_error_line(result)) == (
+        2,
+        "error: key alias/byoip-u-patch-signing is RSA_2048/SIGN_VERIFY, "
+        "not an ECC_NIST_P256 SIGN_VERIFY key",
+    )

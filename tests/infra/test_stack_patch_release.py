@@ -93,3 +93,19 @@ def test_no_other_role_may_write_patches_or_sign(stage_synth):
                 {"s3:PutObject", "s3:DeleteObject"} & set(actions) and "AgentPatchesBucket/*" in named
             )
             assert "kms:Sign" not in actions
+
+
+def test_only_the_release_role_may_sign_with_the_patch_key(stage_synth):
+    t, s = stage_synth.template_dict, stage_synth.config.stage
+    role_id, _role = _release_role(t, s)
+    _key_id, key = one(t, "AWS::KMS::Key", KeySpec="ECC_NIST_P256")
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    (deny,) = [st for st in statements if st["Effect"] == "Deny"]
+    assert deny == {
+        "Sid": "OnlyPatchReleaseRoleSigns",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "kms:Sign",
+        "Resource": "*",
+        "Condition": {"ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": [role_id, "Arn"]}}},
+    }
