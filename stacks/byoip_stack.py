@@ -56,7 +56,7 @@ class ByoIpStack(Stack):
     """WebSocket API, job queues, dispatcher, lease reaper, tables, buckets and the JWT secret.
 
     The parts are attributes (docs/contracts.md, "Python seams"): `storage`, `queues`,
-    `realtime`, `functions` (short name → ByoIpFunction), `monitoring`, `automation`.
+    `realtime`, `functions` (short name → ByoIpFunction), `patch_release`, `monitoring`, `automation`.
     """
 
     def __init__(self, scope: Construct, cid: str, *, config: Config, **stack_kwargs: Any) -> None:
@@ -103,7 +103,7 @@ class ByoIpStack(Stack):
             self,
             "PatchSigningKeyArn",
             value=self.patch_release.signing_key.key_arn,
-            description="Agents verify patches with this key's public key (aws kms get-public-key)",
+            description="Agents verify patches with this key's public half (byoip patch public-key)",
         )
         CfnOutput(
             self,
