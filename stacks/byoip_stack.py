@@ -23,6 +23,7 @@ from monitoring.layer import MonitoringLayer
 from monitoring.resources import MonitoringResources
 from stacks.functions import ByoIpFunction, byoip_functions
 from stacks.grants import (
+    allow,
     allow_key,
     allow_objects,
     allow_post_to_connection,
@@ -159,6 +160,9 @@ class ByoIpStack(Stack):
         only_release_role_writes(bucket, role)
         only_release_role_signs(self.patch_release.signing_key, role)
         allow_release(self.patch_release, bucket=bucket, data_key=self.storage.key)
+        # ws-message reads patches/latest.json; S3 answers a missing one with 403 unless the reader may
+        # list the bucket, and "nothing published yet" must read as 404 (NoSuchKey), not as an outage.
+        allow(self.functions[WS_MESSAGE].role, "s3", ["ListBucket"], [bucket.bucket_arn])
 
     def _grant(self, functions: dict[str, ByoIpFunction]) -> None:
         """Each function gets exactly what its handler calls (traced through lambdas/common/)."""

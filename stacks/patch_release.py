@@ -88,14 +88,16 @@ def only_release_role_signs(key: kms.IKey, role: iam.IRole) -> None:
 
 
 def allow_release(release: PatchRelease, *, bucket: s3.IBucket, data_key: kms.IKey) -> None:
-    """What `byoip patch publish` calls: the bucket parameter, HeadObject/PutObject under patches/,
-    Sign/Verify with the signing key, and the data key for SSE-KMS writes."""
+    """What `byoip patch publish` calls: the bucket parameter, HeadObject (with ListBucket, so a new
+    version is a 404) and PutObject under patches/, Sign/Verify, and the data key for SSE-KMS writes."""
     role = release.release_role
 
     def allow(actions: list[str], resource: str) -> None:
         iam.Grant.add_to_principal(grantee=role, actions=actions, resource_arns=[resource])
 
     allow(["ssm:GetParameter"], release.bucket_parameter.parameter_arn)
+    # Without ListBucket, S3 answers 403 instead of 404 for a missing key (the version check's HeadObject).
+    allow(["s3:ListBucket"], bucket.bucket_arn)
     allow(["s3:PutObject", "s3:GetObject"], bucket.arn_for_objects("patches/*"))
     acknowledge(role, f"IAM5[Resource::<{logical_id(bucket)}.Arn>/patches/*]", RELEASE_PREFIX_REASON)
     allow(["kms:Sign", "kms:Verify"], release.signing_key.key_arn)

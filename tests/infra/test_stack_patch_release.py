@@ -71,6 +71,7 @@ def test_release_role_gets_exactly_what_publish_calls(stage_synth):
             "ssm:GetParameter",
             f"arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/byoip/{s}/patches-bucket",
         ),
+        ("s3:ListBucket", "AgentPatchesBucket"),
         ("s3:PutObject", "AgentPatchesBucket/patches/*"),
         ("s3:GetObject", "AgentPatchesBucket/patches/*"),
         ("kms:Sign", "PatchSigningKey"),
