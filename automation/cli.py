@@ -1,4 +1,4 @@
-"""`byoip`: the on-call CLI (redrive, dlq, token, runbook, triage, alarms) plus installed extras.
+"""`byoip`: the on-call CLI (redrive, dlq, token, runbook, triage, alarms, patch) plus installed extras.
 
 Extras (the sandbox's `byoip sandbox` and `byoip gameday`) plug in through the `byoip.cli`
 entry-point group, so this module never imports them: the on-call tool runs against production
@@ -16,7 +16,18 @@ from typing import NoReturn
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from automation.commands import dashboard, deploy_check, dlq, migrate, redrive, revoke, runbook, token, triage
+from automation.commands import (
+    dashboard,
+    deploy_check,
+    dlq,
+    migrate,
+    patch,
+    redrive,
+    revoke,
+    runbook,
+    token,
+    triage,
+)
 from automation.errors import aws_error, usage_error
 from automation.output import USAGE, errors
 from monitoring.evaluator.cli import app as alarms_app
@@ -38,6 +49,7 @@ app.add_typer(dlq.app, name="dlq")
 app.add_typer(runbook.app, name="runbook")
 app.add_typer(migrate.app, name="migrate")
 app.add_typer(dashboard.app, name="dashboard")
+app.add_typer(patch.app, name="patch")
 app.add_typer(alarms_app, name="alarms")
 EXTRAS_GROUP = "byoip.cli"  # entry points: name = command, value = a Typer app or a command function
 EXTRA_INSTALL = "pip install -e '.[sandbox]'"

@@ -90,6 +90,21 @@ class Names:
         return f"alias/{self.prefix}-data"
 
     @property
+    def patch_signing_key_alias(self) -> str:
+        """The KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs agent patch manifests."""
+        return f"alias/{self.prefix}-patch-signing"
+
+    @property
+    def patch_release_role(self) -> str:
+        """The only role that may write the patches bucket (byoip patch publish runs as it)."""
+        return f"{self.prefix}-patch-release"
+
+    @property
+    def patches_bucket_parameter(self) -> str:
+        """SSM parameter holding the patches bucket's name (the bucket's own name is generated)."""
+        return f"/byoip/{self.stage}/patches-bucket"
+
+    @property
     def ops_alerts_topic(self) -> str:
         return f"{self.prefix}-ops-alerts"
 

@@ -6,7 +6,9 @@ Usable against a real deployment's WebSocketUrl as well as the sandbox:
 
 Protocol (DESIGN.md): connect with `?token=`; send `heartbeat` (with the jobs in hand, so
 their leases are extended); on `job.assign` send `job.ack`, run the job, send
-`job.result`. A lost connection is retried with exponential backoff and jitter; the token
+`job.result`. With `--patch-public-key PEM` it asks for the latest patch on every connect and
+applies it only if the signature verifies (sandbox/patch_client.py), else sends
+`patch.rejected`. A lost connection is retried with exponential backoff and jitter; the token
 is fetched again on every attempt (tokens live at most 15 minutes).
 """
 
@@ -25,6 +27,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from sandbox.log_upload import UploadRefused, upload_log
+from sandbox.patch_client import PatchChecker
 
 
 @dataclass
@@ -74,6 +77,7 @@ class Agent:
         backoff: tuple[float, float] = (0.2, 5.0),
         log: Callable[[str], None] = _quiet,
         stop_on_401: bool = False,
+        patches: PatchChecker | None = None,
     ) -> None:
         self.url = url
         self.agent_id = agent_id
@@ -82,6 +86,7 @@ class Agent:
         self.backoff = backoff
         self.log = log
         self.stop_on_401 = stop_on_401
+        self.patches = patches  # verifies signed patches; None: the agent never asks for one
         self.stats = AgentStats()
         self.online = asyncio.Event()
         self._stopped = asyncio.Event()
@@ -136,6 +141,8 @@ class Agent:
         self.stats.connects += 1
         self.online.set()
         self.log(f"connected as {self.agent_id}")
+        if self.patches is not None:
+            await ws.send(json.dumps(self.patches.request(self.behaviour.version)))
         heartbeat = asyncio.create_task(self._heartbeats(ws))
         jobs: set[asyncio.Task[None]] = set()
         try:
@@ -143,6 +150,10 @@ class Agent:
                 frame = _parse(raw)
                 if frame.get("type") == "job.assign" and isinstance(frame.get("jobId"), str):
                     task = asyncio.create_task(self._run_job(ws, frame))
+                    jobs.add(task)
+                    task.add_done_callback(jobs.discard)
+                elif frame.get("type") == "patch.check" and self.patches is not None:
+                    task = asyncio.create_task(self._patch(ws, frame))
                     jobs.add(task)
                     task.add_done_callback(jobs.discard)
                 elif frame.get("type") == "ack" and frame.get("action") == "job.result":
@@ -164,6 +175,14 @@ class Agent:
             for task in jobs:
                 task.cancel()
             self._ws = None
+
+    async def _patch(self, ws: ClientConnection, frame: dict[str, Any]) -> None:
+        assert self.patches is not None
+        version, report = await self.patches.answer(frame)
+        if version is not None:
+            self.behaviour.version = version
+        if report is not None:
+            await ws.send(json.dumps(report))
 
     async def _heartbeats(self, ws: ClientConnection) -> None:
         while True:

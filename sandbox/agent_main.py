@@ -1,4 +1,4 @@
-"""`python -m sandbox.agent URL --token JWT [--upload-log FILE]`: one reference agent from the shell."""
+"""`python -m sandbox.agent URL --token JWT [--upload-log FILE] [--patch-public-key PEM]`: one agent."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from sandbox.agent import Agent, AgentBehaviour, AgentRejected
+from sandbox.patch_client import PatchChecker, PublicKeyInvalid, load_public_key
 
 
 def _print(message: str) -> None:
@@ -25,7 +26,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--upload-log", metavar="FILE", help="upload this log file once connected (logs.upload)"
     )
+    parser.add_argument("--patch-public-key", help="PEM public key of the stage's patch-signing KMS key")
     args = parser.parse_args(argv)
+    patches = None
+    if args.patch_public_key:
+        try:
+            patches = PatchChecker(load_public_key(Path(args.patch_public_key).read_bytes()), _print)
+        except (OSError, PublicKeyInvalid) as err:
+            print(f"error: --patch-public-key {args.patch_public_key}: {err}", file=sys.stderr)
+            return 2
     log_data = None
     if args.upload_log is not None:
         try:
@@ -35,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     agent_id = args.agent_id or _token_agent_id(args.token)
     behaviour = AgentBehaviour(heartbeat_seconds=60)
-    agent = Agent(args.url, agent_id, lambda: args.token, behaviour, log=_print, stop_on_401=True)
+    agent = Agent(
+        args.url, agent_id, lambda: args.token, behaviour, log=_print, stop_on_401=True, patches=patches
+    )
     _print(f"connecting to {args.url}")
     try:
         asyncio.run(_run(agent, log_data))

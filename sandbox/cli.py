@@ -100,10 +100,18 @@ def up(
                     f"agent-{i + 1}", "creator-1", AgentBehaviour(heartbeat_seconds=box.clock.real(120))
                 )
         token = mint_token(secret, "my-agent", "creator-1", lifetime_s=900)
+        pem = box.options.workdir / "patch-signing.pem"
+        pem.parent.mkdir(parents=True, exist_ok=True)
+        pem.write_bytes(box.patch_public_key())
+        aws = f"AWS_ENDPOINT_URL={box.moto.endpoint} AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox"
         rows = [
             ("WebSocket URL", box.gateway.url),
             ("agent token", f"{token}  (agentId my-agent, creatorId creator-1, 15 min)"),
-            ("connect", f"python -m sandbox.agent {box.gateway.url} --token {token}"),
+            (
+                "connect",
+                f"python -m sandbox.agent {box.gateway.url} --token {token} --patch-public-key {pem}",
+            ),
+            ("publish patch", f"{aws} byoip patch publish FILE --version V --stage local --region us-east-1"),
             ("@connections", box.connections.endpoint),
             ("AWS (moto)", f"AWS_ENDPOINT_URL={box.moto.endpoint}"),
             ("jobs queue", box.queue_url(JOBS)),

@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sandbox.agent import Agent, AgentBehaviour
+from sandbox.patch_client import PatchChecker
 
 
 class Fleet:
@@ -27,11 +28,16 @@ class Fleet:
     def _call(self, coro: Coroutine[Any, Any, Any], timeout: float = 10) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
-    def add(self, agent_id: str, creator_id: str, behaviour: AgentBehaviour) -> Agent:
-        """Start one agent."""
+    def add(
+        self, agent_id: str, creator_id: str, behaviour: AgentBehaviour, patches: PatchChecker | None = None
+    ) -> Agent:
+        """Start one agent (with `patches`, it checks for a signed patch on every connect)."""
 
         async def create() -> Agent:
-            agent = Agent(self.url, agent_id, lambda: self.token_for(agent_id, creator_id), behaviour)
+            def token() -> str:
+                return self.token_for(agent_id, creator_id)
+
+            agent = Agent(self.url, agent_id, token, behaviour, patches=patches)
             self._tasks.append(asyncio.ensure_future(agent.run()))
             return agent
 

@@ -18,7 +18,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from sandbox import moto_patches
+from sandbox import moto_kms_digest, moto_patches
 from sandbox.s3_post_policy import PostPolicyCheck
 from sandbox.template import REGION
 
@@ -70,6 +70,7 @@ class MotoServer:
 
     def start(self) -> MotoServer:
         moto_patches.apply()
+        moto_kms_digest.apply()
         # werkzeug logs every request to stderr; the sandbox's console is for its timeline.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server.start()

@@ -1,7 +1,8 @@
 """Create in moto the resources the synthesized template declares.
 
 Walks queues (attributes + redrive policy), tables (keys, GSIs, TTL), buckets, the JWT
-secret (a generated value of 48 bytes) and SNS topics, and records their physical ids in
+secret (a generated value of 48 bytes), SNS topics, KMS keys (spec and usage) with their
+aliases and SSM parameters, and records their physical ids in
 the Resolver so every later `Ref` / `Fn::GetAtt` resolves to the sandbox's resources.
 Production durations on queues (visibility timeout) are scaled by the clock.
 """
@@ -32,6 +33,7 @@ class Provisioned:
     buckets: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
     topics: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
+    keys: dict[str, str] = field(default_factory=dict)  # logical id -> KMS key ARN
     prod_visibility: dict[str, int] = field(default_factory=dict)  # queue name -> prod seconds
 
     def queue_url(self, name: str) -> str:
@@ -50,6 +52,8 @@ def provision(resolver: Resolver, client: Callable[[str], Any], clock: SimClock)
     _buckets(resolver, client("s3"), out)
     _secrets(resolver, client("secretsmanager"), out)
     _topics(resolver, client("sns"), out)
+    _keys(resolver, client("kms"), out)
+    _parameters(resolver, client("ssm"))
     return out
 
 
@@ -146,3 +150,22 @@ def _topics(resolver: Resolver, sns: Any, out: Provisioned) -> None:
         arn = sns.create_topic(Name=name)["TopicArn"]
         out.topics[logical_id] = arn
         resolver.set(logical_id, arn, TopicArn=arn, TopicName=name)
+
+
+def _keys(resolver: Resolver, kms: Any, out: Provisioned) -> None:
+    """KMS keys with their key spec and usage (the patch-signing key is ECC_NIST_P256), then aliases."""
+    for logical_id, props in resolver.of_type("AWS::KMS::Key"):
+        spec = {k: props[k] for k in ("KeySpec", "KeyUsage") if k in props}
+        meta = kms.create_key(Description=str(props.get("Description", logical_id)), **spec)["KeyMetadata"]
+        out.keys[logical_id] = meta["Arn"]
+        resolver.set(logical_id, meta["KeyId"], Arn=meta["Arn"], KeyId=meta["KeyId"])
+    for _logical_id, props in resolver.of_type("AWS::KMS::Alias"):
+        kms.create_alias(
+            AliasName=resolver.resolve(props["AliasName"]), TargetKeyId=resolver.resolve(props["TargetKeyId"])
+        )
+
+
+def _parameters(resolver: Resolver, ssm: Any) -> None:
+    for _logical_id, props in resolver.of_type("AWS::SSM::Parameter"):
+        value = resolver.resolve(props["Value"])
+        ssm.put_parameter(Name=resolver.resolve(props["Name"]), Value=value, Type=props.get("Type", "String"))

@@ -182,6 +182,15 @@ class Sandbox:
             self.runtime.invoke(function, {"SecretId": arn, "ClientRequestToken": token, "Step": step})
         return self.jwt_secret()
 
+    def patch_public_key(self) -> bytes:
+        """PEM of the stage's patch-signing key, the way an operator configures agents with it."""
+        from cryptography.hazmat.primitives import serialization
+
+        alias = Names(self.options.stage).patch_signing_key_alias
+        der = self.client("kms").get_public_key(KeyId=alias)["PublicKey"]
+        key = serialization.load_der_public_key(der)
+        return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
     def wait_for(self, predicate: Any, timeout_s: float, poll_s: float = 0.1) -> bool:
         """Poll `predicate()` until true or `timeout_s` real seconds passed."""
         deadline = time.monotonic() + timeout_s

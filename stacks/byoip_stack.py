@@ -33,6 +33,7 @@ from stacks.agent_keys import AgentKeys
 from stacks.functions import ByoIpFunction, byoip_functions
 from stacks.grants import (
     acknowledge_connections,
+    allow,
     allow_key,
     allow_objects,
     allow_post_to_connection,
@@ -43,6 +44,12 @@ from stacks.grants import (
 from stacks.jobs import JobQueues
 from stacks.lambda_asset import lambdas_code
 from stacks.limits import DISPATCHER_MAX_CONCURRENCY
+from stacks.patch_release import (
+    PatchRelease,
+    allow_release,
+    only_release_role_signs,
+    only_release_role_writes,
+)
 from stacks.realtime import Realtime
 from stacks.storage import Storage
 
@@ -61,7 +68,7 @@ class ByoIpStack(Stack):
     """WebSocket API, job queues, dispatcher, lease reaper, tables, buckets and the JWT secret.
 
     The parts are attributes (docs/contracts.md, "Python seams"): `storage`, `queues`,
-    `realtime`, `functions` (short name → ByoIpFunction), `monitoring`, `automation`.
+    `realtime`, `functions` (short name → ByoIpFunction), `patch_release`, `monitoring`, `automation`.
     """
 
     def __init__(self, scope: Construct, cid: str, *, config: Config, **stack_kwargs: Any) -> None:
@@ -70,6 +77,9 @@ class ByoIpStack(Stack):
         names = config.names
         self.storage = Storage(self, "Storage", names=names)
         self.queues = JobQueues(self, "Jobs", names=names)
+        self.patch_release = PatchRelease(
+            self, "PatchRelease", names=names, bucket=self.storage.patches_bucket
+        )
         self.realtime = Realtime(self, "Realtime", names=names)
         self.functions = byoip_functions(
             self, names=names, code=lambdas_code(), environment=self._environment()
@@ -101,12 +111,25 @@ class ByoIpStack(Stack):
             rotation=fn[SECRET_ROTATION],
             verifier=self.functions[WS_CONNECT].role,
         )
+        self._grant_patch_release()
         CfnOutput(self, "WebSocketUrl", value=self.realtime.ws_stage.url, description="Agents connect here")
         CfnOutput(
             self,
             "JobsQueueUrl",
             value=self.queues.jobs_queue.queue_url,
             description="Producers send jobs here",
+        )
+        CfnOutput(
+            self,
+            "PatchSigningKeyArn",
+            value=self.patch_release.signing_key.key_arn,
+            description="Agents verify patches with this key's public half (byoip patch public-key)",
+        )
+        CfnOutput(
+            self,
+            "PatchReleaseRoleArn",
+            value=self.patch_release.release_role.role_arn,
+            description="byoip patch publish runs as this role",
         )
         self.monitoring = MonitoringLayer(self, "Monitoring", config=config, resources=self._watched())
         self.automation = AutomationLayer(
@@ -160,6 +183,16 @@ class ByoIpStack(Stack):
             ws_stage=self.realtime.ws_stage,
             quarantine_queue=self.queues.quarantine_queue,
         )
+
+    def _grant_patch_release(self) -> None:
+        """Only the release role writes the patches bucket and signs; ws-message keeps GetObject only."""
+        bucket, role = self.storage.patches_bucket, self.patch_release.release_role
+        only_release_role_writes(bucket, role)
+        only_release_role_signs(self.patch_release.signing_key, role)
+        allow_release(self.patch_release, bucket=bucket, data_key=self.storage.key)
+        # ws-message reads patches/latest.json; S3 answers a missing one with 403 unless the reader may
+        # list the bucket, and "nothing published yet" must read as 404 (NoSuchKey), not as an outage.
+        allow(self.functions[WS_MESSAGE].role, "s3", ["ListBucket"], [bucket.bucket_arn])
 
     def _grant(self, functions: dict[str, ByoIpFunction]) -> None:
         """Each function gets exactly what its handler calls (traced through lambdas/common/)."""

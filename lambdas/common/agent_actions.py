@@ -14,7 +14,7 @@ from lambdas.common import agent_files, connections, ddb, job_updates, limits, m
 from lambdas.common.jobs import jobs_table
 from lambdas.common.log_upload import log_upload_form
 from lambdas.common.metrics import Counters
-from lambdas.common.protocol import FrameError, ack_frame
+from lambdas.common.protocol import LOG_LINE, FrameError, ack_frame
 from lambdas.common.requeue import requeue
 from lambdas.common.settings import settings
 
@@ -109,6 +109,14 @@ def patch_check(caller: Caller, fields: dict[str, Any], now: int, counters: Coun
     return agent_files.patch_check(fields.get("version"))
 
 
+def patch_rejected(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:
+    """The agent refused a patch (bad signature, hash or size): logged, counted, acknowledged."""
+    reason, version = fields["reason"], fields["version"]
+    counters.add(metrics.BYOIP, metrics.PATCHES_REJECTED)
+    line = f"patch_rejected reason={reason} version={version} agentId={caller.agent_id}"
+    return {**ack_frame("patch.rejected", reason=reason, version=version), LOG_LINE: line}
+
+
 Action = Callable[[Caller, dict[str, Any], int, Counters], dict[str, Any]]
 ACTIONS: dict[str, Action] = {
     "heartbeat": heartbeat,
@@ -117,4 +125,5 @@ ACTIONS: dict[str, Action] = {
     "agent.pause": agent_pause,
     "logs.upload": logs_upload,
     "patch.check": patch_check,
+    "patch.rejected": patch_rejected,
 }

@@ -21,6 +21,7 @@ JOBS_COMPLETED = "JobsCompleted"
 JOBS_FAILED = "JobsFailed"
 JOBS_HELD = "JobsHeld"
 AGENT_HEARTBEATS = "AgentHeartbeats"
+PATCHES_REJECTED = "PatchesRejected"  # agents' patch.rejected frames (bad signature, hash, size)
 # Huntaze/Dispatcher (dimension Stage)
 BATCH_ITEMS = "BatchItems"
 BATCH_ITEM_FAILURES = "BatchItemFailures"

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from lambdas.common.patch_manifest import PATCH_REJECT_REASONS, VERSION_PATTERN
+
 MAX_FRAME_BYTES = 32 * 1024  # API Gateway's WebSocket frame size
 MAX_HEARTBEAT_JOBS = 25
 MAX_TEXT = 256  # reasons, versions: short free text
@@ -37,9 +39,12 @@ _FIELDS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "agent.pause": {"reason": (_TEXT, False)},
     "logs.upload": {},
     "patch.check": {"version": (_TEXT, False)},
+    "patch.rejected": {"version": (_TEXT, True), "reason": (_TEXT, True)},
 }
 ACTIONS = tuple(_FIELDS)
 RESULT_STATUSES = ("completed", "failed")
+# An action's reply may carry this key: the backend logs it and never sends it.
+LOG_LINE = "_log"
 
 
 def is_id(value: object) -> bool:
@@ -50,10 +55,11 @@ def is_id(value: object) -> bool:
 class FrameError(Exception):
     """A frame the backend refuses; `code` goes back to the agent in an error frame."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, detail: str = "") -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.detail = detail  # `key=value …` for the backend's log line only, never sent
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,15 @@ def _check_specifics(action: str, fields: dict[str, Any], data: dict[str, Any]) 
         if len(jobs) > MAX_HEARTBEAT_JOBS or not all(is_id(j) for j in jobs):
             rule = f"at most {MAX_HEARTBEAT_JOBS} job ids, each 1-128 characters of [A-Za-z0-9_.:-]"
             raise FrameError("schema_invalid", f"heartbeat.jobs must be {rule}")
+    if action == "patch.rejected":
+        if fields["reason"] not in PATCH_REJECT_REASONS:
+            raise FrameError(
+                "schema_invalid", f"patch.rejected reason must be one of: {', '.join(PATCH_REJECT_REASONS)}"
+            )
+        if not VERSION_PATTERN.fullmatch(fields["version"]):
+            raise FrameError(
+                "schema_invalid", "patch.rejected version must be 1-64 characters of [0-9A-Za-z._+-]"
+            )
 
 
 def error_frame(code: str, message: str) -> dict[str, Any]:

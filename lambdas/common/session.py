@@ -12,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas.common import auth, aws, clock, connections, ddb, limits, metrics, ratelimit
 from lambdas.common.agent_actions import ACTIONS, Caller
-from lambdas.common.protocol import FrameError, encode, error_frame, parse_agent_frame
+from lambdas.common.protocol import LOG_LINE, FrameError, encode, error_frame, parse_agent_frame
 from lambdas.common.requeue import release_held
 from lambdas.common.settings import settings
 
@@ -91,8 +91,14 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
         request = parse_agent_frame(event.get("body"), is_base64=bool(event.get("isBase64Encoded")))
         caller = Caller(caller_item["agentId"], caller_item["creatorId"], connection_id)
         reply = ACTIONS[request.action](caller, request.fields, now, counters)
+        note = reply.pop(LOG_LINE, None)
+        if note:
+            logger.warning(note, extra={"agentId": caller.agent_id, "creatorId": caller.creator_id})
     except FrameError as err:
-        logger.info(f"ws_message_rejected code={err.code}", extra={"code": err.code})
+        if err.detail:  # the backend's own fault (e.g. a bad patch manifest): an operator must act
+            logger.error(f"ws_message_rejected code={err.code} {err.detail}", extra={"code": err.code})
+        else:
+            logger.info(f"ws_message_rejected code={err.code}", extra={"code": err.code})
         reply = error_frame(err.code, err.message)
     except Exception:
         logger.exception("ws_message_failed code=internal_error")

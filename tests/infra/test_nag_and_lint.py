@@ -91,6 +91,10 @@ def test_acknowledgements_are_narrow_and_reasoned(stage_synth):
         ("SecretRotation/Role", "AwsSolutions::AwsSolutions-IAM5[Resource::*]"),
         ("WsMessage/Role", f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logs_bucket}.Arn>/*]"),
         ("WsMessage/Role", f"AwsSolutions::AwsSolutions-IAM5[Resource::<{patches}.Arn>/*]"),
+        (
+            "PatchRelease/PatchReleaseRole",
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{patches}.Arn>/patches/*]",
+        ),
     }
     for where, reason in acks.items():
         assert len(reason) >= 60, where

@@ -42,6 +42,7 @@ def expected_grants(s: str) -> dict[str, set[tuple[str, str]]]:
             ("sqs:SendMessage", f"byoip-{s}-jobs"),
             ("s3:PutObject", "AgentLogsBucket/*"),
             ("s3:GetObject", "AgentPatchesBucket/*"),
+            ("s3:ListBucket", "AgentPatchesBucket"),  # a missing latest.json is 404, not 403
             ("kms:GenerateDataKey", "DataKey"),
             ("kms:Decrypt", "DataKey"),
             ("execute-api:ManageConnections", _connections(s)),

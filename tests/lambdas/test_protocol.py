@@ -50,7 +50,8 @@ def test_valid_frames_keep_only_known_fields_and_trim_free_text():
         (
             '{"action":"nope"}',
             "unknown_action",
-            "action must be one of: heartbeat, job.ack, job.result, agent.pause, logs.upload, patch.check",
+            "action must be one of: heartbeat, job.ack, job.result, agent.pause, logs.upload, patch.check, "
+            "patch.rejected",
         ),
         ("null", "json_invalid", "frame must be a JSON object"),
     ],

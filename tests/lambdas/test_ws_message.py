@@ -1,11 +1,10 @@
-"""ws-message: frame validation, heartbeat, ack, result, pause, logs upload, patch check."""
+"""ws-message: frame validation, heartbeat, ack, result, pause, logs upload (patches: test_patch_check.py)."""
 
 from __future__ import annotations
 
 import json
 from urllib.parse import urlparse
 
-import boto3
 import pytest
 
 from lambdas.dispatcher_sqs.handler import handler as dispatch
@@ -208,23 +207,3 @@ def test_logs_upload_prefix_comes_from_the_token_not_the_frame(online, clock, ou
     assert reply["key"].startswith("creator-1/agent-1/2026/11/28/133000-")
     assert reply["fields"]["key"] == reply["key"]
     assert urlparse(reply["url"]).netloc.startswith("byoip-test-logs.s3.")
-
-
-def test_patch_check_answers_latest_version_and_a_presigned_get(online, clock, out):
-    assert send({"action": "patch.check"}) == {"type": "patch.check", "version": None, "upToDate": True}
-    s3 = boto3.client("s3", region_name=h.REGION)
-    s3.put_object(Bucket=h.ENV["PATCHES_BUCKET"], Key="agent/1.5.0/agent.zip", Body=b"zip")
-    s3.put_object(
-        Bucket=h.ENV["PATCHES_BUCKET"],
-        Key="latest.json",
-        Body=json.dumps({"version": "1.5.0", "key": "agent/1.5.0/agent.zip", "sha256": "ab12"}),
-    )
-    reply = send({"action": "patch.check", "version": "1.4.2"})
-    assert {k: reply[k] for k in ("type", "version", "sha256", "upToDate", "expiresIn")} == {
-        "type": "patch.check",
-        "version": "1.5.0",
-        "sha256": "ab12",
-        "upToDate": False,
-        "expiresIn": 900,
-    }
-    assert urlparse(reply["url"]).path.endswith("/agent/1.5.0/agent.zip")

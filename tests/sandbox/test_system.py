@@ -127,7 +127,8 @@ def test_reference_agent_cli_exits_on_401_with_one_line(box, capsys):
     from sandbox.agent_main import main
 
     assert main([box.gateway.url, "--token", "not-a-jwt"]) == 1
-    lines = capsys.readouterr().out.splitlines()
+    # The fleet's heartbeats may print an EMF line (JSON) into the captured stdout meanwhile.
+    lines = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("{")]
     assert [line.split(" ", 1)[1] for line in lines] == [
         f"connecting to {box.gateway.url}",
         "rejected: 401 (bad or expired token)",
