@@ -82,15 +82,17 @@ def freeze_consumer(lambda_client: Any, function: str) -> list[str]:
 
 @dataclass
 class Copied:
-    """Counts of one copy: written, already present (left as they were), and read in total."""
+    """Counts of one copy: written, already present (left as they were), skipped (old connections),
+    and read in total."""
 
     written: int = 0
     present: int = 0
     keys: list[str] = field(default_factory=list)
+    skipped: int = 0
 
     @property
     def read(self) -> int:
-        return self.written + self.present
+        return self.written + self.present + self.skipped
 
 
 def key_schema(dynamodb: Any, table: str) -> list[dict[str, str]]:
@@ -98,6 +100,29 @@ def key_schema(dynamodb: Any, table: str) -> list[dict[str, str]]:
     described = dynamodb.describe_table(TableName=table)["Table"]
     types = {a["AttributeName"]: a["AttributeType"] for a in described["AttributeDefinitions"]}
     return [{**k, "AttributeType": types[k["AttributeName"]]} for k in described["KeySchema"]]
+
+
+def to_current_schema(item: dict[str, Any]) -> dict[str, Any] | None:
+    """An item of the original's tables as this stack keys it (docs/contracts.md); None to skip.
+
+    Agents are (creatorId, agentId) here: an agent item `agent#<agentId>` becomes
+    `agent#<creatorId>#<agentId>` (without its old connection, which belongs to the old API),
+    a held job's `heldAgentId` becomes `<creatorId>#<agentId>` so its agent's next connect
+    releases it, and connection items (`conn#…`, the old API's connections) are not copied.
+    Items already in this form pass unchanged.
+    """
+    pk = item.get("pk", {}).get("S")
+    creator = item.get("creatorId", {}).get("S")
+    if pk is not None and pk.startswith("conn#"):
+        return None
+    if pk is not None and pk.startswith("agent#") and pk.count("#") == 1 and creator:
+        upgraded = {k: v for k, v in item.items() if k != "connectionId"}
+        upgraded["pk"] = {"S": f"agent#{creator}#{pk.removeprefix('agent#')}"}
+        return upgraded
+    held = item.get("heldAgentId", {}).get("S")
+    if held is not None and "#" not in held and creator:
+        return {**item, "heldAgentId": {"S": f"{creator}#{held}"}}
+    return item
 
 
 def copy_items(dynamodb: Any, *, source: str, destination: str) -> Copied:
@@ -112,7 +137,11 @@ def copy_items(dynamodb: Any, *, source: str, destination: str) -> Copied:
     result = Copied()
     pages = dynamodb.get_paginator("scan").paginate(TableName=source, ConsistentRead=True)
     for page in pages:
-        for item in page["Items"]:
+        for original in page["Items"]:
+            item = to_current_schema(original)
+            if item is None:
+                result.skipped += 1
+                continue
             try:
                 dynamodb.put_item(
                     TableName=destination,

@@ -132,7 +132,9 @@ def table(
     total = mig.count_items(ddb, destination)
     console.print(
         f"{source} -> {destination}: {copied.read} read, {copied.written} written, "
-        f"{copied.present} already there; {destination} holds {total}",
+        f"{copied.present} already there"
+        + (f", {copied.skipped} old connections skipped" if copied.skipped else "")
+        + f"; {destination} holds {total}",
         markup=False,
     )
 

@@ -221,3 +221,18 @@ def test_the_migration_runbook_renders_beside_the_triage_runbook(cli, tmp_path):
     bad = cli(*render, "cutover", "--stage", "prod")
     assert bad.exit_code == 2
     assert one_error_line(bad) == "error: invalid --runbook 'cutover': allowed values are triage | migration"
+
+
+def test_old_items_are_rekeyed_to_the_creator_scoped_agent_identity():
+    from automation.migration import to_current_schema
+
+    agent = {"pk": {"S": "agent#a-1"}, "creatorId": {"S": "c-1"}, "connectionId": {"S": "old-api-conn"}}
+    assert to_current_schema(agent) == {"pk": {"S": "agent#c-1#a-1"}, "creatorId": {"S": "c-1"}}
+    held = {"jobId": {"S": "j"}, "creatorId": {"S": "c-1"}, "heldAgentId": {"S": "a-1"}}
+    assert to_current_schema(held)["heldAgentId"] == {"S": "c-1#a-1"}
+    assert to_current_schema({"pk": {"S": "conn#abc"}, "creatorId": {"S": "c-1"}}) is None
+    current = {"pk": {"S": "agent#c-1#a-1"}, "creatorId": {"S": "c-1"}}
+    assert to_current_schema(current) == current
+    assert to_current_schema(
+        {"jobId": {"S": "j"}, "heldAgentId": {"S": "c-1#a-1"}, "creatorId": {"S": "c-1"}}
+    )["heldAgentId"] == {"S": "c-1#a-1"}
