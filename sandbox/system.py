@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from contract.names import Names
+from lambdas.common.settings import DEFAULT_ASSIGN_DEADLINE_SECONDS
 from sandbox.alarm_loop import AlarmLoop
 from sandbox.capture import LogGroups, routed_stdout
 from sandbox.clock import GAMEDAY_SPEED, SimClock
@@ -101,6 +102,8 @@ class Sandbox:
                 # The management API endpoint of the local gateway replaces the execute-api one.
                 "WS_ENDPOINT": self.connections.endpoint,
                 "LEASE_SECONDS": str(clock.scaled_int(lease)),
+                # SentTimestamp and the handlers' clock are both real time here: scale the deadline.
+                "ASSIGN_DEADLINE_SECONDS": str(clock.scaled_int(DEFAULT_ASSIGN_DEADLINE_SECONDS)),
                 **self.moto.environ(),
             }
         )

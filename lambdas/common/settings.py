@@ -13,6 +13,8 @@ DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_RELEASE_DELAY_SECONDS = 2
 DEFAULT_CONNECT_GRACE_SECONDS = 10
 SQS_MAX_DELAY_SECONDS = 900
+# The time-to-assign SLO: a job assigned within this many seconds of being queued is on time.
+DEFAULT_ASSIGN_DEADLINE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Settings:
     max_attempts: int
     release_delay_seconds: int
     connect_grace_seconds: int
+    assign_deadline_seconds: int = DEFAULT_ASSIGN_DEADLINE_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -58,6 +61,9 @@ class Settings:
             ),
             connect_grace_seconds=_int_in(
                 env.get("CONNECT_GRACE_SECONDS"), DEFAULT_CONNECT_GRACE_SECONDS, low=0
+            ),
+            assign_deadline_seconds=_int_in(
+                env.get("ASSIGN_DEADLINE_SECONDS"), DEFAULT_ASSIGN_DEADLINE_SECONDS
             ),
         )
 
