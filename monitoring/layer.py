@@ -15,6 +15,7 @@ from monitoring.dashboards import deprecated_dashboard, primary_dashboard
 from monitoring.queries import QUERIES
 from monitoring.resources import MonitoringResources
 from monitoring.slo_alarms import slo_alarms, slo_widgets
+from monitoring.slo_native import native_slos
 
 
 class MonitoringLayer(Construct):
@@ -47,6 +48,7 @@ class MonitoringLayer(Construct):
         self.slo_alarms, self.slo_composites = slo_alarms(
             self, config=config, resources=resources, topic=self.topic, region=region
         )
+        self.native_slos = native_slos(self, config=config, resources=resources)
         for row in slo_widgets(
             config=config, resources=resources, composites=list(self.slo_composites.values())
         ):
