@@ -113,3 +113,8 @@ SLOS: tuple[SLO, ...] = (JOB_SUCCESS, TIME_TO_ASSIGN)
 SLO_ALARMS: tuple[AlarmSpec, ...] = tuple(a for slo in SLOS for a in burn_alarms(slo))
 SLO_COMPOSITES: tuple[CompositeSpec, ...] = tuple(c for slo in SLOS for c in burn_composites(slo))
 SLOS_BY_SECTION = {slo.section: slo for slo in SLOS}
+# What stays in ALARM after an incident by design: the burn windows (the hour or days after it
+# still hold its bad events) and the tickets (slow burns); the pages clear with the short window.
+OUTLIVE_INCIDENTS = frozenset(
+    {a.id for a in SLO_ALARMS} | {c.id for c in SLO_COMPOSITES if not c.notify_composite}
+)
