@@ -20,6 +20,7 @@ from monitoring.slo_catalog import OUTLIVE_INCIDENTS
 from sandbox.agent import AgentBehaviour
 from sandbox.clock import GAMEDAY_SPEED
 from sandbox.fleet import Fleet
+from sandbox.gameday.history import seed_slo_history
 from sandbox.gameday.ledger import Accounting, Ledger
 from sandbox.gameday.timeline import Timeline
 from sandbox.gameday.traffic import Producer, TrafficPlan
@@ -113,6 +114,9 @@ class GameDay:
             self.alarms = box.alarm_loop
             self.alarms.listeners.append(self.timeline.on_alarm)
             box.automation.listeners.append(self.timeline.on_automation)
+            seed_slo_history(
+                box.metrics, stage=box.options.stage, now=box.clock.now(), jobs_per_minute=BASE_RATE
+            )
             self._start_fleet()
             try:
                 self.wait_minutes(WARMUP_MIN)
