@@ -121,6 +121,10 @@ class Names:
         """BYOIP-<stage>-<AlarmId>."""
         return f"{self.alarm_prefix}{alarm_id}"
 
+    def slo(self, slo_id: str) -> str:
+        """CloudWatch (Application Signals) service level objective BYOIP-<stage>-<SloId>."""
+        return f"{self.alarm_prefix}{slo_id}"
+
     def metric_filter(self, alarm_id: str) -> str:
         return f"{self.prefix}-{alarm_id}"
 

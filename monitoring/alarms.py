@@ -52,48 +52,77 @@ def unit_alarms(
     scope: Construct, *, config: Config, resources: MonitoringResources, topic: sns.ITopic, region: str
 ) -> dict[str, cw.Alarm]:
     """Every catalog alarm, with SNS actions for `config.alert_mode`."""
-    action = cw_actions.SnsAction(topic)
     alarms: dict[str, cw.Alarm] = {}
     for spec in ALARMS:
         if spec.log_filter is not None:
             _metric_filter(scope, spec, config, resources)
-        alarm = cw.Alarm(
-            scope,
-            spec.id,
-            alarm_name=config.names.alarm(spec.id),
-            alarm_description=describe(spec, config, region),
-            metric=to_cdk(spec.source, period_s=spec.period_s, resources=resources, stage=config.stage),
-            threshold=spec.threshold,
-            comparison_operator=_COMPARISON[spec.comparison],
-            evaluation_periods=spec.evaluation_periods,
-            datapoints_to_alarm=spec.datapoints_to_alarm,
-            treat_missing_data=_MISSING[spec.missing],
+        alarms[spec.id] = metric_alarm(
+            scope, spec, config=config, resources=resources, topic=topic, region=region
         )
-        if notifies(spec, config.alert_mode):
-            alarm.add_alarm_action(action)
-        if spec.ok_action:
-            alarm.add_ok_action(action)
-        alarms[spec.id] = alarm
     return alarms
+
+
+def metric_alarm(
+    scope: Construct,
+    spec: AlarmSpec,
+    *,
+    config: Config,
+    resources: MonitoringResources,
+    topic: sns.ITopic,
+    region: str,
+) -> cw.Alarm:
+    """One metric alarm from its catalog entry, with SNS actions for `config.alert_mode`."""
+    alarm = cw.Alarm(
+        scope,
+        spec.id,
+        alarm_name=config.names.alarm(spec.id),
+        alarm_description=describe(spec, config, region),
+        metric=to_cdk(spec.source, period_s=spec.period_s, resources=resources, stage=config.stage),
+        threshold=spec.threshold,
+        comparison_operator=_COMPARISON[spec.comparison],
+        evaluation_periods=spec.evaluation_periods,
+        datapoints_to_alarm=spec.datapoints_to_alarm,
+        treat_missing_data=_MISSING[spec.missing],
+    )
+    _route(alarm, spec, config, topic)
+    return alarm
 
 
 def incident_composite(
     scope: Construct, *, config: Config, alarms: dict[str, cw.IAlarm], topic: sns.ITopic, region: str
 ) -> cw.CompositeAlarm:
     """The Incident composite built from the catalog's nested rule."""
+    return composite_alarm(scope, COMPOSITE, config=config, alarms=alarms, topic=topic, region=region)
+
+
+def composite_alarm(
+    scope: Construct,
+    spec: CompositeSpec,
+    *,
+    config: Config,
+    alarms: dict[str, cw.IAlarm],
+    topic: sns.ITopic,
+    region: str,
+) -> cw.CompositeAlarm:
+    """One composite alarm from its catalog entry, with SNS actions for `config.alert_mode`."""
     composite = cw.CompositeAlarm(
         scope,
-        COMPOSITE.id,
-        composite_alarm_name=config.names.alarm(COMPOSITE.id),
-        alarm_description=describe(COMPOSITE, config, region),
-        alarm_rule=_to_alarm_rule(COMPOSITE.rule, alarms),
+        spec.id,
+        composite_alarm_name=config.names.alarm(spec.id),
+        alarm_description=describe(spec, config, region),
+        alarm_rule=_to_alarm_rule(spec.rule, alarms),
     )
-    action = cw_actions.SnsAction(topic)
-    if notifies(COMPOSITE, config.alert_mode):
-        composite.add_alarm_action(action)
-    if COMPOSITE.ok_action:
-        composite.add_ok_action(action)
+    _route(composite, spec, config, topic)
     return composite
+
+
+def _route(alarm: cw.AlarmBase, spec: AlarmSpec | CompositeSpec, config: Config, topic: sns.ITopic) -> None:
+    """SNS actions: ALARM when the spec notifies in `config.alert_mode`, OK when it has an OK action."""
+    action = cw_actions.SnsAction(topic)
+    if notifies(spec, config.alert_mode):
+        alarm.add_alarm_action(action)
+    if spec.ok_action:
+        alarm.add_ok_action(action)
 
 
 def _to_alarm_rule(rule: Rule, alarms: dict[str, cw.IAlarm]) -> cw.IAlarmRule:

@@ -187,10 +187,11 @@ ALARMS: tuple[AlarmSpec, ...] = (
         # in the evening) never halve in 5 minutes and stay quiet. FILL(.., 0) turns a
         # total outage (no heartbeat at all) into 0% instead of missing data. Below 20
         # heartbeats in the previous period the fleet is one or two agents and a ratio
-        # means nothing, so the expression reports 100 (healthy). Absolute floors were
-        # rejected: fleet size differs per stage and over the day.
+        # means nothing: the expression reports 100 (healthy) while heartbeats arrive, and
+        # nothing at all (no datapoint) while none do. Absolute floors were rejected: fleet
+        # size differs per stage and over the day.
         source=Math(
-            "IF(prev >= 20, 100 * cur / prev, 100)",
+            "IF(prev >= 20, 100 * cur / prev, IF(cur > 0, 100))",
             (
                 ("hb", Metric(m.BYOIP, m.AGENT_HEARTBEATS, "Sum", Dim.STAGE)),
                 ("cur", "FILL(hb, 0)"),
@@ -203,7 +204,12 @@ ALARMS: tuple[AlarmSpec, ...] = (
         # 1 of 2: DIFF needs the previous period inside the evaluated range.
         evaluation_periods=2,
         datapoints_to_alarm=1,
-        missing=Missing.NOT_BREACHING,
+        # A total outage stays an outage: once no heartbeat arrives at all, 0 against 0 says
+        # nothing, the expression gives no datapoint, and `ignore` keeps the state the dip
+        # put the alarm in until heartbeats return (comparing each 5 minutes with the
+        # previous 5 alone, it cleared itself 10 minutes into the outage). A stage that never
+        # had agents stays in its initial state.
+        missing=Missing.IGNORE,
         severity=Severity.WARNING,
         section="E",
     ),

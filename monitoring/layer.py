@@ -14,10 +14,12 @@ from monitoring.alerting import ops_alerts_topic
 from monitoring.dashboards import deprecated_dashboard, primary_dashboard
 from monitoring.queries import QUERIES
 from monitoring.resources import MonitoringResources
+from monitoring.slo_alarms import slo_alarms, slo_widgets
+from monitoring.slo_native import native_slos
 
 
 class MonitoringLayer(Construct):
-    """OpsAlerts topic, catalog alarms + Incident composite, dashboards and saved queries.
+    """OpsAlerts topic, catalog alarms + Incident composite, SLO burn-rate alerts, dashboards, saved queries.
 
     `config.alert_mode` only changes which alarms carry SNS actions, never which exist.
     """
@@ -43,6 +45,14 @@ class MonitoringLayer(Construct):
         self.primary_dashboard: cw.Dashboard = primary_dashboard(
             self, config=config, resources=resources, alarms=every_alarm, region=region
         )
+        self.slo_alarms, self.slo_composites = slo_alarms(
+            self, config=config, resources=resources, topic=self.topic, region=region
+        )
+        self.native_slos = native_slos(self, config=config, resources=resources)
+        for row in slo_widgets(
+            config=config, resources=resources, composites=list(self.slo_composites.values())
+        ):
+            self.primary_dashboard.add_widgets(*row)
         self.deprecated_dashboard: cw.Dashboard = deprecated_dashboard(
             self, config=config, alarms=every_alarm, region=region
         )

@@ -29,6 +29,8 @@ SECTIONS: tuple[RunbookSection, ...] = (
     RunbookSection("C", "C. Partial-Fail % > 10%", "c-partial-fail-over-10"),
     RunbookSection("D", "D. Lambda Errors / Duration / Throttles", "d-lambda-errors-duration-throttles"),
     RunbookSection("E", "E. Stale Connections / 410 Spikes", "e-stale-connections-410-spikes"),
+    RunbookSection("S1", "S1. SLO: Job Success", "s1-slo-job-success"),
+    RunbookSection("S2", "S2. SLO: Time to Assign", "s2-slo-time-to-assign"),
     RunbookSection("F", "F. Verification & Close", "f-verification-close", alarm_section=False),
     RunbookSection("G", "G. Quarantine Not Empty (poison pills)", "g-quarantine-not-empty"),
 )

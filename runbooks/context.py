@@ -16,6 +16,7 @@ from monitoring.catalog import ALARMS, COMPOSITE, AlarmSpec, CompositeSpec, noti
 from monitoring.first_steps import first_steps
 from monitoring.queries import QUERIES
 from monitoring.sections import SECTIONS, runbook_link
+from monitoring.slo_catalog import ALERTS, SLO_ALARMS, SLO_COMPOSITES, SLOS
 from monitoring.spec import condition_text
 
 
@@ -48,6 +49,7 @@ class AlarmView:
     console: str
     automation: Automation | None
     first_steps: tuple[str, ...]  # monitoring/first_steps.py: also in the alarm's email
+    template: str  # the page under runbooks/templates/ that follows the alarm's header
 
 
 def _queue(config: Config, suffix: str, region: str, account: str) -> Queue:
@@ -67,7 +69,7 @@ def _automation(config: Config, region: str, automation: str) -> Automation:
     )
 
 
-def _alarm(spec: AlarmSpec | CompositeSpec, config: Config, region: str) -> AlarmView:
+def _alarm(spec: AlarmSpec | CompositeSpec, config: Config, region: str, template: str = "") -> AlarmView:
     name = config.names.alarm(spec.id)
     automation = getattr(spec, "automation", None)
     return AlarmView(
@@ -81,6 +83,7 @@ def _alarm(spec: AlarmSpec | CompositeSpec, config: Config, region: str) -> Alar
         console=links.alarm(region, name),
         automation=_automation(config, region, automation) if automation else None,
         first_steps=first_steps(spec.id, config.stage),
+        template=template or f"alarms/{spec.id}.md.j2",
     )
 
 
@@ -89,6 +92,9 @@ def build_context(config: Config, *, region: str, account: str) -> dict[str, Any
     dispatcher_log_group = config.names.function_log_group(DISPATCHER)
     specs: tuple[AlarmSpec | CompositeSpec, ...] = (*ALARMS, COMPOSITE)
     alarms = [_alarm(spec, config, region) for spec in specs]
+    # SLO alerts share one page each kind: they differ only in data the header already shows.
+    alarms += [_alarm(spec, config, region, "slo/composite.md.j2") for spec in SLO_COMPOSITES]
+    alarms += [_alarm(spec, config, region, "slo/window.md.j2") for spec in SLO_ALARMS]
     primary = config.names.primary_dashboard
     deprecated = config.names.deprecated_dashboard
     return {
@@ -126,6 +132,8 @@ def build_context(config: Config, *, region: str, account: str) -> dict[str, Any
         ],
         "sections": SECTIONS,
         "alarms": alarms,
+        "slos_by_section": {slo.section: slo for slo in SLOS},
+        "slo_alerts": ALERTS,
         "alarms_by_id": {a.id: a for a in alarms},
         "alarms_by_section": {s.id: [a for a in alarms if a.section == s.id] for s in SECTIONS},
         "automations": {name: _automation(config, region, name) for name in AUTOMATIONS},

@@ -17,7 +17,7 @@ from typing import Any
 
 from contract.names import SECRET_ROTATION, Names
 from lambdas.common.rotation import STEPS as ROTATION_STEPS
-from lambdas.common.settings import DEFAULT_FRAMES_PER_MINUTE
+from lambdas.common.settings import DEFAULT_ASSIGN_DEADLINE_SECONDS, DEFAULT_FRAMES_PER_MINUTE
 from sandbox.alarm_loop import AlarmLoop
 from sandbox.capture import LogGroups, routed_stdout
 from sandbox.clock import GAMEDAY_SPEED, SimClock
@@ -106,6 +106,8 @@ class Sandbox:
                 "LEASE_SECONDS": str(clock.scaled_int(lease)),
                 # Handlers count frames per real minute: speed production minutes of frames.
                 "FRAMES_PER_MINUTE": str(round(DEFAULT_FRAMES_PER_MINUTE * clock.speed)),
+                # SentTimestamp and the handlers' clock are both real time here: scale the deadline.
+                "ASSIGN_DEADLINE_SECONDS": str(clock.scaled_int(DEFAULT_ASSIGN_DEADLINE_SECONDS)),
                 **self.moto.environ(),
             }
         )

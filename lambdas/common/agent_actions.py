@@ -89,6 +89,8 @@ def job_result(caller: Caller, fields: dict[str, Any], now: int, counters: Count
     if not closed:
         raise _not_assigned(job_id)
     counters.add(metrics.BYOIP, metrics.JOBS_COMPLETED if status == "completed" else metrics.JOBS_FAILED)
+    if status != "completed":
+        counters.add(metrics.BYOIP, metrics.JOBS_FAILED_AFTER_ASSIGN)  # the job-success SLI's bad event
     return ack_frame("job.result", jobId=job_id, requeued=False)
 
 

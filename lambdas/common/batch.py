@@ -39,6 +39,18 @@ def classify(err: Exception) -> tuple[str, int]:
     return "internal_error", 500
 
 
+def on_time(sent_timestamp_ms: str | int | None, now: int, deadline_s: int) -> bool:
+    """Whether a delivery at `now` is within `deadline_s` of the message being queued.
+
+    A record without a readable SentTimestamp counts as late: the SLI never flatters itself.
+    """
+    try:
+        sent_s = int(sent_timestamp_ms) / 1000  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return now - sent_s <= deadline_s
+
+
 class BatchRun:
     """Handles the records of one invocation and accounts for them."""
 
@@ -48,18 +60,29 @@ class BatchRun:
         for name in (metrics.BATCH_ITEMS, metrics.BATCH_ITEM_FAILURES):
             self.counters.add(metrics.DISPATCHER, name, 0)  # one datapoint each, even when zero
 
-    def handle(self, body: str | None) -> Outcome:
-        """Process one record body; raise to report it in batchItemFailures."""
+    def handle(self, body: str | None, sent_timestamp_ms: str | int | None = None) -> Outcome:
+        """Process one record body; raise to report it in batchItemFailures.
+
+        `sent_timestamp_ms` is the record's SQS `SentTimestamp` (when the message was queued);
+        it decides whether a delivery counts as on time for the time-to-assign SLI.
+        """
         self.counters.add(metrics.DISPATCHER, metrics.BATCH_ITEMS)
+        now = clock.now()
         try:
-            outcome = dispatch(body, now=clock.now())
+            outcome = dispatch(body, now=now)
         except ItemFailure as failure:
+            self.counters.add(metrics.DISPATCHER, metrics.ASSIGN_ATTEMPTS)
             self._failed(failure.job_id, failure.reason, failure.status)
             raise
         except Exception as err:
+            self.counters.add(metrics.DISPATCHER, metrics.ASSIGN_ATTEMPTS)
             reason, status = classify(err)
             self._failed(job_id_hint(body), reason, status, exc_info=reason == "internal_error")
             raise
+        if outcome.kind == "delivered":
+            self.counters.add(metrics.DISPATCHER, metrics.ASSIGN_ATTEMPTS)
+            if on_time(sent_timestamp_ms, now, settings().assign_deadline_seconds):
+                self.counters.add(metrics.DISPATCHER, metrics.ASSIGNED_ON_TIME)
         self._account(outcome)
         return outcome
 

@@ -25,6 +25,15 @@ PATCHES_REJECTED = "PatchesRejected"  # agents' patch.rejected frames (bad signa
 # Huntaze/Dispatcher (dimension Stage)
 BATCH_ITEMS = "BatchItems"
 BATCH_ITEM_FAILURES = "BatchItemFailures"
+# The time-to-assign SLI (Huntaze/Dispatcher, dimension Stage): every record that should have
+# reached its agent now (delivered, or failed and retried) is an attempt; a delivery within
+# ASSIGN_DEADLINE_SECONDS of the message's SentTimestamp is on time. Held, duplicate and
+# dead-lettered (bad input) records are neither.
+ASSIGN_ATTEMPTS = "AssignAttempts"
+ASSIGNED_ON_TIME = "AssignedOnTime"
+# Huntaze/ByoIP (dimension Stage): a job that reached an agent and ended failed (the agent's
+# final failure or an expired last lease); JobsFailed also counts dead-lettered bad input.
+JOBS_FAILED_AFTER_ASSIGN = "JobsFailedAfterAssign"
 # The `status=410` metric filter on the dispatcher log publishes this (no dimension; the stage
 # is part of the namespace because metric filters cannot add a constant dimension).
 STALE_CONNECTIONS = "StaleConnections"

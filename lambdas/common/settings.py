@@ -18,6 +18,8 @@ SQS_MAX_DELAY_SECONDS = 900
 # is five jobs a second on one connection, far above what one device's IP should run, and caps what
 # one token can make ws-message spend at 10 invocations a second. The sandbox scales it with its speed.
 DEFAULT_FRAMES_PER_MINUTE = 600
+# The time-to-assign SLO: a job assigned within this many seconds of being queued is on time.
+DEFAULT_ASSIGN_DEADLINE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Settings:
     release_delay_seconds: int
     connect_grace_seconds: int
     frames_per_minute: int
+    assign_deadline_seconds: int = DEFAULT_ASSIGN_DEADLINE_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -68,6 +71,9 @@ class Settings:
                 env.get("CONNECT_GRACE_SECONDS"), DEFAULT_CONNECT_GRACE_SECONDS, low=0
             ),
             frames_per_minute=_int_in(env.get("FRAMES_PER_MINUTE"), DEFAULT_FRAMES_PER_MINUTE),
+            assign_deadline_seconds=_int_in(
+                env.get("ASSIGN_DEADLINE_SECONDS"), DEFAULT_ASSIGN_DEADLINE_SECONDS
+            ),
         )
 
 

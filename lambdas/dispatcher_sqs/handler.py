@@ -19,7 +19,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     run = BatchRun(logger)
 
     def record_handler(record: SQSRecord) -> None:
-        run.handle(record.body)
+        run.handle(record.body, record.attributes.sent_timestamp)
 
     try:
         response = process_partial_response(

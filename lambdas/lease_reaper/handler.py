@@ -21,5 +21,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     logger.info("lease_reaper " + " ".join(f"{k}={v}" for k, v in summary.items()), extra=summary)
     counters = metrics.Counters()
     counters.add(metrics.BYOIP, metrics.JOBS_FAILED, counts.failed)
+    counters.add(metrics.BYOIP, metrics.JOBS_FAILED_AFTER_ASSIGN, counts.failed)  # they reached an agent
     counters.flush(config.stage, now * 1000)
     return summary

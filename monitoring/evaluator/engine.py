@@ -8,6 +8,15 @@ not modelled. Composite alarms are evaluated right after the metric alarms of th
 For a metric-math alarm the expression is evaluated over the periods of the evaluation range
 and its result is judged like a metric (TreatMissingData applies to missing results).
 
+Periods up to 5 minutes are clock-aligned (a 5-minute period is seen once complete, at :05,
+:10, ...). Longer periods slide: CloudWatch's default `EvaluationWindow` is a sliding window
+that "advances each time the alarm is evaluated"
+(https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-evaluation-window.html),
+so a 1-hour period evaluated at 10:17 is 09:17-10:17, not the last clock hour; with burn-rate
+windows of hours or days, aligning would delay detection by up to a whole window. The short
+periods keep the aligned reading the existing alarm tests were written against (for them the
+two differ by less than one period).
+
 Actions fire on state changes only (an alarm that stays in ALARM notifies once), and only if
 ActionsEnabled: AlarmActions on entering ALARM, OKActions on entering OK, InsufficientDataActions
 on entering INSUFFICIENT_DATA. Every state change is also an EventBridge event ("CloudWatch Alarm
@@ -87,8 +96,8 @@ class Evaluator:
         self.last_time = t
         changes = []
         for name, alarm in self.alarms.metric_alarms.items():
-            # Same complete periods and no new sample since the last evaluation: same outcome.
-            seen = ((t // alarm.period), self.store.version)
+            # Same samples in the same periods as at the last evaluation: same outcome.
+            seen = self._window_key(alarm, t)
             if self._seen.get(name) == seen:
                 continue
             self._seen[name] = seen
@@ -114,9 +123,8 @@ class Evaluator:
         """(period start, value) over the evaluation range at t; None to skip (low-sample percentile)."""
         alarm = self.alarms.metric_alarms[name]
         p = alarm.period
-        last = (t // p) * p - p
-        k = alarm.evaluation_periods + EXTRA_PERIODS
-        grid = [last - (k - 1 - i) * p for i in range(k)]
+        grid = _grid(alarm, t)
+        last = grid[-1]
         plan = self._plans[name]
         if plan is None:
             (query,) = alarm.queries
@@ -139,6 +147,19 @@ class Evaluator:
             return [(s, self.store.value(query.metric, query.stat, s, p)) for s in grid]
         values = self._math(alarm, plan, grid)
         return [(s, values.get(s)) for s in grid]
+
+    def _window_key(self, alarm: MetricAlarm, t: int) -> tuple[Any, ...]:
+        """What the evaluation at t depends on: the period starts and the samples inside them."""
+        grid = _grid(alarm, t)
+        if alarm.period <= SLIDING_ABOVE_S:
+            return (grid[-1], self.store.version)
+        bounds = [*grid, grid[-1] + alarm.period]
+        # A sliding window moves every minute; it only changes its outcome when a sample
+        # enters or leaves one of its periods, so compare sample positions, not times.
+        return (
+            self.store.version,
+            *(self.store.positions(q.metric, bounds) for q in alarm.queries if q.metric is not None),
+        )
 
     def _math(self, alarm: MetricAlarm, plan: list[tuple[str, Any]], grid: list[int]) -> dict[int, float]:
         values: dict[str, Any] = {}
@@ -201,6 +222,17 @@ class Evaluator:
                     self.notifications.append(
                         Notification(tr.time, tr.alarm, tr.new, "automation", f"{rule.name} -> {target}")
                     )
+
+
+SLIDING_ABOVE_S = 300  # periods longer than this slide minute by minute (see the module docstring)
+
+
+def _grid(alarm: MetricAlarm, t: int) -> list[int]:
+    """Start times of the periods of the evaluation range at t, oldest first."""
+    p = alarm.period
+    end = (t // 60) * 60 if p > SLIDING_ABOVE_S else (t // p) * p
+    k = alarm.evaluation_periods + EXTRA_PERIODS
+    return [end - (k - i) * p for i in range(k)]
 
 
 def _breaches(compare: Callable[[float, float], bool], threshold: float, value: float) -> bool:

@@ -75,6 +75,7 @@ class MetricStore:
         self._times: dict[MetricKey, list[int]] = {}
         self._samples: dict[MetricKey, dict[int, list[tuple[float, int]]]] = {}
         self._cache: dict[MetricKey, dict[tuple[str, int, int], float | None]] = {}
+        self._running: dict[MetricKey, list[float]] = {}  # running totals of Sum, per sample time
         self.version = 0  # bumped by every put: lets callers skip work when nothing changed
 
     def put(self, metric: MetricKey, timestamp: float, value: float, count: int = 1) -> None:
@@ -92,6 +93,7 @@ class MetricStore:
             by_ts[ts] = []
         by_ts[ts].append((float(value), int(count)))
         self._cache.pop(metric, None)
+        self._running.pop(metric, None)
         self.version += 1
 
     def put_many(self, metric: MetricKey, timestamp: float, values: Iterable[float]) -> None:
@@ -108,13 +110,39 @@ class MetricStore:
         lo, hi = bisect.bisect_left(times, start), bisect.bisect_left(times, end)
         return [s for ts in times[lo:hi] for s in by_ts[ts]]
 
+    def positions(self, metric: MetricKey, stamps: list[int]) -> tuple[int, ...]:
+        """For each time, how many sample times of the metric lie before it."""
+        times = self._times.get(metric, [])
+        return tuple(bisect.bisect_left(times, ts) for ts in stamps)
+
     def value(self, metric: MetricKey, stat: str, start: int, period: int) -> float | None:
         """The statistic of the period [start, start + period), or None if it has no sample."""
         cache = self._cache.setdefault(metric, {})
         key = (stat, start, period)
         if key not in cache:
-            cache[key] = aggregate(stat, self.samples(metric, start, start + period))
+            if stat == "Sum":  # sliding windows of days: sums from running totals, not rescans
+                cache[key] = self._sum(metric, start, start + period)
+            else:
+                cache[key] = aggregate(stat, self.samples(metric, start, start + period))
         return cache[key]
+
+    def _sum(self, metric: MetricKey, start: int, end: int) -> float | None:
+        times = self._times.get(metric)
+        if not times:
+            return None
+        lo, hi = bisect.bisect_left(times, start), bisect.bisect_left(times, end)
+        if lo == hi:
+            return None
+        if hi - lo <= 64:  # exact (fsum) where it is cheap; running totals may round in the last bit
+            return aggregate("Sum", [s for ts in times[lo:hi] for s in self._samples[metric][ts]])
+        running = self._running.get(metric)
+        if running is None:
+            by_ts = self._samples[metric]
+            running = [0.0]
+            for ts in times:
+                running.append(running[-1] + math.fsum(v * c for v, c in by_ts[ts]))
+            self._running[metric] = running
+        return running[hi] - running[lo]
 
     def sample_count(self, metric: MetricKey, start: int, period: int) -> int:
         return sum(c for _, c in self.samples(metric, start, start + period))

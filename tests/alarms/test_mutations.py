@@ -1,7 +1,7 @@
 """Meta-test: change any alarm's threshold, period, M or N, or the composite rule in the
-synthesized template, and some YAML alarm test must fail.
+synthesized template, and some YAML alarm test must fail (SLO burn windows included).
 
-Thresholds move by 1 (the unit of every metric here: messages, seconds, errors, ms, %, counts),
+Thresholds move by 1 (the unit of every metric here: messages, seconds, errors, ms, %, counts, burn rates),
 periods double, N grows by one, M shrinks by one; the composite rule is rewritten six ways.
 """
 
@@ -16,10 +16,12 @@ import pytest
 from monitoring.catalog import ALARMS
 from monitoring.evaluator.intrinsics import TemplateResolver
 from monitoring.evaluator.runner import Runner, stack_name
+from monitoring.slo_catalog import SLO_ALARMS
 from tests.alarms.test_alarm_files import ALL_TESTS
 
 STAGE = "test"
-ALARM_IDS = tuple(spec.id for spec in ALARMS)  # every unit alarm of the catalog
+# every unit alarm of the alarm catalog, and every burn-rate window of the SLO catalog
+ALARM_IDS = tuple(spec.id for spec in (*ALARMS, *SLO_ALARMS))
 Mutation = Callable[[dict[str, Any]], None]
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from contract.config import Config
 from monitoring.catalog import ALARMS, COMPOSITE, Math, notifies, rule_ids
+from monitoring.dashboards import ALARM_WIDGET_TITLE
 from monitoring.first_steps import DESCRIPTION_LIMIT, first_steps
 from monitoring.sections import SECTIONS, alarm_link, runbook_link
 from tests.infra.monitoring_preview import as_text, preview_template
@@ -58,7 +59,11 @@ def test_every_alarm_is_on_both_dashboards_alarm_widgets(case) -> None:
     config, _, template = case
     expected = [f"arn:{config.names.alarm(spec.id)}" for spec in (*ALARMS, COMPOSITE)]
     for dashboard in (f"BYOIP-Ops-{config.stage}", f"ByoIpRunner-{config.stage}"):
-        (widget,) = [w for w in dashboard_widgets(template, dashboard) if w["type"] == "alarm"]
+        (widget,) = [
+            w
+            for w in dashboard_widgets(template, dashboard)
+            if w["type"] == "alarm" and w["properties"]["title"] == ALARM_WIDGET_TITLE
+        ]
         assert widget["properties"]["alarms"] == expected
 
 

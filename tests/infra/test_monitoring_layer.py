@@ -31,6 +31,21 @@ CONFIGS = {
 }
 # The ids themselves are pinned to docs/contracts.md in tests/unit/test_catalog.py.
 UNIT_IDS = [spec.id for spec in ALARMS]
+# The SLO catalog's alarms (tests/infra/test_slo_template.py checks them against their catalog).
+SLO_WINDOW_IDS = [
+    f"{slo}{alert}{window}"
+    for slo in ("JobSuccess", "TimeToAssign")
+    for alert, windows in (
+        ("FastBurn", ("1h", "5m")),
+        ("SustainedBurn", ("6h", "30m")),
+        ("SlowBurn", ("3d", "6h")),
+    )
+    for window in windows
+]
+SLO_PAGES = [
+    f"{slo}{alert}" for slo in ("JobSuccess", "TimeToAssign") for alert in ("FastBurn", "SustainedBurn")
+]
+SLO_TICKETS = ["JobSuccessSlowBurn", "TimeToAssignSlowBurn"]
 REGION_OF = {"prod": "${AWS::Region}", "staging": "eu-west-3"}
 STAGE_MODES = list(CONFIGS)
 
@@ -60,9 +75,11 @@ def topic_ref(template: dict[str, Any]) -> dict[str, str]:
 def test_every_catalog_alarm_and_the_composite_exist_in_both_modes(templates, key) -> None:
     stage = key[0]
     template = templates[key]
-    assert len(of_type(template, "AWS::CloudWatch::Alarm")) == 9
-    assert len(of_type(template, "AWS::CloudWatch::CompositeAlarm")) == 1
-    assert set(alarms_by_name(template)) == {f"BYOIP-{stage}-{i}" for i in [*UNIT_IDS, "Incident"]}
+    assert len(of_type(template, "AWS::CloudWatch::Alarm")) == 9 + 12
+    assert len(of_type(template, "AWS::CloudWatch::CompositeAlarm")) == 1 + 6
+    assert set(alarms_by_name(template)) == {
+        f"BYOIP-{stage}-{i}" for i in [*UNIT_IDS, "Incident", *SLO_WINDOW_IDS, *SLO_PAGES, *SLO_TICKETS]
+    }
 
 
 @pytest.mark.parametrize("key", STAGE_MODES)
@@ -70,7 +87,9 @@ def test_alarm_actions_follow_alert_mode(templates, key) -> None:
     stage, mode = key
     template = templates[key]
     notifying = {name for name, props in alarms_by_name(template).items() if props.get("AlarmActions")}
-    expected = ["Incident"] if mode == "composite" else [*UNIT_IDS, "Incident"]
+    expected = (
+        ["Incident", *SLO_PAGES] if mode == "composite" else [*UNIT_IDS, "Incident", *SLO_PAGES, *SLO_TICKETS]
+    )
     assert notifying == {f"BYOIP-{stage}-{i}" for i in expected}
     for name in notifying:
         assert alarms_by_name(template)[name]["AlarmActions"] == [topic_ref(template)]
@@ -84,7 +103,7 @@ def test_dlq_and_incident_send_ok_to_sns_in_both_modes(templates, key) -> None:
         name: props["OKActions"] for name, props in alarms_by_name(template).items() if "OKActions" in props
     }
     ref = topic_ref(template)
-    assert with_ok == {f"BYOIP-{stage}-DLQNotEmpty": [ref], f"BYOIP-{stage}-Incident": [ref]}
+    assert with_ok == {f"BYOIP-{stage}-{i}": [ref] for i in ["DLQNotEmpty", "Incident", *SLO_PAGES]}
 
 
 @pytest.mark.parametrize("stage", ["prod", "staging"])
@@ -96,17 +115,19 @@ def test_modes_differ_exactly_in_which_unit_alarms_notify(templates, stage) -> N
         template = copy.deepcopy(template)
         for resource in template["Resources"].values():
             props = resource.get("Properties", {})
-            if resource["Type"] == "AWS::CloudWatch::Alarm" and props.pop("AlarmActions", None):
+            if resource["Type"].startswith("AWS::CloudWatch::") and props.pop("AlarmActions", None):
                 changed.add(props["AlarmName"])
         stripped.append(template)
     assert stripped[0] == stripped[1]
-    assert changed == {f"BYOIP-{stage}-{i}" for i in UNIT_IDS}
+    # Pages notify in both modes; what all mode adds is the unit alarms and the SLO tickets.
+    pages = {f"BYOIP-{stage}-{i}" for i in ["Incident", *SLO_PAGES]}
+    assert changed - pages == {f"BYOIP-{stage}-{i}" for i in [*UNIT_IDS, *SLO_TICKETS]}
 
 
 @pytest.mark.parametrize("key", STAGE_MODES)
 def test_composite_rule_is_dlq_or_errors_and_backlog(templates, key) -> None:
     stage = key[0]
-    (composite,) = of_type(templates[key], "AWS::CloudWatch::CompositeAlarm")
+    composite = alarms_by_name(templates[key])[f"BYOIP-{stage}-Incident"]
     p = f"arn:BYOIP-{stage}-"
     assert as_text(composite["AlarmRule"], templates[key]) == (
         f'(ALARM("{p}DLQNotEmpty") OR (ALARM("{p}DispatcherErrors") AND ALARM("{p}Backlog")))'

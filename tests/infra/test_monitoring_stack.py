@@ -23,7 +23,7 @@ def test_alarms_watch_the_stacks_queue_dlq_and_dispatcher(stage_synth) -> None:
     s = stage_synth.config.stage
     template = stage_synth.template_dict
     alarms = _alarms(template)
-    assert len(alarms) == 10
+    assert len(alarms) == 10 + 18  # the alarm catalog's, and the SLO catalog's 12 windows and 6 alerts
 
     def watched(alarm_id: str) -> list[tuple[str, str]]:
         return [
@@ -56,10 +56,14 @@ def test_filter_and_queries_read_the_dispatcher_log_group(stage_synth) -> None:
 def test_alert_mode_reaches_the_deployed_template(synth, alert_mode) -> None:
     template = synth(stage="prod", alert_mode=alert_mode).template_dict
     notifying = sorted(name for name, props in _alarms(template).items() if props.get("AlarmActions"))
+    # The SLO pages (FastBurn, SustainedBurn) email in both modes, the SlowBurn tickets in all.
+    pages = [
+        f"BYOIP-prod-{s}{a}" for s in ("JobSuccess", "TimeToAssign") for a in ("FastBurn", "SustainedBurn")
+    ]
     if alert_mode == "composite":
-        assert notifying == ["BYOIP-prod-Incident"]
+        assert notifying == sorted(["BYOIP-prod-Incident", *pages])
     else:
-        assert len(notifying) == 10
+        assert len(notifying) == 10 + 6
     (topic_id,) = [
         lid
         for lid, r in resources(template, "AWS::SNS::Topic").items()
@@ -69,7 +73,7 @@ def test_alert_mode_reaches_the_deployed_template(synth, alert_mode) -> None:
 
 
 @pytest.mark.parametrize("stage", ["prod", "staging"])
-def test_whole_templates_differ_only_in_which_unit_alarms_notify(synth, stage) -> None:
+def test_whole_templates_differ_only_in_which_unit_alarms_and_tickets_notify(synth, stage) -> None:
     notifying_only_in_all = set()
     stripped = []
     for alert_mode in ("composite", "all"):
@@ -77,10 +81,15 @@ def test_whole_templates_differ_only_in_which_unit_alarms_notify(synth, stage) -
         for res in resources(template, "AWS::CloudWatch::Alarm").values():
             if res["Properties"].pop("AlarmActions", None):
                 notifying_only_in_all.add((alert_mode, res["Properties"]["AlarmName"]))
+        for res in resources(template, "AWS::CloudWatch::CompositeAlarm").values():
+            if res["Properties"]["AlarmName"].endswith("SlowBurn") and res["Properties"].pop(
+                "AlarmActions", None
+            ):
+                notifying_only_in_all.add((alert_mode, res["Properties"]["AlarmName"]))
         stripped.append(template)
     assert stripped[0] == stripped[1]
     assert {mode for mode, _ in notifying_only_in_all} == {"all"}
-    assert len(notifying_only_in_all) == 9
+    assert len(notifying_only_in_all) == 9 + 2  # the unit alarms and the two SLO tickets
 
 
 def test_monitoring_resources_raise_no_cdk_nag_findings(stage_synth) -> None:

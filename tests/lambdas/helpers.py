@@ -106,13 +106,19 @@ def job_body(
     )
 
 
-def sqs_event(*bodies: str) -> dict[str, Any]:
-    """An SQS event with one record per body; messageIds are m0, m1, ..."""
+def sqs_event(*bodies: str, sent_at: int | None = None) -> dict[str, Any]:
+    """An SQS event with one record per body; messageIds are m0, m1, ...
+
+    `sent_at` (epoch seconds) sets every record's SentTimestamp; by default it is the sample
+    event's, a day before the tests' frozen clock (so deliveries count as late).
+    """
     template = event("sqs_jobs")["Records"][0]
     records = []
     for n, body in enumerate(bodies):
         record = copy.deepcopy(template)
         record.update(messageId=f"m{n}", body=body, receiptHandle=uuid.uuid4().hex)
+        if sent_at is not None:
+            record["attributes"]["SentTimestamp"] = str(sent_at * 1000)
         records.append(record)
     return {"Records": records}
 

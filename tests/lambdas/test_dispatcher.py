@@ -46,7 +46,7 @@ def metrics(out) -> dict[str, int]:
 def test_happy_path_assigns_delivers_and_counts(online, clock, out):
     # GIVEN agent-1 online and a job for it
     # WHEN the dispatcher gets the message
-    response = dispatch(h.sqs_event(h.job_body("job-1")), None)
+    response = dispatch(h.sqs_event(h.job_body("job-1"), sent_at=NOW - 3), None)
     # THEN no failure, one job.assign frame, the job assigned with a lease, the creator counted
     assert response == NO_FAILURES
     assert h.frames(online) == [
@@ -72,7 +72,13 @@ def test_happy_path_assigns_delivers_and_counts(online, clock, out):
     }
     limits = h.creator_limits("creator-1")
     assert (limits["inFlight"], limits[f"used#{DAY}"]) == (1, 1)
-    assert metrics(out) == {"JobsAssigned": 1, "BatchItems": 1, "BatchItemFailures": 0}
+    assert metrics(out) == {
+        "JobsAssigned": 1,
+        "BatchItems": 1,
+        "BatchItemFailures": 0,
+        "AssignAttempts": 1,
+        "AssignedOnTime": 1,
+    }
     assert failure_lines(out) == []
 
 
@@ -392,7 +398,8 @@ def test_one_failing_lookup_does_not_fail_the_batch(online, clock, out, monkeypa
             "status": 500,
         }
     ]
-    assert metrics(out) == {"JobsAssigned": 2, "BatchItems": 3, "BatchItemFailures": 1}
+    # (the sample event's records were queued a day ago: three late attempts, two delivered)
+    assert metrics(out) == {"JobsAssigned": 2, "BatchItems": 3, "BatchItemFailures": 1, "AssignAttempts": 3}
 
 
 def test_a_batch_where_everything_fails_still_answers_partially(queues, clock, out):

@@ -20,6 +20,7 @@ from monitoring.catalog import (
 )
 from monitoring.queries import QUERIES
 from monitoring.sections import SECTIONS, SECTIONS_BY_ID, runbook_link
+from monitoring.slo_catalog import SLO_ALARMS, SLO_COMPOSITES
 
 CONTRACT_IDS = [
     "DLQNotEmpty",
@@ -60,6 +61,8 @@ def test_sections_match_the_contract_mapping() -> None:
         "C": ["PartialFailPct"],
         "D": ["DispatcherDuration", "DispatcherErrors", "DispatcherThrottles"],
         "E": ["HeartbeatDip", "StaleConnections"],
+        "S1": [],  # the SLO sections hold the SLO catalog's alarms (tests/unit/test_slo_catalog.py)
+        "S2": [],
         "F": [],
         "G": ["QuarantineNotEmpty"],
     }
@@ -67,7 +70,7 @@ def test_sections_match_the_contract_mapping() -> None:
 
 
 def test_every_alarm_section_has_an_alarm_and_every_alarm_a_section() -> None:
-    linked = {spec.section for spec in (*ALARMS, COMPOSITE)}
+    linked = {spec.section for spec in (*ALARMS, COMPOSITE, *SLO_ALARMS, *SLO_COMPOSITES)}
     assert linked <= set(SECTIONS_BY_ID)
     assert {s.id for s in SECTIONS if s.alarm_section} <= linked
     assert len({s.anchor for s in SECTIONS}) == len(SECTIONS)
