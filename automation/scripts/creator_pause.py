@@ -110,14 +110,19 @@ MAX_JOBS = 1000
 def resume_creator(
     dynamodb, sqs, *, limits_table, jobs_table, jobs_queue_url, creator_id, max_jobs=500, now=time.time
 ):
-    """Clear the pause flag, then release up to max_jobs held jobs of the creator."""
+    """Clear the pause flag, then release up to max_jobs held jobs of the creator.
+
+    This also closes an open circuit breaker by hand: its pause is gone, `breakerResetAt` starts
+    its failure window afresh (older failures cannot reopen it), and lease-reaper's next run
+    forgets the breaker's state and announces it closed by an operator.
+    """
     if isinstance(max_jobs, bool) or not isinstance(max_jobs, int) or not MIN_JOBS <= max_jobs <= MAX_JOBS:
         raise ValueError(f"max_jobs={max_jobs!r} is outside {MIN_JOBS}-{MAX_JOBS}")
     dynamodb.update_item(
         TableName=limits_table,
         Key={"creatorId": {"S": creator_id}},
-        UpdateExpression="SET paused = :f REMOVE pauseReason, pausedBy, pausedAt",
-        ExpressionAttributeValues={":f": {"BOOL": False}},
+        UpdateExpression="SET paused = :f, breakerResetAt = :now REMOVE pauseReason, pausedBy, pausedAt",
+        ExpressionAttributeValues={":f": {"BOOL": False}, ":now": {"N": str(int(now()))}},
     )
     jobs = held_jobs(dynamodb, jobs_table=jobs_table, creator_id=creator_id, limit=max_jobs)
     for job in jobs:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lambdas.common import agent_files, connections, ddb, job_updates, limits, metrics
+from lambdas.common import agent_files, breaker, connections, ddb, job_updates, limits, metrics
 from lambdas.common.jobs import jobs_table
 from lambdas.common.log_upload import log_upload_form
 from lambdas.common.metrics import Counters
@@ -75,6 +75,7 @@ def job_result(caller: Caller, fields: dict[str, Any], now: int, counters: Count
             )
             if not requeued:
                 raise _not_assigned(job_id)
+            breaker.record(caller.creator_id, job_id, ok=False, now=now)  # circuit breaker: outcome
             return ack_frame("job.result", jobId=job_id, requeued=True)
     closed = job_updates.close(
         job_id,
@@ -88,6 +89,7 @@ def job_result(caller: Caller, fields: dict[str, Any], now: int, counters: Count
     )
     if not closed:
         raise _not_assigned(job_id)
+    breaker.record(caller.creator_id, job_id, ok=status == "completed", now=now)  # circuit breaker: outcome
     counters.add(metrics.BYOIP, metrics.JOBS_COMPLETED if status == "completed" else metrics.JOBS_FAILED)
     if status != "completed":
         counters.add(metrics.BYOIP, metrics.JOBS_FAILED_AFTER_ASSIGN)  # the job-success SLI's bad event

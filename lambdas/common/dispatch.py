@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lambdas.common import aws, connections, ddb, jobs
+from lambdas.common import aws, breaker, connections, ddb, jobs
 from lambdas.common.clock import day_of
 from lambdas.common.job_message import BadJob, JobMessage, parse_job_message
 from lambdas.common.limits import Refusal
@@ -81,7 +81,7 @@ def dead_letter(body: str | None, bad: BadJob) -> Outcome:
 
 def _hold_or_retry(msg: JobMessage, refusal: Refusal, now: int, *, only_if_offline: bool) -> Outcome:
     # Critical jobs are never parked: they retry (and reach the DLQ and its alarm if it lasts).
-    if msg.critical or not refusal.holdable:
+    if (msg.critical and not refusal.hold_critical) or not refusal.holdable:
         raise ItemFailure(msg.job_id, refusal.reason, refusal.status)
     try:
         jobs.hold(msg, now=now, reason=refusal.reason, only_if_offline=only_if_offline)
@@ -129,6 +129,7 @@ def _gone(msg: JobMessage, connection_id: str, now: int, day: str, *, opening: b
         _undo(msg, connection_id, now, day)
         raise ItemFailure(msg.job_id, "delivery_410", 410)
     connections.drop(msg.creator_id, msg.agent_id, connection_id, now)
+    breaker.record(msg.creator_id, msg.job_id, ok=False, now=now)  # circuit breaker: a failed delivery
     if not msg.critical:
         try:
             jobs.unassign(msg, connection_id, now=now, day=day, hold_reason="delivery_410")

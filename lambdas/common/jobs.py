@@ -112,7 +112,7 @@ def assign(msg: JobMessage, connection_id: str, *, now: int, lease_seconds: int,
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
     }
-    reasons = transact([job_op, limits.admit_op(msg.creator_id, day)])
+    reasons = transact([job_op, limits.admit_op(msg.creator_id, day, msg.job_id)])
     if reasons is None:
         return
     if ddb.failed_condition(reasons, 0):

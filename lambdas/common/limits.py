@@ -14,7 +14,7 @@ from lambdas.common.settings import settings
 
 # Limits hold only when every clause holds; a missing attribute means "no such limit".
 _ADMIT = (
-    "(attribute_not_exists(paused) OR paused = :false)"
+    "(attribute_not_exists(paused) OR paused = :false OR breakerProbeJob = :job)"
     " AND (attribute_not_exists(maxConcurrent) OR attribute_not_exists(inFlight) OR inFlight < maxConcurrent)"
     " AND (attribute_not_exists(dailyQuota) OR attribute_not_exists(#used) OR #used < dailyQuota)"
 )
@@ -27,6 +27,7 @@ class Refusal:
     reason: str
     status: int
     holdable: bool
+    hold_critical: bool = False  # a circuit breaker holds every job: none is dead-lettered
 
 
 def _table() -> str:
@@ -37,8 +38,11 @@ def _key(creator_id: str) -> dict[str, Any]:
     return ddb.key("creatorId", creator_id)
 
 
-def admit_op(creator_id: str, day: str) -> dict[str, Any]:
-    """Transaction op: count one more job in flight and against today's quota, if allowed."""
+def admit_op(creator_id: str, day: str, job_id: str = "") -> dict[str, Any]:
+    """Transaction op: count one more job in flight and against today's quota, if allowed.
+
+    `job_id` passes a circuit breaker's pause when it is the half-open breaker's probe.
+    """
     return {
         "Update": {
             "TableName": _table(),
@@ -47,7 +51,7 @@ def admit_op(creator_id: str, day: str) -> dict[str, Any]:
             " #used = if_not_exists(#used, :zero) + :one",
             "ConditionExpression": _ADMIT,
             "ExpressionAttributeNames": {"#used": f"used#{day}"},
-            "ExpressionAttributeValues": ddb.values(zero=0, one=1, false=False),
+            "ExpressionAttributeValues": ddb.values(zero=0, one=1, false=False, job=job_id),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
     }
@@ -78,7 +82,8 @@ def refusal(limits: dict[str, Any] | None, day: str) -> Refusal:
     """Classify the CreatorLimits item that failed admit_op."""
     limits = limits or {}
     if limits.get("paused"):
-        return Refusal("creator_paused", 423, holdable=True)
+        by_breaker = limits.get("pausedBy") == "circuit-breaker"  # lambdas/common/breaker.py: BREAKER_BY
+        return Refusal("creator_paused", 423, holdable=True, hold_critical=by_breaker)
     quota = limits.get("dailyQuota")
     if quota is not None and limits.get(f"used#{day}", 0) >= quota:
         return Refusal("limit_exceeded", 429, holdable=True)

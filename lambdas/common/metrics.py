@@ -38,6 +38,12 @@ JOBS_FAILED_AFTER_ASSIGN = "JobsFailedAfterAssign"
 # is part of the namespace because metric filters cannot add a constant dimension).
 STALE_CONNECTIONS = "StaleConnections"
 STALE_CONNECTIONS_NAMESPACE = BYOIP + "/{stage}"
+# Huntaze/ByoIP (dimension Stage), from lease-reaper's creator watch once a minute: creators whose
+# circuit breaker is open or half-open after the run (a gauge: read its Maximum), breakers the run
+# opened or reopened, and creator events it sent to EventBridge (lambdas/common/notify.py).
+CIRCUIT_BREAKERS_OPEN = "CircuitBreakersOpen"
+CIRCUIT_BREAKERS_OPENED = "CircuitBreakersOpened"
+CREATOR_EVENTS = "CreatorEvents"
 
 
 class Counters:

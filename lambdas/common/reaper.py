@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lambdas.common import ddb
+from lambdas.common import breaker, ddb
 from lambdas.common.job_updates import close
 from lambdas.common.jobs import ACTIVE, jobs_table
 from lambdas.common.requeue import requeue
@@ -74,4 +74,6 @@ def reap(*, now: int, max_attempts: int, limit: int = 500) -> ReapCounts:
             )
             counts.requeued += done
         counts.skipped += not done
+        if done:
+            breaker.record(item["creatorId"], item["jobId"], ok=False, now=now)  # circuit breaker: outcome
     return counts

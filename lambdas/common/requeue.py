@@ -74,7 +74,11 @@ def release_held(creator_id: str, agent_id: str, *, now: int) -> int:
     The messages are delayed by RELEASE_DELAY_SECONDS: this runs inside `$connect`, and API
     Gateway answers 410 to a push until `$connect` has returned and the connection is open.
     """
-    items = [i for i in held_jobs(creator_id, agent_id) if i.get("status") == "held"]
+    return release_items([i for i in held_jobs(creator_id, agent_id) if i.get("status") == "held"], now=now)
+
+
+def release_items(items: list[dict[str, Any]], *, now: int) -> int:
+    """Send held job items (as read, `heldAgentId` included) back to the queue; returns how many."""
     delay = settings().release_delay_seconds
     released = 0
     for start in range(0, len(items), _SQS_BATCH):
@@ -86,7 +90,7 @@ def release_held(creator_id: str, agent_id: str, *, now: int) -> int:
         resp = aws.client("sqs").send_message_batch(QueueUrl=_queue_url(), Entries=entries)
         for ok in resp.get("Successful", []):
             item = chunk[int(ok["Id"])]
-            released += _clear_hold(item["jobId"], agent_ref(creator_id, agent_id), now)
+            released += _clear_hold(item["jobId"], item["heldAgentId"], now)
     return released
 
 

@@ -89,3 +89,8 @@ def _int_in(raw: str | None, default: int, *, low: int = 1, high: int | None = N
 def settings() -> Settings:
     """The current settings (cheap: a handful of environ reads)."""
     return Settings.from_env(os.environ)
+
+
+def int_setting(raw: str | None, default: int, *, low: int = 1, high: int | None = None) -> int:
+    """A whole-number tunable from the environment: `default` when missing, malformed or out of range."""
+    return _int_in(raw, default, low=low, high=high)

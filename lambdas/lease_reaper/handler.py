@@ -1,4 +1,5 @@
-"""lease-reaper (scheduled): re-queue jobs whose lease expired, fail them after MAX_ATTEMPTS."""
+"""lease-reaper (scheduled): re-queue expired leases (fail them after MAX_ATTEMPTS), then the creator
+watch: circuit breakers, releases of held jobs, creator notifications (lambdas/common/watch.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from aws_lambda_powertools import Logger
 from lambdas.common import clock, metrics
 from lambdas.common.reaper import reap
 from lambdas.common.settings import settings
+from lambdas.common.watch import watch
 
 logger = Logger()
 
@@ -22,5 +24,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     counters = metrics.Counters()
     counters.add(metrics.BYOIP, metrics.JOBS_FAILED, counts.failed)
     counters.add(metrics.BYOIP, metrics.JOBS_FAILED_AFTER_ASSIGN, counts.failed)  # they reached an agent
+    watched = watch(now=now, logger=logger)
+    if watched is not None:  # no datapoint when nothing could be read: the alarm keeps its state
+        counters.add(metrics.BYOIP, metrics.CIRCUIT_BREAKERS_OPEN, watched.open_now)
+        counters.add(metrics.BYOIP, metrics.CIRCUIT_BREAKERS_OPENED, watched.opened)
+        counters.add(metrics.BYOIP, metrics.CREATOR_EVENTS, watched.notified)
+        seen = {"breakersOpen": watched.open_now, "released": watched.released, "events": watched.notified}
+        logger.info("creator_watch " + " ".join(f"{k}={v}" for k, v in seen.items()), extra=seen)
     counters.flush(config.stage, now * 1000)
     return summary
