@@ -10,6 +10,7 @@ from contract.names import Names
 
 ALERT_MODES = ("composite", "all")
 _STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+NOTIFY_OFFLINE_RANGE = (60, 86_400)
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -25,6 +26,9 @@ class Config:
     alert_mode: str = "composite"
     ops_alerts_email: str | None = None
     runbook_base_url: str | None = None
+    # How long a creator's agent may stay offline, with jobs held for it, before the creator is
+    # told (lambdas/common/notify.py); 10 minutes by default, 1 minute to 1 day.
+    notify_offline_seconds: int = 600
 
     def __post_init__(self) -> None:
         if not _STAGE_RE.match(self.stage):
@@ -40,6 +44,11 @@ class Config:
             raise ConfigError(
                 f"invalid OPS_ALERTS_EMAIL {self.ops_alerts_email!r}: "
                 "expected an address like ops@example.com"
+            )
+        if not NOTIFY_OFFLINE_RANGE[0] <= self.notify_offline_seconds <= NOTIFY_OFFLINE_RANGE[1]:
+            raise ConfigError(
+                f"invalid NOTIFY_OFFLINE_SECONDS {self.notify_offline_seconds!r}: "
+                f"allowed values are {NOTIFY_OFFLINE_RANGE[0]}-{NOTIFY_OFFLINE_RANGE[1]} (seconds)"
             )
         if self.runbook_base_url is not None and not self.runbook_base_url.startswith("https://"):
             raise ConfigError(
@@ -74,4 +83,17 @@ class Config:
             alert_mode=pick("alertMode", "ALERT_MODE") or "composite",
             ops_alerts_email=pick("opsAlertsEmail", "OPS_ALERTS_EMAIL"),
             runbook_base_url=pick("runbookBaseUrl", "RUNBOOK_BASE_URL"),
+            notify_offline_seconds=_seconds(pick("notifyOfflineSeconds", "NOTIFY_OFFLINE_SECONDS")),
         )
+
+
+def _seconds(raw: str | None) -> int:
+    """A whole number of seconds; anything else is one clear error line."""
+    if raw is None:
+        return Config.notify_offline_seconds
+    if not raw.isdigit():
+        low, high = NOTIFY_OFFLINE_RANGE
+        raise ConfigError(
+            f"invalid NOTIFY_OFFLINE_SECONDS {raw!r}: allowed values are {low}-{high} (seconds)"
+        )
+    return int(raw)

@@ -229,6 +229,25 @@ ALARMS: tuple[AlarmSpec, ...] = (
         section="E",
         log_filter=LogMetricFilter('"status=410"', STALE_CONNECTIONS),
     ),
+    AlarmSpec(
+        id="CircuitBreakerOpen",
+        meaning="A creator's circuit breaker is open: its deliveries kept failing, its jobs are held.",
+        # lease-reaper publishes how many breakers are open (or half-open) every minute, 0
+        # included. Any open breaker is a creator whose jobs wait, which on-call should know
+        # about (the breaker closes itself, but a creator paused for long needs a human). 1 of 2
+        # minutes: a single run that could not read (no datapoint) does not clear it, and it
+        # clears 2 minutes after the last breaker closed. Thresholds of the breaker itself:
+        # lambdas/common/breaker.py, BreakerPolicy.
+        source=Metric(m.BYOIP, m.CIRCUIT_BREAKERS_OPEN, "Maximum", Dim.STAGE),
+        period_s=60,
+        threshold=0,
+        comparison=Comparison.GT,
+        evaluation_periods=2,
+        datapoints_to_alarm=1,
+        missing=Missing.NOT_BREACHING,
+        severity=Severity.WARNING,
+        section="E",
+    ),
     # Only GuardedRedrive writes to the quarantine, and every message is a job given up on (bad
     # JSON, no agent, redrive budget spent). Nothing reads the queue, so the alarm stays in ALARM
     # until someone handles the messages (14-day retention).

@@ -128,6 +128,15 @@ def primary_dashboard(
             ],
         ),
     ]
+    agent_groups.append(
+        CustomMetricGroup(
+            title="Creator circuit breakers and events",
+            metrics=[
+                _metric(ALARMS_BY_ID["CircuitBreakerOpen"], config, resources),
+                *(_emf(m.BYOIP, n, config, resources) for n in (m.CIRCUIT_BREAKERS_OPENED, m.CREATOR_EVENTS)),
+            ],
+        )
+    )
     if resources.ws_api is not None and resources.ws_stage is not None:
         agent_groups.append(_websocket_group(resources))
     facade.monitor_custom(

@@ -52,6 +52,12 @@ FIRST_STEPS: dict[str, tuple[str, ...]] = {
         "410s over time: the saved Logs Insights query; compare with HeartbeatDip.",
         "Pause a creator whose agents keep dropping (PauseCreator).",
     ),
+    "CircuitBreakerOpen": (
+        "Which creator: byoip creator status --stage {stage} --creator-id C, or breakerState in "
+        "byoip-{stage}-creator-limits (pausedBy circuit-breaker).",
+        "Leave it to close itself (a probe job after 5 minutes) or close it by hand with ResumeCreator; "
+        "PauseCreator keeps it paused.",
+    ),
     "QuarantineNotEmpty": (
         "Sample the byoip-{stage}-jobs-quarantine queue (byoip dlq sample --queue-arn): read each reason.",
         "Fix the producer or the agent, then have the producer send the jobs again; never move them back.",

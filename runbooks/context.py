@@ -87,6 +87,10 @@ def _alarm(spec: AlarmSpec | CompositeSpec, config: Config, region: str, templat
     )
 
 
+from lambdas.common.breaker import BreakerPolicy  # noqa: E402
+from lambdas.common.notify import SOURCE as CREATOR_EVENTS_SOURCE  # noqa: E402
+
+
 def build_context(config: Config, *, region: str, account: str) -> dict[str, Any]:
     """Template variables for one stage in one region/account."""
     dispatcher_log_group = config.names.function_log_group(DISPATCHER)
@@ -131,6 +135,9 @@ def build_context(config: Config, *, region: str, account: str) -> dict[str, Any
             for query in QUERIES
         ],
         "sections": SECTIONS,
+        # Runbook E: the creator watch's settings (lambdas/common/breaker.py, notify.py).
+        "breaker": BreakerPolicy(),
+        "creator_events_source": CREATOR_EVENTS_SOURCE,
         "alarms": alarms,
         "slos_by_section": {slo.section: slo for slo in SLOS},
         "slo_alerts": ALERTS,

@@ -169,8 +169,13 @@ class ByoIpStack(Stack):
             "WS_JWT_SECRET_ARN": storage.jwt_secret.secret_arn,
             "LEASE_SECONDS": str(DEFAULT_LEASE_SECONDS),
             "MAX_ATTEMPTS": str(DEFAULT_MAX_ATTEMPTS),
+            "NOTIFY_OFFLINE_SECONDS": str(self.config.notify_offline_seconds),
             "POWERTOOLS_METRICS_NAMESPACE": BYOIP,
         }
+
+    def _default_event_bus(self) -> str:
+        """The account's default event bus: creator events go there (docs/contracts.md)."""
+        return self.format_arn(service="events", resource="event-bus", resource_name="default")
 
     def _watched(self) -> MonitoringResources:
         dispatcher = self.functions[DISPATCHER]
@@ -225,8 +230,13 @@ class ByoIpStack(Stack):
         allow_table(role, s.creator_limits_table, ["UpdateItem"])
         allow_send(role, q.dlq)
         allow_post_to_connection(role, api, stage)
-        # lease-reaper
+        # lease-reaper: leases; then the creator watch (lambdas/common/watch.py) scans the agents,
+        # the limits and the sparse held-jobs index once a minute, steps breakers (limits, the
+        # outcome windows in agents, the probe job), releases held jobs and sends creator events
         role = functions[LEASE_REAPER].role
-        allow_table(role, s.jobs_table, ["UpdateItem"], query_indexes=["ByLease"])
-        allow_table(role, s.creator_limits_table, ["UpdateItem"])
+        allow_table(role, s.jobs_table, ["UpdateItem", "GetItem"], query_indexes=["ByLease"])
+        allow_table(role, s.creator_limits_table, ["UpdateItem", "Scan"])
+        allow_table(role, s.agents_table, ["UpdateItem", "Scan"])
+        allow(role, "dynamodb", ["Scan"], [f"{s.jobs_table.table_arn}/index/ByHeldAgent"])
         allow_send(role, q.jobs_queue)
+        allow(role, "events", ["PutEvents"], [self._default_event_bus()])

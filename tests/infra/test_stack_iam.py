@@ -12,6 +12,16 @@ def _connections(s, method="POST"):
     return f"{account}:byoip-{s}-ws/prod/{method}/@connections/*"
 
 
+def WATCH_SCANS(jobs: str, agents: str, limits: str) -> set[tuple[str, str]]:  # noqa: N802
+    """The only Scans allowed anywhere: lease-reaper's creator watch, once a minute, reads the agents,
+    the creator limits and the sparse held-jobs index whole (no request path ever scans)."""
+    return {
+        ("dynamodb:Scan", agents),
+        ("dynamodb:Scan", limits),
+        ("dynamodb:Scan", f"{jobs}/index/ByHeldAgent"),
+    }
+
+
 def expected_grants(s: str) -> dict[str, set[tuple[str, str]]]:
     jobs, agents, limits = f"byoip-{s}-jobs", f"byoip-{s}-agents", f"byoip-{s}-creator-limits"
 
@@ -70,9 +80,17 @@ def expected_grants(s: str) -> dict[str, set[tuple[str, str]]]:
         "lease-reaper": logs("lease-reaper")
         | {
             ("dynamodb:UpdateItem", jobs),
+            ("dynamodb:GetItem", jobs),  # the circuit breaker's probe job
             ("dynamodb:Query", f"{jobs}/index/ByLease"),
             ("dynamodb:UpdateItem", limits),
             ("sqs:SendMessage", f"byoip-{s}-jobs"),
+            # the creator watch (lambdas/common/watch.py): breakers, outcome windows, releases, events
+            *WATCH_SCANS(jobs, agents, limits),
+            ("dynamodb:UpdateItem", agents),
+            (
+                "events:PutEvents",
+                "arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:event-bus/default",
+            ),
         },
         "secret-rotation": logs("secret-rotation")
         | {
@@ -95,7 +113,15 @@ def test_no_function_may_scan_or_read_everything(stage_synth):
     s = stage_synth.config.stage
     for name in expected_grants(s):
         for action, resource in role_statements(stage_synth.template_dict, f"byoip-{s}-{name}"):
-            assert action != "dynamodb:Scan" and not action.endswith("*"), (name, action)
+            scan = (action, resource) in WATCH_SCANS(
+                f"byoip-{s}-jobs", f"byoip-{s}-agents", f"byoip-{s}-creator-limits"
+            )
+            assert (action != "dynamodb:Scan" or (name == "lease-reaper" and scan)) and not action.endswith(
+                "*"
+            ), (
+                name,
+                action,
+            )
             # GetRandomPassword is not resource-level: IAM accepts only "*" for it (the one exception)
             if (name, action) != ("secret-rotation", "secretsmanager:GetRandomPassword"):
                 assert resource != "*", (name, action)

@@ -31,6 +31,7 @@ CONTRACT_IDS = [
     "PartialFailPct",
     "HeartbeatDip",
     "StaleConnections",
+    "CircuitBreakerOpen",
     "QuarantineNotEmpty",
 ]
 
@@ -60,7 +61,7 @@ def test_sections_match_the_contract_mapping() -> None:
         "B": ["Backlog"],
         "C": ["PartialFailPct"],
         "D": ["DispatcherDuration", "DispatcherErrors", "DispatcherThrottles"],
-        "E": ["HeartbeatDip", "StaleConnections"],
+        "E": ["CircuitBreakerOpen", "HeartbeatDip", "StaleConnections"],
         "S1": [],  # the SLO sections hold the SLO catalog's alarms (tests/unit/test_slo_catalog.py)
         "S2": [],
         "F": [],
