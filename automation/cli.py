@@ -17,6 +17,7 @@ import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from automation.commands import (
+    creator,
     dashboard,
     deploy_check,
     dlq,
@@ -50,6 +51,7 @@ app.add_typer(runbook.app, name="runbook")
 app.add_typer(migrate.app, name="migrate")
 app.add_typer(dashboard.app, name="dashboard")
 app.add_typer(patch.app, name="patch")
+app.add_typer(creator.app, name="creator")
 app.add_typer(alarms_app, name="alarms")
 EXTRAS_GROUP = "byoip.cli"  # entry points: name = command, value = a Typer app or a command function
 EXTRA_INSTALL = "pip install -e '.[sandbox]'"

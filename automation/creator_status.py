@@ -1,0 +1,97 @@
+"""One creator on one screen: what `byoip creator status` reads (plain data, no printing).
+
+Everything is read for the one creator asked about: its CreatorLimits item, its agent items
+(`agent#<creatorId>#…`: ids never contain `#`, so the prefix names this creator's agents only),
+its outcome window (`breaker#<creatorId>`) and the jobs held for it. Nothing of another creator
+is read into the result.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from contract.names import Names
+from lambdas.common.breaker import BreakerPolicy, judge
+from lambdas.common.clock import day_of
+
+_DESERIALIZER = TypeDeserializer()
+
+
+def _plain(item: dict[str, Any] | None) -> dict[str, Any]:
+    out = {}
+    for key, value in (item or {}).items():
+        plain = _DESERIALIZER.deserialize(value)
+        out[key] = int(plain) if hasattr(plain, "to_integral_value") and plain == int(plain) else plain
+    return out
+
+
+def _scan(dynamodb: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    while True:
+        page = dynamodb.scan(**kwargs)
+        items.extend(_plain(i) for i in page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+@dataclass
+class CreatorStatus:
+    creator_id: str
+    limits: dict[str, Any]
+    agents: list[dict[str, Any]]
+    failures: int
+    deliveries: int
+    held_by_agent: dict[str, int] = field(default_factory=dict)
+    held_by_reason: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def held(self) -> int:
+        return sum(self.held_by_agent.values())
+
+
+def creator_status(dynamodb: Any, names: Names, creator_id: str, *, now: int) -> CreatorStatus:
+    """Read one creator's limits, agents, outcome window and held jobs."""
+    limits_table, agents_table = names.table("creator-limits"), names.table("agents")
+    get = dynamodb.get_item
+    limits = _plain(
+        get(TableName=limits_table, Key={"creatorId": {"S": creator_id}}, ConsistentRead=True).get("Item")
+    )
+    window = _plain(get(TableName=agents_table, Key={"pk": {"S": f"breaker#{creator_id}"}}).get("Item"))
+    agents = _scan(
+        dynamodb,
+        TableName=agents_table,
+        FilterExpression="begins_with(pk, :p)",
+        ExpressionAttributeValues={":p": {"S": f"agent#{creator_id}#"}},
+    )
+    held = _scan(
+        dynamodb,
+        TableName=names.table("jobs"),
+        IndexName="ByHeldAgent",
+        FilterExpression="creatorId = :c AND #s = :held",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":c": {"S": creator_id}, ":held": {"S": "held"}},
+    )
+    verdict = judge(window, BreakerPolicy(), now=now, since=int(limits.get("breakerResetAt", 0)))
+    return CreatorStatus(
+        creator_id=creator_id,
+        limits=limits,
+        agents=sorted(agents, key=lambda a: a.get("agentId", "")),
+        failures=verdict.failures,
+        deliveries=verdict.deliveries,
+        held_by_agent=dict(Counter(j.get("agentId", "?") for j in held)),
+        held_by_reason=dict(Counter(j.get("reason", "?") for j in held)),
+    )
+
+
+def usage_line(limits: dict[str, Any], now: int) -> str:
+    """In flight / concurrency and today's use / quota, e.g. `in flight 2 of 5 · today 40 of 100`."""
+    in_flight, cap = limits.get("inFlight", 0), limits.get("maxConcurrent")
+    used, quota = limits.get(f"used#{day_of(now)}", 0), limits.get("dailyQuota")
+    return f"in flight {in_flight} of {cap if cap is not None else 'no limit'} · today {used} of " + (
+        f"{quota}" if quota is not None else "no quota"
+    )
