@@ -22,6 +22,7 @@ from sandbox.alarm_loop import AlarmLoop
 from sandbox.capture import LogGroups, routed_stdout
 from sandbox.clock import GAMEDAY_SPEED, SimClock
 from sandbox.connections_api import ConnectionsApi
+from sandbox.creator_events import CreatorEvents, scaled_environment
 from sandbox.gateway import Gateway, read_routes
 from sandbox.lambda_runtime import LambdaRuntime, cold_start, read_functions
 from sandbox.log_metrics import LogMetrics, read_filters
@@ -108,6 +109,10 @@ class Sandbox:
                 "FRAMES_PER_MINUTE": str(round(DEFAULT_FRAMES_PER_MINUTE * clock.speed)),
                 # SentTimestamp and the handlers' clock are both real time here: scale the deadline.
                 "ASSIGN_DEADLINE_SECONDS": str(clock.scaled_int(DEFAULT_ASSIGN_DEADLINE_SECONDS)),
+                # lease-reaper's creator watch: notification delay, breaker window and cool-down
+                **scaled_environment(
+                    clock, int(self.runtime.spec("lease-reaper").env["NOTIFY_OFFLINE_SECONDS"])
+                ),
                 **self.moto.environ(),
             }
         )
@@ -131,6 +136,8 @@ class Sandbox:
 
         workdir = self.options.workdir
         self.outbox = Outbox(workdir / "outbox.jsonl")
+        self.creator_events = CreatorEvents(self.client, clock, workdir / "creator-events.jsonl").start()
+        self._stops.append(self.creator_events.stop)
         self.automation = Automation(self.resolver, clock)
         self._stops.append(lambda: self.automation.wait(10))
         self.alarm_loop: AlarmLoop | None = None

@@ -82,6 +82,7 @@ class Result:
     setup_emails: list[dict[str, Any]] = field(default_factory=list)
     later_emails: list[dict[str, Any]] = field(default_factory=list)  # after recovery
     recording: dict[str, Any] = field(default_factory=dict)  # the pictures' data (recording.py)
+    creator_events: list[dict[str, Any]] = field(default_factory=list)  # creator-events.jsonl
 
     def as_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -283,6 +284,7 @@ class GameDay:
             setup_alarms=setup,
             setup_emails=[e for e in emails if e["time"] < fault],
             later_emails=[e for e in emails if e["time"] > end],
+            creator_events=list(self.box.creator_events.events),
         )
 
     def _automations(self) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""The scenarios: one per runbook section (A–E) plus a healthy baseline.
+"""The scenarios: one per runbook section (A–E) plus a healthy baseline (E's are creator_scenarios.py).
 
 Each injects its fault through a real path — messages on the queue, agents dropping,
 the dispatcher failing, slow agents — waits for the alarms the runbook section is about,
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from contract.names import DLQ
+from sandbox.gameday.creator_scenarios import agent_offline, stale_connections
 from sandbox.gameday.runner import BASE_RATE, GameDay
 from sandbox.gameday.traffic import TrafficPlan
 
@@ -112,38 +113,6 @@ def dispatcher_errors(g: GameDay) -> None:
     g.wait_recovered()
 
 
-def stale_connections(g: GameDay) -> None:
-    """E: flaky networks: agents vanish without a close ($disconnect lost) and come back."""
-    flaky = [a for a, _ in g.agents[1:]]
-    creator = g.agents[1][1]
-    # A live campaign: critical jobs are retried, never held, while connections flap.
-    g.producer.plan = TrafficPlan(agents=list(g.agents), per_minute=16, critical=True)
-    g.wait_minutes(1)
-    g.fault(f"{len(flaky)} agents on a flaky network: connections go stale without $disconnect")
-    g.box.gateway.deliver_disconnects = False
-    stop_at = g.clock.now() + 40 * 60
-    paused = False
-    while g.clock.now() < stop_at and g.alarms.state("StaleConnections") != "ALARM":
-        g.fleet.offline(flaky, abrupt=True)
-        g.wait_minutes(1.5)
-        g.fleet.online(flaky)
-        g.wait_minutes(1)
-    if g.alarms.state("StaleConnections") == "ALARM":
-        g.action(f"runbook E: circuit breaker on for {creator} (PauseCreator)")
-        paused = g.start_automation(
-            "PauseCreator", {"CreatorId": creator, "Reason": "410 spike", "Operator": "gameday"}
-        )
-    g.action("network stable again")
-    g.box.gateway.deliver_disconnects = True
-    g.fleet.online(flaky)
-    g.producer.plan = TrafficPlan(agents=list(g.agents), per_minute=BASE_RATE)
-    g.wait_minutes(5)
-    if paused:
-        g.action(f"runbook E: {creator} resumed (ResumeCreator releases held jobs)")
-        g.start_automation("ResumeCreator", {"CreatorId": creator})
-    g.wait_recovered()
-
-
 SCENARIOS = {
     s.name: s
     for s in (
@@ -165,7 +134,18 @@ SCENARIOS = {
             dispatcher_errors,
         ),
         Scenario(
-            "stale-connections", "E", "Stale connections (410)", ("StaleConnections",), stale_connections
+            "stale-connections",
+            "E",
+            "Stale connections (410): one creator's circuit breaker opens and closes",
+            ("StaleConnections", "CircuitBreakerOpen"),
+            stale_connections,
+        ),
+        Scenario(
+            "agent-offline",
+            "E",
+            "An agent offline past the notification delay, then back: its creator is told once each",
+            (),
+            agent_offline,
         ),
     )
 }
