@@ -16,6 +16,7 @@ from typing import Any
 
 from lambdas.common.breaker import BreakerPolicy
 from lambdas.common.notify import SOURCE
+from lambdas.common.settings import DEFAULT_RELEASE_DELAY_SECONDS
 from sandbox.clock import SimClock
 from sandbox.ticker import Ticker
 
@@ -24,9 +25,12 @@ RULE = "sandbox-creator-events"
 
 
 def scaled_environment(clock: SimClock, notify_offline_s: int) -> dict[str, str]:
-    """NOTIFY_OFFLINE_SECONDS and the breaker's window and cool-down in real seconds."""
+    """NOTIFY_OFFLINE_SECONDS, the breaker's window and cool-down, and the release delay of held
+    jobs in real seconds (unscaled, the 2 s delay alone made every released job miss the scaled
+    time-to-assign deadline, so a game day that releases held jobs burned the SLO)."""
     policy = BreakerPolicy()
     return {
+        "RELEASE_DELAY_SECONDS": str(clock.scaled_int(DEFAULT_RELEASE_DELAY_SECONDS)),
         "NOTIFY_OFFLINE_SECONDS": str(clock.scaled_int(notify_offline_s)),
         "BREAKER_WINDOW_SECONDS": str(clock.scaled_int(policy.window_s)),
         "BREAKER_COOLDOWN_SECONDS": str(clock.scaled_int(policy.cooldown_s)),

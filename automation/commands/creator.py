@@ -15,6 +15,7 @@ from automation.output import console, fail
 from automation.stage import stage_config
 from lambdas.common.protocol import ID_RULE, is_id
 
+_clock = time.time  # tests pin it
 app = typer.Typer(
     help="One creator: agents, limits, pause, circuit breaker, held jobs.", no_args_is_help=True
 )
@@ -36,7 +37,7 @@ def status(
     if not is_id(creator_id):
         fail(f"--creator-id {creator_id!r} is not an id ({ID_RULE})")
     names = stage_config(stage).names
-    now = int(time.time())
+    now = int(_clock())
     found = creator_status(
         clients.client("dynamodb", clients.region_or_fail(region)), names, creator_id, now=now
     )

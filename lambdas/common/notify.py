@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,40 +80,58 @@ def _claim(item: dict[str, Any], token: str, expression: str, condition: str, **
     )
 
 
+@dataclass(frozen=True)
+class Write:
+    """A claimed write on the agent item: expression, condition and their values."""
+
+    expression: str
+    condition: str
+    values: dict[str, Any]
+
+
+def _announce(
+    item: dict[str, Any],
+    token: str,
+    claim: Write,
+    undo: Write,
+    detail_type: str,
+    detail: dict[str, Any],
+    now: int,
+) -> bool:
+    """Claim the step on the agent item, send its event; if the send fails, give the claim back
+    (so the next run tries again) and raise EmitFailed."""
+    if not _claim(item, token, claim.expression, claim.condition, **claim.values):
+        return False
+    try:
+        emit(detail_type, item["creatorId"], detail, now=now)
+    except EmitFailed:
+        _claim(item, token, undo.expression, undo.condition, **undo.values)
+        raise
+    return True
+
+
 def agent_offline(item: dict[str, Any], held: int, *, now: int, delay: int, token: str) -> bool:
     """Announce the agent's offline episode if it is due; True when the event was sent."""
     since = int(item.get("lastSeen") or 0)
     due = not item.get("connectionId") and held > 0 and since and now - since >= delay
     if not due or "offlineNotifiedFor" in item:
         return False
-    if not _claim(
-        item,
-        token,
+    claim = Write(
         "SET offlineNotifiedFor = :since, offlineNotifiedAt = :now, notifyClaim = :token",
         "attribute_not_exists(connectionId) AND attribute_not_exists(offlineNotifiedFor)"
         " AND lastSeen = :since",
-        since=since,
-        now=now,
-    ):
-        return False
+        {"since": since, "now": now},
+    )
+    undo = Write(
+        "REMOVE offlineNotifiedFor, offlineNotifiedAt SET notifyClaim = :token", "notifyClaim = :token", {}
+    )
     detail = {
         "agentId": item["agentId"],
         "heldJobs": held,
         "offlineSince": since,
         "episodeId": episode_id(item["creatorId"], item["agentId"], since),
     }
-    try:
-        emit(AGENT_OFFLINE, item["creatorId"], detail, now=now)
-    except EmitFailed:
-        # Give the episode back so the next run tries again.
-        _claim(
-            item,
-            token,
-            "REMOVE offlineNotifiedFor, offlineNotifiedAt SET notifyClaim = :token",
-            "notifyClaim = :token",
-        )
-        raise
-    return True
+    return _announce(item, token, claim, undo, AGENT_OFFLINE, detail, now)
 
 
 def agent_back(item: dict[str, Any], held: int, *, now: int, token: str) -> bool:
@@ -120,30 +139,20 @@ def agent_back(item: dict[str, Any], held: int, *, now: int, token: str) -> bool
     if not item.get("connectionId") or held or "offlineNotifiedFor" not in item:
         return False
     since = int(item["offlineNotifiedFor"])
-    if not _claim(
-        item,
-        token,
+    claim = Write(
         "SET backNotifiedAt = :now, notifyClaim = :token REMOVE offlineNotifiedFor, offlineNotifiedAt",
         "attribute_exists(connectionId) AND offlineNotifiedFor = :since",
-        since=since,
-        now=now,
-    ):
-        return False
+        {"since": since, "now": now},
+    )
+    undo = Write(
+        "SET offlineNotifiedFor = :since REMOVE backNotifiedAt",
+        "notifyClaim = :token AND attribute_not_exists(offlineNotifiedFor)",
+        {"since": since},
+    )
     detail = {
         "agentId": item["agentId"],
         "offlineSince": since,
         "backAt": int(item.get("connectedAt") or now),
         "episodeId": episode_id(item["creatorId"], item["agentId"], since),
     }
-    try:
-        emit(AGENT_BACK, item["creatorId"], detail, now=now)
-    except EmitFailed:
-        _claim(
-            item,
-            token,
-            "SET offlineNotifiedFor = :since REMOVE backNotifiedAt",
-            "notifyClaim = :token AND attribute_not_exists(offlineNotifiedFor)",
-            since=since,
-        )
-        raise
-    return True
+    return _announce(item, token, claim, undo, AGENT_BACK, detail, now)

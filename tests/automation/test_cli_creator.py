@@ -14,9 +14,10 @@ NOW = int(time.time())
 
 
 @pytest.fixture
-def stage(tables):
+def stage(tables, monkeypatch):
     """Stage `test`: creator c-1 paused by its breaker, one agent online and one offline, two held
     jobs; creator c-2 (same agent name) with a job held and a pause of its own."""
+    monkeypatch.setattr("automation.commands.creator._clock", lambda: NOW)
     ddb = boto3.client("dynamodb", region_name=REGION)
     ddb.create_table(
         TableName="byoip-test-agents",
