@@ -26,11 +26,13 @@ RULE = "sandbox-creator-events"
 
 def scaled_environment(clock: SimClock, notify_offline_s: int) -> dict[str, str]:
     """NOTIFY_OFFLINE_SECONDS, the breaker's window and cool-down, and the release delay of held
-    jobs in real seconds (unscaled, the 2 s delay alone made every released job miss the scaled
-    time-to-assign deadline, so a game day that releases held jobs burned the SLO)."""
+    jobs in real seconds. Unscaled, the 2 s delay alone made released jobs miss the scaled
+    time-to-assign deadline (2 s at 30x), so a game day that releases held jobs burned the SLO;
+    scaled it rounds to 0, which the sandbox allows: its gateway holds a push until the
+    connection is open instead of answering 410 (sandbox/gateway.py: `post`)."""
     policy = BreakerPolicy()
     return {
-        "RELEASE_DELAY_SECONDS": str(clock.scaled_int(DEFAULT_RELEASE_DELAY_SECONDS)),
+        "RELEASE_DELAY_SECONDS": str(clock.scaled_int(DEFAULT_RELEASE_DELAY_SECONDS, minimum=0)),
         "NOTIFY_OFFLINE_SECONDS": str(clock.scaled_int(notify_offline_s)),
         "BREAKER_WINDOW_SECONDS": str(clock.scaled_int(policy.window_s)),
         "BREAKER_COOLDOWN_SECONDS": str(clock.scaled_int(policy.cooldown_s)),

@@ -31,8 +31,6 @@ from lambdas.common.jobs import jobs_table
 from lambdas.common.requeue import release_items
 from lambdas.common.settings import settings
 
-_AWS_ERRORS = (ClientError, BotoCoreError, notify.EmitFailed)
-
 
 @dataclass
 class WatchCounts:
@@ -78,14 +76,14 @@ def snapshot() -> Snapshot:
         FilterExpression="begins_with(pk, :agent) OR begins_with(pk, :window)",
         ExpressionAttributeValues=ddb.values(agent="agent#", window="breaker#"),
     ):
-        if item["pk"].startswith("agent#"):
-            agents[item["creatorId"]].append(item)
-        else:
+        if item["pk"].startswith("breaker#"):
             windows[item["pk"].removeprefix("breaker#")] = item
+        elif item.get("creatorId") and item.get("agentId"):  # an item missing them names nobody
+            agents[item["creatorId"]].append(item)
     limits = {i["creatorId"]: i for i in scan(TableName=config.creator_limits_table)}
     held: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for job in scan(TableName=jobs_table(), IndexName="ByHeldAgent"):
-        if job.get("status") == "held":
+        if job.get("status") == "held" and job.get("creatorId"):
             held[job["creatorId"]].append(job)
     for jobs in held.values():
         jobs.sort(key=lambda j: int(j.get("createdAt", 0)))
@@ -104,7 +102,7 @@ def watch(*, now: int, logger: Any) -> WatchCounts | None:
     for creator in sorted(snap.creators()):
         try:
             _creator(creator, snap, counts, now=now, pol=pol, delay=delay, logger=logger)
-        except _AWS_ERRORS:
+        except Exception:  # AWS refusing a call, or an item no step can read: this creator only
             counts.errors.append(creator)
             logger.exception("creator_watch_failed", extra={"creatorId": creator})
     return counts

@@ -306,3 +306,15 @@ def test_an_event_that_cannot_be_sent_leaves_the_breaker_open_and_is_not_repeate
     assert "creator_event_failed" in out.messages()
     reap({}, None)
     assert creator_events.received(events) == []
+
+
+def test_one_creators_unreadable_item_never_stops_anothers_breaker(both, events, out):
+    # GIVEN creator-a's limits item is damaged (a breaker opened at "yesterday"), creator-b fails
+    h.put_limits(A, paused=True, pausedBy="circuit-breaker", breakerState="open", breakerOpenedAt="yesterday")
+    _run(B, "conn-b", ["failed"] * 5)
+    # WHEN the watch runs
+    reap({}, None)
+    # THEN creator-a's step failed alone (logged), and creator-b's breaker opened all the same
+    assert "creator_watch_failed" in out.messages()
+    assert _state(B) == (True, "circuit-breaker", "open")
+    assert [e["creatorId"] for e in creator_events.received(events)] == [B]

@@ -61,7 +61,7 @@ def test_creator_events_reach_the_file_and_nothing_else_does(client, tmp_path):
 def test_the_watch_durations_are_scaled_to_real_seconds():
     clock = SimClock(speed=30)
     assert scaled_environment(clock, 600) == {
-        "RELEASE_DELAY_SECONDS": "1",
+        "RELEASE_DELAY_SECONDS": "0",
         "NOTIFY_OFFLINE_SECONDS": "20",
         "BREAKER_WINDOW_SECONDS": "20",
         "BREAKER_COOLDOWN_SECONDS": "10",
