@@ -15,24 +15,22 @@ from pathlib import Path
 from typing import Any
 
 from lambdas.common.breaker import BreakerPolicy
-from lambdas.common.notify import SOURCE
-from lambdas.common.settings import DEFAULT_RELEASE_DELAY_SECONDS
+from lambdas.common.notify import DEFAULT_OFFLINE_SECONDS, SOURCE
 from sandbox.clock import SimClock
+from sandbox.lambda_runtime import LambdaRuntime
 from sandbox.ticker import Ticker
 
 QUEUE = "sandbox-creator-events"
 RULE = "sandbox-creator-events"
 
 
-def scaled_environment(clock: SimClock, notify_offline_s: int) -> dict[str, str]:
-    """NOTIFY_OFFLINE_SECONDS, the breaker's window and cool-down, and the release delay of held
-    jobs in real seconds. Unscaled, the 2 s delay alone made released jobs miss the scaled
-    time-to-assign deadline (2 s at 30x), so a game day that releases held jobs burned the SLO;
-    scaled it rounds to 0, which the sandbox allows: its gateway holds a push until the
-    connection is open instead of answering 410 (sandbox/gateway.py: `post`)."""
+def scaled_environment(clock: SimClock, runtime: LambdaRuntime) -> dict[str, str]:
+    """NOTIFY_OFFLINE_SECONDS (the stage's, from lease-reaper's environment) and the breaker's
+    window and cool-down in real seconds."""
+    env = next((f.env for f in runtime.functions.values() if f.name.endswith("lease-reaper")), {})
+    notify_offline_s = int(env.get("NOTIFY_OFFLINE_SECONDS", DEFAULT_OFFLINE_SECONDS))
     policy = BreakerPolicy()
     return {
-        "RELEASE_DELAY_SECONDS": str(clock.scaled_int(DEFAULT_RELEASE_DELAY_SECONDS, minimum=0)),
         "NOTIFY_OFFLINE_SECONDS": str(clock.scaled_int(notify_offline_s)),
         "BREAKER_WINDOW_SECONDS": str(clock.scaled_int(policy.window_s)),
         "BREAKER_COOLDOWN_SECONDS": str(clock.scaled_int(policy.cooldown_s)),

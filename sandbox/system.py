@@ -110,9 +110,7 @@ class Sandbox:
                 # SentTimestamp and the handlers' clock are both real time here: scale the deadline.
                 "ASSIGN_DEADLINE_SECONDS": str(clock.scaled_int(DEFAULT_ASSIGN_DEADLINE_SECONDS)),
                 # lease-reaper's creator watch: notification delay, breaker window and cool-down
-                **scaled_environment(
-                    clock, int(self.runtime.spec("lease-reaper").env["NOTIFY_OFFLINE_SECONDS"])
-                ),
+                **scaled_environment(clock, self.runtime),
                 **self.moto.environ(),
             }
         )

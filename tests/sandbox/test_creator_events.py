@@ -58,12 +58,22 @@ def test_creator_events_reach_the_file_and_nothing_else_does(client, tmp_path):
     assert sink.of("Creator Agent Offline", "c-2") == []
 
 
+def _runtime(env):
+    from sandbox.lambda_runtime import FunctionSpec, LambdaRuntime
+    from sandbox.metrics import MetricStore
+
+    spec = FunctionSpec(
+        "R", "byoip-local-lease-reaper", "lambdas.lease_reaper.handler.handler", 60, 256, None, env
+    )
+    return LambdaRuntime({spec.name: spec}, MetricStore(SimClock(speed=30)))
+
+
 def test_the_watch_durations_are_scaled_to_real_seconds():
     clock = SimClock(speed=30)
-    assert scaled_environment(clock, 600) == {
-        "RELEASE_DELAY_SECONDS": "0",
-        "NOTIFY_OFFLINE_SECONDS": "20",
+    assert scaled_environment(clock, _runtime({"NOTIFY_OFFLINE_SECONDS": "900"})) == {
+        "NOTIFY_OFFLINE_SECONDS": "30",
         "BREAKER_WINDOW_SECONDS": "20",
         "BREAKER_COOLDOWN_SECONDS": "10",
     }
-    assert scaled_environment(SimClock(speed=1), 60)["NOTIFY_OFFLINE_SECONDS"] == "60"
+    # a template without the setting: the 10-minute default
+    assert scaled_environment(clock, _runtime({}))["NOTIFY_OFFLINE_SECONDS"] == "20"
