@@ -36,7 +36,7 @@ def test_every_alarm_has_boundary_tests_on_both_sides(runner):
     alarms = runner.alarm_set("test", "composite")
     prefix = "BYOIP-test-"
     unit_ids = [name.removeprefix(prefix) for name in alarms.metric_alarms]
-    assert len(unit_ids) == 9 + len(SLO_ALARMS)  # the alarm catalog's and the SLO burn windows
+    assert len(unit_ids) == 10 + len(SLO_ALARMS)  # the alarm catalog's and the SLO burn windows
     for alarm_id in unit_ids:
         boundary = [t.name for t in ALL_TESTS if t.name.startswith(f"{alarm_id} boundary - ")]
         assert len(boundary) >= 2, f"{alarm_id}: {boundary}"
