@@ -75,7 +75,7 @@ def topic_ref(template: dict[str, Any]) -> dict[str, str]:
 def test_every_catalog_alarm_and_the_composite_exist_in_both_modes(templates, key) -> None:
     stage = key[0]
     template = templates[key]
-    assert len(of_type(template, "AWS::CloudWatch::Alarm")) == 9 + 12
+    assert len(of_type(template, "AWS::CloudWatch::Alarm")) == 10 + 12
     assert len(of_type(template, "AWS::CloudWatch::CompositeAlarm")) == 1 + 6
     assert set(alarms_by_name(template)) == {
         f"BYOIP-{stage}-{i}" for i in [*UNIT_IDS, "Incident", *SLO_WINDOW_IDS, *SLO_PAGES, *SLO_TICKETS]

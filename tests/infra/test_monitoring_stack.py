@@ -23,7 +23,7 @@ def test_alarms_watch_the_stacks_queue_dlq_and_dispatcher(stage_synth) -> None:
     s = stage_synth.config.stage
     template = stage_synth.template_dict
     alarms = _alarms(template)
-    assert len(alarms) == 10 + 18  # the alarm catalog's, and the SLO catalog's 12 windows and 6 alerts
+    assert len(alarms) == 11 + 18  # the alarm catalog's, and the SLO catalog's 12 windows and 6 alerts
 
     def watched(alarm_id: str) -> list[tuple[str, str]]:
         return [
@@ -63,7 +63,7 @@ def test_alert_mode_reaches_the_deployed_template(synth, alert_mode) -> None:
     if alert_mode == "composite":
         assert notifying == sorted(["BYOIP-prod-Incident", *pages])
     else:
-        assert len(notifying) == 10 + 6
+        assert len(notifying) == 11 + 6
     (topic_id,) = [
         lid
         for lid, r in resources(template, "AWS::SNS::Topic").items()
@@ -89,7 +89,7 @@ def test_whole_templates_differ_only_in_which_unit_alarms_and_tickets_notify(syn
         stripped.append(template)
     assert stripped[0] == stripped[1]
     assert {mode for mode, _ in notifying_only_in_all} == {"all"}
-    assert len(notifying_only_in_all) == 9 + 2  # the unit alarms and the two SLO tickets
+    assert len(notifying_only_in_all) == 10 + 2  # the unit alarms and the two SLO tickets
 
 
 def test_monitoring_resources_raise_no_cdk_nag_findings(stage_synth) -> None:

@@ -76,6 +76,7 @@ def test_function_environment_follows_the_contract(stage_synth, name):
         "WS_JWT_SECRET_ARN": f"byoip/{s}/ws-jwt",
         "LEASE_SECONDS": "300",
         "MAX_ATTEMPTS": "3",
+        "NOTIFY_OFFLINE_SECONDS": "600",  # Config.notify_offline_seconds (the creator watch)
         "POWERTOOLS_SERVICE_NAME": name,
         "POWERTOOLS_METRICS_NAMESPACE": "Huntaze/ByoIP",
     }
