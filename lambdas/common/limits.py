@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambdas.common import ddb
+from lambdas.common.breaker import BREAKER_BY
 from lambdas.common.settings import settings
 
 # Limits hold only when every clause holds; a missing attribute means "no such limit".
@@ -38,10 +39,11 @@ def _key(creator_id: str) -> dict[str, Any]:
     return ddb.key("creatorId", creator_id)
 
 
-def admit_op(creator_id: str, day: str, job_id: str = "") -> dict[str, Any]:
+def admit_op(creator_id: str, day: str, job_id: str = "-") -> dict[str, Any]:
     """Transaction op: count one more job in flight and against today's quota, if allowed.
 
-    `job_id` passes a circuit breaker's pause when it is the half-open breaker's probe.
+    `job_id` passes a circuit breaker's pause when it is the half-open breaker's probe (the
+    default, `-`, is no job id: ids start with a letter or digit).
     """
     return {
         "Update": {
@@ -82,7 +84,7 @@ def refusal(limits: dict[str, Any] | None, day: str) -> Refusal:
     """Classify the CreatorLimits item that failed admit_op."""
     limits = limits or {}
     if limits.get("paused"):
-        by_breaker = limits.get("pausedBy") == "circuit-breaker"  # lambdas/common/breaker.py: BREAKER_BY
+        by_breaker = limits.get("pausedBy") == BREAKER_BY
         return Refusal("creator_paused", 423, holdable=True, hold_critical=by_breaker)
     quota = limits.get("dailyQuota")
     if quota is not None and limits.get(f"used#{day}", 0) >= quota:
