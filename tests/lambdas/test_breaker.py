@@ -318,3 +318,27 @@ def test_one_creators_unreadable_item_never_stops_anothers_breaker(both, events,
     assert "creator_watch_failed" in out.messages()
     assert _state(B) == (True, "circuit-breaker", "open")
     assert [e["creatorId"] for e in creator_events.received(events)] == [B]
+
+
+def test_a_probe_that_could_not_be_sent_reopens_the_breaker_instead_of_sticking(both, events, queues):
+    from botocore.stub import Stubber
+
+    from lambdas.common import aws
+
+    _open_a(both, events)
+    assert _deliver("held-0", A) == NO_FAILURES
+    both.set(NOW + COOLDOWN)
+    # WHEN the run that half-opens it cannot send the probe (SQS fails after the half-open write)
+    stub = Stubber(aws.client("sqs"))
+    stub.add_client_error("send_message_batch", service_error_code="InternalError", http_status_code=500)
+    stub.activate()
+    reap({}, None)
+    stub.deactivate()
+    assert _state(A)[2] == "half-open" and h.job("held-0")["status"] == "held"
+    # THEN the next run reopens it (the probe never left), and the run after the cool-down tries again
+    reap({}, None)
+    assert _state(A)[2] == "open"
+    both.set(NOW + 2 * COOLDOWN)
+    reap({}, None)
+    assert _state(A)[2] == "half-open"
+    assert [m["jobId"] for m in h.queued_jobs(queues["JOBS_QUEUE_URL"])] == ["held-0"]
