@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from lambdas.common import aws
@@ -30,3 +32,17 @@ def received(url: str) -> list[dict[str, Any]]:
             event = json.loads(m["Body"])
             out.append({"type": event["detail-type"], **event["detail"]})
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+@contextmanager
+def refused(service: str, operation: str) -> Iterator[None]:
+    """The handlers' `service` client answers its next `operation` call with a 500 (botocore Stubber)."""
+    from botocore.stub import Stubber
+
+    stub = Stubber(aws.client(service))
+    stub.add_client_error(operation, service_error_code="InternalError", http_status_code=500)
+    stub.activate()
+    try:
+        yield
+    finally:
+        stub.deactivate()

@@ -291,17 +291,9 @@ def test_recording_the_same_outcome_twice_counts_it_once(queues):
 
 
 def test_an_event_that_cannot_be_sent_leaves_the_breaker_open_and_is_not_repeated(both, events, out):
-    from botocore.stub import Stubber
-
-    from lambdas.common import aws
-
     _run(A, "conn-a", ["failed"] * 5)
-    client = aws.client("events")
-    stub = Stubber(client)
-    stub.add_client_error("put_events", service_error_code="InternalException", http_status_code=500)
-    stub.activate()
-    reap({}, None)
-    stub.deactivate()
+    with creator_events.refused("events", "put_events"):
+        reap({}, None)
     assert _state(A) == (True, "circuit-breaker", "open")
     assert "creator_event_failed" in out.messages()
     reap({}, None)
@@ -321,19 +313,12 @@ def test_one_creators_unreadable_item_never_stops_anothers_breaker(both, events,
 
 
 def test_a_probe_that_could_not_be_sent_reopens_the_breaker_instead_of_sticking(both, events, queues):
-    from botocore.stub import Stubber
-
-    from lambdas.common import aws
-
     _open_a(both, events)
     assert _deliver("held-0", A) == NO_FAILURES
     both.set(NOW + COOLDOWN)
     # WHEN the run that half-opens it cannot send the probe (SQS fails after the half-open write)
-    stub = Stubber(aws.client("sqs"))
-    stub.add_client_error("send_message_batch", service_error_code="InternalError", http_status_code=500)
-    stub.activate()
-    reap({}, None)
-    stub.deactivate()
+    with creator_events.refused("sqs", "send_message_batch"):
+        reap({}, None)
     assert _state(A)[2] == "half-open" and h.job("held-0")["status"] == "held"
     # THEN the next run reopens it (the probe never left), and the run after the cool-down tries again
     reap({}, None)

@@ -108,17 +108,10 @@ def test_back_waits_until_no_job_is_held_for_it(clock, out, events, queues):
 
 
 def test_a_failed_send_is_tried_again_and_sent_once(clock, out, events):
-    from botocore.stub import Stubber
-
-    from lambdas.common import aws
-
     _offline_with_held_job(clock, A, "conn-a")
     clock.set(NOW + DELAY)
-    stub = Stubber(aws.client("events"))
-    stub.add_client_error("put_events", service_error_code="InternalException", http_status_code=500)
-    stub.activate()
-    reap({}, None)
-    stub.deactivate()
+    with creator_events.refused("events", "put_events"):
+        reap({}, None)
     assert "offlineNotifiedFor" not in h.agent("agent-1", A)  # the claim was given back
     reap({}, None)
     reap({}, None)
