@@ -13,6 +13,8 @@ agent whose outage is shorter than the delay causes no event at all.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sandbox.gameday.runner import BASE_RATE, CREATORS, GameDay
 from sandbox.gameday.traffic import TrafficPlan
 
@@ -24,6 +26,11 @@ FLAP_FOR_MIN = 40
 def _expect(g: GameDay, ok: bool, problem: str) -> None:
     if not ok:
         g.problems.append(problem)
+
+
+def _at_event(g: GameDay, event: dict[str, Any], text: str) -> None:
+    """A timeline note at the time the event arrived (the notification service's view)."""
+    g.timeline.add("note", text, time=event["time"])
 
 
 def stale_connections(g: GameDay) -> None:
@@ -51,7 +58,11 @@ def stale_connections(g: GameDay) -> None:
         g.wait_minutes(1)
     g.wait_until(lambda: bool(events.of(OPENED, failing)), 5, f"the circuit breaker of {failing} opening")
     opened = events.of(OPENED, failing)[0]
-    g.note(f"circuit breaker of {failing} opened by itself: {opened.get('failures')} failed deliveries")
+    _at_event(
+        g,
+        opened,
+        f"circuit breaker of {failing} opened by itself: {opened.get('failures')} failed deliveries",
+    )
     g.action("network stable and the site answers again")
     g.box.gateway.deliver_disconnects = True
     for agent_id in failing_agents:
@@ -60,7 +71,7 @@ def stale_connections(g: GameDay) -> None:
     g.producer.plan = TrafficPlan(agents=list(g.agents), per_minute=BASE_RATE)
     g.wait_until(lambda: bool(events.of(CLOSED, failing)), 30, f"the circuit breaker of {failing} closing")
     closed = events.of(CLOSED, failing)[-1]
-    g.note(f"circuit breaker of {failing} closed by its probe job {closed.get('probe')}")
+    _at_event(g, closed, f"circuit breaker of {failing} closed by its probe job {closed.get('probe')}")
     g.wait_recovered()
     _expect(g, closed.get("closedBy") == "probe", f"{failing}'s breaker closed by {closed.get('closedBy')}")
     _expect(g, not events.of(OPENED, other), f"{other}'s breaker opened: its deliveries mostly succeeded")
@@ -90,12 +101,12 @@ def agent_offline(g: GameDay) -> None:
     g.fleet.online([blip])
     g.wait_until(lambda: bool(events.of(OFFLINE, creator)), delay_min, f"the offline notification for {away}")
     told = events.of(OFFLINE, creator)[0]
-    g.note(f"{creator} told: {away} offline with {told.get('heldJobs')} held job(s)")
+    _at_event(g, told, f"{creator} told: {away} offline with {told.get('heldJobs')} held job(s)")
     g.wait_minutes(5)
     g.action(f"{away} back online: its held jobs are released")
     g.fleet.online([away])
     g.wait_until(lambda: bool(events.of(BACK, creator)), 10, f"the back-online notification for {away}")
-    g.note(f"{creator} told: {away} back online")
+    _at_event(g, events.of(BACK, creator)[0], f"{creator} told: {away} back online")
     g.producer.plan = TrafficPlan(agents=list(g.agents), per_minute=BASE_RATE)
     g.wait_recovered()
     _expect(g, len(events.of(OFFLINE)) == 1, f"{len(events.of(OFFLINE))} offline events, not 1")
