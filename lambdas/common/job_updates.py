@@ -2,7 +2,8 @@
 
 Each is conditional on the job still being assigned to (or run by) the acting agent, so an
 agent can act only on its own jobs, and a late or repeated result finds the job already
-closed and changes nothing — the creator's in-flight counter is released exactly once.
+closed and changes nothing — the creator's in-flight counter is released exactly once, and
+only for a job whose assignment counted it (`limitsDay`, set by jobs.assign).
 """
 
 from __future__ import annotations
@@ -36,23 +37,37 @@ def _update_owned(job_id: str, creator_id: str, agent_id: str, expression: str, 
     )
 
 
-def ack(job_id: str, creator_id: str, agent_id: str, *, now: int, lease_seconds: int) -> bool:
-    """Mark the agent's job running and extend its lease; False if it is not the agent's."""
-    return _update_owned(
-        job_id,
-        creator_id,
-        agent_id,
-        "SET #status = :running, leaseExpiresAt = :lease, updatedAt = :now",
-        lease=now + lease_seconds,
-        now=now,
+def ack(job_id: str, creator_id: str, agent_id: str, *, now: int, lease_seconds: int) -> str:
+    """Mark the agent's job running and extend its lease.
+
+    Returns `acked`; `finished` when the job is the agent's but no longer active (its result,
+    or a re-queue, landed first: API Gateway does not order frames across invocations), a
+    quiet no-op; `not_assigned` when it is not the agent's job (or there is no such job).
+    """
+    written, old = ddb.update_or_old(
+        TableName=jobs_table(),
+        Key=job_key(job_id),
+        UpdateExpression="SET #status = :running, leaseExpiresAt = :lease, updatedAt = :now",
+        ConditionExpression=_OWNED,
+        ExpressionAttributeNames=_NAMES,
+        ExpressionAttributeValues=_owned_values(creator_id, agent_id, lease=now + lease_seconds, now=now),
     )
+    if written:
+        return "acked"
+    mine = old is not None and (old.get("creatorId"), old.get("agentId")) == (creator_id, agent_id)
+    return "finished" if mine else "not_assigned"
 
 
 def extend_leases(job_ids: list[str], creator_id: str, agent_id: str, *, now: int, lease_seconds: int) -> int:
-    """Extend the leases of the listed jobs the agent still holds; returns how many."""
+    """Mark the listed jobs the agent still holds running and extend their leases; returns how many.
+
+    A heartbeat's job list is the agent's acknowledgement: no `job.ack` frame is needed.
+    """
     lease = now + lease_seconds
     return sum(
-        _update_owned(job_id, creator_id, agent_id, "SET leaseExpiresAt = :lease", lease=lease)
+        _update_owned(
+            job_id, creator_id, agent_id, "SET #status = :running, leaseExpiresAt = :lease", lease=lease
+        )
         for job_id in dict.fromkeys(job_ids)
     )
 
@@ -78,11 +93,14 @@ def close(
     condition: str,
     condition_values: dict[str, Any],
     result: Any = None,
+    counted: bool | None = None,
 ) -> bool:
-    """Move an active job to `completed`/`failed` if `condition` holds, releasing its slot.
+    """Move an active job to `completed`/`failed` if `condition` holds, releasing its slot if it has one.
 
-    Returns False (and changes nothing) when the condition fails: not the agent's job,
-    already closed, or re-queued meanwhile.
+    `counted`: whether the job's assignment moved its creator's counters (`limitsDay`), when the
+    caller knows it from the item; None tries the plain write first (one write unit) and moves
+    to the transaction only when the item turns out to be counted. Returns False (and changes
+    nothing) when the condition fails: not the agent's job, already closed, or re-queued meanwhile.
     """
     text, truncated = fit_result(result)
     expression = "SET #status = :final, updatedAt = :now, finishedAt = :now, #ttl = :ttl"
@@ -93,16 +111,30 @@ def close(
     if text is not None:
         expression += ", #result = :result, resultTruncated = :truncated"
         vals.update(result=text, truncated=truncated)
-    job_op = {
-        "Update": {
-            "TableName": jobs_table(),
-            "Key": job_key(job_id),
-            "UpdateExpression": expression + " REMOVE leaseState, leaseExpiresAt, connectionId",
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": {**_NAMES, "#ttl": "ttl", **({"#result": "result"} if text else {})},
-            "ExpressionAttributeValues": {**ddb.values(**vals), **condition_values},
-        }
+    update = {
+        "TableName": jobs_table(),
+        "Key": job_key(job_id),
+        "UpdateExpression": expression + " REMOVE leaseState, leaseExpiresAt, connectionId, limitsDay",
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": {**_NAMES, "#ttl": "ttl", **({"#result": "result"} if text else {})},
+        "ExpressionAttributeValues": {**ddb.values(**vals), **condition_values},
     }
+    return write_releasing(update, creator_id, counted)
+
+
+def write_releasing(update: dict[str, Any], creator_id: str, counted: bool | None) -> bool:
+    """Write `update` (a job leaving assigned/running); release the creator's slot iff it held one.
+
+    `limitsDay` exists only on an active job that was counted, so the plain write requires its
+    absence and the transaction its presence: a stale guess can never skip or repeat a release.
+    """
+    condition = update["ConditionExpression"]
+    if not counted:
+        plain = {**update, "ConditionExpression": f"({condition}) AND attribute_not_exists(limitsDay)"}
+        written, old = ddb.update_or_old(**plain)
+        if written or counted is False or "limitsDay" not in (old or {}):
+            return written
+    job_op = {"Update": {**update, "ConditionExpression": f"({condition}) AND attribute_exists(limitsDay)"}}
     return transact([job_op, limits.release_op(creator_id)], optional=1) is None
 
 

@@ -61,6 +61,7 @@ def reap(*, now: int, max_attempts: int, limit: int = 500) -> ReapCounts:
                 now=now,
                 condition=_EXPIRED,
                 condition_values=values,
+                counted="limitsDay" in item,
             )
             counts.failed += done
         else:
