@@ -9,7 +9,8 @@ every creator; a rate-limit write per inbound frame; strongly consistent reads),
 from __future__ import annotations
 
 import math
-from collections import Counter
+import time
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,16 @@ LABELS = {
     "lambda_gbs": "Lambda duration",
     "logs": "CloudWatch Logs ingestion",
 }
+# Round trip of one AWS call from inside Lambda, client work included (assumed, not measured:
+# moto answers in-process, so its own time is taken out of each invocation and these put back).
+# DynamoDB: "single-digit millisecond" item operations; a transaction or a batch of two does more.
+LATENCY_S = {
+    ("dynamodb", "TransactWriteItems"): 0.010,
+    ("dynamodb", "BatchGetItem"): 0.006,
+    ("dynamodb", ""): 0.005,
+    ("apigatewaymanagementapi", ""): 0.020,
+    ("sqs", ""): 0.010,
+}
 BEFORE_COMMIT = "87053c3"
 # row -> (per job, USD per million jobs); measured, see the module docstring.
 BEFORE: dict[str, tuple[str, float]] = {
@@ -60,12 +71,29 @@ class CallCounter:
 
     actor: str = "setup"
     calls: Counter[tuple[str, str, str]] = field(default_factory=Counter)
-    wru: Counter[str] = field(default_factory=Counter)
-    rru: Counter[str] = field(default_factory=Counter)
+    wru: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    rru: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    aws_seconds: float = 0.0  # wall time inside boto3 calls (moto's own work included)
+    modelled_seconds: float = 0.0  # the same calls at LATENCY_S
+    _started: float = 0.0
+
+    def register(self, events: Any) -> None:
+        """Hook into a botocore event system (the default session's)."""
+        events.register("before-parameter-build.*.*", self)
+        events.register("before-call.*.*", self._before_call)
+        events.register("after-call.*.*", self._after_call)
+        events.register("after-call-error.*.*", self._after_call)
+
+    def _before_call(self, **_: Any) -> None:
+        self._started = time.perf_counter()
+
+    def _after_call(self, **_: Any) -> None:
+        self.aws_seconds += time.perf_counter() - self._started
 
     def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         service, op = model.service_model.service_name, model.name
         self.calls[(self.actor, service, op)] += 1
+        self.modelled_seconds += LATENCY_S.get((service, op), LATENCY_S.get((service, ""), 0.005))
         if service != "dynamodb":
             return
         if op == "TransactWriteItems":
