@@ -92,25 +92,30 @@ def admit(
 
 
 def _flush(connection_id: str, window: int, frames: int, item: dict[str, Any]) -> dict[str, Any]:
-    """Add `frames` to the item's count for `window` (opening the window if it is older)."""
+    """Add `frames` to the item's count for `window`, or open the window with them if it is older.
+
+    The item just read says which of the two writes to try first; the other one only after
+    losing a race (another container opened the window meanwhile, or the read was stale).
+    """
     base = {
         "TableName": settings().agents_table,
         "Key": ddb.key("pk", f"conn#{connection_id}"),
         "ReturnValues": "ALL_NEW",
+        "ExpressionAttributeValues": ddb.values(n=frames, window=window),
     }
-    ok, new = ddb.update_or_old(
-        **base,
-        UpdateExpression="SET frameCount = frameCount + :n",
-        ConditionExpression="attribute_exists(pk) AND frameWindow = :window",
-        ExpressionAttributeValues=ddb.values(n=frames, window=window),
-    )
-    if not ok and new is not None:
-        ok, new = ddb.update_or_old(
-            **base,
-            UpdateExpression="SET frameWindow = :window, frameCount = :n",
-            ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(frameWindow)"
-            " OR frameWindow < :window)",
-            ExpressionAttributeValues=ddb.values(n=frames, window=window),
-        )
-    # Lost a race at the window boundary or the connection just went: the frame stays admitted.
-    return new if ok and new is not None else item
+    count = {
+        "UpdateExpression": "SET frameCount = frameCount + :n",
+        "ConditionExpression": "attribute_exists(pk) AND frameWindow = :window",
+    }
+    reset = {
+        "UpdateExpression": "SET frameWindow = :window, frameCount = :n",
+        "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(frameWindow)"
+        " OR frameWindow < :window)",
+    }
+    for write in (count, reset) if item.get("frameWindow") == window else (reset, count):
+        ok, new = ddb.update_or_old(**base, **write)
+        if ok:
+            return new or item
+        if new is None:
+            break  # the connection just went: the frame stays admitted
+    return item  # lost both races at a window boundary: the frame stays admitted, uncounted

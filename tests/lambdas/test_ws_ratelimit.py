@@ -112,10 +112,10 @@ def test_dynamodb_calls_per_frame(online, clock, calls, monkeypatch):
         ratelimit.admit("conn-1", NOW + second)
     assert calls == ["GetItem"] * 4
     assert "frameCount" not in h.conn("conn-1")
-    # The 5th (FLUSH_EVERY): the read, the failed count write, the window opened with the 5 frames.
+    # The 5th (FLUSH_EVERY): the read, then one write opening the window with the 5 frames.
     calls.clear()
     ratelimit.admit("conn-1", NOW + 4)
-    assert calls == ["GetItem", "UpdateItem", "UpdateItem"]
+    assert calls == ["GetItem", "UpdateItem"]
     assert (h.conn("conn-1")["frameWindow"], h.conn("conn-1")["frameCount"]) == (NOW // 60, 5)
     # The next 5: one write for all of them.
     calls.clear()
@@ -154,3 +154,17 @@ def test_frames_per_minute_setting_falls_back_to_600(raw, limit):
 
     env = {} if raw is None else {"FRAMES_PER_MINUTE": raw}
     assert Settings.from_env(env).frames_per_minute == limit
+
+
+def test_a_stale_read_at_a_window_boundary_still_adds_to_the_opened_window(online, clock, monkeypatch):
+    # GIVEN another container opened this minute with 5 frames, and this one holds 4 unwritten
+    for second in range(5):
+        ratelimit.admit("conn-1", NOW + second)
+    stale = {**h.conn("conn-1"), "frameWindow": NOW // 60 - 1}  # a read from before that write
+    monkeypatch.setattr(ratelimit, "_read", lambda connection_id: stale)
+    container = ratelimit.LocalCounts()
+    container.set("conn-1", NOW // 60, 4)
+    # WHEN its 5th frame flushes: opening the window fails, adding to it succeeds
+    ratelimit.admit("conn-1", NOW + 5, local=container)
+    # THEN both containers' frames are counted once
+    assert (h.conn("conn-1")["frameWindow"], h.conn("conn-1")["frameCount"]) == (NOW // 60, 10)
