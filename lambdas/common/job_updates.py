@@ -3,7 +3,7 @@
 Each is conditional on the job still being assigned to (or run by) the acting agent, so an
 agent can act only on its own jobs, and a late or repeated result finds the job already
 closed and changes nothing — the creator's in-flight counter is released exactly once, and
-only for a job whose assignment counted it (`limitsDay`, set by jobs.assign).
+only for a job whose assignment counted it (`limitsDay` other than jobs.UNCOUNTED).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from lambdas.common import ddb, limits
-from lambdas.common.jobs import job_key, jobs_table, transact
+from lambdas.common.jobs import UNCOUNTED, job_key, jobs_table, transact
 
 # A result longer than this is stored truncated (the payload shares the 400 KB item).
 MAX_RESULT_BYTES = 16 * 1024
@@ -97,8 +97,8 @@ def close(
 ) -> bool:
     """Move an active job to `completed`/`failed` if `condition` holds, releasing its slot if it has one.
 
-    `counted`: whether the job's assignment moved its creator's counters (`limitsDay`), when the
-    caller knows it from the item; None tries the plain write first (one write unit) and moves
+    `counted`: whether the job's assignment moved its creator's counters (`is_counted`), when
+    the caller knows it from the item; None tries the plain write first (one write unit) and moves
     to the transaction only when the item turns out to be counted. Returns False (and changes
     nothing) when the condition fails: not the agent's job, already closed, or re-queued meanwhile.
     """
@@ -125,17 +125,32 @@ def close(
 def write_releasing(update: dict[str, Any], creator_id: str, counted: bool | None) -> bool:
     """Write `update` (a job leaving assigned/running); release the creator's slot iff it held one.
 
-    `limitsDay` exists only on an active job that was counted, so the plain write requires its
-    absence and the transaction its presence: a stale guess can never skip or repeat a release.
+    The plain write requires `limitsDay = UNCOUNTED` and the transaction anything else, so a
+    stale guess can never skip or repeat a release. `counted=None`: the plain write first, the
+    transaction only if the job turns out to be active and counted.
     """
     condition = update["ConditionExpression"]
+    values = {**update["ExpressionAttributeValues"], **ddb.values(uncounted=UNCOUNTED)}
     if not counted:
-        plain = {**update, "ConditionExpression": f"({condition}) AND attribute_not_exists(limitsDay)"}
-        written, old = ddb.update_or_old(**plain)
-        if written or counted is False or "limitsDay" not in (old or {}):
+        plain = {**update, "ConditionExpression": f"({condition}) AND limitsDay = :uncounted"}
+        written, old = ddb.update_or_old(**{**plain, "ExpressionAttributeValues": values})
+        if written or counted is False or not _counted_and_active(old):
             return written
-    job_op = {"Update": {**update, "ConditionExpression": f"({condition}) AND attribute_exists(limitsDay)"}}
+    counted_condition = f"({condition}) AND (attribute_not_exists(limitsDay) OR limitsDay <> :uncounted)"
+    job_op = {
+        "Update": {**update, "ConditionExpression": counted_condition, "ExpressionAttributeValues": values}
+    }
     return transact([job_op, limits.release_op(creator_id)], optional=1) is None
+
+
+def _counted_and_active(item: dict[str, Any] | None) -> bool:
+    item = item or {}
+    return item.get("status") in ("assigned", "running") and item.get("limitsDay") != UNCOUNTED
+
+
+def is_counted(item: dict[str, Any]) -> bool:
+    """Whether an active job's assignment moved its creator's counters (see jobs.UNCOUNTED)."""
+    return item.get("limitsDay") != UNCOUNTED
 
 
 def owned_condition(creator_id: str, agent_id: str) -> tuple[str, dict[str, Any]]:

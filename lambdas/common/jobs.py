@@ -17,6 +17,9 @@ from lambdas.common.job_message import JobMessage
 from lambdas.common.settings import settings
 
 ACTIVE = "active"
+# `limitsDay` of an active job whose assignment moved no counter. A job without the attribute
+# was assigned by an earlier release, which counted every job: it is released like a counted one.
+UNCOUNTED = "-"
 _ASSIGNABLE = "attribute_not_exists(jobId) OR (#status IN (:queued, :held) AND attempt = :attempt)"
 _STATUS = {"#status": "status"}
 
@@ -101,8 +104,9 @@ def assign(msg: JobMessage, connection_id: str, *, now: int, lease_seconds: int,
     """Assign the job to the agent's connection; with a `day`, count it against the creator's limits.
 
     `day` is given only for a creator with limits (limits.has_limits): the job write and the
-    counters then move in one transaction and the job records `limitsDay`. Without it the
-    assignment is one conditional write (a transaction costs twice the write units per item).
+    counters then move in one transaction and the job records `limitsDay = day`. Without it the
+    assignment is one conditional write recording `limitsDay = UNCOUNTED` (a transaction costs
+    twice the write units per item).
     """
     fields, vals = _message_fields(msg, now)
     vals.update(assigned="assigned", conn=connection_id, active=ACTIVE, lease=now + lease_seconds)
@@ -110,11 +114,8 @@ def assign(msg: JobMessage, connection_id: str, *, now: int, lease_seconds: int,
         f"SET #status = :assigned, {fields}, connectionId = :conn,"
         " leaseState = :active, leaseExpiresAt = :lease"
     )
-    if day:
-        expression += ", limitsDay = :day REMOVE heldAgentId, reason"
-        vals["day"] = day
-    else:
-        expression += " REMOVE heldAgentId, reason, limitsDay"
+    expression += ", limitsDay = :day REMOVE heldAgentId, reason"
+    vals["day"] = day or UNCOUNTED
     update = {
         "TableName": jobs_table(),
         "Key": job_key(msg.job_id),

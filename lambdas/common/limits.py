@@ -4,7 +4,8 @@ A missing item means no limits. The counters `inFlight` and `used#<day>` move on
 the same transaction as the job transition that justifies them, so they never double-count.
 They move only for creators whose item sets a limit or the pause (`has_limits`): such a job is
 assigned in a transaction and records the day it was counted (`limitsDay` on the job item), and
-exactly the jobs carrying it release their slot. Other creators' jobs take one plain write.
+exactly those jobs (and jobs of an earlier release, which lack the attribute) release their
+slot. Other creators' jobs take one plain write and record `limitsDay = "-"` (jobs.UNCOUNTED).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def has_limits(limits: dict[str, Any] | None) -> bool:
     """True when the creator's item sets a limit or the pause: only then must counters move with jobs.
 
     A creator without one (no item, or only counters and token revocations) is assigned with a
-    plain conditional write; its jobs carry no `limitsDay`, so nothing is ever released for them.
+    plain conditional write; its jobs carry `limitsDay = "-"`, so nothing is ever released for them.
     """
     limits = limits or {}
     return bool(limits.get("paused")) or "maxConcurrent" in limits or "dailyQuota" in limits

@@ -9,7 +9,7 @@ answer is harmless here:
 - the limits item decides whether the assignment must move counters: a limit or pause set
   in the last second may miss a job dispatched meanwhile, as if it had been set a second
   later. Counters stay exact whatever the read said: a job records whether it was counted
-  (`limitsDay`), and only such jobs release a slot.
+  (`limitsDay`: the day, or "-"), and only counted jobs release a slot.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from typing import Any
 from lambdas.common import aws, ddb
 from lambdas.common.connections import agent_ref
 from lambdas.common.job_message import JobMessage
-from lambdas.common.job_updates import write_releasing
+from lambdas.common.job_updates import is_counted, write_releasing
 from lambdas.common.jobs import job_key, jobs_table
 from lambdas.common.settings import settings
 
@@ -48,7 +48,7 @@ def requeue(
         },
     }
     # The item says whether the assignment was counted; the write's condition re-checks it.
-    return write_releasing(update, msg.creator_id, counted="limitsDay" in item)
+    return write_releasing(update, msg.creator_id, counted=is_counted(item))
 
 
 def held_jobs(creator_id: str, agent_id: str) -> list[dict[str, Any]]:

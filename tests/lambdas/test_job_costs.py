@@ -42,6 +42,7 @@ def test_a_creator_without_limits_costs_one_read_and_one_write_per_side(calls, c
     # WHEN a job of a creator without a CreatorLimits item is dispatched, then completed
     assert dispatch(h.sqs_event(h.job_body("job-1")), None) == NO_FAILURES
     dispatched = list(calls)
+    assert h.job("job-1")["limitsDay"] == "-"  # uncounted
     calls.clear()
     assert replies(DONE) == [{"type": "ack", "action": "job.result", "jobId": "job-1", "requeued": False}]
     # THEN the dispatcher read agent and limits together and wrote the job once, no transaction
@@ -81,7 +82,7 @@ def test_limits_set_while_a_job_runs_never_release_a_slot_it_did_not_take(online
     assert dispatch(h.sqs_event(h.job_body("job-1")), None) == NO_FAILURES
     h.put_limits("creator-1", maxConcurrent=1)
     assert dispatch(h.sqs_event(h.job_body("job-2")), None) == NO_FAILURES
-    assert ("limitsDay" in h.job("job-1"), h.creator_limits("creator-1")["inFlight"]) == (False, 1)
+    assert (h.job("job-1")["limitsDay"], h.creator_limits("creator-1")["inFlight"]) == ("-", 1)
     # WHEN the uncounted job-1 completes
     replies(DONE)
     # THEN job-2 still holds the one slot, and a third job waits for it
@@ -90,6 +91,17 @@ def test_limits_set_while_a_job_runs_never_release_a_slot_it_did_not_take(online
     assert at_limit == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
     replies({**DONE, "jobId": "job-2"})
     assert h.creator_limits("creator-1")["inFlight"] == 0
+
+
+@pytest.mark.parametrize("status", ["assigned", "running"])
+def test_a_job_assigned_by_the_previous_release_still_releases_its_slot(status, online, clock, out):
+    # GIVEN a job assigned before this release (every job was counted then; no limitsDay)
+    h.put_job("job-1", status, connectionId="conn-1", leaseState="active", leaseExpiresAt=NOW + 100)
+    h.put_limits("creator-1", maxConcurrent=5, inFlight=1)
+    # WHEN its result arrives
+    assert replies(DONE)[0]["requeued"] is False
+    # THEN its slot is released, as the release that counted it would have
+    assert (h.job("job-1")["status"], h.creator_limits("creator-1")["inFlight"]) == ("completed", 0)
 
 
 def test_the_reaper_releases_only_counted_jobs(online, queues, clock, out):
