@@ -4,12 +4,15 @@ Usable against a real deployment's WebSocketUrl as well as the sandbox:
 
     python -m sandbox.agent wss://<api>.execute-api.<region>.amazonaws.com/prod --token <JWT>
 
-Protocol (DESIGN.md): connect with `?token=`; send `heartbeat` (with the jobs in hand, so
-their leases are extended); on `job.assign` send `job.ack`, run the job, send
-`job.result`. With `--patch-public-key PEM` it asks for the latest patch on every connect and
-applies it only if the signature verifies (sandbox/patch_client.py), else sends
-`patch.rejected`. A lost connection is retried with exponential backoff and jitter; the token
-is fetched again on every attempt (tokens live at most 15 minutes).
+Protocol (docs/contracts.md, "Agent frames"): connect with `?token=`; send `heartbeat` with
+the jobs in hand (listing a job is its acknowledgement: running, lease extended); on
+`job.assign` run the job and send `job.result`, whose answer confirms it. No `job.ack` frame
+(each one is a billed message and an invocation); `legacy_ack` sends it as agents built for
+the older protocol do, which the backend still accepts (unanswered). With
+`--patch-public-key PEM` it asks for the latest patch on every connect and applies it only if
+the signature verifies (sandbox/patch_client.py), else sends `patch.rejected`. A lost
+connection is retried with exponential backoff and jitter; the token is fetched again on every
+attempt (tokens live at most 15 minutes).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class AgentBehaviour:
     fail_jobs: bool = False  # answer every job with a retryable failure
     heartbeat_seconds: float = 2.0  # real seconds between heartbeats
     version: str = "sandbox-1.0"
+    legacy_ack: bool = False  # also send `job.ack` on assignment (the older protocol)
 
 
 @dataclass
@@ -198,8 +202,9 @@ class Agent:
         self._in_hand.add(job_id)
         self.log(f"job {job_id} assigned")
         try:
-            await ws.send(json.dumps({"action": "job.ack", "jobId": job_id}))
-            self.log(f"job {job_id} acked")
+            if self.behaviour.legacy_ack:
+                await ws.send(json.dumps({"action": "job.ack", "jobId": job_id}))
+                self.log(f"job {job_id} acked")
             await asyncio.sleep(self.behaviour.job_seconds)
             if self.behaviour.fail_jobs:
                 result = {"status": "failed", "reason": "site_pushback", "retryable": True}

@@ -86,7 +86,7 @@ class Fleet:
         """jobId -> completions the backend accepted (closed the job); more than 1 is a bug.
 
         A re-delivered job may be run and reported twice; the backend refuses the second
-        result (job_not_assigned), so only acked completions count.
+        result (job_not_assigned), so only confirmed completions (answered requeued=false) count.
         """
         return Counter(job for agent in self.agents.values() for job in agent.stats.confirmed)
 

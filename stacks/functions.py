@@ -23,6 +23,8 @@ from stacks.lambda_asset import ARCHITECTURE, RUNTIME
 from stacks.limits import RESERVED_CONCURRENCY
 from stacks.log_groups import retained_log_group
 
+MEMORY_MB = 256  # every function's memory (benchmarks/dispatcher_calls.py prices its GB-s with it)
+
 
 class ByoIpFunction(Construct):
     """`byoip-<s>-<name>` running `lambdas.<module>.handler.handler`.
@@ -41,7 +43,7 @@ class ByoIpFunction(Construct):
         code: lambda_.Code,
         environment: Mapping[str, str],
         timeout: Duration,
-        memory_mb: int = 256,
+        memory_mb: int = MEMORY_MB,
         reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, cid)

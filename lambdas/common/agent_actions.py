@@ -45,14 +45,20 @@ def heartbeat(caller: Caller, fields: dict[str, Any], now: int, counters: Counte
     return ack_frame("heartbeat", leasesExtended=extended)
 
 
-def job_ack(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:
-    """The agent started its job: running, lease extended."""
+def job_ack(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any] | None:
+    """An older agent's acknowledgement (running, lease extended); no answer, as no agent acts on one.
+
+    Current agents acknowledge by listing the job in their next heartbeat instead. An ack of
+    the agent's own job that already has its result (frames are not ordered) is a quiet no-op;
+    only an ack of a job that is not the agent's is answered, with `job_not_assigned`.
+    """
     job_id = fields["jobId"]
-    if not job_updates.ack(
+    outcome = job_updates.ack(
         job_id, caller.creator_id, caller.agent_id, now=now, lease_seconds=settings().lease_seconds
-    ):
+    )
+    if outcome == "not_assigned":
         raise _not_assigned(job_id)
-    return ack_frame("job.ack", jobId=job_id)
+    return None
 
 
 def job_result(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:
@@ -121,7 +127,8 @@ def patch_rejected(caller: Caller, fields: dict[str, Any], now: int, counters: C
     return {**ack_frame("patch.rejected", reason=reason, version=version), LOG_LINE: line}
 
 
-Action = Callable[[Caller, dict[str, Any], int, Counters], dict[str, Any]]
+# An action answers one frame, or None when no agent acts on an answer (nothing is sent).
+Action = Callable[[Caller, dict[str, Any], int, Counters], dict[str, Any] | None]
 ACTIONS: dict[str, Action] = {
     "heartbeat": heartbeat,
     "job.ack": job_ack,

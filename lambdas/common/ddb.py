@@ -79,9 +79,9 @@ def failed_condition(reasons: list[dict[str, Any]], index: int) -> bool:
     return index < len(reasons) and reasons[index].get("Code") == "ConditionalCheckFailed"
 
 
-def get(table: str, key_attr: str, key_value: str) -> dict[str, Any] | None:
-    """Strongly consistent GetItem; None when absent."""
-    resp = dynamodb().get_item(TableName=table, Key=key(key_attr, key_value), ConsistentRead=True)
+def get(table: str, key_attr: str, key_value: str, *, consistent: bool = True) -> dict[str, Any] | None:
+    """GetItem (strongly consistent unless told otherwise: half the read units); None when absent."""
+    resp = dynamodb().get_item(TableName=table, Key=key(key_attr, key_value), ConsistentRead=consistent)
     return from_item(resp.get("Item"))
 
 
@@ -94,3 +94,18 @@ def update_if(**request: Any) -> bool:
             return False
         raise
     return True
+
+
+def update_or_old(**request: Any) -> tuple[bool, dict[str, Any] | None]:
+    """Conditional UpdateItem: (True, new attributes) when written, else (False, the item as it was).
+
+    The old item comes with the failed condition (ReturnValuesOnConditionCheckFailure=ALL_OLD),
+    at no extra call or capacity; it is None when there is no item.
+    """
+    try:
+        response = dynamodb().update_item(ReturnValuesOnConditionCheckFailure="ALL_OLD", **request)
+    except ClientError as err:
+        if not is_condition_failure(err):
+            raise
+        return False, from_item(err.response.get("Item"))
+    return True, from_item(response.get("Attributes"))

@@ -1,10 +1,10 @@
 """The dispatcher's decision for one job message.
 
-Order matters: the job is assigned (conditional write + CreatorLimits counters in one
-transaction) *before* it is pushed. A crash after the write and before the push leaves
-an assigned job with a lease, which the reaper re-queues; pushing first could deliver
-twice. A failed push undoes the assignment (refunding the counters) before the item is
-retried or held.
+Order matters: the job is assigned (conditional write; for a creator with limits, with the
+CreatorLimits counters in one transaction) *before* it is pushed. A crash after the write and
+before the push leaves an assigned job with a lease, which the reaper re-queues; pushing first
+could deliver twice. A failed push undoes the assignment (refunding the counters) before the
+item is retried or held.
 
 API Gateway answers 410 both for a closed connection and for one whose `$connect` has not
 returned yet. Only a connection older than CONNECT_GRACE_SECONDS is taken for stale and
@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lambdas.common import aws, breaker, connections, ddb, jobs
+from lambdas.common import aws, breaker, connections, ddb, jobs, limits, lookups
 from lambdas.common.clock import day_of
 from lambdas.common.job_message import BadJob, JobMessage, parse_job_message
 from lambdas.common.limits import Refusal
@@ -53,11 +53,12 @@ def dispatch(body: str | None, *, now: int) -> Outcome:
     except BadJob as bad:
         return dead_letter(body, bad)
     # The creator's own agent: another creator's agent of the same name is another agent.
-    agent = connections.agent(msg.creator_id, msg.agent_id)
+    agent, creator_limits = lookups.agent_and_limits(msg.creator_id, msg.agent_id)
     connection_id = (agent or {}).get("connectionId")
     if not connection_id:
         return _hold_or_retry(msg, Refusal("agent_offline", 404, holdable=True), now, only_if_offline=True)
-    day = day_of(now)
+    # The day the job counts against the creator's limits; None: no limits, no counters to move.
+    day = day_of(now) if limits.has_limits(creator_limits) else None
     try:
         jobs.assign(msg, connection_id, now=now, lease_seconds=settings().lease_seconds, day=day)
     except jobs.AlreadyAssigned:
@@ -101,7 +102,7 @@ def _just_connected(agent: dict[str, Any], now: int) -> bool:
     return connected_at is not None and now - int(connected_at) < settings().connect_grace_seconds
 
 
-def _deliver(msg: JobMessage, connection_id: str, now: int, day: str, *, opening: bool) -> Outcome:
+def _deliver(msg: JobMessage, connection_id: str, now: int, day: str | None, *, opening: bool) -> Outcome:
     frame = encode(msg.assign_frame(settings().lease_seconds))
     try:
         aws.client("apigatewaymanagementapi").post_to_connection(ConnectionId=connection_id, Data=frame)
@@ -119,7 +120,7 @@ def _deliver(msg: JobMessage, connection_id: str, now: int, day: str, *, opening
     return Outcome("delivered", msg.job_id)
 
 
-def _gone(msg: JobMessage, connection_id: str, now: int, day: str, *, opening: bool) -> Outcome:
+def _gone(msg: JobMessage, connection_id: str, now: int, day: str | None, *, opening: bool) -> Outcome:
     """410: drop the stale connection (only it), then hold or retry the job.
 
     A connection that is still `opening` (inside the grace) is neither dropped nor given up
@@ -142,7 +143,7 @@ def _gone(msg: JobMessage, connection_id: str, now: int, day: str, *, opening: b
     raise ItemFailure(msg.job_id, "delivery_410", 410)
 
 
-def _undo(msg: JobMessage, connection_id: str, now: int, day: str) -> None:
+def _undo(msg: JobMessage, connection_id: str, now: int, day: str | None) -> None:
     try:
         jobs.unassign(msg, connection_id, now=now, day=day, hold_reason=None)
     except (jobs.StateChanged, ClientError, BotoCoreError):

@@ -2,7 +2,8 @@
 
 Each is conditional on the job still being assigned to (or run by) the acting agent, so an
 agent can act only on its own jobs, and a late or repeated result finds the job already
-closed and changes nothing — the creator's in-flight counter is released exactly once.
+closed and changes nothing — the creator's in-flight counter is released exactly once, and
+only for a job whose assignment counted it (`limitsDay` other than jobs.UNCOUNTED).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from typing import Any
 
 from lambdas.common import ddb, limits
-from lambdas.common.jobs import job_key, jobs_table, transact
+from lambdas.common.jobs import UNCOUNTED, job_key, jobs_table, transact
 
 # A result longer than this is stored truncated (the payload shares the 400 KB item).
 MAX_RESULT_BYTES = 16 * 1024
@@ -36,23 +37,37 @@ def _update_owned(job_id: str, creator_id: str, agent_id: str, expression: str, 
     )
 
 
-def ack(job_id: str, creator_id: str, agent_id: str, *, now: int, lease_seconds: int) -> bool:
-    """Mark the agent's job running and extend its lease; False if it is not the agent's."""
-    return _update_owned(
-        job_id,
-        creator_id,
-        agent_id,
-        "SET #status = :running, leaseExpiresAt = :lease, updatedAt = :now",
-        lease=now + lease_seconds,
-        now=now,
+def ack(job_id: str, creator_id: str, agent_id: str, *, now: int, lease_seconds: int) -> str:
+    """Mark the agent's job running and extend its lease.
+
+    Returns `acked`; `finished` when the job is the agent's but no longer active (its result,
+    or a re-queue, landed first: API Gateway does not order frames across invocations), a
+    quiet no-op; `not_assigned` when it is not the agent's job (or there is no such job).
+    """
+    written, old = ddb.update_or_old(
+        TableName=jobs_table(),
+        Key=job_key(job_id),
+        UpdateExpression="SET #status = :running, leaseExpiresAt = :lease, updatedAt = :now",
+        ConditionExpression=_OWNED,
+        ExpressionAttributeNames=_NAMES,
+        ExpressionAttributeValues=_owned_values(creator_id, agent_id, lease=now + lease_seconds, now=now),
     )
+    if written:
+        return "acked"
+    mine = old is not None and (old.get("creatorId"), old.get("agentId")) == (creator_id, agent_id)
+    return "finished" if mine else "not_assigned"
 
 
 def extend_leases(job_ids: list[str], creator_id: str, agent_id: str, *, now: int, lease_seconds: int) -> int:
-    """Extend the leases of the listed jobs the agent still holds; returns how many."""
+    """Mark the listed jobs the agent still holds running and extend their leases; returns how many.
+
+    A heartbeat's job list is the agent's acknowledgement: no `job.ack` frame is needed.
+    """
     lease = now + lease_seconds
     return sum(
-        _update_owned(job_id, creator_id, agent_id, "SET leaseExpiresAt = :lease", lease=lease)
+        _update_owned(
+            job_id, creator_id, agent_id, "SET #status = :running, leaseExpiresAt = :lease", lease=lease
+        )
         for job_id in dict.fromkeys(job_ids)
     )
 
@@ -78,11 +93,14 @@ def close(
     condition: str,
     condition_values: dict[str, Any],
     result: Any = None,
+    counted: bool | None = None,
 ) -> bool:
-    """Move an active job to `completed`/`failed` if `condition` holds, releasing its slot.
+    """Move an active job to `completed`/`failed` if `condition` holds, releasing its slot if it has one.
 
-    Returns False (and changes nothing) when the condition fails: not the agent's job,
-    already closed, or re-queued meanwhile.
+    `counted`: whether the job's assignment moved its creator's counters (`is_counted`), when
+    the caller knows it from the item; None tries the plain write first (one write unit) and moves
+    to the transaction only when the item turns out to be counted. Returns False (and changes
+    nothing) when the condition fails: not the agent's job, already closed, or re-queued meanwhile.
     """
     text, truncated = fit_result(result)
     expression = "SET #status = :final, updatedAt = :now, finishedAt = :now, #ttl = :ttl"
@@ -93,17 +111,46 @@ def close(
     if text is not None:
         expression += ", #result = :result, resultTruncated = :truncated"
         vals.update(result=text, truncated=truncated)
+    update = {
+        "TableName": jobs_table(),
+        "Key": job_key(job_id),
+        "UpdateExpression": expression + " REMOVE leaseState, leaseExpiresAt, connectionId, limitsDay",
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": {**_NAMES, "#ttl": "ttl", **({"#result": "result"} if text else {})},
+        "ExpressionAttributeValues": {**ddb.values(**vals), **condition_values},
+    }
+    return write_releasing(update, creator_id, counted)
+
+
+def write_releasing(update: dict[str, Any], creator_id: str, counted: bool | None) -> bool:
+    """Write `update` (a job leaving assigned/running); release the creator's slot iff it held one.
+
+    The plain write requires `limitsDay = UNCOUNTED` and the transaction anything else, so a
+    stale guess can never skip or repeat a release. `counted=None`: the plain write first, the
+    transaction only if the job turns out to be active and counted.
+    """
+    condition = update["ConditionExpression"]
+    values = {**update["ExpressionAttributeValues"], **ddb.values(uncounted=UNCOUNTED)}
+    if not counted:
+        plain = {**update, "ConditionExpression": f"({condition}) AND limitsDay = :uncounted"}
+        written, old = ddb.update_or_old(**{**plain, "ExpressionAttributeValues": values})
+        if written or counted is False or not _counted_and_active(old):
+            return written
+    counted_condition = f"({condition}) AND (attribute_not_exists(limitsDay) OR limitsDay <> :uncounted)"
     job_op = {
-        "Update": {
-            "TableName": jobs_table(),
-            "Key": job_key(job_id),
-            "UpdateExpression": expression + " REMOVE leaseState, leaseExpiresAt, connectionId",
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": {**_NAMES, "#ttl": "ttl", **({"#result": "result"} if text else {})},
-            "ExpressionAttributeValues": {**ddb.values(**vals), **condition_values},
-        }
+        "Update": {**update, "ConditionExpression": counted_condition, "ExpressionAttributeValues": values}
     }
     return transact([job_op, limits.release_op(creator_id)], optional=1) is None
+
+
+def _counted_and_active(item: dict[str, Any] | None) -> bool:
+    item = item or {}
+    return item.get("status") in ("assigned", "running") and item.get("limitsDay") != UNCOUNTED
+
+
+def is_counted(item: dict[str, Any]) -> bool:
+    """Whether an active job's assignment moved its creator's counters (see jobs.UNCOUNTED)."""
+    return item.get("limitsDay") != UNCOUNTED
 
 
 def owned_condition(creator_id: str, agent_id: str) -> tuple[str, dict[str, Any]]:

@@ -1,9 +1,10 @@
 """JobsTable transitions of the dispatcher: assign, hold, and undo an undelivered assignment.
 
-Every transition is one conditional write. Assignment and the CreatorLimits counters move
-in one TransactWriteItems, so a job is assigned (and counted) exactly once however often
-SQS delivers its message. A job may be assigned when it is new, or `queued`/`held` for the
-same attempt number as the message (older duplicates of a re-queued job are skipped).
+Every transition is one conditional write. For a creator with limits, assignment and the
+CreatorLimits counters move in one TransactWriteItems, so a job is assigned (and counted)
+exactly once however often SQS delivers its message; for the others the job write alone is.
+A job may be assigned when it is new, or `queued`/`held` for the same attempt number as the
+message (older duplicates of a re-queued job are skipped).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from lambdas.common.job_message import JobMessage
 from lambdas.common.settings import settings
 
 ACTIVE = "active"
+# `limitsDay` of an active job whose assignment moved no counter. A job without the attribute
+# was assigned by an earlier release, which counted every job: it is released like a counted one.
+UNCOUNTED = "-"
 _ASSIGNABLE = "attribute_not_exists(jobId) OR (#status IN (:queued, :held) AND attempt = :attempt)"
 _STATUS = {"#status": "status"}
 
@@ -96,33 +100,47 @@ def _message_fields(msg: JobMessage, now: int) -> tuple[str, dict[str, Any]]:
     return expression, vals
 
 
-def assign(msg: JobMessage, connection_id: str, *, now: int, lease_seconds: int, day: str) -> None:
-    """Assign the job to the agent's connection and count it against the creator's limits."""
+def assign(msg: JobMessage, connection_id: str, *, now: int, lease_seconds: int, day: str | None) -> None:
+    """Assign the job to the agent's connection; with a `day`, count it against the creator's limits.
+
+    `day` is given only for a creator with limits (limits.has_limits): the job write and the
+    counters then move in one transaction and the job records `limitsDay = day`. Without it the
+    assignment is one conditional write recording `limitsDay = UNCOUNTED` (a transaction costs
+    twice the write units per item).
+    """
     fields, vals = _message_fields(msg, now)
     vals.update(assigned="assigned", conn=connection_id, active=ACTIVE, lease=now + lease_seconds)
-    job_op = {
-        "Update": {
-            "TableName": jobs_table(),
-            "Key": job_key(msg.job_id),
-            "UpdateExpression": f"SET #status = :assigned, {fields}, connectionId = :conn,"
-            " leaseState = :active, leaseExpiresAt = :lease REMOVE heldAgentId, reason",
-            "ConditionExpression": _ASSIGNABLE,
-            "ExpressionAttributeNames": _STATUS,
-            "ExpressionAttributeValues": ddb.values(**vals),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
+    expression = (
+        f"SET #status = :assigned, {fields}, connectionId = :conn,"
+        " leaseState = :active, leaseExpiresAt = :lease"
+    )
+    expression += ", limitsDay = :day REMOVE heldAgentId, reason"
+    vals["day"] = day or UNCOUNTED
+    update = {
+        "TableName": jobs_table(),
+        "Key": job_key(msg.job_id),
+        "UpdateExpression": expression,
+        "ConditionExpression": _ASSIGNABLE,
+        "ExpressionAttributeNames": _STATUS,
+        "ExpressionAttributeValues": ddb.values(**vals),
     }
+    if not day:
+        written, old = ddb.update_or_old(**update)
+        if not written:
+            raise _not_assignable(msg, old)
+        return
+    job_op = {"Update": {**update, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
     reasons = transact([job_op, limits.admit_op(msg.creator_id, day, msg.job_id)])
     if reasons is None:
         return
     if ddb.failed_condition(reasons, 0):
-        raise _not_assignable(msg, reasons[0])
+        raise _not_assignable(msg, ddb.from_item(reasons[0].get("Item")))
     raise LimitRefused(limits.refusal(ddb.from_item(reasons[1].get("Item")), day))
 
 
-def _not_assignable(msg: JobMessage, reason: dict[str, Any]) -> Exception:
-    """Why the job's condition failed: a duplicate (skip) or a re-queue still landing (retry)."""
-    old = ddb.from_item(reason.get("Item")) or {}
+def _not_assignable(msg: JobMessage, old: dict[str, Any] | None) -> Exception:
+    """Why the condition failed (`old`: the item then): a duplicate (skip) or a re-queue landing (retry)."""
+    old = old or {}
     if old.get("status") in ("assigned", "running") and int(old.get("attempt", 0)) < msg.attempt:
         return RequeueInFlight(msg.job_id)
     return AlreadyAssigned(msg.job_id)
@@ -152,15 +170,18 @@ def hold(msg: JobMessage, *, now: int, reason: str, only_if_offline: bool) -> No
     if reasons is None:
         return
     if ddb.failed_condition(reasons, 0):
-        raise _not_assignable(msg, reasons[0])
+        raise _not_assignable(msg, ddb.from_item(reasons[0].get("Item")))
     raise AgentOnline(msg.agent_id)
 
 
-def unassign(msg: JobMessage, connection_id: str, *, now: int, day: str, hold_reason: str | None) -> None:
+def unassign(
+    msg: JobMessage, connection_id: str, *, now: int, day: str | None, hold_reason: str | None
+) -> None:
     """Undo an assignment whose delivery failed: back to `held` (hold_reason set) or `queued`.
 
-    Refunds the creator's in-flight and quota counters in the same transaction. Holding
-    also requires the agent to have no connection other than the stale one: AgentOnline.
+    With the `day` the assignment was counted on, refunds the creator's in-flight and quota
+    counters in the same transaction. Holding also requires the agent to have no connection
+    other than the stale one: AgentOnline. Neither: one conditional write.
     """
     target = "held" if hold_reason else "queued"
     vals: dict[str, Any] = {
@@ -174,22 +195,24 @@ def unassign(msg: JobMessage, connection_id: str, *, now: int, day: str, hold_re
     if hold_reason:
         expression += ", heldAgentId = :heldfor, reason = :reason"
         vals.update(heldfor=connections.agent_ref(msg.creator_id, msg.agent_id), reason=hold_reason)
-    ops = [
-        {
-            "Update": {
-                "TableName": jobs_table(),
-                "Key": job_key(msg.job_id),
-                "UpdateExpression": expression + " REMOVE leaseState, leaseExpiresAt, connectionId",
-                "ConditionExpression": "#status = :assigned AND connectionId = :conn AND attempt = :attempt",
-                "ExpressionAttributeNames": _STATUS,
-                "ExpressionAttributeValues": ddb.values(**vals),
-            }
-        },
-        limits.release_op(msg.creator_id, refund_day=day),
-    ]
+    update = {
+        "TableName": jobs_table(),
+        "Key": job_key(msg.job_id),
+        "UpdateExpression": expression + " REMOVE leaseState, leaseExpiresAt, connectionId, limitsDay",
+        "ConditionExpression": "#status = :assigned AND connectionId = :conn AND attempt = :attempt",
+        "ExpressionAttributeNames": _STATUS,
+        "ExpressionAttributeValues": ddb.values(**vals),
+    }
+    if not day and not hold_reason:
+        if not ddb.update_if(**update):
+            raise StateChanged(msg.job_id)
+        return
+    ops: list[dict[str, Any]] = [{"Update": update}]
+    if day:
+        ops.append(limits.release_op(msg.creator_id, refund_day=day))
     if hold_reason:
         ops.append(connections.offline_check_op(msg.creator_id, msg.agent_id, connection_id))
-    reasons = transact(ops, optional=1)
+    reasons = transact(ops, optional=1 if day else None)
     if reasons is None:
         return
     if ddb.failed_condition(reasons, 0):

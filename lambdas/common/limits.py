@@ -2,6 +2,10 @@
 
 A missing item means no limits. The counters `inFlight` and `used#<day>` move only inside
 the same transaction as the job transition that justifies them, so they never double-count.
+They move only for creators whose item sets a limit or the pause (`has_limits`): such a job is
+assigned in a transaction and records the day it was counted (`limitsDay` on the job item), and
+exactly those jobs (and jobs of an earlier release, which lack the attribute) release their
+slot. Other creators' jobs take one plain write and record `limitsDay = "-"` (jobs.UNCOUNTED).
 """
 
 from __future__ import annotations
@@ -91,6 +95,16 @@ def refusal(limits: dict[str, Any] | None, day: str) -> Refusal:
         return Refusal("limit_exceeded", 429, holdable=True)
     # At concurrency: in-flight jobs finish within a lease, so a retry soon succeeds.
     return Refusal("limit_exceeded", 429, holdable=False)
+
+
+def has_limits(limits: dict[str, Any] | None) -> bool:
+    """True when the creator's item sets a limit or the pause: only then must counters move with jobs.
+
+    A creator without one (no item, or only counters and token revocations) is assigned with a
+    plain conditional write; its jobs carry `limitsDay = "-"`, so nothing is ever released for them.
+    """
+    limits = limits or {}
+    return bool(limits.get("paused")) or "maxConcurrent" in limits or "dailyQuota" in limits
 
 
 def get_limits(creator_id: str) -> dict[str, Any] | None:

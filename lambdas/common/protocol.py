@@ -1,10 +1,11 @@
 """The agent protocol (DESIGN.md) and the job message: parsing, validation, outbound frames.
 
 Agent → backend frames are JSON objects routed on `action`. Validation happens before any
-AWS call but the connection's frame count (ratelimit.py), so a malformed frame costs that one
-write and one PostToConnection (the error frame), nothing else.
+AWS call but the connection lookup and frame count (ratelimit.py), so a malformed frame costs
+that read (and a share of a count write) and one PostToConnection (the error frame), nothing else.
 Besides DESIGN.md's fields, `heartbeat` may list the `jobs` the agent is working on
-(at most MAX_HEARTBEAT_JOBS ids) so their leases are extended.
+(at most MAX_HEARTBEAT_JOBS ids): that is their acknowledgement (running, lease extended), so
+current agents send no `job.ack`; older agents' `job.ack` frames are still accepted.
 """
 
 from __future__ import annotations

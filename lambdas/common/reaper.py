@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambdas.common import breaker, ddb
-from lambdas.common.job_updates import close
+from lambdas.common.job_updates import close, is_counted
 from lambdas.common.jobs import ACTIVE, jobs_table
 from lambdas.common.requeue import requeue
 
@@ -61,6 +61,7 @@ def reap(*, now: int, max_attempts: int, limit: int = 500) -> ReapCounts:
                 now=now,
                 condition=_EXPIRED,
                 condition_values=values,
+                counted=is_counted(item),
             )
             counts.failed += done
         else:

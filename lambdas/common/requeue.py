@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambdas.common import aws, ddb, limits
+from lambdas.common import aws, ddb
 from lambdas.common.connections import agent_ref
 from lambdas.common.job_message import JobMessage
-from lambdas.common.jobs import job_key, jobs_table, transact
+from lambdas.common.job_updates import is_counted, write_releasing
+from lambdas.common.jobs import job_key, jobs_table
 from lambdas.common.settings import settings
 
 _SQS_BATCH = 10
@@ -34,21 +35,20 @@ def requeue(
     """Send the job again as `next_attempt` and mark it queued if `condition` still holds."""
     msg = JobMessage.from_job_item(item, next_attempt)
     aws.client("sqs").send_message(QueueUrl=_queue_url(), MessageBody=msg.to_body())
-    job_op = {
-        "Update": {
-            "TableName": jobs_table(),
-            "Key": job_key(msg.job_id),
-            "UpdateExpression": "SET #status = :queued, attempt = :next, reason = :reason, updatedAt = :now"
-            " REMOVE leaseState, leaseExpiresAt, connectionId",
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {
-                **ddb.values(queued="queued", next=next_attempt, reason=reason, now=now),
-                **condition_values,
-            },
-        }
+    update = {
+        "TableName": jobs_table(),
+        "Key": job_key(msg.job_id),
+        "UpdateExpression": "SET #status = :queued, attempt = :next, reason = :reason, updatedAt = :now"
+        " REMOVE leaseState, leaseExpiresAt, connectionId, limitsDay",
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {
+            **ddb.values(queued="queued", next=next_attempt, reason=reason, now=now),
+            **condition_values,
+        },
     }
-    return transact([job_op, limits.release_op(msg.creator_id)], optional=1) is None
+    # The item says whether the assignment was counted; the write's condition re-checks it.
+    return write_releasing(update, msg.creator_id, counted=is_counted(item))
 
 
 def held_jobs(creator_id: str, agent_id: str) -> list[dict[str, Any]]:

@@ -76,7 +76,7 @@ def disconnect(event: dict[str, Any], logger: Any) -> dict[str, Any]:
 
 
 def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
-    """Handle one agent frame and answer it over the connection; always 200."""
+    """Handle one agent frame and answer it over the connection (if anyone acts on it); always 200."""
     connection_id = _connection_id(event)
     counters = metrics.Counters()
     now = clock.now()
@@ -91,7 +91,7 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
         request = parse_agent_frame(event.get("body"), is_base64=bool(event.get("isBase64Encoded")))
         caller = Caller(caller_item["agentId"], caller_item["creatorId"], connection_id)
         reply = ACTIONS[request.action](caller, request.fields, now, counters)
-        note = reply.pop(LOG_LINE, None)
+        note = reply.pop(LOG_LINE, None) if reply else None
         if note:
             logger.warning(note, extra={"agentId": caller.agent_id, "creatorId": caller.creator_id})
     except FrameError as err:
@@ -103,7 +103,8 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
     except Exception:
         logger.exception("ws_message_failed code=internal_error")
         reply = error_frame("internal_error", "the backend could not handle this frame; retry later")
-    send(connection_id, reply, logger)
+    if reply is not None:  # frames no agent acts on (job.ack) get no answer: a message is billed
+        send(connection_id, reply, logger)
     counters.flush(settings().stage, now * 1000)
     return OK
 

@@ -14,9 +14,10 @@ DEFAULT_RELEASE_DELAY_SECONDS = 2
 DEFAULT_CONNECT_GRACE_SECONDS = 10
 SQS_MAX_DELAY_SECONDS = 900
 # ws-message's frame limit per connection and clock minute (lambdas/common/ratelimit.py). An honest
-# agent sends a heartbeat a minute plus two frames (ack, result) per job: 600 a minute (10 a second)
-# is five jobs a second on one connection, far above what one device's IP should run, and caps what
-# one token can make ws-message spend at 10 invocations a second. The sandbox scales it with its speed.
+# agent sends a heartbeat a minute plus one frame (the result; two for older agents: ack, result) per
+# job: 600 a minute (10 a second) is five to ten jobs a second on one connection, far above what one
+# device's IP should run, and caps what one token can make ws-message spend at 10 invocations a
+# second (13 at worst across 50 containers). The sandbox scales it with its speed.
 DEFAULT_FRAMES_PER_MINUTE = 600
 # The time-to-assign SLO: a job assigned within this many seconds of being queued is on time.
 DEFAULT_ASSIGN_DEADLINE_SECONDS = 60

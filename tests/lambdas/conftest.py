@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from lambdas.common import aws, keys
+from lambdas.common import aws, keys, ratelimit
 from tests.lambdas.helpers import ENV, REGION
 from tests.lambdas.resources import create_resources
 
@@ -68,6 +68,7 @@ def queues(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         monkeypatch.setenv(name, value)
     aws.reset()
     keys.clear_cache()
+    ratelimit.LOCAL.clear()  # frames counted in memory belong to one test's connections
     with mock_aws():
         # One botocore session for every test: its loader caches the service models, which
         # otherwise are parsed again for each client (moto resets boto3's default session).

@@ -44,6 +44,7 @@ def metrics(out) -> dict[str, int]:
 
 
 def test_happy_path_assigns_delivers_and_counts(online, clock, out):
+    h.put_limits("creator-1", maxConcurrent=10, dailyQuota=100)  # limits: the counters move with the job
     # GIVEN agent-1 online and a job for it
     # WHEN the dispatcher gets the message
     response = dispatch(h.sqs_event(h.job_body("job-1"), sent_at=NOW - 3), None)
@@ -71,7 +72,7 @@ def test_happy_path_assigns_delivers_and_counts(online, clock, out):
         "leaseExpiresAt": NOW + 300,
     }
     limits = h.creator_limits("creator-1")
-    assert (limits["inFlight"], limits[f"used#{DAY}"]) == (1, 1)
+    assert (limits["inFlight"], limits[f"used#{DAY}"], job["limitsDay"]) == (1, 1, DAY)
     assert metrics(out) == {
         "JobsAssigned": 1,
         "BatchItems": 1,
@@ -137,6 +138,7 @@ def test_a_job_of_another_creator_with_the_same_agent_name_never_reaches_this_ag
 
 
 def test_duplicate_delivery_assigns_and_pushes_once(online, clock, out):
+    h.put_limits("creator-1", maxConcurrent=10, dailyQuota=100)  # limits: the counters move with the job
     # GIVEN the same message delivered twice in one batch, then again in a later batch
     body = h.job_body("job-1")
     first = dispatch(h.sqs_event(body, body), None)
@@ -244,6 +246,7 @@ def test_creator_at_quota_or_paused_holds_non_critical_and_retries_critical(
 
 
 def test_410_drops_the_stale_connection_and_holds_a_non_critical_job(online, clock, out):
+    h.put_limits("creator-1", maxConcurrent=10, dailyQuota=100)  # limits: the counters move with the job
     # GIVEN the agent's connection went stale (no longer inside the grace after $connect)
     connection_age(clock, GRACE)
     h.gateway_stub(("GoneException", 410))
@@ -254,7 +257,7 @@ def test_410_drops_the_stale_connection_and_holds_a_non_critical_job(online, clo
     assert "connectionId" not in h.agent("agent-1") and h.conn("conn-1") is None
     job = h.job("job-1")
     assert (job["status"], job["heldAgentId"], job["reason"]) == ("held", "creator-1#agent-1", "delivery_410")
-    assert "leaseState" not in job and "connectionId" not in job
+    assert "leaseState" not in job and "connectionId" not in job and "limitsDay" not in job
     limits = h.creator_limits("creator-1")
     assert (limits["inFlight"], limits[f"used#{DAY}"]) == (0, 0)
     assert "job_held jobId=job-1 reason=delivery_410 status=410" in out.messages()
@@ -282,6 +285,7 @@ def test_410_on_a_critical_job_retries_it(online, clock, out):
 
 
 def test_410_after_a_quick_reconnect_keeps_the_new_connection(online, clock, out):
+    h.put_limits("creator-1", maxConcurrent=10, dailyQuota=100)  # limits: the counters move with the job
     # GIVEN the agent reconnects (conn-2) while the push to conn-1 is failing with 410
     from lambdas.ws_connect.handler import handler as connect
 
@@ -304,6 +308,7 @@ def test_410_after_a_quick_reconnect_keeps_the_new_connection(online, clock, out
 @pytest.mark.parametrize("age", [0, GRACE - 1])
 @pytest.mark.parametrize("critical", [False, True])
 def test_410_inside_the_connect_grace_keeps_the_connection_and_retries(age, critical, online, clock, out):
+    h.put_limits("creator-1", maxConcurrent=10, dailyQuota=100)  # limits: the counters move with the job
     # GIVEN an agent whose connection is younger than the grace ($connect may still be running)
     connection_age(clock, age)
     stub = h.gateway_stub(("GoneException", 410))
@@ -343,6 +348,7 @@ def test_410_inside_the_connect_grace_keeps_the_connection_and_retries(age, crit
     ],
 )
 def test_push_failures_undo_the_assignment_and_retry(code, status, reason, logged_status, online, clock, out):
+    h.put_limits("creator-1", maxConcurrent=10, dailyQuota=100)  # limits: the counters move with the job
     h.gateway_stub((code, status))
     response = dispatch(h.sqs_event(h.job_body("job-1")), None)
     assert response == failures("m0")
@@ -354,7 +360,7 @@ def test_push_failures_undo_the_assignment_and_retry(code, status, reason, logge
 
 
 def test_dynamodb_throttling_fails_only_that_item(online, clock, out):
-    # GIVEN DynamoDB throttles the agent lookup of one job
+    # GIVEN DynamoDB throttles the agent (and limits) lookup of one job
     from botocore.stub import Stubber
 
     from lambdas.common import aws
@@ -362,7 +368,7 @@ def test_dynamodb_throttling_fails_only_that_item(online, clock, out):
     client = boto3.client("dynamodb", region_name=h.REGION)
     stub = Stubber(client)
     stub.add_client_error(
-        "get_item", service_error_code="ProvisionedThroughputExceededException", http_status_code=400
+        "batch_get_item", service_error_code="ProvisionedThroughputExceededException", http_status_code=400
     )
     stub.activate()
     aws.override("dynamodb", client)
@@ -373,16 +379,16 @@ def test_dynamodb_throttling_fails_only_that_item(online, clock, out):
 
 def test_one_failing_lookup_does_not_fail_the_batch(online, clock, out, monkeypatch):
     # GIVEN the lookup of agent-2 raises while agent-1's jobs are fine
-    from lambdas.common import connections
+    from lambdas.common import lookups
 
-    real = connections.agent
+    real = lookups.agent_and_limits
 
     def flaky(creator_id: str, agent_id: str):
         if agent_id == "agent-2":
             raise RuntimeError("lookup exploded")
         return real(creator_id, agent_id)
 
-    monkeypatch.setattr(connections, "agent", flaky)
+    monkeypatch.setattr(lookups, "agent_and_limits", flaky)
     # WHEN a batch mixes them
     response = dispatch(
         h.sqs_event(h.job_body("job-1"), h.job_body("job-2", "agent-2"), h.job_body("job-3")), None

@@ -1,4 +1,4 @@
-"""The whole path over moto: connect → dispatch → ack → result → disconnect."""
+"""The whole path over moto: connect → dispatch → heartbeat (the ack) → result → disconnect."""
 
 from __future__ import annotations
 
@@ -12,23 +12,24 @@ from tests.lambdas import helpers as h
 from tests.lambdas.conftest import DAY, NOW
 
 
-def test_connect_dispatch_ack_result(queues, clock, out):
+def test_connect_dispatch_heartbeat_result(queues, clock, out):
     # GIVEN an agent that connects with a valid token and a creator limited to 5 in flight
     h.put_limits("creator-1", maxConcurrent=5, dailyQuota=100)
     tok = h.token("agent-1", "creator-1")
     assert connect(h.connect_event(tok, "conn-1"), None) == {"statusCode": 200}
     # WHEN a job is queued for it
     assert dispatch(h.sqs_event(h.job_body("job-1")), None) == {"batchItemFailures": []}
-    # THEN the agent receives it, acks it, and reports the result
+    # THEN the agent receives it, lists it in its heartbeat (the acknowledgement), reports the result
     (assign,) = h.frames("conn-1")
     assert (assign["type"], assign["jobId"], assign["attempt"]) == ("job.assign", "job-1", 1)
     clock.set(NOW + 5)
-    ack = {"action": "job.ack", "jobId": "job-1"}
-    assert message(h.message_event(ack, "conn-1"), None) == {"statusCode": 200}
+    beat = {"action": "heartbeat", "jobs": ["job-1"]}
+    assert message(h.message_event(beat, "conn-1"), None) == {"statusCode": 200}
+    assert (h.job("job-1")["status"], h.job("job-1")["leaseExpiresAt"]) == ("running", NOW + 5 + 300)
     clock.set(NOW + 20)
     result = {"action": "job.result", "jobId": "job-1", "status": "completed", "result": {"ok": True}}
     assert message(h.message_event(result, "conn-1"), None) == {"statusCode": 200}
-    assert [f.get("action") for f in h.frames("conn-1")[1:]] == ["job.ack", "job.result"]
+    assert [f.get("action") for f in h.frames("conn-1")[1:]] == ["heartbeat", "job.result"]
     job = h.job("job-1")
     assert (job["status"], json.loads(job["result"]), job["finishedAt"]) == (
         "completed",
@@ -37,7 +38,7 @@ def test_connect_dispatch_ack_result(queues, clock, out):
     )
     limits = h.creator_limits("creator-1")
     assert (limits["inFlight"], limits[f"used#{DAY}"]) == (0, 1)
-    # AND the metrics say one assigned, one completed, one batch item, no failures
+    # AND the metrics say one assigned, one completed, one heartbeat, one batch item, no failures
     totals: dict[str, int] = {}
     for doc in out.emf():
         for directive in doc["_aws"]["CloudWatchMetrics"]:
@@ -48,6 +49,7 @@ def test_connect_dispatch_ack_result(queues, clock, out):
         "BatchItemFailures": 0,
         "JobsAssigned": 1,
         "JobsCompleted": 1,
+        "AgentHeartbeats": 1,
         "AssignAttempts": 1,  # the sample event was queued a day before the frozen clock: late
     }
     assert tok not in out.raw()

@@ -12,6 +12,7 @@ LEASE = 300
 
 
 def test_expired_lease_is_requeued_then_failed_after_max_attempts(online, queues, clock, out):
+    h.put_limits("creator-1", maxConcurrent=10, dailyQuota=100)  # limits: the counters move with the job
     # GIVEN job-1 delivered to agent-1, which never answers
     assert dispatch(h.sqs_event(h.job_body("job-1")), None) == {"batchItemFailures": []}
     for attempt in (2, 3):
@@ -81,6 +82,7 @@ def test_a_crash_between_assignment_and_push_loses_no_job(online, queues, clock,
 
 
 def test_reaper_write_loses_to_a_result_that_arrived_meanwhile(online, queues, clock, out, monkeypatch):
+    h.put_limits("creator-1", maxConcurrent=10, dailyQuota=100)  # limits: the counters move with the job
     # GIVEN an expired lease whose result lands between the reaper's query and its write
     from lambdas.common import reaper
 

@@ -10,7 +10,7 @@ import pytest
 from lambdas.dispatcher_sqs.handler import handler as dispatch
 from lambdas.ws_message.handler import handler as message
 from tests.lambdas import helpers as h
-from tests.lambdas.conftest import NOW
+from tests.lambdas.conftest import DAY, NOW
 
 OK = {"statusCode": 200}
 
@@ -28,6 +28,15 @@ def send(body, connection_id: str = "conn-1") -> dict:
 def assigned(online, clock, out):
     """job-1 assigned to agent-1 (through the dispatcher)."""
     assert dispatch(h.sqs_event(h.job_body("job-1")), None) == {"batchItemFailures": []}
+    return "job-1"
+
+
+@pytest.fixture
+def counted(online, clock, out):
+    """job-1 assigned to agent-1 of a creator with limits: it holds one of the creator's slots."""
+    h.put_limits("creator-1", maxConcurrent=10, dailyQuota=100)
+    assert dispatch(h.sqs_event(h.job_body("job-1")), None) == {"batchItemFailures": []}
+    assert (h.job("job-1")["limitsDay"], h.creator_limits("creator-1")["inFlight"]) == (DAY, 1)
     return "job-1"
 
 
@@ -109,18 +118,28 @@ def test_heartbeat_extends_only_the_agents_own_leases(assigned, clock, out):
     assert h.job("job-other")["leaseExpiresAt"] == NOW + 10
 
 
-def test_ack_marks_running_and_extends_the_lease(assigned, clock, out):
+def silent(body, connection_id: str = "conn-1") -> None:
+    """Send one frame that gets no answer."""
+    before = len(h.frames(connection_id))
+    assert message(h.message_event(body, connection_id), None) == OK
+    assert h.frames(connection_id)[before:] == []
+
+
+def test_a_heartbeat_listing_the_job_is_its_ack_running_and_lease_extended(assigned, clock, out):
     clock.set(NOW + 30)
-    assert send({"action": "job.ack", "jobId": "job-1"}) == {
-        "type": "ack",
-        "action": "job.ack",
-        "jobId": "job-1",
-    }
+    assert send({"action": "heartbeat", "jobs": ["job-1"]})["leasesExtended"] == 1
     job = h.job("job-1")
     assert (job["status"], job["leaseExpiresAt"]) == ("running", NOW + 30 + 300)
 
 
-def test_an_agent_cannot_ack_or_complete_another_agents_job(assigned, clock, out):
+def test_an_older_agents_ack_marks_running_and_extends_the_lease_unanswered(assigned, clock, out):
+    clock.set(NOW + 30)
+    silent({"action": "job.ack", "jobId": "job-1"})
+    job = h.job("job-1")
+    assert (job["status"], job["leaseExpiresAt"]) == ("running", NOW + 30 + 300)
+
+
+def test_an_agent_cannot_ack_or_complete_another_agents_job(counted, clock, out):
     # GIVEN agent-2 (same creator) connected on conn-2
     from lambdas.ws_connect.handler import handler as connect
 
@@ -136,7 +155,7 @@ def test_an_agent_cannot_ack_or_complete_another_agents_job(assigned, clock, out
     assert h.creator_limits("creator-1")["inFlight"] == 1
 
 
-def test_result_completes_once_late_and_repeated_results_change_nothing(assigned, clock, out):
+def test_result_completes_once_late_and_repeated_results_change_nothing(counted, clock, out):
     # GIVEN agent-1 completes its job
     first = send({"action": "job.result", "jobId": "job-1", "status": "completed", "result": {"url": "u"}})
     # WHEN it sends the result again, then a contradicting late failure
@@ -163,7 +182,7 @@ def test_a_huge_result_is_truncated_to_fit_an_item(assigned, clock, out):
     assert (len(job["result"].encode()), job["resultTruncated"]) == (16 * 1024, True)
 
 
-def test_retryable_failure_requeues_with_the_next_attempt_until_max(assigned, queues, clock, out):
+def test_retryable_failure_requeues_with_the_next_attempt_until_max(counted, queues, clock, out):
     # GIVEN job-1 at attempt 1 of 3
     # WHEN the agent reports a retryable failure
     reply = send(

@@ -135,7 +135,7 @@ def test_reference_agent_cli_exits_on_401_with_one_line(box, capsys):
     ]
 
 
-def _drive_agent(box, agent_id, act, done, log=None):
+def _drive_agent(box, agent_id, act, done, log=None, legacy_ack=False):
     """Connect one reference agent, run `act(agent)` (a coroutine), wait until `done(agent)`; its stats."""
     import asyncio
 
@@ -145,7 +145,8 @@ def _drive_agent(box, agent_id, act, done, log=None):
     kwargs = {"log": log} if log else {}
 
     async def run():
-        agent = Agent(box.gateway.url, agent_id, lambda: token, AgentBehaviour(0.01), **kwargs)
+        behaviour = AgentBehaviour(0.01, legacy_ack=legacy_ack)
+        agent = Agent(box.gateway.url, agent_id, lambda: token, behaviour, **kwargs)
         task = asyncio.create_task(agent.run())
         await asyncio.wait_for(agent.online.wait(), 10)
         await act(agent)
@@ -169,13 +170,26 @@ def test_reference_agent_logs_connect_and_job_lines(box):
         await asyncio.to_thread(send_job, box, "log-001", "agent-log")
 
     stats = _drive_agent(box, "agent-log", act, lambda a: "log-001" in a.stats.confirmed, lines.append)
-    assert lines[:4] == [
+    assert lines[:3] == [
         "connected as agent-log",
         "job log-001 assigned",
-        "job log-001 acked",
         "job log-001 result completed",
     ]
     assert stats.confirmed == ["log-001"]  # the backend acked the completion once
+
+
+def test_an_agent_of_the_older_protocol_still_acks_and_gets_no_answer_to_it(box):
+    import asyncio
+
+    lines: list[str] = []
+
+    async def act(agent):
+        await asyncio.to_thread(send_job, box, "log-002", "agent-old")
+
+    done = lambda a: "log-002" in a.stats.confirmed  # noqa: E731
+    stats = _drive_agent(box, "agent-old", act, done, lines.append, legacy_ack=True)
+    assert lines[1:4] == ["job log-002 assigned", "job log-002 acked", "job log-002 result completed"]
+    assert (stats.confirmed, stats.errors) == (["log-002"], [])
 
 
 def test_reference_agent_uploads_a_log_with_the_post_form(box):
