@@ -9,7 +9,10 @@ their leases are extended); on `job.assign` send `job.ack`, run the job, send
 `job.result`. With `--patch-public-key PEM` it asks for the latest patch on every connect and
 applies it only if the signature verifies (sandbox/patch_client.py), else sends
 `patch.rejected`. A lost connection is retried with exponential backoff and jitter; the token
-is fetched again on every attempt (tokens live at most 15 minutes).
+is fetched again on every attempt (tokens live at most 15 minutes). With `reconnect_window` W,
+the first attempt after an established session drops waits U(0, W) (full jitter): when a blip
+drops a whole fleet, N agents come back at about N/W per second instead of all within 0.2 s
+(API Gateway admits 500 new connections per second per account and Region: W >= N/400 s).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import asyncio
 import json
 import random
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +53,7 @@ class AgentStats:
     confirmed: list[str] = field(default_factory=list)  # completions the backend acked (closed the job)
     errors: list[dict[str, Any]] = field(default_factory=list)  # error frames received
     crashes: list[str] = field(default_factory=list)  # unexpected exceptions (then reconnected)
+    attempts: list[float] = field(default_factory=list)  # epoch seconds of each connect attempt
     closes: list[str] = field(default_factory=list)  # close code and reason of each session
     uploads: list[tuple[str, int]] = field(default_factory=list)  # (log key, HTTP status) per upload
 
@@ -78,8 +83,10 @@ class Agent:
         log: Callable[[str], None] = _quiet,
         stop_on_401: bool = False,
         patches: PatchChecker | None = None,
+        reconnect_window: float = 0.0,
     ) -> None:
         self.url = url
+        self.reconnect_window = reconnect_window  # seconds; 0: the first retry uses the backoff
         self.agent_id = agent_id
         self.token = token
         self.behaviour = behaviour or AgentBehaviour()
@@ -103,9 +110,11 @@ class Agent:
             if self._paused.is_set():
                 await self._sleep(0.1)
                 continue
+            established = False
+            self.stats.attempts.append(time.time())
             try:
                 async with connect(f"{self.url}?token={self.token()}", open_timeout=10) as ws:
-                    failures = 0
+                    failures, established = 0, True
                     await self._session(ws)
             except InvalidStatus as exc:
                 status = exc.response.status_code
@@ -126,6 +135,8 @@ class Agent:
             if not self._stopped.is_set():
                 base, cap = self.backoff
                 delay = min(cap, base * 2 ** min(failures, 8)) * random.uniform(0.5, 1.0)
+                if established and self.reconnect_window > 0:
+                    delay = random.uniform(0, self.reconnect_window)
                 if not self._paused.is_set():
                     self.log(f"reconnecting in {delay:.1f} s (attempt {failures + 1})")
                 await self._sleep(delay)
