@@ -3,7 +3,7 @@
     make run                          the default drill (poison-pill incident, end to end)
     byoip sandbox up                  keep a sandbox running; prints the WebSocket URL and a token
     byoip gameday SCENARIO            one runbook scenario: timeline, summary, JSON report
-                                      (--speed 1-30: faster falls behind on a 2-core machine)
+                                      (--speed 1-60: faster falls behind on a 2-core machine)
     python -m sandbox.agent URL --token T   one reference agent, logging what it does
 
 Parts (each file has one job):

@@ -133,10 +133,7 @@ class Agent:
                 self.log(f"error: {type(exc).__name__}: {exc}")
             self.online.clear()
             if not self._stopped.is_set():
-                base, cap = self.backoff
-                delay = min(cap, base * 2 ** min(failures, 8)) * random.uniform(0.5, 1.0)
-                if established and self.reconnect_window > 0:
-                    delay = random.uniform(0, self.reconnect_window)
+                delay = retry_delay(failures, established, self.backoff, self.reconnect_window)
                 if not self._paused.is_set():
                     self.log(f"reconnecting in {delay:.1f} s (attempt {failures + 1})")
                 await self._sleep(delay)
@@ -262,6 +259,17 @@ class Agent:
     def resume(self) -> None:
         """Come back online (reconnects with a fresh token)."""
         self._paused.clear()
+
+
+def retry_delay(
+    failures: int, established: bool, backoff: tuple[float, float], window: float, draw: Any = random.uniform
+) -> float:
+    """Seconds before the next connect: U(0, window) right after an established session dropped
+    (when window > 0), else exponential backoff min(cap, base * 2^failures) with jitter (x0.5-1)."""
+    if established and window > 0:
+        return float(draw(0, window))
+    base, cap = backoff
+    return float(min(cap, base * 2 ** min(failures, 8)) * draw(0.5, 1.0))
 
 
 def _parse(raw: str | bytes) -> dict[str, Any]:

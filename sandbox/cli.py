@@ -25,7 +25,7 @@ app = typer.Typer(help="Local sandbox: the whole system on one machine.", no_arg
 console = make_console()
 err = make_console(stderr=True)
 # Faster falls behind the compressed clock on a shared 2-core machine: at 60x a 5-minute lease is
-# 5 real seconds, and after an incident agents' acks arrive too late (dispatcher-errors failed).
+# 5 real seconds already (benchmarks/gameday_speed.py checks every scenario at this speed).
 MAX_SPEED = int(GAMEDAY_SPEED)
 
 
