@@ -11,8 +11,9 @@ applies it only if the signature verifies (sandbox/patch_client.py), else sends
 `patch.rejected`. A lost connection is retried with exponential backoff and jitter; the token
 is fetched again on every attempt (tokens live at most 15 minutes). With `reconnect_window` W,
 the first attempt after an established session drops waits U(0, W) (full jitter): when a blip
-drops a whole fleet, N agents come back at about N/W per second instead of all within 0.2 s
-(API Gateway admits 500 new connections per second per account and Region: W >= N/400 s).
+drops a whole fleet, N agents come back at about N/W per second instead of all within 0.4 s
+(the stage throttles `$connect` at 50/s and API Gateway's account quota is 500/s: W >= N/40 s;
+`--reconnect-window`, default 30 s; docs/sandbox-performance.md).
 """
 
 from __future__ import annotations

@@ -60,3 +60,18 @@ def test_a_fleet_comes_back_after_every_connection_drops(local_template, tmp_pat
     acc = report.accounting
     assert (acc["lost"], acc["pending"], report.duplicate_completions) == (0, 0, 0)
     assert acc["submitted"] > 0 and acc["completed"] + acc["failed"] + acc["held"] == acc["submitted"]
+
+
+@pytest.mark.parametrize(("window", "code"), [("-1", 2), ("901", 2), ("0", 0), ("900", 0)])
+def test_reference_agent_cli_takes_a_reconnect_window_of_0_to_900_s(window, code, monkeypatch, capsys):
+    from sandbox import agent_main
+
+    made = []
+    monkeypatch.setattr(agent_main, "Agent", lambda *a, **kw: made.append(kw["reconnect_window"]))
+    monkeypatch.setattr(agent_main.asyncio, "run", lambda coro: coro.close())
+    assert agent_main.main(["ws://127.0.0.1:1/prod", "--token", "t", "--reconnect-window", window]) == code
+    if code:
+        assert capsys.readouterr().err == f"error: --reconnect-window {window}: allowed 0-900 seconds\n"
+        assert made == []
+    else:
+        assert made == [float(window)]
