@@ -107,6 +107,9 @@ def main() -> None:
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     sys.stdout.write(f"port {server.socket.getsockname()[1]}\n")
     sys.stdout.flush()
+    # Nobody reads the pipe after the port line: anything printed later would fill it and block.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
     server.serve_forever()
 
 
