@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 CDK   := npx --no-install cdk --no-notices
 STAGE ?= prod
 
-.PHONY: install lock synth synth-all stateful-snapshot test alarm-tests lint run sandbox-up gameday diff deploy bench clean
+.PHONY: install lock synth synth-all stateful-snapshot test alarm-tests lint run sandbox-up gameday gameday-fleet diff deploy bench clean
 
 install: $(VENV) $(NODE)
 
@@ -80,6 +80,10 @@ sandbox-up: install
 SCENARIO ?= poison-pill
 gameday: install
 	.venv/bin/byoip gameday $(SCENARIO) --alert-mode $(or $(ALERT_MODE),composite)
+
+## gameday-fleet: the fleet game day, 1,000 agents dropped at once (docs/sandbox-performance.md)
+gameday-fleet: install
+	$(PY) -m sandbox.gameday.fleet_day --agents $(or $(AGENTS),1000) --speed $(or $(SPEED),3)
 
 ## alarm-tests: the promtool-style alarm test files against the synthesized template
 alarm-tests: install

@@ -12,7 +12,11 @@ the older protocol do, which the backend still accepts (unanswered). With
 `--patch-public-key PEM` it asks for the latest patch on every connect and applies it only if
 the signature verifies (sandbox/patch_client.py), else sends `patch.rejected`. A lost
 connection is retried with exponential backoff and jitter; the token is fetched again on every
-attempt (tokens live at most 15 minutes).
+attempt (tokens live at most 15 minutes). With `reconnect_window` W,
+the first attempt after an established session drops waits U(0, W) (full jitter): when a blip
+drops a whole fleet, N agents come back at about N/W per second instead of all within 0.4 s
+(the stage throttles `$connect` at 50/s and API Gateway's account quota is 500/s: W >= N/40 s;
+`--reconnect-window`, default 30 s; docs/sandbox-performance.md).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import asyncio
 import json
 import random
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +58,7 @@ class AgentStats:
     confirmed: list[str] = field(default_factory=list)  # completions the backend acked (closed the job)
     errors: list[dict[str, Any]] = field(default_factory=list)  # error frames received
     crashes: list[str] = field(default_factory=list)  # unexpected exceptions (then reconnected)
+    attempts: list[float] = field(default_factory=list)  # epoch seconds of each connect attempt
     closes: list[str] = field(default_factory=list)  # close code and reason of each session
     uploads: list[tuple[str, int]] = field(default_factory=list)  # (log key, HTTP status) per upload
 
@@ -82,8 +88,10 @@ class Agent:
         log: Callable[[str], None] = _quiet,
         stop_on_401: bool = False,
         patches: PatchChecker | None = None,
+        reconnect_window: float = 0.0,
     ) -> None:
         self.url = url
+        self.reconnect_window = reconnect_window  # seconds; 0: the first retry uses the backoff
         self.agent_id = agent_id
         self.token = token
         self.behaviour = behaviour or AgentBehaviour()
@@ -107,9 +115,11 @@ class Agent:
             if self._paused.is_set():
                 await self._sleep(0.1)
                 continue
+            established = False
+            self.stats.attempts.append(time.time())
             try:
                 async with connect(f"{self.url}?token={self.token()}", open_timeout=10) as ws:
-                    failures = 0
+                    failures, established = 0, True
                     await self._session(ws)
             except InvalidStatus as exc:
                 status = exc.response.status_code
@@ -128,8 +138,7 @@ class Agent:
                 self.log(f"error: {type(exc).__name__}: {exc}")
             self.online.clear()
             if not self._stopped.is_set():
-                base, cap = self.backoff
-                delay = min(cap, base * 2 ** min(failures, 8)) * random.uniform(0.5, 1.0)
+                delay = retry_delay(failures, established, self.backoff, self.reconnect_window)
                 if not self._paused.is_set():
                     self.log(f"reconnecting in {delay:.1f} s (attempt {failures + 1})")
                 await self._sleep(delay)
@@ -256,6 +265,17 @@ class Agent:
     def resume(self) -> None:
         """Come back online (reconnects with a fresh token)."""
         self._paused.clear()
+
+
+def retry_delay(
+    failures: int, established: bool, backoff: tuple[float, float], window: float, draw: Any = random.uniform
+) -> float:
+    """Seconds before the next connect: U(0, window) right after an established session dropped
+    (when window > 0), else exponential backoff min(cap, base * 2^failures) with jitter (x0.5-1)."""
+    if established and window > 0:
+        return float(draw(0, window))
+    base, cap = backoff
+    return float(min(cap, base * 2 ** min(failures, 8)) * draw(0.5, 1.0))
 
 
 def _parse(raw: str | bytes) -> dict[str, Any]:

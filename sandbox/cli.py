@@ -25,7 +25,7 @@ app = typer.Typer(help="Local sandbox: the whole system on one machine.", no_arg
 console = make_console()
 err = make_console(stderr=True)
 # Faster falls behind the compressed clock on a shared 2-core machine: at 60x a 5-minute lease is
-# 5 real seconds, and after an incident agents' acks arrive too late (dispatcher-errors failed).
+# 5 real seconds already (benchmarks/gameday_speed.py checks every scenario at this speed).
 MAX_SPEED = int(GAMEDAY_SPEED)
 
 
@@ -103,7 +103,7 @@ def up(
         pem = box.options.workdir / "patch-signing.pem"
         pem.parent.mkdir(parents=True, exist_ok=True)
         pem.write_bytes(box.patch_public_key())
-        aws = f"AWS_ENDPOINT_URL={box.moto.endpoint} AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox"
+        aws = f"{box.moto.shell_environ()} AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox"
         rows = [
             ("WebSocket URL", box.gateway.url),
             ("agent token", f"{token}  (agentId my-agent, creatorId creator-1, 15 min)"),
@@ -113,7 +113,7 @@ def up(
             ),
             ("publish patch", f"{aws} byoip patch publish FILE --version V --stage local --region us-east-1"),
             ("@connections", box.connections.endpoint),
-            ("AWS (moto)", f"AWS_ENDPOINT_URL={box.moto.endpoint}"),
+            ("AWS (moto)", box.moto.shell_environ()),
             ("jobs queue", box.queue_url(JOBS)),
             ("email outbox", str(box.outbox.path)),
         ]

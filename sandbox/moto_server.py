@@ -1,27 +1,29 @@
-"""moto in server mode on 127.0.0.1 and a free port, and boto3 clients pointed at it."""
+"""moto in server mode on 127.0.0.1 and free ports, and boto3 clients pointed at it.
+
+Two child processes (sandbox/moto_process.py), each its own interpreter and GIL: one serves
+DynamoDB (the sandbox's heaviest service: every assignment, ack and result writes there and
+moto runs its requests one at a time), the other every other service. On a 2-core machine
+moto and the sandbox's functions and agents then run side by side instead of taking turns
+on one core. boto3 finds the DynamoDB one through AWS_ENDPOINT_URL_DYNAMODB.
+"""
 
 from __future__ import annotations
 
-import logging
+import json
 import os
-import threading
+import subprocess
+import sys
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import boto3
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
-from werkzeug.serving import make_server
 
-from sandbox import moto_kms_digest, moto_patches
-from sandbox.s3_post_policy import PostPolicyCheck
 from sandbox.template import REGION
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "sandbox",
     "AWS_SECRET_ACCESS_KEY": "sandbox",
@@ -29,63 +31,68 @@ CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
 }
+START_TIMEOUT_S = 60
 
 
-class _SerializedDynamoDB:
-    """WSGI middleware: one DynamoDB request at a time.
-
-    moto's DynamoDB backend is not thread-safe (TransactWriteItems deep-copies tables that
-    other request threads are writing: "dictionary changed size during iteration"), and
-    the sandbox's functions run concurrently. SQS stays concurrent: its long polls would
-    otherwise block everything for their wait time.
-    """
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
-            with self.lock:
-                return list(self.app(environ, start_response))
-        return self.app(environ, start_response)
+def _spawn() -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "sandbox.moto_process"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
 
 
-class _Server(ThreadedMotoServer):
-    def _server_entry(self) -> None:
-        app = _SerializedDynamoDB(PostPolicyCheck(DomainDispatcherApplication(create_backend_app)))
-        self._server = make_server(
-            self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
-        )
-        self._server_ready_event.set()
-        self._server.serve_forever()
+def _endpoint(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    line = process.stdout.readline()  # `port <n>` once listening
+    if not line.startswith("port "):
+        raise RuntimeError(f"the moto server did not start (it printed {line!r})")
+    return f"http://127.0.0.1:{int(line.split()[1])}"
 
 
 class MotoServer:
-    """A moto server bound to 127.0.0.1 on a port the OS picks."""
+    """moto bound to 127.0.0.1 on ports the OS picks: DynamoDB in one child, the rest in another."""
 
     def __init__(self) -> None:
-        self._server = _Server(ip_address="127.0.0.1", port=0, verbose=False)
-        self.endpoint = ""
+        self.endpoint = ""  # every service but DynamoDB
+        self.dynamodb_endpoint = ""
+        self._processes: list[subprocess.Popen[str]] = []
 
     def start(self) -> MotoServer:
-        moto_patches.apply()
-        moto_kms_digest.apply()
-        # werkzeug logs every request to stderr; the sandbox's console is for its timeline.
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.endpoint = f"http://{host}:{port}"
-        # moto's backends live in the process: start from an empty account every time.
-        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"))
+        self._processes = [_spawn(), _spawn()]  # both start (import moto) at the same time
+        try:
+            self.endpoint, self.dynamodb_endpoint = (_endpoint(p) for p in self._processes)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
-        self._server.stop()
+        for process in self._processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self._processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
 
     def environ(self) -> dict[str, str]:
-        """Env vars that point every boto3 client in this process at the server."""
-        return {**CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint}
+        """Env vars that point every boto3 client in this process at the servers."""
+        return {
+            **CREDENTIALS,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
+        }
+
+    def shell_environ(self) -> str:
+        """The endpoint variables as a shell prefix (`AWS_ENDPOINT_URL=... AWS_ENDPOINT_URL_DYNAMODB=...`)."""
+        return f"AWS_ENDPOINT_URL={self.endpoint} AWS_ENDPOINT_URL_DYNAMODB={self.dynamodb_endpoint}"
 
     def export(self) -> None:
         """Point boto3 in this process (the handlers, the automation scripts) at moto."""
@@ -98,6 +105,17 @@ class MotoServer:
         )
 
         def make(service: str) -> Any:
-            return session.client(service, endpoint_url=self.endpoint)
+            endpoint = self.dynamodb_endpoint if service == "dynamodb" else self.endpoint
+            return session.client(service, endpoint_url=endpoint)
 
         return make
+
+
+def queue_messages(name: str, endpoint: str | None = None) -> list[dict[str, Any]]:
+    """Every message of queue `name` ({body, sent (ms), visible, delayed}), without receiving it.
+
+    `endpoint` defaults to the server the sandbox exported (AWS_ENDPOINT_URL).
+    """
+    base = endpoint or os.environ["AWS_ENDPOINT_URL"]
+    with urllib.request.urlopen(f"{base}/_sandbox/queues/{quote(name, safe='')}", timeout=30) as response:
+        return json.loads(response.read())

@@ -1,32 +1,30 @@
 """AWS/SQS metrics of the sandbox's queues, sampled once per production minute.
 
 moto answers ApproximateNumberOfMessages* but has no ApproximateAgeOfOldestMessage, so
-the age is computed from the messages' SentTimestamp (moto runs in this process, so its
-queue contents can be read without receiving, which would change visibility).
+the age is computed from the messages' SentTimestamp (the sandbox's moto server lists a
+queue's contents without receiving, which would change visibility: moto_server.py).
 """
 
 from __future__ import annotations
 
 import time
 
-from moto.sqs.models import sqs_backends
-
 from sandbox.clock import SimClock
 from sandbox.metrics import MetricStore
-from sandbox.template import ACCOUNT, REGION
+from sandbox.moto_server import queue_messages
 from sandbox.ticker import Ticker
 
 
 def queue_stats(name: str, clock: SimClock) -> dict[str, float]:
     """Visible, in-flight and age of oldest (production seconds) for one queue."""
-    queue = sqs_backends[ACCOUNT][REGION].queues[name]
-    messages = list(queue._messages)
+    messages = queue_messages(name)
     now_ms = time.time() * 1000
-    oldest = min((m.sent_timestamp for m in messages if m.sent_timestamp), default=None)
+    oldest = min((m["sent"] for m in messages if m["sent"]), default=None)
     age = 0.0 if oldest is None else max(0.0, (now_ms - oldest) / 1000 * clock.speed)
+    visible = sum(1 for m in messages if m["visible"] and not m["delayed"])
     return {
-        "ApproximateNumberOfMessagesVisible": float(sum(1 for m in messages if m.visible and not m.delayed)),
-        "ApproximateNumberOfMessagesNotVisible": float(sum(1 for m in messages if not m.visible)),
+        "ApproximateNumberOfMessagesVisible": float(visible),
+        "ApproximateNumberOfMessagesNotVisible": float(sum(1 for m in messages if not m["visible"])),
         "ApproximateAgeOfOldestMessage": age,
     }
 

@@ -4,10 +4,15 @@ Jobs whose lease ran out without a result are re-queued with the next attempt nu
 `MAX_ATTEMPTS` attempts have expired the job is failed with reason `lease_expired`. Every
 write is conditional on the lease still being the expired one, so a result that arrives
 meanwhile wins and nothing is counted twice.
+
+A run takes expired leases in pages of `PAGE` (oldest first) and keeps going while the
+invocation has more than `MARGIN_S` left, so a mass expiry (a fleet-wide disconnect leaves
+every job in flight leased to a dead connection) is worked off in one run, not 500 a minute.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +23,8 @@ from lambdas.common.requeue import requeue
 
 REASON = "lease_expired"
 _EXPIRED = "#status IN (:assigned, :running) AND attempt = :attempt AND leaseExpiresAt < :cutoff"
+PAGE = 500
+MARGIN_S = 10.0  # stop taking pages with less than this left (a page takes a few seconds)
 
 
 @dataclass
@@ -46,10 +53,25 @@ def expired_jobs(now: int, limit: int) -> list[dict[str, Any]]:
     return items[:limit]
 
 
-def reap(*, now: int, max_attempts: int, limit: int = 500) -> ReapCounts:
-    """Re-queue or fail every expired lease found (at most `limit` per run)."""
+def reap(
+    *, now: int, max_attempts: int, time_left: Callable[[], float] | None = None, limit: int = PAGE
+) -> ReapCounts:
+    """Re-queue or fail expired leases, a page of `limit` at a time while `time_left()` (seconds)
+    exceeds MARGIN_S; without `time_left`, one page. Stops early when a page changes nothing
+    (what is left expired is being settled by a result or a heartbeat meanwhile)."""
     counts = ReapCounts()
-    for item in expired_jobs(now, limit):
+    while True:
+        settled = counts.requeued + counts.failed
+        page = _reap_page(now, max_attempts, limit, counts)
+        progressed = counts.requeued + counts.failed > settled
+        if page < limit or not progressed or time_left is None or time_left() <= MARGIN_S:
+            return counts
+
+
+def _reap_page(now: int, max_attempts: int, limit: int, counts: ReapCounts) -> int:
+    """Settle one page of expired leases into `counts`; how many leases the page held."""
+    items = expired_jobs(now, limit)
+    for item in items:
         attempt = int(item.get("attempt", 1))
         values = ddb.values(assigned="assigned", running="running", attempt=attempt, cutoff=now)
         if attempt >= max_attempts:
@@ -77,4 +99,4 @@ def reap(*, now: int, max_attempts: int, limit: int = 500) -> ReapCounts:
         counts.skipped += not done
         if done:
             breaker.record(item["creatorId"], item["jobId"], ok=False, now=now)  # circuit breaker: outcome
-    return counts
+    return len(items)

@@ -14,9 +14,13 @@ from lambdas.common.connections import agent_ref
 from lambdas.common.job_message import JobMessage
 from lambdas.common.job_updates import is_counted, write_releasing
 from lambdas.common.jobs import job_key, jobs_table
-from lambdas.common.settings import settings
+from lambdas.common.settings import SQS_MAX_DELAY_SECONDS, settings
 
 _SQS_BATCH = 10
+# Released holds come back at most this many per second per agent (DelaySeconds grows with the
+# job's index, up to SQS's 15-minute maximum), so an agent with a large backlog reconnecting,
+# or a whole fleet after a blip, does not dump every held job on the dispatcher at once.
+RELEASES_PER_SECOND = 10
 
 
 def _queue_url() -> str:
@@ -72,7 +76,8 @@ def release_held(creator_id: str, agent_id: str, *, now: int) -> int:
     """Send the creator's agent's held jobs back to the queue and clear their hold; returns how many.
 
     The messages are delayed by RELEASE_DELAY_SECONDS: this runs inside `$connect`, and API
-    Gateway answers 410 to a push until `$connect` has returned and the connection is open.
+    Gateway answers 410 to a push until `$connect` has returned and the connection is open;
+    the n-th one by n // RELEASES_PER_SECOND seconds more (spread, see above).
     """
     return release_items([i for i in held_jobs(creator_id, agent_id) if i.get("status") == "held"], now=now)
 
@@ -84,7 +89,11 @@ def release_items(items: list[dict[str, Any]], *, now: int) -> int:
     for start in range(0, len(items), _SQS_BATCH):
         chunk = items[start : start + _SQS_BATCH]
         entries = [
-            {"Id": str(n), "MessageBody": _held_message(item).to_body(), "DelaySeconds": delay}
+            {
+                "Id": str(n),
+                "MessageBody": _held_message(item).to_body(),
+                "DelaySeconds": min(SQS_MAX_DELAY_SECONDS, delay + (start + n) // RELEASES_PER_SECOND),
+            }
             for n, item in enumerate(chunk)
         ]
         resp = aws.client("sqs").send_message_batch(QueueUrl=_queue_url(), Entries=entries)

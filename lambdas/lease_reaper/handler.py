@@ -18,7 +18,8 @@ logger = Logger()
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     config = settings()
     now = clock.now()
-    counts = reap(now=now, max_attempts=config.max_attempts)
+    time_left = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
+    counts = reap(now=now, max_attempts=config.max_attempts, time_left=time_left)
     summary = {"requeued": counts.requeued, "failed": counts.failed, "skipped": counts.skipped}
     logger.info("lease_reaper " + " ".join(f"{k}={v}" for k, v in summary.items()), extra=summary)
     counters = metrics.Counters()

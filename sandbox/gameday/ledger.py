@@ -1,7 +1,7 @@
 """Where every submitted job ended up: completed, held, parked, failed, pending — or lost.
 
-Read from the system's own state: JobsTable items, the queues' contents (moto runs in this
-process, so queues are read without receiving) and nothing else. A job is *lost* when it
+Read from the system's own state: JobsTable items, the queues' contents (listed by the
+sandbox's moto server without receiving them) and nothing else. A job is *lost* when it
 is in none of those places: no item, no message anywhere.
 """
 
@@ -13,16 +13,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from moto.sqs.models import sqs_backends
-
-from sandbox.template import ACCOUNT, REGION
+from sandbox.moto_server import queue_messages
 
 TERMINAL = {"completed": "completed", "held": "held", "failed": "failed"}
 
 
 def queue_bodies(name: str) -> list[str]:
     """Bodies of every message in a queue, visible or not, without receiving them."""
-    return [m.body for m in list(sqs_backends[ACCOUNT][REGION].queues[name]._messages)]
+    return [m["body"] for m in queue_messages(name)]
 
 
 @dataclass

@@ -73,10 +73,10 @@ def test_gameday_cli_rejects_unknown_scenarios_and_speeds():
     assert "unknown scenario 'flood': choose one of healthy, poison-pill" in unknown.output
     slow = runner.invoke(byoip, ["gameday", "healthy", "--speed", "0"])
     assert slow.exit_code == 2
-    assert "invalid --speed 0: allowed 1-30" in slow.output
+    assert "invalid --speed 0: allowed 1-60" in slow.output
     fast = runner.invoke(byoip, ["gameday", "healthy", "--speed", "600"])
     assert fast.exit_code == 2
-    assert "invalid --speed 600: allowed 1-30 (production seconds per real second)" in fast.output
+    assert "invalid --speed 600: allowed 1-60 (production seconds per real second)" in fast.output
     # One game-day command: `byoip gameday`; `byoip sandbox gameday` is gone.
     assert runner.invoke(byoip, ["sandbox", "gameday", "healthy"]).exit_code == 2
 

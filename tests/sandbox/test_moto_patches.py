@@ -1,0 +1,137 @@
+"""The sandbox's moto patches keep moto's answers (sandbox/moto_patches.py, moto_process.py)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from moto import mock_aws
+from moto.core import utils as moto_utils
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.sqs.models import SQSBackend, sqs_backends
+
+from sandbox import moto_patches
+from sandbox.moto_server import MotoServer, queue_messages
+from sandbox.template import ACCOUNT, REGION
+
+EXPRESSION = "SET #s = :s, attempt = attempt + :one REMOVE leaseState"
+
+
+@pytest.mark.parametrize(("age_s", "valid"), [(59, True), (61, False)])
+def test_retention_check_reads_the_period_without_every_attribute(age_s, valid):
+    with mock_aws():
+        import boto3
+
+        sqs = boto3.client("sqs", region_name=REGION)
+        sqs.create_queue(QueueName="q", Attributes={"MessageRetentionPeriod": "60"})
+        sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName="q")["QueueUrl"], MessageBody="x")
+        backend = sqs_backends[ACCOUNT][REGION]
+        (message,) = backend.queues["q"]._messages
+        message.sent_timestamp = int((time.time() - age_s) * 1000)
+        original = SQSBackend.is_message_valid_based_on_retention_period(backend, "q", message)
+
+        def every_attribute(*args, **kwargs):
+            raise AssertionError("the patch must not compute every queue attribute")
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(backend, "get_queue_attributes", every_attribute)
+            assert moto_patches.retention_ok(backend, "q", message) is valid
+        assert original is valid
+
+
+def test_the_sqs_clock_is_moto_clock_without_datetimes():
+    assert abs(moto_patches.unix_time() - moto_utils.unix_time()) < 0.05
+    assert abs(moto_patches.unix_time_millis() - moto_utils.unix_time_millis()) < 50
+    then = moto_utils.utcfromtimestamp(1_700_000_000)
+    assert moto_patches.unix_time(then) == 1_700_000_000.0
+    assert moto_patches.unix_time_millis(then) == 1_700_000_000_000.0
+
+
+def test_update_expressions_are_parsed_once_and_copied_whole():
+    first = moto_patches._parse_update(EXPRESSION)
+    assert moto_patches._parse_update(EXPRESSION) is first
+    assert moto_patches._parse_update(EXPRESSION + " ") is not first
+    copy = moto_patches.tree_copy(first)
+    assert copy is not first
+    assert [type(n) for n in copy.find_clauses(list(_types(first)))] == [
+        type(n) for n in first.find_clauses(list(_types(first)))
+    ]
+    assert UpdateExpressionParser.make is not None
+
+
+def _types(node):
+    for child in node.children or []:
+        yield type(child)
+        if hasattr(child, "children"):
+            yield from _types(child)
+
+
+@pytest.fixture(scope="module")
+def server():
+    moto = MotoServer().start()
+    yield moto
+    moto.stop()
+
+
+def test_patched_dynamodb_applies_the_same_expression_with_new_values(server):
+    ddb = server.client_factory()("dynamodb")
+    ddb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.put_item(TableName="t", Item={"id": {"S": "a"}, "attempt": {"N": "1"}, "leaseState": {"S": "x"}})
+    names = {"#s": "status"}
+    for status in ("queued", "assigned"):
+        ddb.update_item(
+            TableName="t",
+            Key={"id": {"S": "a"}},
+            UpdateExpression=EXPRESSION,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={":s": {"S": status}, ":one": {"N": "1"}},
+        )
+    assert ddb.get_item(TableName="t", Key={"id": {"S": "a"}})["Item"] == {
+        "id": {"S": "a"},
+        "attempt": {"N": "3"},
+        "status": {"S": "assigned"},
+    }
+    # A transaction whose condition fails changes nothing (the snapshot patch rolls back).
+    with pytest.raises(ddb.exceptions.TransactionCanceledException):
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "t", "Item": {"id": {"S": "b"}}}},
+                {
+                    "Update": {
+                        "TableName": "t",
+                        "Key": {"id": {"S": "a"}},
+                        "UpdateExpression": EXPRESSION,
+                        "ConditionExpression": "#s = :s",
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": {":s": {"S": "queued"}, ":one": {"N": "1"}},
+                    }
+                },
+            ]
+        )
+    assert "Item" not in ddb.get_item(TableName="t", Key={"id": {"S": "b"}})
+    assert ddb.get_item(TableName="t", Key={"id": {"S": "a"}})["Item"]["attempt"] == {"N": "3"}
+
+
+def test_dynamodb_has_its_own_server_and_queues_are_listed_without_receiving(server):
+    assert server.dynamodb_endpoint != server.endpoint
+    make = server.client_factory()
+    assert make("dynamodb").meta.endpoint_url == server.dynamodb_endpoint
+    assert make("sqs").meta.endpoint_url == server.endpoint
+    sqs = make("sqs")
+    url = sqs.create_queue(QueueName="listed")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="one")
+    sqs.send_message(QueueUrl=url, MessageBody="two", DelaySeconds=60)
+    listed = queue_messages("listed", server.endpoint)
+    assert [(m["body"], m["visible"], m["delayed"]) for m in listed] == [
+        ("one", True, False),
+        ("two", True, True),
+    ]
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in received] == ["one"]
+    with pytest.raises(Exception, match="404"):
+        queue_messages("no-such-queue", server.endpoint)
