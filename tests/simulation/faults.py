@@ -17,40 +17,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
-GATEWAY = "apigatewaymanagementapi"
-# Faults that only make sense on a push: they wait for the first PostToConnection at or after `at`.
-PUSH_ONLY = ("gone_410", "gateway_500")
-KINDS = (
-    "throttle",  # the service throttles (botocore's retries spent)
-    "server_error",  # a 5xx
-    "timeout_after_write",  # the request succeeded, the answer never came back
-    "gone_410",  # PostToConnection: the connection is gone
-    "gateway_500",  # PostToConnection: 500
-    "die_before",  # the Lambda invocation dies (timeout, OOM) before this call
-    "die_after",  # ... right after this call succeeded
-    "interleave",  # another actor acts (reconnect, disconnect, redelivery) before this call
-)
-_ERRORS = {
-    "throttle": {
-        "dynamodb": ("ProvisionedThroughputExceededException", 400),
-        "sqs": ("ThrottlingException", 400),
-        GATEWAY: ("LimitExceededException", 429),
-    },
-    "server_error": {
-        "dynamodb": ("InternalServerError", 500),
-        "sqs": ("InternalError", 500),
-        GATEWAY: ("InternalServerError", 500),
-    },
-    "gone_410": {GATEWAY: ("GoneException", 410)},
-    "gateway_500": {GATEWAY: ("InternalServerError", 500)},
-}
+from sandbox.faults import ERRORS, GATEWAY, KINDS, PUSH_ONLY, InvocationDied, error_for, error_response
 
-
-class InvocationDied(BaseException):
-    """The Lambda invocation ended mid-way (not an Exception: no handler code may catch it)."""
+__all__ = ["KINDS", "Fault", "Injector", "InvocationDied", "error_response"]
 
 
 @dataclass(frozen=True)
@@ -60,13 +31,6 @@ class Fault:
 
     def __str__(self) -> str:
         return f"{self.kind}@{self.at}"
-
-
-def error_response(code: str, status: int) -> tuple[AWSResponse, dict[str, Any]]:
-    """What a before-call hook returns so that botocore raises ClientError(code)."""
-    parsed = {"Error": {"Code": code, "Message": f"injected {code}"}}
-    parsed["ResponseMetadata"] = {"HTTPStatusCode": status}  # type: ignore[assignment]
-    return AWSResponse(None, status, {}, None), parsed
 
 
 def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -143,9 +107,8 @@ class Injector:
                 self.interleave()
         if kind in ("timeout_after_write", "die_after"):
             context["sim_after"] = kind
-        elif kind in _ERRORS:
-            code, status = _ERRORS[kind].get(service) or _ERRORS["server_error"][service]
-            return error_response(code, status)
+        elif kind in ERRORS:
+            return error_for(kind, service)
         if service == GATEWAY:
             return self.gateway.handle(op, context["sim_params"])
         return None
