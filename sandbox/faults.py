@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ReadTimeoutError
 
 GATEWAY = "apigatewaymanagementapi"
 # Faults that only make sense on a push: they hit a PostToConnection.
@@ -57,3 +58,12 @@ def error_for(kind: str, service: str) -> tuple[AWSResponse, dict[str, Any]]:
     """The error response of an error kind on a service (a push-only kind elsewhere: a 5xx)."""
     code, status = ERRORS[kind].get(service) or ERRORS["server_error"][service]
     return error_response(code, status)
+
+
+def fail_after(kind: str | None, http_response: Any, model: Any) -> None:
+    """An after-call hook's part: once the request succeeded, time out or end the invocation."""
+    if kind is None or http_response.status_code >= 300:
+        return
+    if kind == "die_after":
+        raise InvocationDied(f"died after {model.name}")
+    raise ReadTimeoutError(endpoint_url=f"injected://{model.service_model.service_name}/{model.name}")

@@ -18,7 +18,7 @@ from collections import Counter
 from typing import Any
 
 from sandbox.capture import current_function
-from sandbox.faults import ERRORS, KINDS, PUSH_ONLY, InvocationDied, error_for
+from sandbox.faults import ERRORS, KINDS, PUSH_ONLY, InvocationDied, error_for, fail_after
 from sandbox.lambda_runtime import InvocationError, LambdaRuntime
 
 CHAOS_KINDS = tuple(k for k in KINDS if k != "interleave")
@@ -83,14 +83,7 @@ class Chaos:
         return None
 
     def _after(self, http_response: Any, model: Any, context: dict[str, Any], **_: Any) -> None:
-        kind = context.pop("chaos_after", None)
-        if kind is None or http_response.status_code >= 300:
-            return
-        if kind == "die_after":
-            raise InvocationDied(f"after {model.name}")
-        from botocore.exceptions import ReadTimeoutError
-
-        raise ReadTimeoutError(endpoint_url=f"chaos://{model.service_model.service_name}/{model.name}")
+        fail_after(context.pop("chaos_after", None), http_response, model)
 
     def summary(self) -> str:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.fired.items())) or "none"

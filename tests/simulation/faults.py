@@ -17,9 +17,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ReadTimeoutError
-
-from sandbox.faults import ERRORS, GATEWAY, KINDS, PUSH_ONLY, InvocationDied, error_for, error_response
+from sandbox.faults import (
+    ERRORS,
+    GATEWAY,
+    KINDS,
+    PUSH_ONLY,
+    InvocationDied,
+    error_for,
+    error_response,
+    fail_after,
+)
 
 __all__ = ["KINDS", "Fault", "Injector", "InvocationDied", "error_response"]
 
@@ -114,9 +121,4 @@ class Injector:
         return None
 
     def _after(self, http_response: Any, model: Any, context: dict[str, Any], **_: Any) -> None:
-        kind = context.pop("sim_after", None)
-        if kind is None or http_response.status_code >= 300:
-            return
-        if kind == "die_after":
-            raise InvocationDied(f"died after {model.name}")
-        raise ReadTimeoutError(endpoint_url=f"injected://{model.service_model.service_name}/{model.name}")
+        fail_after(context.pop("sim_after", None), http_response, model)
