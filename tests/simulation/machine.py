@@ -12,7 +12,7 @@ import json
 import random
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from automation.scripts import creator_pause
 from tests.lambdas.helpers import ENV, job_body
@@ -85,6 +85,7 @@ class JobSimulation(RuleBasedStateMachine):
             body = job_body(job_id, owner[1], owner[0], critical=kind == "critical")
             self.w.sqs.send_message(QueueUrl=self.w.urls["jobs"], MessageBody=body)
 
+    @precondition(lambda self: self.world is not None and bool(self.world.messages("jobs")))
     @rule(
         size=st.integers(1, 10),
         shuffle=st.integers(0, 3),
@@ -132,33 +133,25 @@ class JobSimulation(RuleBasedStateMachine):
             self.conn[owner] = None
             agents.disconnect(self.w, connection_id, fault, deliver=clean)
 
-    @rule(owner=owners, pick=picks, fault=faults)
-    def ack(self, owner: tuple[str, str], pick: int, fault: Fault | None) -> None:
-        job_id = self._pick_job(owner, pick)
-        if job_id:
-            self._send(owner, agents.ack(job_id), fault)
+    @precondition(lambda self: bool(self._work()))
+    @rule(pick=picks, fault=faults)
+    def ack(self, pick: int, fault: Fault | None) -> None:
+        """A connected agent starts one of the jobs pushed to it (maybe on an older connection)."""
+        owner, job_id = self._pick_work(pick)
+        self._send(owner, agents.ack(job_id), fault)
 
+    @precondition(lambda self: bool(self._work()))
     @rule(
-        owner=owners,
         pick=picks,
         status=st.sampled_from(["completed", "failed"]),
         retryable=st.booleans(),
         with_reason=st.booleans(),
         fault=faults,
     )
-    def result(
-        self,
-        owner: tuple[str, str],
-        pick: int,
-        status: str,
-        retryable: bool,
-        with_reason: bool,
-        fault: Fault | None,
-    ) -> None:
-        job_id = self._pick_job(owner, pick)
-        if job_id:
-            reason = "site_error" if with_reason else None
-            self._send(owner, agents.result(job_id, status, reason=reason, retryable=retryable), fault)
+    def result(self, pick: int, status: str, retryable: bool, with_reason: bool, fault: Fault | None) -> None:
+        owner, job_id = self._pick_work(pick)
+        reason = "site_error" if with_reason else None
+        self._send(owner, agents.result(job_id, status, reason=reason, retryable=retryable), fault)
 
     @rule(owner=owners, action=st.sampled_from(["heartbeat", "rogue", "pause"]), pick=picks, fault=faults)
     def agent_other(self, owner: tuple[str, str], action: str, pick: int, fault: Fault | None) -> None:
@@ -254,9 +247,20 @@ class JobSimulation(RuleBasedStateMachine):
     def _frames(self, owner: tuple[str, str]) -> list[dict]:
         return [f for c in self.conns[owner] for f in self.w.gateway.frames[c]]
 
-    def _pick_job(self, owner: tuple[str, str], pick: int) -> str | None:
-        jobs = list(dict.fromkeys(j for j, _ in agents.assignments(self._frames(owner))))
-        return jobs[pick % len(jobs)] if jobs and self.conn[owner] else None
+    def _work(self) -> list[tuple[tuple[str, str], str]]:
+        """(agent, job) for every job pushed to an agent that is connected now."""
+        if self.world is None:
+            return []
+        return [
+            (owner, job_id)
+            for owner in OWNERS
+            if self.conn[owner]
+            for job_id in dict.fromkeys(j for j, _ in agents.assignments(self._frames(owner)))
+        ]
+
+    def _pick_work(self, pick: int) -> tuple[tuple[str, str], str]:
+        work = self._work()
+        return work[pick % len(work)]
 
     def _send(self, owner: tuple[str, str], frame: dict, fault: Fault | None) -> dict | None:
         connection_id = self.conn[owner]

@@ -17,6 +17,7 @@ class Stats:
     faults: Counter[str] = field(default_factory=Counter)  # "kind:Operation" -> fired
     calls: Counter[str] = field(default_factory=Counter)  # "service.Operation" -> calls
     events: Counter[str] = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)  # dispatcher and reaper outcomes, by reason
 
     def count(self, name: str, n: int = 1) -> None:
         self.events[name] += n
@@ -25,6 +26,7 @@ class Stats:
         """Add one schedule's fault, call and function-error counts."""
         injector, gateway = world.injector, world.gateway
         self.events.update({f"function_error.{k}": n for k, n in world.function_errors.items()})
+        self.outcomes.update(world.sink.outcomes)
         self.faults.update(injector.fired)
         self.calls.update(injector.ops)
         self.pushes += gateway.assigns
@@ -46,6 +48,8 @@ class Stats:
             f"fault sites (kind:operation): {len(self.faults)} distinct of"
             f" {len(self.calls)} operations called: " + ", ".join(sorted(self.calls)),
         ]
+        if self.outcomes:
+            lines.append("outcomes: " + ", ".join(f"{k} {n}" for k, n in sorted(self.outcomes.items())))
         if self.events:
             lines.append("events: " + ", ".join(f"{k} {n}" for k, n in sorted(self.events.items())))
         return "\n".join(lines)

@@ -44,15 +44,20 @@ class LogSink:
 
     def __init__(self) -> None:
         self.failure_reasons: dict[str, set[str]] = defaultdict(set)
-        self.lines = 0
+        self.outcomes: Counter[str] = Counter()  # "held:agent_offline", "failed:delivery_410", …
 
     def write(self, text: str) -> int:
         for line in text.splitlines():
-            self.lines += 1
             message = _message(line)
-            if message.startswith("batch_item_failed "):
-                fields = dict(p.split("=", 1) for p in message.split()[1:] if "=" in p)
+            word, _, rest = message.partition(" ")
+            fields = dict(p.split("=", 1) for p in rest.split() if "=" in p)
+            if word == "batch_item_failed":
                 self.failure_reasons[fields.get("jobId", "-")].add(fields.get("reason", ""))
+                self.outcomes[f"failed:{fields.get('reason')}"] += 1
+            elif word in ("job_held", "job_skipped"):
+                self.outcomes[f"{word[4:]}:{fields.get('reason')}"] += 1
+            elif word == "lease_reaper":
+                self.outcomes.update({f"reaped:{k}": int(v) for k, v in fields.items() if v != "0"})
         return len(text)
 
     def flush(self) -> None:
