@@ -8,6 +8,7 @@ batched results) is made here and nowhere else in tests/simulation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from lambdas.common.auth import mint_token
@@ -15,6 +16,7 @@ from tests.lambdas.helpers import SECRET, connect_event, disconnect_event, messa
 from tests.simulation.faults import Fault
 from tests.simulation.world import World
 
+Twist = Callable[[], None] | None  # another actor's move, run when an `interleave` fault fires
 # Error codes after which the backend has closed (or never knew) the connection.
 CLOSING_CODES = ("token_expired", "token_revoked", "not_connected")
 
@@ -46,7 +48,9 @@ def pause(reason: str) -> dict[str, Any]:
 # ---- the three routes -----------------------------------------------------------------------
 
 
-def connect(world: World, creator: str, agent: str, connection_id: str, fault: Fault | None) -> bool:
+def connect(
+    world: World, creator: str, agent: str, connection_id: str, fault: Fault | None, interleave: Twist = None
+) -> bool:
     """Open a connection with a fresh token; True when `$connect` answered 200.
 
     The gateway opens the connection only once `$connect` returned 200: a push meanwhile
@@ -54,26 +58,28 @@ def connect(world: World, creator: str, agent: str, connection_id: str, fault: F
     API Gateway sends no `$disconnect` for it).
     """
     token = mint_token(SECRET, agent, creator)
-    response = world.invoke("ws_connect", connect_event(token, connection_id), fault)
+    response = world.invoke("ws_connect", connect_event(token, connection_id), fault, interleave)
     if (response or {}).get("statusCode") != 200:
         return False
     world.gateway.opened(connection_id, (creator, agent))
     return True
 
 
-def disconnect(world: World, connection_id: str, fault: Fault | None, *, deliver: bool = True) -> None:
+def disconnect(
+    world: World, connection_id: str, fault: Fault | None, *, deliver: bool = True, interleave: Twist = None
+) -> None:
     """The agent goes away: `$disconnect` runs when `deliver`, else the connection just goes stale."""
     world.gateway.closed(connection_id)
     if deliver:
-        world.invoke("ws_disconnect", disconnect_event(connection_id), fault)
+        world.invoke("ws_disconnect", disconnect_event(connection_id), fault, interleave)
 
 
 def send(
-    world: World, connection_id: str, frame: dict[str, Any], fault: Fault | None
+    world: World, connection_id: str, frame: dict[str, Any], fault: Fault | None, interleave: Twist = None
 ) -> dict[str, Any] | None:
     """Send one frame; the backend's answer on this connection, or None when none came back."""
     before = len(world.gateway.frames[connection_id])
-    world.invoke("ws_message", message_event(frame, connection_id), fault)
+    world.invoke("ws_message", message_event(frame, connection_id), fault, interleave)
     replies = [f for f in world.gateway.frames[connection_id][before:] if f.get("type") != "job.assign"]
     return replies[-1] if replies else None
 

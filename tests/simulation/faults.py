@@ -35,6 +35,7 @@ __all__ = ["KINDS", "Fault", "Injector", "InvocationDied", "error_response"]
 class Fault:
     at: int  # index of the AWS call, in this invocation, that the fault hits
     kind: str
+    twist: int = 0  # interleave only: which actor moves (machine.py: TWISTS)
 
     def __str__(self) -> str:
         return f"{self.kind}@{self.at}"

@@ -33,7 +33,10 @@ POISON = {
     "bad_id": json.dumps({"jobId": "../escape", "agentId": "agent-1", "creatorId": "creator-1", "kind": "x"}),
 }
 # Half the invocations run clean; the others get one fault at one of their first AWS calls.
-faults = st.one_of(st.none(), st.builds(Fault, st.integers(0, 5), st.sampled_from(KINDS)))
+faults = st.one_of(
+    st.none(),
+    st.builds(Fault, st.integers(0, 5), st.sampled_from(KINDS), st.integers(0, len(settle.TWISTS) - 1)),
+)
 owners = st.sampled_from(OWNERS)
 picks = st.integers(0, 63)
 
@@ -123,7 +126,7 @@ class JobSimulation(RuleBasedStateMachine):
     def connect(self, owner: tuple[str, str], fault: Fault | None) -> None:
         self.serial += 1
         connection_id = f"conn-{self.serial}"
-        if agents.connect(self.w, *owner, connection_id, fault):
+        if agents.connect(self.w, *owner, connection_id, fault, self._twist(fault, owner, [])):
             self.conn[owner] = connection_id
             self.conns[owner].append(connection_id)
 
@@ -131,7 +134,9 @@ class JobSimulation(RuleBasedStateMachine):
         connection_id = self.conn[owner]
         if connection_id:
             self.conn[owner] = None
-            agents.disconnect(self.w, connection_id, fault, deliver=clean)
+            agents.disconnect(
+                self.w, connection_id, fault, deliver=clean, interleave=self._twist(fault, owner, [])
+            )
 
     @precondition(lambda self: bool(self._work()))
     @rule(pick=picks, fault=faults)
@@ -266,7 +271,7 @@ class JobSimulation(RuleBasedStateMachine):
         connection_id = self.conn[owner]
         if not connection_id:
             return None
-        reply = agents.send(self.w, connection_id, frame, fault)
+        reply = agents.send(self.w, connection_id, frame, fault, self._twist(fault, owner, []))
         if agents.completed(frame, reply):
             self.ledger.completions[frame["jobId"]] += 1
         if agents.closed(reply):
@@ -275,10 +280,10 @@ class JobSimulation(RuleBasedStateMachine):
         return reply
 
     def _twist(self, fault: Fault | None, owner: tuple[str, str], messages: list[dict]):  # noqa: ANN202
-        """What another actor does when an `interleave` fault fires (chosen by the fault's call index)."""
+        """What another actor does when an `interleave` fault fires."""
         if fault is None or fault.kind != "interleave":
             return None
-        return lambda: settle.twist(self, fault.at % 4, owner, messages)
+        return lambda: settle.twist(self, fault.twist, owner, messages)
 
     def _owner_of(self, body: str) -> tuple[str, str]:
         job = self.ledger.jobs.get(self._job_id(body) or "")

@@ -106,9 +106,14 @@ def set_limits(w: World, creator: str, concurrent: int | None, quota: int | None
     )
 
 
+TWISTS = ("reconnect", "disconnect", "delivery", "reaper")
+
+
 def twist(m: JobSimulation, which: int, owner: tuple[str, str], messages: list[dict[str, Any]]) -> None:
-    """Another actor, in the middle of an invocation: reconnect, disconnect, redelivery, reaper."""
-    STATS.count(f"interleaved_{('reconnect', 'disconnect', 'redelivery', 'reaper')[which]}")
+    """Another actor, in the middle of an invocation: the agent reconnects or disconnects, another
+    poller delivers (the same batch, its visibility run out; else whatever is visible: e.g. a push
+    while `$connect` has not returned), or the reaper runs."""
+    STATS.count(f"interleaved_{TWISTS[which]}")
     if which == 0:
         old = m.conn[owner]
         if old:
@@ -116,8 +121,8 @@ def twist(m: JobSimulation, which: int, owner: tuple[str, str], messages: list[d
         m.connect(owner, None)
     elif which == 1:
         m.disconnect(owner, True, None)
-    elif which == 2 and messages:
-        m.w.deliver_concurrently(messages)
+    elif which == 2:
+        m.w.deliver_concurrently(messages or m.w.receive("jobs", 10))
     else:
         m.w.invoke("lease_reaper", {})
 

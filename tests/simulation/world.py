@@ -197,6 +197,8 @@ class World:
 
     def deliver_concurrently(self, messages: list[dict[str, Any]]) -> None:
         """A second poller got the same messages (their visibility ran out mid-batch)."""
+        if not messages:
+            return
         handler = self._second_dispatcher.handler
         response = self._run(handler, sqs_event(messages, self.now()), None, None, "dispatcher_sqs")
         if response is not None:
