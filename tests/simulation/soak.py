@@ -16,6 +16,7 @@ import random
 import sys
 import time
 import traceback
+from typing import NoReturn
 
 from hypothesis import HealthCheck, seed, settings
 from hypothesis.stateful import get_state_machine_test
@@ -44,8 +45,15 @@ def run_batch(batch_seed: int, examples: int, steps: int) -> BaseException | Non
     return None
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """Bad input: one `error: …` line and exit 2 (argparse would print its usage first)."""
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="soak", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="soak", description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=30.0, help="stop starting batches after this")
     parser.add_argument("--seed", type=int, default=None, help="first batch's seed (then seed+1, …)")
     parser.add_argument("--batches", type=int, default=0, help="stop after this many batches (0: by time)")
