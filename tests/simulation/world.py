@@ -75,7 +75,8 @@ def _message(line: str) -> str:
 class World:
     def __init__(self, start: int) -> None:
         self.start_epoch = start
-        self._saved_env = {k: os.environ.get(k) for k in SIM_ENV}
+        names = (*SIM_ENV, "AWS_ENDPOINT_URL", "WS_JWT_SECRET_ARN", "JOBS_QUEUE_URL", "DLQ_URL")
+        self._saved_env = {k: os.environ.get(k) for k in names}
         self._mock = mock_aws()
         self._travel = time_machine.travel(start, tick=False)
 
@@ -128,8 +129,6 @@ class World:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        for name in ("JOBS_QUEUE_URL", "DLQ_URL"):
-            os.environ.pop(name, None)
 
     # ---- time --------------------------------------------------------------------------------
 
