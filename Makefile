@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 CDK   := npx --no-install cdk --no-notices
 STAGE ?= prod
 
-.PHONY: install lock synth synth-all stateful-snapshot test alarm-tests lint run sandbox-up gameday gameday-fleet diff deploy bench clean
+.PHONY: install lock synth synth-all stateful-snapshot test soak alarm-tests lint run sandbox-up gameday gameday-fleet diff deploy bench clean
 
 install: $(VENV) $(NODE)
 
@@ -65,6 +65,14 @@ test: install
 	$(PY) -m pytest -n 2 -q
 	BYOIP_TEST_NOW=$(MOVED_NOW) TZ=Pacific/Chatham $(PY) -m pytest -n 2 -q -p no:cacheprovider \
 	  tests/lambdas tests/alarms tests/unit
+
+## soak: the job-lifecycle simulation (tests/simulation) for SOAK_MINUTES, batch after batch from
+## random seeds (SOAK_SEED fixes the first); prints schedules, steps, faults and violations found,
+## and for a violating batch its shrunk schedule and the command that replays it
+SOAK_MINUTES ?= 30
+SOAK_SEED    ?=
+soak: install
+	nice $(PY) -m tests.simulation.soak --minutes $(SOAK_MINUTES) $(if $(SOAK_SEED),--seed $(SOAK_SEED))
 
 lint: install
 	.venv/bin/ruff check .

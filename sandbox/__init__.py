@@ -19,6 +19,7 @@ Parts (each file has one job):
                                an outbox file, EventBridge -> SSM Automation documents
 - agent.py, fleet.py, tokens.py      the reference agent and a fleet of them
 - clock.py                     time compression (`speed`), production minutes in reports
+- faults.py                    the AWS faults tests/simulation and the `chaos` game day inject
 - cli.py, console.py           the commands; consoles that never hard-wrap URLs in logs
 - gameday/                     scenarios, producer, ledger (nothing lost), timeline, report;
                                counts run from the fault (setup and after-recovery apart);

@@ -30,6 +30,11 @@ def running(function_name: str) -> Iterator[None]:
         _current.name = previous
 
 
+def current_function() -> str | None:
+    """The function whose invocation this thread is running, or None outside any invocation."""
+    return getattr(_current, "name", None)
+
+
 class LogGroups:
     """Captured log lines per log group, with subscribers (metric filters)."""
 

@@ -64,6 +64,8 @@ def job_ack(caller: Caller, fields: dict[str, Any], now: int, counters: Counters
 def job_result(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:
     """Close the agent's job once; a retryable failure re-queues it until MAX_ATTEMPTS."""
     job_id, status, reason = fields["jobId"], fields["status"], fields.get("reason")
+    if status == "failed" and not reason:
+        reason = "agent_failed"  # a failed job always says why (tests/simulation)
     condition, values = job_updates.owned_condition(caller.creator_id, caller.agent_id)
     if status == "failed" and fields.get("retryable"):
         item = ddb.get(jobs_table(), "jobId", job_id)

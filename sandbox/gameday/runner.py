@@ -259,8 +259,9 @@ class GameDay:
         # Recovery is from an incident: nothing fired, nothing to recover from.
         recovery = self._minutes(self.recovered_time) if detection is not None else None
         duplicate_completions = sum(n - 1 for n in self.fleet.completions().values() if n > 1)
+        judged = fired if getattr(scenario, "judge_alarms", True) else []
         problems = self.problems + judge(
-            scenario.expected, fired, accounting, duplicate_completions, detection, recovery
+            scenario.expected, judged, accounting, duplicate_completions, detection, recovery
         )
         return Result(
             scenario=scenario.name,

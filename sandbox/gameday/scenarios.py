@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from contract.names import DLQ
+from sandbox.gameday.chaos import chaos_run
 from sandbox.gameday.creator_scenarios import agent_offline, stale_connections
 from sandbox.gameday.runner import BASE_RATE, GameDay
 from sandbox.gameday.traffic import TrafficPlan
@@ -25,6 +26,7 @@ class Scenario:
     title: str
     expected: tuple[str, ...]  # alarm ids that must fire
     run: Callable[[GameDay], None]
+    judge_alarms: bool = True  # False: the alarms are reported, not judged (chaos)
 
 
 def healthy(g: GameDay) -> None:
@@ -147,5 +149,6 @@ SCENARIOS = {
             (),
             agent_offline,
         ),
+        Scenario("chaos", "-", "Chaos: random AWS faults under live traffic", (), chaos_run(15, 0.05), False),
     )
 }

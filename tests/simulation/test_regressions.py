@@ -1,0 +1,72 @@
+"""Bugs the simulation found, each pinned by an explicit test (GIVEN / WHEN / THEN), and proofs
+that the invariant checks themselves catch what they are about."""
+
+from __future__ import annotations
+
+from tests.lambdas.helpers import job_body
+from tests.simulation import agent_protocol as agents
+from tests.simulation.invariants import Ledger, step_violations
+from tests.simulation.world import World
+
+
+def _pushed_job(world: World, job_id: str = "job-1") -> None:
+    """agent-1 of creator-1 online as conn-1, `job_id` dispatched and pushed to it."""
+    assert agents.connect(world, "creator-1", "agent-1", "conn-1", None)
+    world.sqs.send_message(QueueUrl=world.urls["jobs"], MessageBody=job_body(job_id))
+    world.deliver(world.receive("jobs", 10), None)
+    assert agents.assignments(world.gateway.frames["conn-1"]) == [(job_id, 1)]
+
+
+def test_bug1_a_failed_result_without_a_reason_still_stores_one(world):
+    """Found by seed 33: `job.result` failed, not retryable, no reason -> a job failed without a reason."""
+    _pushed_job(world)
+    frame = agents.result("job-1", "failed", reason=None, retryable=False)
+
+    reply = agents.send(world, "conn-1", frame, None)
+
+    assert agents.accepted(frame, reply)
+    job = world.job("job-1")
+    assert (job["status"], job["reason"]) == ("failed", "agent_failed")
+
+
+def test_bug1_boundary_the_agents_own_reason_is_kept(world):
+    _pushed_job(world)
+    frame = agents.result("job-1", "failed", reason="site_error", retryable=False)
+
+    agents.send(world, "conn-1", frame, None)
+
+    assert world.job("job-1")["reason"] == "site_error"
+
+
+def test_the_checks_see_a_lost_job_and_a_negative_counter(world):
+    """The invariants can fail: a job whose message vanished is lost; a counter below zero is reported."""
+    ledger = Ledger(jobs={"job-9": ("creator-1", "agent-1", False)})
+    world.sqs.send_message(QueueUrl=world.urls["jobs"], MessageBody=job_body("job-9"))
+    assert step_violations(world, ledger) == []
+
+    world.sqs.purge_queue(QueueUrl=world.urls["jobs"])
+    world.ddb.put_item(
+        TableName="byoip-test-creator-limits",
+        Item={"creatorId": {"S": "creator-1"}, "inFlight": {"N": "-1"}},
+    )
+
+    assert step_violations(world, ledger) == [
+        "CreatorLimits creator-1.inFlight = -1 < 0",
+        "CreatorLimits creator-1.inFlight = -1 but 0 of its jobs are assigned or running",
+        "job job-9 lost: no item and no message anywhere",
+    ]
+
+
+def test_the_gateway_sees_a_push_to_another_tenants_connection(world):
+    world.gateway.opened("conn-x", ("creator-2", "agent-1"))
+    world.gateway.submitted["job-1"] = ("creator-1", "agent-1")
+
+    world.gateway.handle(
+        "PostToConnection",
+        {"ConnectionId": "conn-x", "Data": b'{"type":"job.assign","jobId":"job-1","attempt":1}'},
+    )
+
+    assert world.gateway.violations[0] == (
+        "tenant crossed: job job-1 of ('creator-1', 'agent-1')"
+        " pushed to ('creator-2', 'agent-1')'s connection"
+    )
