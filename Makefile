@@ -66,8 +66,8 @@ test: install
 	BYOIP_TEST_NOW=$(MOVED_NOW) TZ=Pacific/Chatham $(PY) -m pytest -n 2 -q -p no:cacheprovider \
 	  tests/lambdas tests/alarms tests/unit
 
-## mutation: mutmut over lambdas/common against tests/lambdas (not part of `make test`: about an
-## hour on one core), then the score per module and overall, less the survivors judged equivalent
+## mutation: mutmut over lambdas/common against tests/lambdas (not part of `make test`: hours for
+## the whole package on one core), then the score per module and overall, less the survivors judged equivalent
 ## in tests/lambdas/mutation_equivalents.toml. One worker, niced: the machine is shared.
 ## MUTANTS="lambdas.common.dispatch.*" narrows the run (the score still reads every module's results).
 MUTANTS ?=

@@ -251,3 +251,14 @@ def test_verify_refuses_and_says_why(make, why):
     with pytest.raises(TokenRejected) as caught:
         verify(make(), h.SECRET)
     assert caught.value.why == why
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat"])
+def test_a_time_claim_that_is_a_numeric_string_is_refused(claim):
+    # PyJWT itself accepts "1795872600" (it only needs int() to work); the verifier does not
+    issued = int(time.time())
+    claims = {"agentId": "agent-1", "creatorId": "creator-1", "iat": issued, "exp": issued + 600}
+    claims[claim] = str(claims[claim])
+    with pytest.raises(TokenRejected) as caught:
+        verify(jwt.encode(claims, h.SECRET, algorithm="HS256"), h.SECRET)
+    assert caught.value.why == "exp/iat are not numbers"
