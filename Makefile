@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 CDK   := npx --no-install cdk --no-notices
 STAGE ?= prod
 
-.PHONY: install lock synth synth-all stateful-snapshot test soak alarm-tests lint run sandbox-up gameday gameday-fleet diff deploy bench clean
+.PHONY: install lock synth synth-all stateful-snapshot test soak mutation alarm-tests lint run sandbox-up gameday gameday-fleet diff deploy bench clean
 
 install: $(VENV) $(NODE)
 
@@ -74,6 +74,16 @@ SOAK_SEED    ?=
 soak: install
 	nice $(PY) -m tests.simulation.soak --minutes $(SOAK_MINUTES) $(if $(SOAK_SEED),--seed $(SOAK_SEED))
 
+## mutation: mutmut over lambdas/common against tests/lambdas (not part of `make test`: hours for
+## the whole package on one core), then the score per module and overall, less the survivors judged equivalent
+## in tests/lambdas/mutation_equivalents.toml. One worker, niced: the machine is shared.
+## MUTANTS="lambdas.common.dispatch.*" narrows the run (the score still reads every module's results).
+MUTANTS ?=
+mutation: install
+	rm -rf mutants
+	set -o pipefail; time nice -n 10 .venv/bin/mutmut run --max-children 1 $(MUTANTS) | tr '\r' '\n' | tail -n 3
+	$(PY) -m tests.lambdas.mutation_score --survivors
+
 lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
@@ -120,4 +130,4 @@ bench: install
 	$(PY) benchmarks/sandbox_bench.py
 
 clean:
-	rm -rf cdk.out .pytest_cache .sandbox reports
+	rm -rf cdk.out .pytest_cache .sandbox reports mutants

@@ -95,7 +95,9 @@ def out(capsys: pytest.CaptureFixture[str], queues: dict[str, str]) -> Output:
         "secret_rotation",
     ):
         module = importlib.import_module(f"lambdas.{name}.handler")
-        module.logger.registered_handler.setStream(_CurrentStdout())
+        # Assigned, not setStream(): that flushes the old stream, which may be the closed capture
+        # of an earlier pytest session in this process (mutmut runs several in one).
+        module.logger.registered_handler.stream = _CurrentStdout()
     return Output(capsys, [])
 
 

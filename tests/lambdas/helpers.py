@@ -234,3 +234,28 @@ def gateway_stub(*errors: tuple[str, int], before: Any = None) -> Any:
         client.meta.events.register_first("before-call.*.*", lambda **_: before())
     aws.override("apigatewaymanagementapi", client)
     return stub
+
+
+def job_fields(job_id: str, *, critical: bool = False, attempt: int = 1) -> dict[str, Any]:
+    """The fields a dispatcher transition copies from `job_body(job_id)` into the job item."""
+    return {
+        "jobId": job_id,
+        "agentId": "agent-1",
+        "creatorId": "creator-1",
+        "kind": "post.publish",
+        "payload": json.dumps({"postId": f"p-{job_id}"}, separators=(",", ":")),
+        "critical": critical,
+        "attempt": attempt,
+    }
+
+
+def held_job(job_id: str, reason: str, *, updated: int, created: int) -> dict[str, Any]:
+    """The whole item of `job_body(job_id)` held for creator-1's agent-1."""
+    return {
+        **job_fields(job_id),
+        "status": "held",
+        "heldAgentId": "creator-1#agent-1",
+        "reason": reason,
+        "updatedAt": updated,
+        "createdAt": created,
+    }

@@ -1,0 +1,159 @@
+"""The mutation score of lambdas/common from mutmut's results (`make mutation` prints it).
+
+mutmut leaves, next to each mutated copy under mutants/, a `.meta` file with every mutant's
+exit code. A mutant is *killed* when a test failed (or timed out) under it; *survived* or
+*no tests* means no test noticed it. Survivors judged equivalent (no test can tell them from
+the original) are listed in mutation_equivalents.toml beside this file, each with its reason,
+keyed by function and the changed line rather than mutmut's numbering (which shifts whenever
+the source changes), and are left out of the score.
+
+    python -m tests.lambdas.mutation_score [--mutants mutants] [--survivors] [--min 90]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import json
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.toml")
+PACKAGE = "lambdas/common"
+KILLED = {1, 3, 24, -24, 36, 152, 255}  # a failing test, pytest's internal error, or a timeout
+UNDETECTED = {0, 5, 33}  # survived, or no test reached it
+
+
+@dataclass(frozen=True)
+class Mutant:
+    module: str  # lambdas.common.dispatch
+    function: str  # dispatch, or ItemFailure.__init__
+    before: str  # the original line(s), stripped, joined by " / "
+    after: str  # the mutated line(s)
+
+
+def _function_sources(path: Path) -> dict[str, str]:
+    """name -> source of every trampolined function in a mutated file (x_f__mutmut_N, x_f__mutmut_orig)."""
+    source = path.read_text()
+    return {
+        node.name: ast.get_source_segment(source, node) or ""
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name
+    }
+
+
+def _plain_name(mangled: str) -> str:
+    """x_dispatch -> dispatch; xǁItemFailureǁ__init__ -> ItemFailure.__init__."""
+    name = mangled[2:] if mangled.startswith("x_") else mangled[1:]
+    return name.replace("ǁ", ".").strip(".")
+
+
+def describe(key: str, sources: dict[str, str]) -> Mutant:
+    """The module, function and changed lines of mutant `key` (e.g. lambdas.common.ddb.x_key__mutmut_3)."""
+    module, _, local = key.rpartition(".")
+    mangled, _, number = local.rpartition("__mutmut_")
+    orig = sources.get(f"{mangled}__mutmut_orig", "").splitlines()[1:]
+    mutated = sources.get(f"{mangled}__mutmut_{number}", "").splitlines()[1:]
+    removed, added = [], []
+    for line in difflib.ndiff(orig, mutated):
+        if line.startswith("- "):
+            removed.append(line[2:].strip())
+        elif line.startswith("+ "):
+            added.append(line[2:].strip())
+    return Mutant(module, _plain_name(mangled), " / ".join(removed), " / ".join(added))
+
+
+def load_equivalents(path: Path = EQUIVALENTS) -> dict[tuple[str, str, str, str], str]:
+    """(module, function, before, after) -> reason."""
+    entries = tomllib.loads(path.read_text()).get("equivalent", [])
+    return {(e["module"], e["function"], e["before"], e["after"]): e["reason"] for e in entries}
+
+
+@dataclass
+class Tally:
+    killed: int = 0
+    survived: int = 0
+    equivalent: int = 0
+    unchecked: int = 0
+
+    @property
+    def score(self) -> float:
+        judged = self.killed + self.survived
+        return 100.0 * self.killed / judged if judged else 100.0
+
+
+def tally(
+    mutants_dir: Path, equivalents: dict[tuple[str, str, str, str], str]
+) -> tuple[dict[str, Tally], list[Mutant]]:
+    """Per-module tallies and the survivors not listed as equivalent."""
+    per_module: dict[str, Tally] = {}
+    survivors: list[Mutant] = []
+    for meta in sorted((mutants_dir / PACKAGE).glob("*.py.meta")):
+        codes = json.loads(meta.read_text())["exit_code_by_key"]
+        if not codes:
+            continue
+        sources = _function_sources(meta.with_suffix(""))
+        t = per_module.setdefault(meta.name.removesuffix(".py.meta"), Tally())
+        for key, code in codes.items():
+            if code is None:
+                t.unchecked += 1
+            elif code in KILLED:
+                t.killed += 1
+            else:
+                mutant = describe(key, sources)
+                if (mutant.module, mutant.function, mutant.before, mutant.after) in equivalents:
+                    t.equivalent += 1
+                else:
+                    t.survived += 1
+                    survivors.append(mutant)
+    return per_module, survivors
+
+
+def report(per_module: dict[str, Tally]) -> tuple[list[str], Tally]:
+    total = Tally()
+    lines = [f"{'module':<16}{'killed':>8}{'survived':>10}{'equiv.':>8}{'unchecked':>11}{'score':>9}"]
+    for name, t in per_module.items():
+        if not (t.killed or t.survived or t.equivalent):
+            lines.append(f"{name:<16}{'':>8}{'':>10}{'':>8}{t.unchecked:>11}{'-':>9}")
+            continue
+        for field in ("killed", "survived", "equivalent", "unchecked"):
+            setattr(total, field, getattr(total, field) + getattr(t, field))
+        lines.append(
+            f"{name:<16}{t.killed:>8}{t.survived:>10}{t.equivalent:>8}{t.unchecked:>11}{t.score:>8.1f}%"
+        )
+    lines.append(
+        f"{'lambdas/common':<16}{total.killed:>8}{total.survived:>10}{total.equivalent:>8}"
+        f"{total.unchecked:>11}{total.score:>8.1f}%"
+    )
+    return lines, total
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mutants", type=Path, default=Path("mutants"))
+    parser.add_argument("--survivors", action="store_true", help="list the survivors not judged equivalent")
+    parser.add_argument("--min", type=float, default=0.0, help="exit 1 below this score (percent)")
+    args = parser.parse_args(argv)
+    if not (args.mutants / PACKAGE).is_dir():
+        print(
+            f"error: no mutmut results under {args.mutants / PACKAGE}: run `make mutation` first",
+            file=sys.stderr,
+        )
+        return 2
+    per_module, survivors = tally(args.mutants, load_equivalents())
+    lines, total = report(per_module)
+    if args.survivors:
+        for m in survivors:
+            print(f"{m.module}.{m.function}: {m.before!r} -> {m.after!r}")
+    print("\n".join(lines))
+    print(
+        f"mutation score: {total.score:.1f}% of {total.killed + total.survived} non-equivalent mutants killed"
+    )
+    return 1 if total.score < args.min else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""auth.py and keys.py as plain functions: token bounds, the kid lookup and the secret cache.
+
+Secrets Manager is a small fake here (it counts reads); the monotonic clock of the cache is a
+settable one, so both sides of each cache boundary (10 s after a refresh, 300 s otherwise) are
+exact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import types
+
+import jwt
+import pytest
+from botocore.exceptions import ClientError
+
+from lambdas.common import auth, aws, keys
+from lambdas.common.auth import AgentIdentity, MisconfiguredSecret, TokenRejected, key_for, mint_token
+from lambdas.common.auth import verify_token as verify
+from lambdas.common.settings import Settings
+from tests.lambdas import helpers as h
+
+ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:byoip/test/ws-jwt"
+OLD, NEW = "old-key-" + "o" * 40, "new-key-" + "n" * 40
+
+
+class FakeSecrets:
+    """GetSecretValue over {stage: value}; a missing stage is ResourceNotFoundException."""
+
+    def __init__(self, **stages: str) -> None:
+        self.stages = stages
+        self.reads: list[tuple[str, str]] = []
+        self.fail: str | None = None
+
+    def get_secret_value(self, *, SecretId: str, VersionStage: str) -> dict[str, str]:  # noqa: N803
+        self.reads.append((SecretId, VersionStage))
+        code = self.fail or ("ResourceNotFoundException" if VersionStage not in self.stages else None)
+        if code:
+            raise ClientError({"Error": {"Code": code}}, "GetSecretValue")
+        return {"SecretString": self.stages[VersionStage]}
+
+
+@pytest.fixture
+def monotonic(monkeypatch):
+    """keys.py's monotonic clock, settable: `monotonic.value = ...`."""
+    clock = types.SimpleNamespace(value=1000.0)
+    monkeypatch.setattr(keys, "time", types.SimpleNamespace(monotonic=lambda: clock.value))
+    keys.clear_cache()
+    yield clock
+    keys.clear_cache()
+
+
+@pytest.fixture
+def secrets():
+    fake = FakeSecrets(AWSCURRENT=NEW, AWSPREVIOUS=OLD)
+    aws.override("secretsmanager", fake)
+    yield fake
+    aws.reset()
+
+
+def config(secret: str = "", arn: str = ARN) -> Settings:
+    return Settings.from_env({"WS_JWT_SECRET": secret, "WS_JWT_SECRET_ARN": arn})
+
+
+def token_with(key: str, *, lifetime: int = 600, iat: int | None = None, **headers: object) -> str:
+    issued = int(time.time()) if iat is None else iat
+    claims = {"agentId": "agent-1", "creatorId": "creator-1", "iat": issued, "exp": issued + lifetime}
+    return jwt.encode(claims, key, algorithm="HS256", headers=headers or None)
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+
+def test_a_keys_id_is_the_first_16_hex_digits_of_its_sha256():
+    assert keys.key_id("abc") == hashlib.sha256(b"abc").hexdigest()[:16] == "ba7816bf8f01cfea"
+
+
+def test_the_raw_local_key_is_the_only_key_and_nothing_is_read(secrets, monotonic):
+    assert keys.verification_keys(config(h.SECRET)) == {keys.key_id(h.SECRET): h.SECRET}
+    assert keys.current_key(config(h.SECRET)) == h.SECRET
+    assert secrets.reads == []
+
+
+def test_no_key_configured_is_a_misconfiguration(monotonic):
+    with pytest.raises(MisconfiguredSecret, match="^neither WS_JWT_SECRET nor WS_JWT_SECRET_ARN is set$"):
+        keys.verification_keys(config(arn=""))
+
+
+def test_the_current_and_previous_versions_both_verify(secrets, monotonic):
+    assert keys.verification_keys(config()) == {keys.key_id(NEW): NEW, keys.key_id(OLD): OLD}
+    assert secrets.reads == [(ARN, "AWSCURRENT"), (ARN, "AWSPREVIOUS")]
+    assert keys.current_key(config()) == NEW
+
+
+@pytest.mark.parametrize("previous", [None, ""])
+def test_before_the_first_rotation_only_the_current_key_verifies(previous, secrets, monotonic):
+    secrets.stages = {"AWSCURRENT": NEW} if previous is None else {"AWSCURRENT": NEW, "AWSPREVIOUS": ""}
+    assert keys.verification_keys(config()) == {keys.key_id(NEW): NEW}
+
+
+def test_an_empty_current_version_is_a_misconfiguration(secrets, monotonic):
+    secrets.stages = {"AWSCURRENT": "", "AWSPREVIOUS": OLD}
+    with pytest.raises(MisconfiguredSecret, match="^the JWT secret is empty$"):
+        keys.verification_keys(config())
+    assert keys.current_key(config()) == ""
+
+
+def test_a_missing_current_version_or_any_other_error_is_raised(secrets, monotonic):
+    secrets.stages = {"AWSPREVIOUS": OLD}
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        keys.verification_keys(config())
+    secrets.stages, secrets.fail = {"AWSCURRENT": NEW, "AWSPREVIOUS": OLD}, "AccessDeniedException"
+    with pytest.raises(ClientError, match="AccessDeniedException"):
+        keys.verification_keys(config())
+
+
+def test_the_keys_are_cached_for_five_minutes(secrets, monotonic):
+    keys.verification_keys(config())
+    secrets.stages = {"AWSCURRENT": "third-key-" + "t" * 40}
+    monotonic.value += keys.CACHE_SECONDS - 0.5
+    assert keys.verification_keys(config()) == {keys.key_id(NEW): NEW, keys.key_id(OLD): OLD}
+    assert len(secrets.reads) == 2
+    monotonic.value += 0.5
+    assert keys.verification_keys(config()) == {keys.key_id("third-key-" + "t" * 40): "third-key-" + "t" * 40}
+    assert len(secrets.reads) == 4
+
+
+def test_a_refresh_rereads_only_after_ten_seconds(secrets, monotonic):
+    keys.verification_keys(config())
+    monotonic.value += keys.REFRESH_AFTER_SECONDS - 0.5
+    keys.verification_keys(config(), refresh=True)
+    assert len(secrets.reads) == 2
+    monotonic.value += 0.5
+    keys.verification_keys(config(), refresh=True)
+    assert len(secrets.reads) == 4
+    # the re-read restarted the cache's age
+    monotonic.value += keys.REFRESH_AFTER_SECONDS - 0.5
+    keys.verification_keys(config(), refresh=True)
+    assert len(secrets.reads) == 4
+
+
+def test_the_cache_is_per_secret_and_clear_cache_forgets_it(secrets, monotonic):
+    keys.verification_keys(config())
+    keys.verification_keys(config(arn=ARN + "-other"))
+    assert [arn for arn, _ in secrets.reads] == [ARN, ARN, ARN + "-other", ARN + "-other"]
+    keys.clear_cache()
+    keys.verification_keys(config())
+    assert len(secrets.reads) == 6
+
+
+# --- key_for --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("token", "why"),
+    [
+        (None, "no token"),
+        ("", "no token"),
+        ("not-a-jwt", "DecodeError"),
+        (token_with(NEW), "no kid"),
+        (token_with(NEW, kid=""), "no kid"),
+    ],
+)
+def test_key_for_refuses_a_token_that_names_no_key(token, why, secrets, monotonic):
+    with pytest.raises(TokenRejected) as caught:
+        key_for(token, config())
+    assert (caught.value.why, str(caught.value)) == (why, why)
+
+
+def test_key_for_finds_the_current_and_the_previous_key(secrets, monotonic):
+    assert key_for(token_with(NEW, kid=keys.key_id(NEW)), config()) == NEW
+    assert key_for(token_with(OLD, kid=keys.key_id(OLD)), config()) == OLD
+    assert len(secrets.reads) == 2
+
+
+def test_an_unknown_kid_rereads_the_keys_once_the_refresh_interval_passed(secrets, monotonic):
+    keys.verification_keys(config())
+    rotated = "rotated-key-" + "r" * 40
+    secrets.stages = {"AWSCURRENT": rotated, "AWSPREVIOUS": NEW}
+    tok = token_with(rotated, kid=keys.key_id(rotated))
+    monotonic.value += keys.REFRESH_AFTER_SECONDS - 1
+    with pytest.raises(TokenRejected, match="^unknown kid$"):
+        key_for(tok, config())
+    monotonic.value += 1
+    assert key_for(tok, config()) == rotated
+
+
+# --- mint_token / verify_token --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lifetime", [0, -1, auth.MAX_LIFETIME_SECONDS + 1])
+def test_mint_refuses_a_lifetime_outside_1_to_900_seconds(lifetime):
+    with pytest.raises(ValueError, match=rf"^invalid token lifetime {lifetime}s: allowed 1-900s$"):
+        mint_token(h.SECRET, "agent-1", "creator-1", lifetime_s=lifetime)
+
+
+@pytest.mark.parametrize("lifetime", [1, auth.MAX_LIFETIME_SECONDS])
+def test_mint_signs_exactly_the_claims_verify_accepts(lifetime):
+    now = int(time.time())
+    tok = mint_token(h.SECRET, "agent-1", "creator-1", lifetime_s=lifetime, now=now)
+    assert jwt.get_unverified_header(tok) == {"alg": "HS256", "typ": "JWT", "kid": keys.key_id(h.SECRET)}
+    claims = jwt.decode(tok, h.SECRET, algorithms=["HS256"])
+    assert claims == {"agentId": "agent-1", "creatorId": "creator-1", "iat": now, "exp": now + lifetime}
+    assert verify(tok, h.SECRET) == AgentIdentity("agent-1", "creator-1", now, now + lifetime)
+
+
+def test_mint_without_now_issues_at_the_current_second(monkeypatch):
+    monkeypatch.setattr(auth, "time", types.SimpleNamespace(time=lambda: time.time() // 1 + 0.9))
+    expected = int(time.time())
+    claims = jwt.decode(mint_token(h.SECRET, "a", "c"), h.SECRET, algorithms=["HS256"])
+    assert (claims["iat"], claims["exp"] - claims["iat"]) == (expected, 600)
+
+
+def test_mints_default_lifetime_is_ten_minutes():
+    claims = jwt.decode(mint_token(h.SECRET, "a", "c", now=int(time.time())), h.SECRET, algorithms=["HS256"])
+    assert claims["exp"] - claims["iat"] == 600
+
+
+def test_a_token_living_exactly_the_maximum_lifetime_is_accepted_one_second_more_is_not():
+    issued = int(time.time())
+    at_max = token_with(h.SECRET, lifetime=auth.MAX_LIFETIME_SECONDS, iat=issued)
+    assert verify(at_max, h.SECRET) == AgentIdentity("agent-1", "creator-1", issued, issued + 900)
+    with pytest.raises(TokenRejected) as caught:
+        verify(token_with(h.SECRET, lifetime=auth.MAX_LIFETIME_SECONDS + 1, iat=issued), h.SECRET)
+    assert caught.value.why == "lifetime over 15 minutes"
+
+
+def test_verify_with_an_empty_or_unusable_key_is_a_misconfiguration():
+    with pytest.raises(MisconfiguredSecret, match="^the JWT secret is empty$"):
+        verify(token_with(h.SECRET), "")
+    with pytest.raises(MisconfiguredSecret, match="^the JWT secret is unusable: "):
+        verify(token_with(h.SECRET), "short")
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        (lambda: None, "no token"),
+        (lambda: "", "no token"),
+        (lambda: token_with(h.SECRET, iat=int(time.time()) - 700), "ExpiredSignatureError"),
+        (lambda: h.token(drop=("creatorId",)), "MissingRequiredClaimError"),
+        (lambda: h.token(drop=("iat",)), "MissingRequiredClaimError"),
+        (lambda: h.token(algorithm="HS512"), "InvalidAlgorithmError"),
+        (lambda: h.token(key="another-key-" + "z" * 40), "InvalidSignatureError"),
+        (lambda: h.token(agent="bad agent"), "agentId is not an id"),
+        (lambda: h.token(creator="bad/creator"), "creatorId is not an id"),
+    ],
+)
+def test_verify_refuses_and_says_why(make, why):
+    with pytest.raises(TokenRejected) as caught:
+        verify(make(), h.SECRET)
+    assert caught.value.why == why
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat"])
+def test_a_time_claim_that_is_a_numeric_string_is_refused(claim):
+    # PyJWT itself accepts "1795872600" (it only needs int() to work); the verifier does not
+    issued = int(time.time())
+    claims = {"agentId": "agent-1", "creatorId": "creator-1", "iat": issued, "exp": issued + 600}
+    claims[claim] = str(claims[claim])
+    with pytest.raises(TokenRejected) as caught:
+        verify(jwt.encode(claims, h.SECRET, algorithm="HS256"), h.SECRET)
+    assert caught.value.why == "exp/iat are not numbers"
