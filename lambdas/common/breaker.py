@@ -1,11 +1,20 @@
 """The automatic per-creator circuit breaker: the outcome window and the breaker's states.
 
 Outcomes: every delivery of a creator's job ends once — completed (ok), or failed, 410 Gone,
-or its lease expired (failure). The hooks record each as one attribute `o:<jobId>:<time>`
-on the creator's window item in AgentsTable (`pk = "breaker#<creatorId>"`; ids never contain
-`#`, so it never meets an agent or connection item). Setting the same attribute twice writes
-the same value, so a call retried after it succeeded never counts twice, and one creator's
-item holds only that creator's deliveries.
+or its lease expired (failure). The hooks record them on the creator's window item in
+AgentsTable (`pk = "breaker#<creatorId>"`; ids never contain `#`, so it never meets an agent or
+connection item); one creator's item holds only that creator's deliveries.
+- A failure is one attribute `o:<jobId>:<time>`. Setting the same attribute twice writes the
+  same value, so a call retried after it succeeded never counts twice.
+- A success is written only while the item exists, i.e. while the creator has a failure in the
+  window (one eventually consistent read decides; without a failure no verdict can trip, and
+  the hot path of a healthy creator stays one read, no write). It goes to one of OK_SLOTS
+  slots `o:k<n>` chosen by the job id, so the item stays under 1 KB (one write unit) however
+  busy the creator is; a retry rewrites the same slot. "The last N deliveries" are therefore
+  the last N since the creator's first failure in the window, with successes that share a slot
+  counted once (the newest): an approximation that only ever errs by missing a success.
+- Every write bumps `v`; the watch deletes the item once nothing in it is inside the window,
+  on the condition that `v` is still what it read (a failure recorded meanwhile is kept).
 
 States live on the CreatorLimits item, beside the pause flag they drive: closed (no
 `breakerState`), `open` (paused by `circuit-breaker`), `half-open` (still paused, but the one
@@ -20,6 +29,7 @@ is never touched (the breaker stands down instead).
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +44,7 @@ BREAKER_BY = "circuit-breaker"
 OPEN = "open"
 HALF_OPEN = "half-open"
 _PREFIX = "o:"
+OK_SLOTS = 20  # success slots: the item stays < 1 KB (each slot ~16 B)
 _TRANSITION_ATTRS = "pausedBy, pauseReason, pausedAt, breakerState, breakerOpenedAt, breakerProbeJob"
 _TRANSITION_ATTRS += ", breakerProbeAttempt, breakerProbeAt"
 
@@ -85,19 +96,45 @@ def window_key(creator_id: str) -> dict[str, Any]:
 def record(creator_id: str, job_id: str, *, ok: bool, now: int) -> bool:
     """Record how one delivery ended; never raises (a lost outcome must not fail the job).
 
-    The attribute is `o:<jobId>:<now>`: a retry of the same call (same `now`) rewrites it, a
-    later delivery of the same job (a 410, then a result) is another outcome.
+    False when nothing was written: a success of a creator with no failure in the window (see
+    the module's docstring), or AWS refused the call.
     """
     try:
+        if ok and not _watched(creator_id):
+            return False
+        slot = f"k{zlib.crc32(job_id.encode()) % OK_SLOTS}" if ok else f"{job_id}:{now}"
         ddb.dynamodb().update_item(
             TableName=settings().agents_table,
             Key=window_key(creator_id),
-            UpdateExpression="SET #o = :v, creatorId = :c",
-            ExpressionAttributeNames={"#o": f"{_PREFIX}{job_id}:{now}"},
-            ExpressionAttributeValues=ddb.values(v=f"{now} {'ok' if ok else 'fail'}", c=creator_id),
+            UpdateExpression="SET #o = :v, creatorId = :c ADD v :one",
+            ExpressionAttributeNames={"#o": f"{_PREFIX}{slot}"},
+            ExpressionAttributeValues=ddb.values(v=f"{now} {'ok' if ok else 'fail'}", c=creator_id, one=1),
         )
     except (ClientError, BotoCoreError):
         return False
+    return True
+
+
+def _watched(creator_id: str) -> bool:
+    """Whether the creator's window item exists (it has had a failure inside the window)."""
+    found = ddb.dynamodb().get_item(
+        TableName=settings().agents_table, Key=window_key(creator_id), ProjectionExpression="pk"
+    )
+    return "Item" in found
+
+
+def forget(creator_id: str, window_item: Mapping[str, Any]) -> bool:
+    """Delete a window item with nothing left inside the window, unless written since it was read."""
+    seen = window_item.get("v")
+    guard: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(v)"}
+    if seen is not None:
+        guard = {"ConditionExpression": "v = :v", "ExpressionAttributeValues": ddb.values(v=seen)}
+    try:
+        ddb.dynamodb().delete_item(TableName=settings().agents_table, Key=window_key(creator_id), **guard)
+    except ClientError as err:
+        if ddb.is_condition_failure(err):
+            return False
+        raise
     return True
 
 

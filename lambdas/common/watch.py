@@ -131,7 +131,9 @@ def _creator(
         held = [j for j in held if j.get("agentId") not in online]
     if window:
         stale = breaker.stale_attributes(window, pol, now=now)
-        if stale:
+        if len(stale) == len(breaker.outcomes(window)):
+            breaker.forget(creator, window)  # nothing inside the window: successes stop being recorded
+        elif stale:
             breaker.prune(creator, stale)
     held_by_agent: dict[str, int] = defaultdict(int)
     for job in held:

@@ -327,3 +327,50 @@ def test_a_probe_that_could_not_be_sent_reopens_the_breaker_instead_of_sticking(
     reap({}, None)
     assert _state(A)[2] == "half-open"
     assert [m["jobId"] for m in h.queued_jobs(queues["JOBS_QUEUE_URL"])] == ["held-0"]
+
+
+# ---- the outcome window stays small and costs nothing for a healthy creator -------------
+
+
+def _outcome_names(creator: str) -> list[str]:
+    window = h.item("AGENTS_TABLE", "pk", f"breaker#{creator}") or {}
+    return sorted(name for name in window if name.startswith("o:"))
+
+
+def test_a_healthy_creators_successes_write_no_window(both):
+    _run(B, "conn-b", ["completed"] * 3)
+    assert breaker.record(B, "job-x", ok=True, now=NOW) is False
+    assert h.item("AGENTS_TABLE", "pk", f"breaker#{B}") is None
+
+
+def test_after_a_failure_successes_fill_at_most_the_ok_slots(both):
+    # GIVEN one failure of creator-a, THEN 60 successes: each is recorded, in at most OK_SLOTS slots
+    assert breaker.record(A, "job-f", ok=False, now=NOW) is True
+    assert all(breaker.record(A, f"job-{n}", ok=True, now=NOW + n) for n in range(60))
+    names = _outcome_names(A)
+    oks = [n for n in names if n.startswith("o:k")]
+    assert f"o:job-f:{NOW}" in names and len(names) == len(oks) + 1
+    assert 1 < len(oks) <= breaker.OK_SLOTS
+    # a retried success rewrites its own slot (the count does not move)
+    assert breaker.record(A, "job-59", ok=True, now=NOW + 59) is True
+    assert _outcome_names(A) == names
+    # and creator-b's window is untouched
+    assert h.item("AGENTS_TABLE", "pk", f"breaker#{B}") is None
+
+
+def test_the_watch_forgets_a_window_with_nothing_inside_it_but_keeps_a_newer_failure(both):
+    assert breaker.record(A, "job-old", ok=False, now=NOW) is True
+    read = h.item("AGENTS_TABLE", "pk", f"breaker#{A}")
+    assert breaker.record(A, "job-new", ok=False, now=NOW + 1) is True  # written after the read
+    assert breaker.forget(A, read) is False  # the item changed since: kept
+    assert _outcome_names(A) == [f"o:job-new:{NOW + 1}", f"o:job-old:{NOW}"]
+    assert breaker.forget(A, h.item("AGENTS_TABLE", "pk", f"breaker#{A}")) is True
+    assert h.item("AGENTS_TABLE", "pk", f"breaker#{A}") is None
+
+
+def test_lease_reaper_deletes_the_window_once_its_failures_age_out(both, events):
+    _run(A, "conn-a", ["failed", "completed"])
+    assert len(_outcome_names(A)) == 2
+    both.set(NOW + breaker.BreakerPolicy().window_s + 1)
+    reap({}, None)
+    assert h.item("AGENTS_TABLE", "pk", f"breaker#{A}") is None
