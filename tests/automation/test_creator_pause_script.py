@@ -54,7 +54,12 @@ def test_resume_clears_the_flag_and_releases_only_this_creators_held_jobs(tables
 
     # THEN
     assert report == {"creatorId": "c1", "paused": False, "released": 2}
-    assert limits(tables, "c1") == {"creatorId": {"S": "c1"}, "paused": {"BOOL": False}}
+    # breakerResetAt: a circuit breaker closed by hand starts a fresh failure window (breaker.py)
+    assert limits(tables, "c1") == {
+        "creatorId": {"S": "c1"},
+        "paused": {"BOOL": False},
+        "breakerResetAt": {"N": "500"},
+    }
     messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     assert sorted(json.loads(m["Body"])["jobId"] for m in messages) == ["j1", "j2"]
     assert json.loads(messages[0]["Body"])["payload"] == {"n": 3}
