@@ -9,6 +9,7 @@ every scenario passes on the 2-core machine. Reports go to reports/gameday-speed
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -24,8 +25,12 @@ def main() -> None:
     parser.add_argument("scenarios", nargs="*", default=list(SCENARIOS))
     args = parser.parse_args()
     unknown = [s for s in args.scenarios if s not in SCENARIOS]
-    if unknown or not 1 <= args.speed <= 600:
-        raise SystemExit(f"error: unknown scenario {unknown} or --speed outside 1-600")
+    if unknown:
+        print(f"error: unknown scenario {unknown[0]!r}: choose from {', '.join(SCENARIOS)}", file=sys.stderr)
+        raise SystemExit(2)
+    if not 1 <= args.speed <= 600:
+        print(f"error: invalid --speed {args.speed:g}: allowed 1-600", file=sys.stderr)
+        raise SystemExit(2)
     reports = Path("reports/gameday-speed")
     failed = []
     for name in args.scenarios:
