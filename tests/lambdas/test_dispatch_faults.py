@@ -11,13 +11,19 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from lambdas.common import aws, connections
+from lambdas.common import aws, lookups
 from lambdas.common.dispatch import ItemFailure, Outcome, _just_connected, dispatch
 from lambdas.common.settings import DEFAULT_CONNECT_GRACE_SECONDS as GRACE
 from tests.lambdas import helpers as h
 from tests.lambdas.conftest import DAY, NOW
 
 MESSAGE_FIELDS = h.job_fields("job-1")
+
+
+@pytest.fixture(autouse=True)
+def limited(queues):
+    """creator-1 has limits, so its counters move with its jobs (a creator without any moves none)."""
+    h.put_limits("creator-1", maxConcurrent=100, dailyQuota=1000)
 
 
 def run(clock, body: str | None) -> Outcome:
@@ -116,7 +122,7 @@ def test_holding_a_message_ahead_of_its_requeue_retries_it(queues, clock):
 
 def test_an_agent_that_connects_between_lookup_and_hold_gets_the_job_on_retry(online, clock, monkeypatch):
     # GIVEN the lookup saw no connection, but the agent is connected when the hold is written
-    monkeypatch.setattr(connections, "agent", lambda creator_id, agent_id: None)
+    monkeypatch.setattr(lookups, "agent_and_limits", lambda creator_id, agent_id: (None, None))
     # THEN the job is not parked: it is retried (towards the new connection)
     assert failure(clock, h.job_body("job-1")) == ("job-1", "agent_offline", 404, "agent_offline (404)")
     assert h.job("job-1") is None

@@ -132,6 +132,7 @@ def test_requeue_sends_first_and_reports_whether_the_item_changed(queues):
 @pytest.mark.parametrize("count", [10, 11])
 def test_release_held_sends_every_held_job_in_batches_and_clears_the_holds(count, queues, monkeypatch):
     monkeypatch.setenv("RELEASE_DELAY_SECONDS", "0")
+    monkeypatch.setattr(requeue, "RELEASES_PER_SECOND", 100)  # no spread here (test_release_spread.py)
     for n in range(count):
         h.put_job(f"job-{n:02d}", "held", attempt=2, createdAt=NOW - 100 + n)
     h.put_job("job-q", "queued", heldAgentId="creator-1#agent-1")  # not held any more
