@@ -47,8 +47,9 @@ def test_a_creator_without_limits_costs_one_read_and_one_write_per_side(calls, c
     assert replies(DONE) == [{"type": "ack", "action": "job.result", "jobId": "job-1", "requeued": False}]
     # THEN the dispatcher read agent and limits together and wrote the job once, no transaction
     assert dispatched == ["BatchGetItem", "UpdateItem"]
-    # AND the result: the connection read (its frame counted in memory) and the job's one write
-    assert calls == ["GetItem", "UpdateItem"]
+    # AND the result: the connection read (its frame counted in memory), the job's one write, and
+    # the circuit breaker's read of the creator's outcome window (none: no failure, nothing written)
+    assert calls == ["GetItem", "UpdateItem", "GetItem"]
     job = h.job("job-1")
     assert (job["status"], "limitsDay" in job, h.creator_limits("creator-1")) == ("completed", False, None)
 
@@ -63,7 +64,7 @@ def test_a_creator_with_limits_moves_its_counters_in_a_transaction_on_both_sides
     replies(DONE)
     assert dispatched == ["BatchGetItem", "TransactWriteItems"]
     # the plain write is tried first and refused (the job is counted), then the transaction
-    assert calls == ["GetItem", "UpdateItem", "TransactWriteItems"]
+    assert calls == ["GetItem", "UpdateItem", "TransactWriteItems", "GetItem"]  # the last: breaker window
     assert (h.job("job-1")["status"], h.creator_limits("creator-1")["inFlight"]) == ("completed", 0)
 
 

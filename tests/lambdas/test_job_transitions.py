@@ -28,6 +28,7 @@ ASSIGNED = {
     "leaseExpiresAt": NOW + LEASE,
     "updatedAt": NOW,
     "createdAt": NOW,
+    "limitsDay": DAY,  # assign() below counts the job (a creator with limits)
 }
 
 

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from lambdas.common.jobs import UNCOUNTED
 from tests.simulation.world import World
 
 ACTIVE = ("assigned", "running")
@@ -90,7 +91,13 @@ def step_violations(world: World, ledger: Ledger) -> list[str]:
 
 
 def _counters(snap: Snapshot) -> list[str]:
-    active = Counter(i.get("creatorId") for i in snap.items.values() if i.get("status") in ACTIVE)
+    # Only jobs whose assignment counted them (`limitsDay` not jobs.UNCOUNTED: a creator with limits)
+    # hold a slot in `inFlight`; a creator without limits moves no counter and may have no item.
+    active = Counter(
+        i.get("creatorId")
+        for i in snap.items.values()
+        if i.get("status") in ACTIVE and i.get("limitsDay") != UNCOUNTED
+    )
     out = []
     for limits in snap.limits:
         creator = limits["creatorId"]
