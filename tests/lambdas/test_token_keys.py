@@ -91,6 +91,7 @@ def test_the_current_and_previous_versions_both_verify(secrets, monotonic):
     assert keys.verification_keys(config()) == {keys.key_id(NEW): NEW, keys.key_id(OLD): OLD}
     assert secrets.reads == [(ARN, "AWSCURRENT"), (ARN, "AWSPREVIOUS")]
     assert keys.current_key(config()) == NEW
+    assert secrets.reads[-1] == (ARN, "AWSCURRENT")
 
 
 @pytest.mark.parametrize("previous", [None, ""])
@@ -203,6 +204,12 @@ def test_mint_signs_exactly_the_claims_verify_accepts(lifetime):
     claims = jwt.decode(tok, h.SECRET, algorithms=["HS256"])
     assert claims == {"agentId": "agent-1", "creatorId": "creator-1", "iat": now, "exp": now + lifetime}
     assert verify(tok, h.SECRET) == AgentIdentity("agent-1", "creator-1", now, now + lifetime)
+
+
+def test_mint_issues_at_the_given_now():
+    tok = mint_token(h.SECRET, "agent-1", "creator-1", lifetime_s=60, now=1_000_000)
+    claims = jwt.decode(tok, h.SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    assert (claims["iat"], claims["exp"]) == (1_000_000, 1_000_060)
 
 
 def test_mint_without_now_issues_at_the_current_second(monkeypatch):
