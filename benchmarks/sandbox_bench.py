@@ -4,7 +4,7 @@
 
 Both figures come from the same moto server in the same run:
 - end to end: producer SendMessageBatch -> event-source poller -> dispatcher-sqs (DynamoDB
-  assignment, PostToConnection) -> agent -> job.ack / job.result through ws-message;
+  assignment, PostToConnection) -> agent -> job.result through ws-message (acks ride on heartbeats);
   timed from the first send to the last `completed` seen by the agents;
 - raw: SendMessageBatch -> ReceiveMessage -> DeleteMessageBatch in batches of 10 on a
   scratch queue of the same server (shallow, like the sandbox's queues).
