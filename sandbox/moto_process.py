@@ -54,9 +54,11 @@ def queue_messages(name: str) -> list[dict[str, Any]]:
     from sandbox.template import ACCOUNT, REGION
 
     queue = sqs_backends[ACCOUNT][REGION].queues[name]
+    with queue._messages_lock:  # a SendMessageBatch is seen whole or not at all (moto_patches 5)
+        messages = list(queue._messages)
     return [
         {"body": m.body, "sent": m.sent_timestamp, "visible": m.visible, "delayed": m.delayed}
-        for m in list(queue._messages)
+        for m in messages
     ]
 
 

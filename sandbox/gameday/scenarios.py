@@ -42,9 +42,7 @@ def poison_pill(g: GameDay) -> None:
     # in the DLQ. Seeded there directly: living through those 30 minutes would raise Backlog
     # and PartialFailPct before the fault and blur what the fault itself causes.
     g.note(f"setup: 3 critical jobs for {agent_id} dead-lettered while it was offline")
-    dlq = g.box.queue_url(DLQ)
-    for _ in range(3):
-        g.producer.send(agent_id, creator, critical=True, queue_url=dlq)
+    g.producer.send_together(agent_id, creator, 3, critical=True, queue_url=g.box.queue_url(DLQ))
     g.fault("producer release sends 3 poison pills (bad JSON, no agentId, an invalid job id)")
     g.producer.send_raw('{"jobId": "job-bad-json", "agentId": ', "bad JSON")
     g.producer.send(None, creator, critical=False)

@@ -51,6 +51,27 @@ class Producer:
         queue_url: str | None = None,
     ) -> str:
         """Send one job to JobsQueue (or `queue_url`); agent_id None makes a poison pill (no agentId)."""
+        job_id, body = self._record(agent_id, creator_id, critical, kind)
+        self.sqs.send_message(QueueUrl=queue_url or self.queue_url, MessageBody=body)
+        return job_id
+
+    def send_together(
+        self, agent_id: str, creator_id: str, count: int, *, critical: bool, queue_url: str
+    ) -> None:
+        """Send `count` (at most 10) jobs in one SendMessageBatch: they land in the queue at once,
+        so no queue sample sees only some of them (a seeded DLQ is drawn at its full depth)."""
+        entries = [
+            {"Id": str(i), "MessageBody": self._record(agent_id, creator_id, critical, None)[1]}
+            for i in range(count)
+        ]
+        answer = self.sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+        if answer.get("Failed"):
+            raise RuntimeError(f"seeding {queue_url} failed: {answer['Failed']}")
+
+    def _record(
+        self, agent_id: str | None, creator_id: str, critical: bool, kind: str | None
+    ) -> tuple[str, str]:
+        """A new job's id and body, entered in the ledger before it is sent."""
         job: dict[str, Any] = {
             "jobId": f"job-{uuid.uuid4().hex[:12]}",
             "creatorId": creator_id,
@@ -65,8 +86,7 @@ class Producer:
             self.ledger.add_poison(body, "missing agentId")
         else:
             self.ledger.add_job(job, self.clock.now())
-        self.sqs.send_message(QueueUrl=queue_url or self.queue_url, MessageBody=body)
-        return job["jobId"]
+        return job["jobId"], body
 
     def send_raw(self, body: str, label: str) -> None:
         """Send a message body as-is (a poison pill from a broken producer)."""

@@ -9,6 +9,7 @@ import boto3
 import jwt
 import pytest
 from botocore.stub import ANY, Stubber
+from moto.sqs import models as sqs_models
 
 from lambdas.common import aws
 from lambdas.common.keys import key_id
@@ -178,8 +179,10 @@ def test_reconnect_releases_held_jobs_back_to_the_queue(queues, out):
 
 
 def test_released_jobs_are_delayed_until_the_connection_is_open(queues, monkeypatch, out):
-    # GIVEN the default release delay and two jobs held for agent-1
+    # GIVEN the default release delay and two jobs held for agent-1, and SQS's message clock
+    # stopped, so the delay cannot run out on a loaded machine before the queue is read
     monkeypatch.delenv("RELEASE_DELAY_SECONDS")
+    monkeypatch.setattr(sqs_models, "unix_time_millis", lambda dt=None: 1_800_000_000_000.0)
     for job_id in ("j1", "j2"):
         h.put_job(job_id, "held")
     # WHEN agent-1 connects

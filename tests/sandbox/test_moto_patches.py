@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -10,7 +11,7 @@ from moto.core import utils as moto_utils
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.sqs.models import SQSBackend, sqs_backends
 
-from sandbox import moto_patches
+from sandbox import moto_patches, moto_process
 from sandbox.moto_server import MotoServer, queue_messages
 from sandbox.template import ACCOUNT, REGION
 
@@ -135,3 +136,34 @@ def test_dynamodb_has_its_own_server_and_queues_are_listed_without_receiving(ser
     assert [m["Body"] for m in received] == ["one"]
     with pytest.raises(Exception, match="404"):
         queue_messages("no-such-queue", server.endpoint)
+
+
+@pytest.mark.parametrize("patched", [True, False])
+def test_a_message_batch_is_listed_whole_or_not_at_all(patched):
+    """A queue listing (the metric sampler's) that arrives mid-batch waits for the batch to end."""
+    with mock_aws():
+        import boto3
+
+        boto3.client("sqs", region_name=REGION).create_queue(QueueName="q")
+        backend = sqs_backends[ACCOUNT][REGION]
+        seen: list[int] = []
+        listing = threading.Thread(target=lambda: seen.append(len(moto_process.queue_messages("q"))))
+        send_one = backend.send_message
+
+        def send_then_list(*args, **kwargs):
+            message = send_one(*args, **kwargs)
+            if not seen and not listing.is_alive():
+                listing.start()  # the sampler arrives after the batch's first message
+                listing.join(0.3)
+            return message
+
+        entries = {
+            str(i): {"Id": str(i), "MessageBody": f"m{i}", "MessageAttributes": {}, "DelaySeconds": None}
+            for i in range(3)
+        }
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(backend, "send_message", send_then_list)
+            batch = moto_patches.send_message_batch if patched else SQSBackend.send_message_batch
+            batch(backend, "q", entries)
+        listing.join(5)
+        assert seen == ([3] if patched else [1])
