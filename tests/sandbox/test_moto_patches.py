@@ -8,6 +8,8 @@ import time
 import pytest
 from moto import mock_aws
 from moto.core import utils as moto_utils
+from moto.dynamodb.parsing import validators as ddb_validators
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.sqs.models import SQSBackend, sqs_backends
 
@@ -167,3 +169,98 @@ def test_a_message_batch_is_listed_whole_or_not_at_all(patched):
             batch(backend, "q", entries)
         listing.join(5)
         assert seen == ([3] if patched else [1])
+
+
+# (key, update expression, names, values): applied in order, twice over, so the patched
+# validators see every shape a second time. Errors are part of the answer.
+UPDATES = [
+    (
+        "a",
+        "SET #s = :s, attempt = :n REMOVE leaseState",
+        {"#s": "status"},
+        {":s": {"S": "q"}, ":n": {"N": "1"}},
+    ),
+    (
+        "a",
+        "SET attempt = attempt + :n, tags = list_append(if_not_exists(tags, :e), :t)",
+        {},
+        {":n": {"N": "2"}, ":e": {"L": []}, ":t": {"L": [{"S": "x"}]}},
+    ),
+    ("b", "ADD seen :set", {}, {":set": {"SS": ["a", "b"]}}),
+    ("b", "DELETE seen :set", {}, {":set": {"SS": ["a"]}}),
+    ("a", "SET #a = :v, #b = :v", {"#a": "x", "#b": "y"}, {":v": {"S": "1"}}),
+    # the same text, the names now pointing at one attribute: overlapping, however often the
+    # text validated before with other names
+    ("a", "SET #a = :v, #b = :v", {"#a": "x", "#b": "x"}, {":v": {"S": "1"}}),
+    ("a", "SET x = :v, x = :v", {}, {":v": {"S": "1"}}),
+    ("a", "SET id = :v", {}, {":v": {"S": "other"}}),  # the key
+    ("a", "SET #k = :v", {"#k": "id"}, {":v": {"S": "other"}}),
+    ("a", "SET a = :v SET b = :v", {}, {":v": {"S": "1"}}),  # two SET clauses
+    ("a", "SET attempt = attempt + :s", {}, {":s": {"S": "not a number"}}),  # values still checked
+    ("c", "SET attempt = attempt + :n", {}, {":n": {"N": "1"}}),  # the item still read
+    ("a", "SET a = :v REMOVE a", {}, {":v": {"S": "1"}}),
+]
+
+
+def _apply_updates() -> list[str]:
+    import boto3
+
+    answers = []
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name=REGION)
+        ddb.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for round_ in range(2):
+            for n, (key, expression, names, values) in enumerate(UPDATES):
+                request = {
+                    "TableName": "t",
+                    "Key": {"id": {"S": key}},
+                    "UpdateExpression": expression,
+                }
+                if names:
+                    request["ExpressionAttributeNames"] = names
+                request["ExpressionAttributeValues"] = values
+                try:
+                    ddb.update_item(**request)
+                    answers.append(f"{round_}:{n} ok")
+                except ddb.exceptions.ClientError as error:
+                    answers.append(f"{round_}:{n} {error.response['Error']}")
+        for key in "abc":
+            answers.append(str(ddb.get_item(TableName="t", Key={"id": {"S": key}}).get("Item")))
+    return answers
+
+
+def test_update_validation_patch_gives_moto_s_answers_and_skips_only_repeat_checks():
+    counts = {"moto": 0, "patched": 0}
+    original_counts = ddb_validators.ActionCountValidator.verify_action_counts
+    run = "moto"
+
+    def counting(self, node):
+        counts[run] += 1
+        return original_counts(self, node)
+
+    moto_patches._VALID_SHAPES.clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ddb_validators.ActionCountValidator, "verify_action_counts", counting)
+        expected = _apply_updates()
+        run = "patched"
+        patch.setattr(
+            DepthFirstTraverser, "traverse_node_recursively", moto_patches.traverse_node_recursively
+        )
+        patch.setattr(ddb_validators.UpdateExpressionValidator, "__init__", moto_patches.validator_init)
+        patch.setattr(ddb_validators.UpdateExpressionValidator, "validate", moto_patches.validate)
+        patch.setattr(UpdateExpressionParser, "make", staticmethod(moto_patches._parse_update))
+        patch.setattr(ddb_validators, "deepcopy", moto_patches.tree_copy)
+        got = _apply_updates()
+    assert got == expected
+    assert [a.split(" ")[0] for a in got if a.endswith(" ok")] == [
+        f"{r}:{n}" for r in (0, 1) for n in range(5)
+    ]
+    assert sum("Two document paths overlap" in a for a in got) == 6
+    assert sum("part of the key" in a for a in got) == 4
+    # the action count ran again only where a shape had not validated before (errors included)
+    assert 0 < counts["patched"] < counts["moto"]
