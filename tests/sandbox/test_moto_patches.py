@@ -69,6 +69,16 @@ def _types(node):
             yield from _types(child)
 
 
+def _table(ddb) -> None:
+    """Table "t", keyed by the string "id"."""
+    ddb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 @pytest.fixture(scope="module")
 def server():
     moto = MotoServer().start()
@@ -78,12 +88,7 @@ def server():
 
 def test_patched_dynamodb_applies_the_same_expression_with_new_values(server):
     ddb = server.client_factory()("dynamodb")
-    ddb.create_table(
-        TableName="t",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    _table(ddb)
     ddb.put_item(TableName="t", Item={"id": {"S": "a"}, "attempt": {"N": "1"}, "leaseState": {"S": "x"}})
     names = {"#s": "status"}
     for status in ("queued", "assigned"):
@@ -208,12 +213,7 @@ def _apply_updates() -> list[str]:
     answers = []
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name=REGION)
-        ddb.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        _table(ddb)
         for round_ in range(2):
             for n, (key, expression, names, values) in enumerate(UPDATES):
                 request = {
