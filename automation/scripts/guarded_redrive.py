@@ -21,7 +21,7 @@ REASON_AGENT = "agent_missing"
 REASON_BUDGET = "redrive_budget_exhausted"
 TRANSIENT = "transient"
 # The dispatcher sends these straight to the DLQ with a `reason` message attribute: never retry.
-DISPATCHER_POISON = ("json_invalid", "schema_invalid", "agent_missing")
+DISPATCHER_POISON = ("json_invalid", "schema_invalid", "agent_missing", "job_id_conflict")
 # The ranges guarded_redrive() accepts (the document's parameters say them too); the wait stays
 # below aws:executeScript's 600 s.
 LIMITS = {

@@ -52,6 +52,14 @@ def dispatch(body: str | None, *, now: int) -> Outcome:
         msg = parse_job_message(body)
     except BadJob as bad:
         return dead_letter(body, bad)
+    try:
+        return _dispatch(msg, now)
+    except jobs.JobIdConflict:
+        conflict = BadJob("job_id_conflict", 409, "the job id is another creator's or agent's", msg.job_id)
+        return dead_letter(body, conflict)
+
+
+def _dispatch(msg: JobMessage, now: int) -> Outcome:
     # The creator's own agent: another creator's agent of the same name is another agent.
     agent, creator_limits = lookups.agent_and_limits(msg.creator_id, msg.agent_id)
     connection_id = (agent or {}).get("connectionId")

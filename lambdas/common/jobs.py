@@ -20,12 +20,23 @@ ACTIVE = "active"
 # `limitsDay` of an active job whose assignment moved no counter. A job without the attribute
 # was assigned by an earlier release, which counted every job: it is released like a counted one.
 UNCOUNTED = "-"
-_ASSIGNABLE = "attribute_not_exists(jobId) OR (#status IN (:queued, :held) AND attempt = :attempt)"
+# An existing item is only ever this job again: the same creator's same agent. A message that
+# reuses another creator's (or agent's) job id must neither overwrite that job nor be dropped as
+# its duplicate (JobIdConflict): creators are tenants.
+_ASSIGNABLE = (
+    "attribute_not_exists(jobId) OR (creatorId = :creator AND agentId = :agent"
+    " AND #status IN (:queued, :held) AND attempt = :attempt)"
+)
 _STATUS = {"#status": "status"}
 
 
 class AlreadyAssigned(Exception):
     """The job was assigned (or finished) by an earlier delivery."""
+
+
+class JobIdConflict(Exception):
+    """The job id is already another creator's (or another agent's) job: a producer bug to
+    dead-letter, never a duplicate of that job and never a write over it."""
 
 
 class RequeueInFlight(Exception):
@@ -139,8 +150,11 @@ def assign(msg: JobMessage, connection_id: str, *, now: int, lease_seconds: int,
 
 
 def _not_assignable(msg: JobMessage, old: dict[str, Any] | None) -> Exception:
-    """Why the condition failed (`old`: the item then): a duplicate (skip) or a re-queue landing (retry)."""
+    """Why the condition failed (`old`: the item then): a duplicate (skip), a re-queue landing
+    (retry) or another job under the same id (JobIdConflict)."""
     old = old or {}
+    if old and (old.get("creatorId"), old.get("agentId")) != (msg.creator_id, msg.agent_id):
+        return JobIdConflict(msg.job_id)
     if old.get("status") in ("assigned", "running") and int(old.get("attempt", 0)) < msg.attempt:
         return RequeueInFlight(msg.job_id)
     return AlreadyAssigned(msg.job_id)

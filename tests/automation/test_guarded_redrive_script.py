@@ -99,17 +99,22 @@ def test_transient_redriven_and_poison_pills_parked(sqs, cloudwatch, queues, err
     assert drain(sqs, dlq) == []
 
 
-def test_messages_the_dispatcher_marked_as_poison_are_parked(sqs, cloudwatch, queues, errors_alarm, clock):
+@pytest.mark.parametrize("reason", ["schema_invalid", "job_id_conflict"])
+def test_messages_the_dispatcher_marked_as_poison_are_parked(
+    reason, sqs, cloudwatch, queues, errors_alarm, clock
+):
+    # A well-formed job body: only the dispatcher's mark says it can never succeed (a job id
+    # conflict would come back as a conflict on every redrive).
     sqs.send_message(
         QueueUrl=queues["jobs-dlq"],
         MessageBody=job(1),
-        MessageAttributes={"reason": {"DataType": "String", "StringValue": "schema_invalid"}},
+        MessageAttributes={"reason": {"DataType": "String", "StringValue": reason}},
     )
 
     report = run(sqs, cloudwatch, queues, clock)
 
-    assert (report["redriven"], report["quarantined"]) == (0, {"schema_invalid": 1})
-    assert [a["reason"] for _, a in drain(sqs, queues["jobs-quarantine"])] == ["schema_invalid"]
+    assert (report["redriven"], report["quarantined"]) == (0, {reason: 1})
+    assert [a["reason"] for _, a in drain(sqs, queues["jobs-quarantine"])] == [reason]
 
 
 def test_no_redrive_while_errors_alarm_is_in_alarm(sqs, cloudwatch, queues, errors_alarm, clock):

@@ -154,3 +154,37 @@ def test_an_expired_lease_is_requeued_for_its_own_creator(a_job, both, queues):
         "agent-1",
         2,
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "agent_online"),
+    [("held", True), ("queued", True), ("completed", True), ("held", False), ("queued", False)],
+)
+def test_a_job_id_of_another_creator_neither_overwrites_nor_swallows_a_job(
+    status, agent_online, clock, out, queues
+):
+    # GIVEN creator-b's job-1 (held, queued for a re-queue, or completed) and creator-a's agent-1
+    # online or not
+    h.put_job("job-1", status, "agent-1", B)
+    before = h.job("job-1")
+    if agent_online:
+        _connect(A, "conn-a")
+    # WHEN a message of creator-a reuses the id job-1
+    body = h.job_body("job-1", "agent-1", A)
+    assert dispatch(h.sqs_event(body), None) == NO_FAILURES
+    # THEN creator-b's job is untouched, nothing reaches creator-a's agent, and the message is
+    # not dropped as a duplicate: it waits in the DLQ with its reason (GuardedRedrive parks it)
+    assert h.job("job-1") == before
+    assert h.frames("conn-a") == []
+    assert h.drain(queues["DLQ_URL"]) == [{"body": body, "attributes": {"reason": "job_id_conflict"}}]
+    assert "batch_item_failed jobId=job-1 reason=job_id_conflict status=409" in out.messages()
+
+
+def test_a_job_id_of_another_agent_of_the_same_creator_is_a_conflict_too(both, queues):
+    # GIVEN creator-a's job-1 held for its agent-2
+    h.put_job("job-1", "held", "agent-2", A)
+    # WHEN a message reuses job-1 for creator-a's agent-1 (online)
+    assert dispatch(h.sqs_event(h.job_body("job-1", "agent-1", A)), None) == NO_FAILURES
+    # THEN the job stays agent-2's and the message is dead-lettered
+    assert (h.job("job-1")["agentId"], h.job("job-1")["status"]) == ("agent-2", "held")
+    assert [m["attributes"] for m in h.drain(queues["DLQ_URL"])] == [{"reason": "job_id_conflict"}]
