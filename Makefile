@@ -128,6 +128,7 @@ bench: install
 	$(PY) benchmarks/dispatcher_calls.py
 	$(PY) benchmarks/evaluator_bench.py
 	$(PY) benchmarks/sandbox_bench.py
+	$(PY) benchmarks/moto_calls.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .sandbox reports mutants

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 import pickle
 import time
 import types
@@ -201,9 +202,16 @@ def tree_copy(obj: Any, memo: Any = None) -> Any:
         return copy.deepcopy(obj, memo)
 
 
+# SANDBOX_MOTO_PATCHES=off runs plain moto (slower): to rule the patches out when moto answers
+# something unexpected, and to measure them (benchmarks/moto_calls.py).
+PATCHES_ENV = "SANDBOX_MOTO_PATCHES"
+
+
 def apply() -> None:
-    """Install the patches once per process."""
+    """Install the patches once per process (none when SANDBOX_MOTO_PATCHES=off)."""
     global _applied
+    if os.environ.get(PATCHES_ENV, "on") == "off":
+        return
     if not _applied:
         ddb_models.DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
         sqs_models.SQSBackend.is_message_valid_based_on_retention_period = retention_ok  # type: ignore[method-assign]

@@ -264,3 +264,11 @@ def test_update_validation_patch_gives_moto_s_answers_and_skips_only_repeat_chec
     assert sum("part of the key" in a for a in got) == 4
     # the action count ran again only where a shape had not validated before (errors included)
     assert 0 < counts["patched"] < counts["moto"]
+
+
+def test_sandbox_moto_patches_off_leaves_moto_plain(monkeypatch):
+    monkeypatch.setenv(moto_patches.PATCHES_ENV, "off")
+    batch, traverse = SQSBackend.send_message_batch, DepthFirstTraverser.traverse_node_recursively
+    moto_patches.apply()
+    assert (SQSBackend.send_message_batch, DepthFirstTraverser.traverse_node_recursively) == (batch, traverse)
+    assert batch is not moto_patches.send_message_batch
