@@ -96,12 +96,22 @@ def job_result(caller: Caller, fields: dict[str, Any], now: int, counters: Count
         result=fields.get("result"),
     )
     if not closed:
+        if _recorded_before(job_id, caller, status):
+            # A resend of a result whose answer the agent did not get: confirmed again, nothing counted.
+            return ack_frame("job.result", jobId=job_id, requeued=False, duplicate=True)
         raise _not_assigned(job_id)
     breaker.record(caller.creator_id, job_id, ok=status == "completed", now=now)  # circuit breaker: outcome
     counters.add(metrics.BYOIP, metrics.JOBS_COMPLETED if status == "completed" else metrics.JOBS_FAILED)
     if status != "completed":
         counters.add(metrics.BYOIP, metrics.JOBS_FAILED_AFTER_ASSIGN)  # the job-success SLI's bad event
     return ack_frame("job.result", jobId=job_id, requeued=False)
+
+
+def _recorded_before(job_id: str, caller: Caller, status: str) -> bool:
+    """Whether this agent's job already ended with this status (one read, only when a close failed)."""
+    item = ddb.get(jobs_table(), "jobId", job_id) or {}
+    mine = (item.get("creatorId"), item.get("agentId")) == (caller.creator_id, caller.agent_id)
+    return mine and item.get("status") == status
 
 
 def agent_pause(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:

@@ -83,6 +83,14 @@ def test_the_other_creators_agent_cannot_ack_extend_or_close_a_job(a_job, both):
     assert message(h.message_event({"action": "job.ack", "jobId": a_job}, "conn-a"), None) == OK
     assert (h.frames("conn-a")[before:], h.job(a_job)["status"]) == ([], "running")
     assert _send({"action": "heartbeat", "jobs": [a_job]}, "conn-a")["leasesExtended"] == 1
+    # AND once creator-a's agent completed it, a resend is confirmed to it alone: creator-b's
+    # agent-1 sending the same result is still refused, as if the job did not exist
+    done_a = _send({"action": "job.result", "jobId": a_job, "status": "completed"}, "conn-a")
+    again_a = _send({"action": "job.result", "jobId": a_job, "status": "completed"}, "conn-a")
+    again_b = _send({"action": "job.result", "jobId": a_job, "status": "completed"}, "conn-b")
+    unknown = _send({"action": "job.result", "jobId": "job-none", "status": "completed"}, "conn-b")
+    assert (done_a["requeued"], again_a["duplicate"]) == (False, True)
+    assert again_b == {**unknown, "message": again_b["message"]} and again_b["code"] == "job_not_assigned"
 
 
 def test_held_jobs_are_released_only_to_their_own_creators_agent(clock, out, queues):

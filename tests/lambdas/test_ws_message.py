@@ -158,12 +158,16 @@ def test_an_agent_cannot_ack_or_complete_another_agents_job(counted, clock, out)
 def test_result_completes_once_late_and_repeated_results_change_nothing(counted, clock, out):
     # GIVEN agent-1 completes its job
     first = send({"action": "job.result", "jobId": "job-1", "status": "completed", "result": {"url": "u"}})
-    # WHEN it sends the result again, then a contradicting late failure
+    # WHEN it sends the result again (its answer was lost), then a contradicting late failure
+    clock.set(NOW + 30)
     again = send({"action": "job.result", "jobId": "job-1", "status": "completed"})
     late = send({"action": "job.result", "jobId": "job-1", "status": "failed", "reason": "late"})
-    # THEN the first stands, the slot was released once, JobsCompleted counted once
+    # THEN the first stands: the resend is confirmed again as a duplicate, the contradiction
+    # refused; the slot was released once, JobsCompleted counted once
     assert first == {"type": "ack", "action": "job.result", "jobId": "job-1", "requeued": False}
-    assert again["code"] == late["code"] == "job_not_assigned"
+    assert again == {**first, "duplicate": True}
+    assert late["code"] == "job_not_assigned"
+    assert h.job("job-1")["finishedAt"] == NOW
     job = h.job("job-1")
     assert (job["status"], json.loads(job["result"]), "reason" in job, "leaseState" in job) == (
         "completed",

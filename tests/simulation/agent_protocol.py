@@ -93,8 +93,18 @@ def accepted(frame: dict[str, Any], reply: dict[str, Any] | None) -> bool:
 
 
 def completed(frame: dict[str, Any], reply: dict[str, Any] | None) -> bool:
-    """The backend recorded this frame as the job's completion."""
-    return frame["action"] == "job.result" and frame["status"] == "completed" and accepted(frame, reply)
+    """The backend recorded this frame as the job's completion (not a confirmed resend)."""
+    return (
+        frame["action"] == "job.result"
+        and frame["status"] == "completed"
+        and accepted(frame, reply)
+        and not duplicate(frame, reply)
+    )
+
+
+def duplicate(frame: dict[str, Any], reply: dict[str, Any] | None) -> bool:
+    """The backend confirmed a result it had already recorded, recording nothing."""
+    return frame["action"] == "job.result" and accepted(frame, reply) and reply.get("duplicate") is True  # type: ignore[union-attr]
 
 
 def closed(reply: dict[str, Any] | None) -> bool:

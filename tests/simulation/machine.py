@@ -274,6 +274,11 @@ class JobSimulation(RuleBasedStateMachine):
         reply = agents.send(self.w, connection_id, frame, fault, self._twist(fault, owner, []))
         if agents.completed(frame, reply):
             self.ledger.completions[frame["jobId"]] += 1
+        elif agents.duplicate(frame, reply):
+            # a resend may be confirmed only where the job already ended that way, for this agent
+            job = self.w.job(frame["jobId"]) or {}
+            if (job.get("status"), job.get("creatorId"), job.get("agentId")) != (frame["status"], *owner):
+                self.w.gateway.violations.append(f"{owner} got {frame['jobId']} confirmed as a resend: {job}")
         if agents.closed(reply):
             self.conn[owner] = None
             self.w.gateway.closed(connection_id)
