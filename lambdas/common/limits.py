@@ -15,6 +15,7 @@ from typing import Any
 
 from lambdas.common import ddb
 from lambdas.common.breaker import BREAKER_BY
+from lambdas.common.clock import day_of
 from lambdas.common.settings import settings
 
 # Limits hold only when every clause holds; a missing attribute means "no such limit".
@@ -105,6 +106,36 @@ def has_limits(limits: dict[str, Any] | None) -> bool:
     """
     limits = limits or {}
     return bool(limits.get("paused")) or "maxConcurrent" in limits or "dailyQuota" in limits
+
+
+# The creator watch drops daily counters older than yesterday: a refund only ever concerns the
+# day an undelivered job was counted on (refunded in the same invocation, so today, or yesterday
+# across midnight), and without it the item gains an attribute every day the creator works.
+USED_PREFIX = "used#"
+PRUNE_AT_MOST = 50  # counters removed per write (a creator idle for years catches up in a few runs)
+
+
+def stale_days(limits: dict[str, Any], *, now: int) -> list[str]:
+    """The item's `used#<day>` counters for days before yesterday, oldest first (at most PRUNE_AT_MOST)."""
+    yesterday = day_of(now - 86400)
+    stale = sorted(k for k in limits if k.startswith(USED_PREFIX) and k[len(USED_PREFIX) :] < yesterday)
+    return stale[:PRUNE_AT_MOST]
+
+
+def prune_days(creator_id: str, limits: dict[str, Any], *, now: int) -> int:
+    """Remove the stale daily counters of one creator's item (one write, none when nothing is stale)."""
+    stale = stale_days(limits, now=now)
+    if not stale:
+        return 0
+    names = {f"#d{i}": name for i, name in enumerate(stale)}
+    written = ddb.update_if(
+        TableName=_table(),
+        Key=_key(creator_id),
+        UpdateExpression="REMOVE " + ", ".join(names),
+        ConditionExpression="attribute_exists(creatorId)",  # never re-create a deleted item
+        ExpressionAttributeNames=names,
+    )
+    return len(stale) if written else 0
 
 
 def get_limits(creator_id: str) -> dict[str, Any] | None:

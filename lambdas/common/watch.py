@@ -9,7 +9,8 @@ at a time:
    reopen it on the probe's outcome, stand down when an operator took the pause over;
 2. releases the jobs held for a connected agent of a creator that admits jobs again (a pause
    lifted, the daily quota reset), not only at the agent's next reconnect;
-3. announces offline episodes and their end (lambdas/common/notify.py).
+3. announces offline episodes and their end (lambdas/common/notify.py);
+4. drops the creator's daily quota counters older than yesterday (limits.prune_days).
 
 Each creator's steps run inside their own try: one creator's failure (or AWS refusing a call
 about it) is logged and never stops or changes another's, and nothing read about one creator
@@ -28,6 +29,7 @@ from lambdas.common import breaker, ddb, notify
 from lambdas.common.claims import new_token
 from lambdas.common.clock import day_of
 from lambdas.common.jobs import jobs_table
+from lambdas.common.limits import prune_days
 from lambdas.common.requeue import release_items
 from lambdas.common.settings import settings
 
@@ -39,6 +41,7 @@ class WatchCounts:
     open_now: int = 0  # creators whose breaker is open or half-open after this run
     released: int = 0
     notified: int = 0  # events sent
+    pruned: int = 0  # stale daily counters removed
     errors: list[str] = field(default_factory=list)  # creator ids whose step failed
 
 
@@ -146,6 +149,7 @@ def _creator(
         counts.notified += sent
         if sent:
             logger.info(f"creator_notified creatorId={creator} agentId={agent['agentId']}")
+    counts.pruned += prune_days(creator, snap.limits.get(creator) or {}, now=now)
 
 
 def admits(limits: dict[str, Any], day: str) -> bool:

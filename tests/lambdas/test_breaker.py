@@ -9,6 +9,7 @@ import pytest
 
 from automation.scripts.creator_pause import pause_creator, resume_creator
 from lambdas.common import breaker, claims
+from lambdas.common.clock import day_of
 from lambdas.dispatcher_sqs.handler import handler as dispatch
 from lambdas.lease_reaper.handler import handler as reap
 from lambdas.ws_connect.handler import handler as connect
@@ -374,3 +375,43 @@ def test_lease_reaper_deletes_the_window_once_its_failures_age_out(both, events)
     both.set(NOW + breaker.BreakerPolicy().window_s + 1)
     reap({}, None)
     assert h.item("AGENTS_TABLE", "pk", f"breaker#{A}") is None
+
+
+def test_the_watch_drops_daily_counters_older_than_yesterday_and_nothing_else(queues, clock):
+    # GIVEN creator-1 with limits and counters for today, yesterday and three older days, and a
+    # creator-2 item with only today's counter
+    today, yesterday = day_of(NOW), day_of(NOW - 86400)
+    old = [day_of(NOW - n * 86400) for n in (2, 3, 400)]
+    h.put_limits(
+        "creator-1",
+        dailyQuota=100,
+        maxConcurrent=5,
+        inFlight=1,
+        **{f"used#{d}": 7 for d in (today, yesterday, *old)},
+    )
+    h.put_limits("creator-2", dailyQuota=10, **{f"used#{today}": 3})
+    # WHEN the lease reaper's watch runs, twice
+    reap({}, None)
+    reap({}, None)
+    # THEN only the older days are gone; limits, in-flight and recent counters are kept
+    assert h.creator_limits("creator-1") == {
+        "creatorId": "creator-1",
+        "dailyQuota": 100,
+        "maxConcurrent": 5,
+        "inFlight": 1,
+        f"used#{today}": 7,
+        f"used#{yesterday}": 7,
+    }
+    assert h.creator_limits("creator-2") == {"creatorId": "creator-2", "dailyQuota": 10, f"used#{today}": 3}
+
+
+def test_pruning_removes_at_most_a_bounded_batch_and_never_recreates_a_deleted_item(queues):
+    from lambdas.common import limits
+
+    item = {"creatorId": "c", **{f"used#{day_of(NOW - n * 86400)}": 1 for n in range(2, 80)}}
+    stale = limits.stale_days(item, now=NOW)
+    assert len(stale) == limits.PRUNE_AT_MOST and stale == sorted(stale)
+    assert stale[0] == f"used#{day_of(NOW - 79 * 86400)}"  # oldest first
+    # the item was deleted meanwhile: nothing is written back
+    assert limits.prune_days("c", item, now=NOW) == 0
+    assert h.creator_limits("c") is None
