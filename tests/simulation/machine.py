@@ -71,10 +71,21 @@ class JobSimulation(RuleBasedStateMachine):
     # ---- producer and SQS ---------------------------------------------------------------------
 
     @rule(
-        owner=owners, kind=st.sampled_from(["normal", "critical", *sorted(POISON)]), count=st.integers(1, 3)
+        owner=owners,
+        kind=st.sampled_from(["normal", "critical", *sorted(POISON), "id_reuse"]),
+        count=st.integers(1, 3),
     )
     def send(self, owner: tuple[str, str], kind: str, count: int) -> None:
-        """The producer: `count` jobs for one agent (normal or critical), or one poison pill."""
+        """The producer: `count` jobs for one agent (normal or critical), or one poison pill; `id_reuse`
+        is a job of `owner` under the id of another agent's job already stored (another tenant's, or
+        the same creator's other agent): it must be parked, and that job left as it was."""
+        if kind == "id_reuse":
+            taken = [j for j, (c, a, _) in self.ledger.jobs.items() if (c, a) != owner and self.w.job(j)]
+            if taken:
+                body = job_body(taken[-1], owner[1], owner[0]) + " " * len(self.ledger.poison)
+                self.ledger.poison[body] = kind
+                self.w.sqs.send_message(QueueUrl=self.w.urls["jobs"], MessageBody=body)
+            return
         if kind in POISON:
             body = POISON[kind] + " " * len(self.ledger.poison)  # each pill its own body
             self.ledger.poison[body] = kind
