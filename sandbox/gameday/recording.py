@@ -70,18 +70,31 @@ def alarm_pictures(evaluator: Evaluator, origin: float, start: float, end: float
     return out
 
 
-def record(store: MetricStore, evaluator: Evaluator, stage: str, fault: float | None, end: float) -> dict:
-    """The recording of one game day (plain JSON data)."""
+def record(
+    store: MetricStore,
+    evaluator: Evaluator,
+    stage: str,
+    fault: float | None,
+    end: float,
+    *,
+    run_start: float | None = None,
+) -> dict:
+    """The recording of one game day (plain JSON data).
+
+    `run_start`: when the run began; samples before it (the SLO history seeded behind a game day,
+    sandbox/gameday/history.py) are not drawn, or three days would squeeze the run into the
+    charts' last pixels. Without it, the first sample is the start.
+    """
     snapshot = store.snapshot()
     starts = [samples[0].timestamp for samples in snapshot.values() if samples]
-    start = min(starts) if starts else end
+    start = run_start if run_start is not None else (min(starts) if starts else end)
     origin = fault if fault is not None else start
     names = Names(stage)
     queues = {"JobsQueue": names.queue(JOBS), "DLQ": names.queue(DLQ)}
 
     def series(namespace: str, name: str, dims: dict[str, str], stat: str) -> list[list[float]]:
         samples = store.samples(namespace, name, dims)
-        return per_minute(((s.timestamp, s.value) for s in samples), stat, origin)
+        return per_minute(((s.timestamp, s.value) for s in samples if s.timestamp >= start), stat, origin)
 
     return {
         "origin": origin,

@@ -121,9 +121,8 @@ class GameDay:
             self.alarms = box.alarm_loop
             self.alarms.listeners.append(self.timeline.on_alarm)
             box.automation.listeners.append(self.timeline.on_automation)
-            seed_slo_history(
-                box.metrics, stage=box.options.stage, now=box.clock.now(), jobs_per_minute=BASE_RATE
-            )
+            run_start = box.clock.now()
+            seed_slo_history(box.metrics, stage=box.options.stage, now=run_start, jobs_per_minute=BASE_RATE)
             self._start_fleet()
             try:
                 self.wait_minutes(WARMUP_MIN)
@@ -140,7 +139,9 @@ class GameDay:
             result = self._result(scenario, accounting, time.monotonic() - started)
             self.alarms.stop()  # the evaluator is read below: no tick may run meanwhile
             store, evaluator, stage = box.metrics, self.alarms.evaluator, box.options.stage
-            result.recording = record(store, evaluator, stage, self.fault_time, self.clock.now())
+            result.recording = record(
+                store, evaluator, stage, self.fault_time, self.clock.now(), run_start=run_start
+            )
             return result
 
     def _start_fleet(self) -> None:

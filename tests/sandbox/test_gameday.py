@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from automation.cli import app as byoip
 from sandbox.gameday.report import write_report
-from sandbox.gameday.runner import GameDay, GameDayOptions
+from sandbox.gameday.runner import WARMUP_MIN, GameDay, GameDayOptions
 from sandbox.gameday.scenarios import SCENARIOS
 
 pytestmark = pytest.mark.slow
@@ -57,6 +57,12 @@ def test_poison_pill_composite_mode(local_template, tmp_path):
     assert dlq["threshold"] == 0 and len(dlq["bands"]) == 1
     # the 3 dead-lettered jobs at least; at most those and the 3 poison pills at once
     assert 3 <= max(v for _, v in dlq["points"] if v is not None) <= 6
+    # the charts span the run (warm-up, fault, recovery), not the 3 days of seeded SLO history
+    recording = result.recording
+    assert -(WARMUP_MIN + 1) <= recording["start_min"] < 0 < recording["end_min"] < 30
+    drawn = [x for points in recording["jobs"].values() for x, _ in points]
+    drawn += [x for x, _ in dlq["points"]]
+    assert drawn and min(drawn) >= recording["start_min"] - 1
     html = path.with_suffix(".html").read_text()
     # one chart per fired metric alarm (DLQNotEmpty, QuarantineNotEmpty), queue depth/age, jobs by state
     assert html.count("<svg") == 5 and "DLQNotEmpty: value per 1 min, ALARM &gt; 0" in html
