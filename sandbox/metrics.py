@@ -86,14 +86,14 @@ class MetricStore:
         with self._lock:
             return {key: sorted(values, key=_ts) for key, values in self._series.items()}
 
-    def to_json(self) -> list[dict[str, Any]]:
-        """Series as plain data, for reports."""
+    def to_json(self, since: float | None = None) -> list[dict[str, Any]]:
+        """Series as plain data, for reports (only samples from `since` on, when given)."""
         return [
             {
                 "namespace": ns,
                 "name": name,
                 "dimensions": dict(dims),
-                "samples": [[s.timestamp, s.value] for s in samples],
+                "samples": [[s.timestamp, s.value] for s in samples if since is None or s.timestamp >= since],
             }
             for (ns, name, dims), samples in self.snapshot().items()
         ]

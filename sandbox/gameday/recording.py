@@ -111,5 +111,5 @@ def record(
             label: series("AWS/SQS", AGE, {"QueueName": queue}, "Maximum") for label, queue in queues.items()
         },
         "jobs": {name: series(m.BYOIP, name, {"Stage": stage}, "Sum") for name in JOB_METRICS},
-        "metrics": {"stage": stage, "series": store.to_json()},  # its own file (report.py)
+        "metrics": {"stage": stage, "series": store.to_json(since=start)},  # its own file (report.py)
     }

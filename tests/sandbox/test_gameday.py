@@ -63,6 +63,9 @@ def test_poison_pill_composite_mode(local_template, tmp_path):
     drawn = [x for points in recording["jobs"].values() for x, _ in points]
     drawn += [x for x, _ in dlq["points"]]
     assert drawn and min(drawn) >= recording["start_min"] - 1
+    # and so does the metrics file `byoip dashboard preview` draws from
+    first = min(t for s in recording["metrics"]["series"] for t, _ in s["samples"])
+    assert (first - recording["origin"]) / 60 >= recording["start_min"] - 1
     html = path.with_suffix(".html").read_text()
     # one chart per fired metric alarm (DLQNotEmpty, QuarantineNotEmpty), queue depth/age, jobs by state
     assert html.count("<svg") == 5 and "DLQNotEmpty: value per 1 min, ALARM &gt; 0" in html
