@@ -1,5 +1,7 @@
 """Shared fixtures: moto-backed clients and a fake clock for the automation scripts."""
 
+from contextlib import contextmanager
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -8,8 +10,8 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
 
-@pytest.fixture
-def aws(monkeypatch):
+@contextmanager
+def moto_account(monkeypatch):
     """Fresh in-process moto account, with credentials that can never reach AWS."""
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -20,6 +22,23 @@ def aws(monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         yield
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """Fresh in-process moto account, with credentials that can never reach AWS."""
+    with moto_account(monkeypatch):
+        yield
+
+
+def create_agents_table(ddb) -> None:
+    """Stage `test`'s agents table (key `pk`), as the stack defines it."""
+    ddb.create_table(
+        TableName="byoip-test-agents",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
-from tests.automation.conftest import REGION, held, one_error_line
+from tests.automation.conftest import REGION, create_agents_table, held, one_error_line
 
 NOW = int(time.time())
 
@@ -19,12 +19,7 @@ def stage(tables, monkeypatch):
     jobs; creator c-2 (same agent name) with a job held and a pause of its own."""
     monkeypatch.setattr("automation.commands.creator._clock", lambda: NOW)
     ddb = boto3.client("dynamodb", region_name=REGION)
-    ddb.create_table(
-        TableName="byoip-test-agents",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_agents_table(ddb)
 
     def put(table, **attrs):
         item = {k: TypeSerializer().serialize(v) for k, v in attrs.items()}

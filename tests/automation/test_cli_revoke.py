@@ -5,19 +5,14 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from tests.automation.conftest import REGION, one_error_line
+from tests.automation.conftest import REGION, create_agents_table, one_error_line
 
 
 @pytest.fixture
 def stage(tables):
     """Stage `test` in moto: its agents table, its WebSocket API and two connected agents of c-1."""
     ddb = boto3.client("dynamodb", region_name=REGION)
-    ddb.create_table(
-        TableName="byoip-test-agents",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_agents_table(ddb)
     boto3.client("apigatewayv2", region_name=REGION).create_api(
         Name="byoip-test-ws", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
     )

@@ -6,24 +6,16 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from sandbox.clock import SimClock
 from sandbox.creator_events import CreatorEvents, scaled_environment
-
-REGION = "us-east-1"
+from tests.automation.conftest import REGION, moto_account
 
 
 @pytest.fixture
 def client(monkeypatch):
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
+    """Clients of a fresh in-process moto account."""
+    with moto_account(monkeypatch):
         yield lambda service: boto3.client(service, region_name=REGION)
 
 
