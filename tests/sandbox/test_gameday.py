@@ -57,9 +57,12 @@ def test_poison_pill_composite_mode(local_template, tmp_path):
     assert dlq["threshold"] == 0 and len(dlq["bands"]) == 1
     # the 3 dead-lettered jobs at least; at most those and the 3 poison pills at once
     assert 3 <= max(v for _, v in dlq["points"] if v is not None) <= 6
-    # the charts span the run (warm-up, fault, recovery), not the 3 days of seeded SLO history
+    # the charts span the run (warm-up, fault, recovery), not the 3 days of seeded SLO history:
+    # they start before the warm-up, and no earlier than the game day itself (how long its setup took
+    # is the machine's business, so the bound is the run's own duration in production minutes)
     recording = result.recording
-    assert -(WARMUP_MIN + 1) <= recording["start_min"] < 0 < recording["end_min"] < 30
+    run_min = result.wall_seconds * result.speed / 60
+    assert -run_min <= recording["start_min"] <= -WARMUP_MIN < 0 < recording["end_min"]
     drawn = [x for points in recording["jobs"].values() for x, _ in points]
     drawn += [x for x, _ in dlq["points"]]
     assert drawn and min(drawn) >= recording["start_min"] - 1

@@ -54,11 +54,18 @@ def queues():
     server.stop()
 
 
-def run_poller(sqs, url: str, runtime: FailingRuntime, seconds: float) -> None:
+def start_poller(sqs, url: str, runtime: FailingRuntime) -> EventSourcePoller:
     mapping = Mapping("fn", url, "arn:aws:sqs:us-east-1:123456789012:jobs", 10, 0, True, 1)
-    poller = EventSourcePoller(mapping, runtime, sqs, SimClock(speed=1)).start()  # type: ignore[arg-type]
-    time.sleep(seconds)
-    poller.stop()
+    return EventSourcePoller(mapping, runtime, sqs, SimClock(speed=1)).start()  # type: ignore[arg-type]
+
+
+def eventually(predicate, what: str, timeout_s: float = 60.0) -> None:
+    """Wait for `predicate` (a deadline for a hung run, not a measure of speed: a busy machine is
+    slower, never wrong)."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout_s} s"
+        time.sleep(0.05)
 
 
 def bodies(sqs, url: str) -> list[str]:
@@ -71,7 +78,12 @@ def test_partial_batch_failure_retries_only_the_failed_record_until_the_dlq(queu
     for body in ("ok-1", "ok-2", "fail"):
         sqs.send_message(QueueUrl=url, MessageBody=body)
     runtime = FailingRuntime()
-    run_poller(sqs, url, runtime, 4.5)
+    poller = start_poller(sqs, url, runtime)
+    try:
+        # the third receive of "fail" dead-letters it (maxReceiveCount 2), after two invocations
+        eventually(lambda: runtime.bodies.count("fail") == 2 and bodies(sqs, dlq) == ["fail"], "dead-lettering")
+    finally:
+        poller.stop()
     assert runtime.bodies.count("ok-1") == 1 and runtime.bodies.count("ok-2") == 1
     assert runtime.bodies.count("fail") == 2  # maxReceiveCount 2: the third receive dead-letters it
     assert bodies(sqs, url) == []
@@ -84,7 +96,11 @@ def test_invalid_identifier_or_function_error_keeps_the_whole_batch(queues, mode
     for body in ("a", "b"):
         sqs.send_message(QueueUrl=url, MessageBody=body)
     runtime = FailingRuntime(mode)
-    run_poller(sqs, url, runtime, 0.6)  # one delivery; nothing deleted, visible again after 1 s
+    poller = start_poller(sqs, url, runtime)
+    try:
+        eventually(lambda: len(runtime.bodies) >= 2, "the first delivery")
+    finally:
+        poller.stop()  # before the 1 s visibility timeout runs out: one delivery only
     assert sorted(runtime.bodies) == ["a", "b"]
-    time.sleep(0.6)
-    assert bodies(sqs, url) == ["a", "b"]
+    # nothing was deleted: both come back once their visibility timeout runs out
+    eventually(lambda: bodies(sqs, url) == ["a", "b"], "the batch's return to the queue")
