@@ -173,7 +173,10 @@ class Agent:
                     job_id = frame.get("jobId")
                     if job_id in self._completing and frame.get("requeued") is False:
                         self._completing.discard(job_id)
-                        self.stats.confirmed.append(job_id)
+                        # a resent result answered `duplicate: true` closed nothing: the job was
+                        # already completed (a re-delivery run twice), so it is not a completion
+                        if frame.get("duplicate") is not True:
+                            self.stats.confirmed.append(job_id)
                 elif frame.get("type") == "logs.upload" and self._logs:
                     await self._upload(frame, self._logs.pop(0))
                 elif frame.get("type") == "error":

@@ -210,3 +210,42 @@ def test_recovery_wait_scans_the_ledger_sparingly(monkeypatch):
     gaps = [b - a for a, b in zip(looks, looks[1:], strict=False)]
     assert min(gaps) >= runner.LEDGER_EVERY_S * 0.9
     assert [e.kind for e in g.timeline.sorted()] == ["recovered"]
+
+
+def test_a_resent_result_confirmed_as_duplicate_is_not_a_second_completion():
+    """A job delivered twice (an expired lease on a busy machine) is run and reported twice; the
+    backend confirms the second result with `duplicate: true`, which closed nothing."""
+    import asyncio
+    import json
+
+    from websockets.asyncio.server import serve
+
+    from sandbox.agent import Agent, AgentBehaviour
+
+    results: list[str] = []
+
+    async def backend(ws) -> None:
+        for _ in range(2):  # the same job pushed twice
+            await ws.send(json.dumps({"type": "job.assign", "jobId": "job-1", "payload": {}}))
+            frame = json.loads(await ws.recv())
+            while frame.get("action") != "job.result":
+                frame = json.loads(await ws.recv())
+            results.append(frame["status"])
+            ack = {"type": "ack", "action": "job.result", "jobId": "job-1", "requeued": False}
+            await ws.send(json.dumps(ack | ({"duplicate": True} if len(results) == 2 else {})))
+        await ws.wait_closed()
+
+    async def run() -> Agent:
+        async with serve(backend, "127.0.0.1", 0) as server:
+            port = server.sockets[0].getsockname()[1]
+            agent = Agent(f"ws://127.0.0.1:{port}", "a", lambda: "t", AgentBehaviour(job_seconds=0))
+            task = asyncio.create_task(agent.run())
+            while len(agent.stats.completed) < 2 or agent._completing:
+                await asyncio.sleep(0.01)
+            agent.stop()
+            await asyncio.wait_for(task, 30)
+            return agent
+
+    agent = asyncio.run(asyncio.wait_for(run(), 60))
+    assert results == ["completed", "completed"] and agent.stats.completed == ["job-1", "job-1"]
+    assert agent.stats.confirmed == ["job-1"]  # one completion the backend closed, not two
