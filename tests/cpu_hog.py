@@ -31,7 +31,8 @@ def run_loaded(cmd: list[str], *, hogs: int, max_minutes: float) -> int:
     procs = [ctx.Process(target=_burn, args=(os.getpid(), until), daemon=True) for _ in range(hogs)]
     for proc in procs:
         proc.start()
-    print(f"cpu hog: {hogs} busy loop(s) on {os.cpu_count()} core(s) while running: {' '.join(cmd)}", flush=True)
+    line = f"cpu hog: {hogs} busy loop(s) on {os.cpu_count()} core(s) while running: {' '.join(cmd)}"
+    print(line, flush=True)
     try:
         return subprocess.call(cmd)
     finally:
@@ -43,7 +44,8 @@ def run_loaded(cmd: list[str], *, hogs: int, max_minutes: float) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.cpu_hog", description=__doc__.splitlines()[0])
-    parser.add_argument("--hogs", type=int, default=os.cpu_count() or 1, help="busy loops (default: one a core)")
+    cores = os.cpu_count() or 1
+    parser.add_argument("--hogs", type=int, default=cores, help="busy loops (default: one a core)")
     parser.add_argument("--max-minutes", type=float, default=45.0, help="the hog stops by itself after this")
     parser.add_argument("cmd", nargs=argparse.REMAINDER, help="the command, after --")
     args = parser.parse_args(argv)

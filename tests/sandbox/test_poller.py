@@ -81,7 +81,8 @@ def test_partial_batch_failure_retries_only_the_failed_record_until_the_dlq(queu
     poller = start_poller(sqs, url, runtime)
     try:
         # the third receive of "fail" dead-letters it (maxReceiveCount 2), after two invocations
-        eventually(lambda: runtime.bodies.count("fail") == 2 and bodies(sqs, dlq) == ["fail"], "dead-lettering")
+        dead_lettered = lambda: runtime.bodies.count("fail") == 2 and bodies(sqs, dlq) == ["fail"]  # noqa: E731
+        eventually(dead_lettered, "dead-lettering")
     finally:
         poller.stop()
     assert runtime.bodies.count("ok-1") == 1 and runtime.bodies.count("ok-2") == 1
