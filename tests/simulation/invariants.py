@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lambdas.common.jobs import UNCOUNTED
+from tests.simulation.excuses import unexplained_ends
 from tests.simulation.world import World
 
 ACTIVE = ("assigned", "running")
@@ -154,7 +155,8 @@ def _dead_letters_explained(snap: Snapshot, world: World, ledger: Ledger) -> lis
 
 
 def final_violations(world: World, ledger: Ledger, *, healed: bool) -> list[str]:
-    """At quiescence: every job completed, failed, held for its agent (not once healed) or parked."""
+    """At quiescence: every job completed, failed, held for its agent (not once healed) or parked;
+    failed or parked only for a reason the schedule gave it (excuses.py), else completed."""
     snap = Snapshot.take(world)
     out = step_violations(world, ledger)
     parked = snap.attempts("quarantine")
@@ -166,6 +168,7 @@ def final_violations(world: World, ledger: Ledger, *, healed: bool) -> list[str]
         if status in FINAL or job_id in parked or (status == "held" and not healed):
             continue
         out.append(f"job {job_id} ends {status or 'without an item'}, neither finished, held nor parked")
+    out += unexplained_ends(world, ledger.jobs, snap.items, parked)
     out += [
         f"CreatorLimits {x['creatorId']}.inFlight = {x['inFlight']} at rest"
         for x in snap.limits

@@ -12,19 +12,20 @@ import json
 import random
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import initialize, invariant, precondition, rule
 
 from automation.scripts import creator_pause
 from tests.lambdas.helpers import ENV, job_body
 from tests.simulation import agent_protocol as agents
 from tests.simulation import settle
+from tests.simulation.base import CREATORS, OWNERS, SimulationBase
+from tests.simulation.excuses import job_id_of
 from tests.simulation.faults import KINDS, Fault
-from tests.simulation.invariants import Ledger, step_violations
+from tests.simulation.invariants import step_violations
+from tests.simulation.schedule import move, record
 from tests.simulation.stats import STATS
 from tests.simulation.world import World
 
-OWNERS = (("creator-1", "agent-1"), ("creator-1", "agent-2"), ("creator-2", "agent-1"))
-CREATORS = ("creator-1", "creator-2")
 # 2026-11-28 13:30 UTC, and 40 s before the next UTC midnight (the daily quota's day changes).
 STARTS = (1_795_872_600, 1_795_910_360)
 POISON = {
@@ -41,28 +42,19 @@ owners = st.sampled_from(OWNERS)
 picks = st.integers(0, 63)
 
 
-class JobSimulation(RuleBasedStateMachine):
-    def __init__(self) -> None:
-        super().__init__()
-        self.world: World | None = None
-        self.ledger = Ledger()
-        self.conn: dict[tuple[str, str], str | None] = {o: None for o in OWNERS}
-        self.conns: dict[tuple[str, str], list[str]] = {o: [] for o in OWNERS}
-        self.delivered: list[str] = []
-        self.serial = 0
-        self.broken = False
-        STATS.schedules += 1
-
+class JobSimulation(SimulationBase):
     @initialize(
         start=st.sampled_from(STARTS),
         online=st.sets(owners),
         jobs=st.lists(st.tuples(owners, st.sampled_from(["normal", "critical"])), max_size=6),
     )
+    @move
     def start(
         self, start: int, online: set[tuple[str, str]], jobs: list[tuple[tuple[str, str], str]]
     ) -> None:
         """Some agents online and some jobs already queued, so that the first steps have work."""
         self.world = World(start).__enter__()
+        self.world.on_delivery = self._on_delivery
         for owner in sorted(online):
             self.connect(owner, None)
         for owner, kind in jobs:
@@ -75,6 +67,7 @@ class JobSimulation(RuleBasedStateMachine):
         kind=st.sampled_from(["normal", "critical", *sorted(POISON), "id_reuse"]),
         count=st.integers(1, 3),
     )
+    @move
     def send(self, owner: tuple[str, str], kind: str, count: int) -> None:
         """The producer: `count` jobs for one agent (normal or critical), or one poison pill; `id_reuse`
         is a job of `owner` under the id of another agent's job already stored (another tenant's, or
@@ -107,6 +100,7 @@ class JobSimulation(RuleBasedStateMachine):
         pick=picks,
         fault=faults,
     )
+    @move
     def deliver(self, size: int, shuffle: int, sqs: str, pick: int, fault: Fault | None) -> None:
         """One dispatcher invocation on a batch, records in any order. Before it, SQS may make every
         in-flight message visible again (timeouts ran out) or deliver an old message once more."""
@@ -122,11 +116,12 @@ class JobSimulation(RuleBasedStateMachine):
         self.delivered.extend(m["Body"] for m in messages)
         owner = self._owner_of(messages[0]["Body"])
         if self.w.deliver(messages, fault, self._twist(fault, owner, messages)) is None:
-            self.ledger.died.update(filter(None, (self._job_id(m["Body"]) for m in messages)))
+            self.ledger.died.update(filter(None, (job_id_of(m["Body"]) for m in messages)))
 
     # ---- agents ----------------------------------------------------------------------------
 
     @rule(owner=owners, action=st.sampled_from(["connect", "disconnect", "vanish"]), fault=faults)
+    @move
     def link(self, owner: tuple[str, str], action: str, fault: Fault | None) -> None:
         """(Re)connect (an older connection is left as it is), disconnect, or vanish (no `$disconnect`)."""
         if action == "connect":
@@ -134,23 +129,9 @@ class JobSimulation(RuleBasedStateMachine):
         else:
             self.disconnect(owner, action == "disconnect", fault)
 
-    def connect(self, owner: tuple[str, str], fault: Fault | None) -> None:
-        self.serial += 1
-        connection_id = f"conn-{self.serial}"
-        if agents.connect(self.w, *owner, connection_id, fault, self._twist(fault, owner, [])):
-            self.conn[owner] = connection_id
-            self.conns[owner].append(connection_id)
-
-    def disconnect(self, owner: tuple[str, str], clean: bool, fault: Fault | None) -> None:
-        connection_id = self.conn[owner]
-        if connection_id:
-            self.conn[owner] = None
-            agents.disconnect(
-                self.w, connection_id, fault, deliver=clean, interleave=self._twist(fault, owner, [])
-            )
-
     @precondition(lambda self: bool(self._work()))
     @rule(pick=picks, fault=faults)
+    @move
     def ack(self, pick: int, fault: Fault | None) -> None:
         """A connected agent starts one of the jobs pushed to it (maybe on an older connection)."""
         owner, job_id = self._pick_work(pick)
@@ -164,12 +145,14 @@ class JobSimulation(RuleBasedStateMachine):
         with_reason=st.booleans(),
         fault=faults,
     )
+    @move
     def result(self, pick: int, status: str, retryable: bool, with_reason: bool, fault: Fault | None) -> None:
         owner, job_id = self._pick_work(pick)
         reason = "site_error" if with_reason else None
         self._send(owner, agents.result(job_id, status, reason=reason, retryable=retryable), fault)
 
     @rule(owner=owners, action=st.sampled_from(["heartbeat", "rogue", "pause"]), pick=picks, fault=faults)
+    @move
     def agent_other(self, owner: tuple[str, str], action: str, pick: int, fault: Fault | None) -> None:
         """A heartbeat listing its jobs, its own circuit breaker, or a result for a job not its own."""
         if action == "heartbeat":
@@ -180,25 +163,15 @@ class JobSimulation(RuleBasedStateMachine):
         else:
             self._rogue(owner, pick)
 
-    def _rogue(self, owner: tuple[str, str], pick: int) -> None:
-        """Another creator's or a sibling agent's job: refused, nothing changes."""
-        others = [j for j, (c, a, _) in self.ledger.jobs.items() if (c, a) != owner]
-        if not others or not self.conn[owner]:
-            return
-        job_id = others[pick % len(others)]
-        before = self.w.job(job_id)
-        frame = agents.result(job_id, "completed", reason=None, retryable=False)
-        reply = self._send(owner, frame, None)
-        if agents.accepted(frame, reply) or self.w.job(job_id) != before:
-            self.w.gateway.violations.append(f"{owner} acted on {job_id} of another agent: {reply}")
-
     # ---- reaper, clock, operators ------------------------------------------------------------
 
     @rule(fault=faults)
+    @move
     def reap(self, fault: Fault | None) -> None:
         self.w.invoke("lease_reaper", {}, fault, self._twist(fault, OWNERS[0], []))
 
     @rule(seconds=st.sampled_from([1, 11, 61, 301, 361, 1800]))
+    @move
     def advance(self, seconds: int) -> None:
         self.w.advance(seconds)
 
@@ -208,6 +181,7 @@ class JobSimulation(RuleBasedStateMachine):
         concurrent=st.sampled_from([None, 1, 2]),
         quota=st.sampled_from([None, 1, 3]),
     )
+    @move
     def operator(self, creator: str, action: str, concurrent: int | None, quota: int | None) -> None:
         """PauseCreator / ResumeCreator, a quota change, a plain or a guarded redrive (guard OK or not)."""
         if action == "pause":
@@ -244,71 +218,6 @@ class JobSimulation(RuleBasedStateMachine):
                 self._fail_on(settle.quiesce(self, heal=False))
                 self._fail_on(settle.quiesce(self, heal=True))
         finally:
-            STATS.absorb(self.w)
+            STATS.absorb(self.w, self.ledger.jobs)
+            record(self)
             self.world.__exit__(None, None, None)
-
-    # ---- helpers -----------------------------------------------------------------------------
-
-    @property
-    def w(self) -> World:
-        assert self.world is not None
-        return self.world
-
-    def _fail_on(self, violations: list[str]) -> None:
-        if violations:
-            self.broken = True
-            STATS.violations += 1
-            raise AssertionError("invariant violated:\n  " + "\n  ".join(violations))
-
-    def _frames(self, owner: tuple[str, str]) -> list[dict]:
-        return [f for c in self.conns[owner] for f in self.w.gateway.frames[c]]
-
-    def _work(self) -> list[tuple[tuple[str, str], str]]:
-        """(agent, job) for every job pushed to an agent that is connected now."""
-        if self.world is None:
-            return []
-        return [
-            (owner, job_id)
-            for owner in OWNERS
-            if self.conn[owner]
-            for job_id in dict.fromkeys(j for j, _ in agents.assignments(self._frames(owner)))
-        ]
-
-    def _pick_work(self, pick: int) -> tuple[tuple[str, str], str]:
-        work = self._work()
-        return work[pick % len(work)]
-
-    def _send(self, owner: tuple[str, str], frame: dict, fault: Fault | None) -> dict | None:
-        connection_id = self.conn[owner]
-        if not connection_id:
-            return None
-        reply = agents.send(self.w, connection_id, frame, fault, self._twist(fault, owner, []))
-        if agents.completed(frame, reply):
-            self.ledger.completions[frame["jobId"]] += 1
-        elif agents.duplicate(frame, reply):
-            # a resend may be confirmed only where the job already ended that way, for this agent
-            job = self.w.job(frame["jobId"]) or {}
-            if (job.get("status"), job.get("creatorId"), job.get("agentId")) != (frame["status"], *owner):
-                self.w.gateway.violations.append(f"{owner} got {frame['jobId']} confirmed as a resend: {job}")
-        if agents.closed(reply):
-            self.conn[owner] = None
-            self.w.gateway.closed(connection_id)
-        return reply
-
-    def _twist(self, fault: Fault | None, owner: tuple[str, str], messages: list[dict]):  # noqa: ANN202
-        """What another actor does when an `interleave` fault fires."""
-        if fault is None or fault.kind != "interleave":
-            return None
-        return lambda: settle.twist(self, fault.twist, owner, messages)
-
-    def _owner_of(self, body: str) -> tuple[str, str]:
-        job = self.ledger.jobs.get(self._job_id(body) or "")
-        return (job[0], job[1]) if job else OWNERS[0]
-
-    @staticmethod
-    def _job_id(body: str) -> str | None:
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return None
-        return data.get("jobId") if isinstance(data, dict) else None

@@ -32,7 +32,8 @@ def test_no_schedule_violates_an_invariant():
     STATS.reset()
     run_state_machine_as_test(JobSimulation, settings=settings.get_profile("simulation-ci"))
     print(STATS.report())
-    # The run reached the code it is about: jobs pushed, and every kind of fault fired somewhere.
+    # The run reached the code it is about: jobs pushed and completed (as stored), and every kind of
+    # fault changed something somewhere (a fault that hit and changed nothing is not counted).
     fired = {key.split(":")[0] for key in STATS.faults}
-    assert STATS.violations == 0 and STATS.pushes > 0
-    assert fired == set(KINDS), f"fault kinds never fired: {set(KINDS) - fired}"
+    assert STATS.violations == 0 and STATS.pushes > 0 and STATS.completed > 0
+    assert fired == set(KINDS), f"fault kinds that never changed anything: {set(KINDS) - fired}"

@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -23,12 +24,15 @@ import time_machine
 from moto import mock_aws
 from moto.sqs.models import sqs_backends
 
-from lambdas.common import aws, keys
+from lambdas.common import aws
 from lambdas.common.ddb import from_item
 from tests.lambdas.helpers import ACCOUNT, ENV, REGION
 from tests.lambdas.resources import create_resources
+from tests.simulation import excuses, process_state
 from tests.simulation.faults import Fault, Injector, InvocationDied
 from tests.simulation.gateway import Gateway
+from tests.simulation.logsink import LogSink
+from tests.simulation.stale import Versions
 
 QUARANTINE_QUEUE = "byoip-test-jobs-quarantine"
 QUEUES = {"jobs": "byoip-test-jobs", "dlq": "byoip-test-jobs-dlq", "quarantine": QUARANTINE_QUEUE}
@@ -37,39 +41,6 @@ MAX_RECEIVES = 5
 SIM_ENV = {**ENV, "RELEASE_DELAY_SECONDS": "2", "CONNECT_GRACE_SECONDS": "10"}
 HANDLERS = ("ws_connect", "ws_message", "ws_disconnect", "dispatcher_sqs", "lease_reaper")
 _SESSION = boto3.Session(region_name=REGION)
-
-
-class LogSink:
-    """Collects the handlers' log lines and EMF documents; remembers each job's failure reasons."""
-
-    def __init__(self) -> None:
-        self.failure_reasons: dict[str, set[str]] = defaultdict(set)
-        self.outcomes: Counter[str] = Counter()  # "held:agent_offline", "failed:delivery_410", …
-
-    def write(self, text: str) -> int:
-        for line in text.splitlines():
-            message = _message(line)
-            word, _, rest = message.partition(" ")
-            fields = dict(p.split("=", 1) for p in rest.split() if "=" in p)
-            if word == "batch_item_failed":
-                self.failure_reasons[fields.get("jobId", "-")].add(fields.get("reason", ""))
-                self.outcomes[f"failed:{fields.get('reason')}"] += 1
-            elif word in ("job_held", "job_skipped"):
-                self.outcomes[f"{word[4:]}:{fields.get('reason')}"] += 1
-            elif word == "lease_reaper":
-                self.outcomes.update({f"reaped:{k}": int(v) for k, v in fields.items() if v != "0"})
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-
-def _message(line: str) -> str:
-    try:
-        doc = json.loads(line)
-    except ValueError:
-        return ""
-    return str(doc.get("message", "")) if isinstance(doc, dict) else ""
 
 
 class World:
@@ -83,14 +54,17 @@ class World:
     # ---- lifecycle ---------------------------------------------------------------------------
 
     def __enter__(self) -> World:
+        process_state.reset()  # a fresh container: whatever earlier tests or schedules left is gone
+        if (
+            leftovers := process_state.leftovers()
+        ):  # (checked before anything starts: a refusal leaks nothing)
+            raise AssertionError("state a fresh container would not have:\n  " + "\n  ".join(leftovers))
         os.environ.pop("AWS_ENDPOINT_URL", None)
         os.environ.pop("WS_JWT_SECRET_ARN", None)
         os.environ.update(SIM_ENV)
         self._clock = self._travel.start()
         self._mock.start()
         boto3.DEFAULT_SESSION = _SESSION
-        aws.reset()
-        keys.clear_cache()
         urls = create_resources()
         os.environ.update(urls)
         self.sqs = boto3.client("sqs", region_name=REGION)  # the simulation's own: never faulted
@@ -104,9 +78,15 @@ class World:
             Attributes={"RedrivePolicy": json.dumps(policy), "VisibilityTimeout": str(VISIBILITY_SECONDS)},
         )
         self.gateway = Gateway(self.job)
-        self.injector = Injector(self.gateway)
+        self.versions = Versions()
+        self.versions.attach(self.ddb)  # the operators' writes make versions too
+        self.injector = Injector(self.gateway, self.versions)
         for service in ("dynamodb", "sqs", "apigatewaymanagementapi"):
             self.injector.attach(aws.client(service))
+        self.versions.attach(aws.client("dynamodb"))
+        self.log: list[str] = []  # every invocation: handler, fault, its calls, its answer (the trace)
+        self.excuses: dict[str, set[str]] = defaultdict(set)  # jobId -> why it may end other than completed
+        self.on_delivery: Callable[[list[dict[str, Any]]], None] | None = None  # the schedule's hook
         self.sink = LogSink()
         self.function_errors: Counter[str] = Counter()
         self.handlers = {name: importlib.import_module(f"lambdas.{name}.handler") for name in HANDLERS}
@@ -120,8 +100,7 @@ class World:
         for module, stream in self._streams:
             if stream is not None:
                 module.logger.registered_handler.setStream(stream)
-        aws.reset()
-        keys.clear_cache()
+        process_state.reset()
         self._mock.stop()
         self._travel.stop()
         for name, value in self._saved_env.items():
@@ -139,6 +118,11 @@ class World:
 
     def advance(self, seconds: float) -> None:
         self._clock.shift(seconds)
+        self.excuse(excuses.lapsed(self.scan("JOBS_TABLE"), self.now()), excuses.LEASE_LAPSED)
+
+    def excuse(self, job_ids: set[str], why: str) -> None:
+        for job_id in job_ids:
+            self.excuses[job_id].add(why)
 
     # ---- invoking the handlers ---------------------------------------------------------------
 
@@ -158,17 +142,28 @@ class World:
         one that does is a violation. The reaper and the dispatcher may fail an invocation (the
         schedule runs it again; SQS redelivers the batch).
         """
+        fired = self.injector.fired.total()
         with self.injector.invocation(fault, interleave), contextlib.redirect_stdout(self.sink):
+            answer: Any = None
             try:
-                return handler(event, None)
+                answer = response = handler(event, None)
+                return response
             except InvocationDied:
+                answer = "died"
                 return None
             except Exception as exc:
+                answer = f"raised {type(exc).__name__}"
                 self.function_errors[name] += 1
                 if name.startswith("ws_"):
                     trace = " ".join(self.injector.trace)
                     self.gateway.violations.append(f"{name} let {exc!r} escape (calls: {trace})")
                 return None
+            finally:
+                calls = " ".join(self.injector.trace)
+                self.log.append(f"{name} {fault or '-'}: {calls} -> {_summary(answer)}")
+                if self.injector.fired.total() > fired:
+                    hit = self.injector.touched | excuses.event_jobs(event)
+                    self.excuse(hit, f"a fault changed {name} ({calls})")
 
     # ---- the SQS event source of dispatcher-sqs ----------------------------------------------
 
@@ -188,6 +183,8 @@ class World:
         Failed records and every record of an invocation that died stay in flight: they come
         back when their visibility timeout ends (or the schedule expires it).
         """
+        if self.on_delivery is not None:
+            self.on_delivery(messages)
         response = self.invoke("dispatcher_sqs", sqs_event(messages, self.now()), fault, interleave)
         if response is None:
             return None
@@ -198,6 +195,8 @@ class World:
         """A second poller got the same messages (their visibility ran out mid-batch)."""
         if not messages:
             return
+        if self.on_delivery is not None:
+            self.on_delivery(messages)
         handler = self._second_dispatcher.handler
         response = self._run(handler, sqs_event(messages, self.now()), None, None, "dispatcher_sqs")
         if response is not None:
@@ -226,6 +225,11 @@ class World:
         table = SIM_ENV["JOBS_TABLE"]
         resp = self.ddb.get_item(TableName=table, Key={"jobId": {"S": job_id}}, ConsistentRead=True)
         return from_item(resp.get("Item"))
+
+    def limits(self, creator: str) -> dict[str, Any]:
+        table = SIM_ENV["CREATOR_LIMITS_TABLE"]
+        resp = self.ddb.get_item(TableName=table, Key={"creatorId": {"S": creator}}, ConsistentRead=True)
+        return from_item(resp.get("Item")) or {}
 
     def scan(self, table_env: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -262,6 +266,15 @@ def sqs_event(messages: list[dict[str, Any]], now: int) -> dict[str, Any]:
             }
         )
     return {"Records": records}
+
+
+def _summary(answer: Any) -> str:
+    """An invocation's answer without what differs between runs (SQS message ids)."""
+    if isinstance(answer, dict) and "batchItemFailures" in answer:
+        return f"{len(answer['batchItemFailures'])} failed"
+    if isinstance(answer, dict):
+        return str(answer.get("statusCode"))
+    return str(answer)
 
 
 def _fresh_copy(module_name: str) -> Any:
