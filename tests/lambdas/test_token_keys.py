@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import time
 import types
+from unittest import mock
 
 import jwt
 import pytest
 import time_machine
 from botocore.exceptions import ClientError
 
-from lambdas.common import auth, aws, keys
+from lambdas.common import auth, aws, keys, session
 from lambdas.common.auth import AgentIdentity, MisconfiguredSecret, TokenRejected, key_for, mint_token
 from lambdas.common.auth import verify_token as verify
 from lambdas.common.settings import Settings
@@ -28,15 +29,19 @@ OLD, NEW = "old-key-" + "o" * 40, "new-key-" + "n" * 40
 
 
 class FakeSecrets:
-    """GetSecretValue over {stage: value}; a missing stage is ResourceNotFoundException."""
+    """GetSecretValue over {stage: value}; a missing stage is ResourceNotFoundException, `fail` makes
+    every read fail with that error code, `responses` a stage's read with that raw error response."""
 
     def __init__(self, **stages: str) -> None:
         self.stages = stages
         self.reads: list[tuple[str, str]] = []
         self.fail: str | None = None
+        self.responses: dict[str, dict] = {}
 
     def get_secret_value(self, *, SecretId: str, VersionStage: str) -> dict[str, str]:  # noqa: N803
         self.reads.append((SecretId, VersionStage))
+        if VersionStage in self.responses:
+            raise ClientError(self.responses[VersionStage], "GetSecretValue")  # type: ignore[arg-type]
         code = self.fail or ("ResourceNotFoundException" if VersionStage not in self.stages else None)
         if code:
             raise ClientError({"Error": {"Code": code}}, "GetSecretValue")
@@ -159,6 +164,24 @@ def test_the_cache_is_per_secret_and_clear_cache_forgets_it(secrets, monotonic):
     keys.clear_cache()
     keys.verification_keys(config())
     assert len(secrets.reads) == 6
+
+
+def test_an_error_response_without_an_error_dict_is_raised_as_it_came(secrets, monotonic, monkeypatch):
+    # ClientError accepts any response dict; one without "Error" is still not "no AWSPREVIOUS yet"
+    # (ResourceNotFoundException): reading it must re-raise that ClientError, which ws-connect
+    # answers with a 401, rather than fail on the missing dict and escape ws-connect.
+    secrets.responses["AWSPREVIOUS"] = {"ResponseMetadata": {"HTTPStatusCode": 502}}
+    with pytest.raises(ClientError) as caught:
+        keys.verification_keys(config())
+    assert caught.value.response == {"ResponseMetadata": {"HTTPStatusCode": 502}}
+    monkeypatch.setenv("WS_JWT_SECRET", "")
+    monkeypatch.setenv("WS_JWT_SECRET_ARN", ARN)
+    logger = mock.Mock()
+    tok = token_with(NEW, kid=keys.key_id(NEW))
+    assert session.connect(h.connect_event(tok, "conn-1"), logger) == session.UNAUTHORIZED
+    assert [(c[0], c.args) for c in logger.method_calls] == [
+        ("error", ("ws_connect_rejected reason=secret_unavailable",))
+    ]
 
 
 # --- key_for --------------------------------------------------------------------------------
