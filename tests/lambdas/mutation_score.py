@@ -48,10 +48,15 @@ class Mutant:
 
 
 def _function_sources(path: Path) -> dict[str, str]:
-    """name -> source of every trampolined function in a mutated file (x_f__mutmut_N, x_f__mutmut_orig)."""
+    """name -> source of every trampolined function in a mutated file (x_f__mutmut_N, x_f__mutmut_orig).
+
+    Whole lines by line numbers: ast.get_source_segment splits the file again for every function,
+    minutes for the larger modules' thousands of mutants.
+    """
     source = path.read_text()
+    lines = source.splitlines()
     return {
-        node.name: ast.get_source_segment(source, node) or ""
+        node.name: "\n".join(lines[node.lineno - 1 : node.end_lineno])
         for node in ast.walk(ast.parse(source))
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name
     }
