@@ -66,7 +66,7 @@ def compare(per_module: Mapping[str, Scored], baseline: dict[str, Entry]) -> tup
     for name, t in per_module.items():
         entry, score = baseline.get(name), round(t.score, 1)
         if name not in measured:
-            if entry and (t.killed or t.survived or t.equivalent):
+            if t.killed or t.survived or t.equivalent:
                 notes.append(f"{name}: partly measured ({t.unchecked} unchecked), not compared")
         elif entry is None:
             notes.append(f"{name}: {score:.1f}%, no baseline yet (record it: make mutation RECORD=1)")

@@ -96,8 +96,9 @@ BASE = {
 
 
 def test_a_fully_measured_module_below_its_baseline_is_one_line_each():
-    # keys dropped (8 of 10), ddb dropped but ran only in part, clock held, claims was never recorded
-    measured = tallies(keys=(8, 2, 0), ddb=(0, 1, 1), clock=(4, 0, 0), claims=(3, 1, 0))
+    # keys dropped (8 of 10), ddb dropped but ran only in part, clock held, claims was never recorded,
+    # lookups neither, and it ran only in part
+    measured = tallies(keys=(8, 2, 0), ddb=(0, 1, 1), clock=(4, 0, 0), claims=(3, 1, 0), lookups=(1, 0, 2))
     drops, notes = baseline.compare(measured, BASE)
     assert drops == [
         "mutation score dropped: keys 80.0% < baseline 90.0% (2 survivors, 1 at the baseline of 2024-01-01)"
@@ -105,6 +106,7 @@ def test_a_fully_measured_module_below_its_baseline_is_one_line_each():
     assert notes == [
         "ddb: partly measured (1 unchecked), not compared",
         "claims: 75.0%, no baseline yet (record it: make mutation RECORD=1)",
+        "lookups: partly measured (2 unchecked), not compared",
     ]
 
 
