@@ -1,18 +1,21 @@
 """moto's CPU per DynamoDB call in the sandbox's server process, with and without sandbox/moto_patches.py.
 
-    .venv/bin/python benchmarks/moto_calls.py [--calls 300] [--rounds 2]
+    .venv/bin/python benchmarks/moto_calls.py [--calls 300] [--rounds 5]
 
 Starts the sandbox's moto servers (DynamoDB in its own process) once patched and once plain
 (SANDBOX_MOTO_PATCHES=off), alternately `--rounds` times, and sends each the calls a job costs
 the backend: the dispatcher's assignment (UpdateItem, 14 actions and a condition, on a new item),
 the result's completion (UpdateItem on that item), a GetItem and a PutItem. The figure is the
-server process's CPU time per call (from /proc), so the client's own cost stays out of it.
+server process's CPU time per call (from /proc), so the client's own cost stays out of it:
+min / median / max over the rounds (statistics.median: with an even count, the mean of the two
+middle rounds), and the saving of the medians, flagged as noise where the two ranges overlap.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -93,10 +96,15 @@ def measure(patched: bool, calls: int, label: str) -> dict[str, float]:
         moto.stop()
 
 
+def spread(values: list[float]) -> str:
+    """min / median / max, e.g. "4.41 / 4.57 / 5.02"."""
+    return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=300, help="calls of each kind per round (50-5000)")
-    parser.add_argument("--rounds", type=int, default=2, help="patched/plain pairs, alternated (1-10)")
+    parser.add_argument("--rounds", type=int, default=5, help="patched/plain pairs, alternated (1-10)")
     args = parser.parse_args()
     if not 50 <= args.calls <= 5000 or not 1 <= args.rounds <= 10:
         raise SystemExit("invalid sizes: --calls 50-5000, --rounds 1-10")
@@ -105,14 +113,16 @@ def main() -> None:
         for patched in (False, True):
             runs[patched].append(measure(patched, args.calls, f"r{r}"))
     print(
-        f"moto DynamoDB server CPU per call, ms"
-        f" (median of {args.rounds} alternated rounds, {args.calls} calls each)"
+        f"moto DynamoDB server CPU per call, ms: min / median / max of {args.rounds} alternated rounds,"
+        f" {args.calls} calls each"
     )
-    print(f"{'call':32} {'plain moto':>11} {'patched':>9} {'saved':>7}")
+    print(f"{'call':32} {'plain moto':>22} {'patched':>22} {'saved':>7}")
     for name in runs[True][0]:
-        plain = sorted(r[name] for r in runs[False])[len(runs[False]) // 2]
-        patched = sorted(r[name] for r in runs[True])[len(runs[True]) // 2]
-        print(f"{name:32} {plain:11.2f} {patched:9.2f} {1 - patched / plain:7.0%}")
+        plain, patched = [r[name] for r in runs[False]], [r[name] for r in runs[True]]
+        saved = 1 - statistics.median(patched) / statistics.median(plain)
+        apart = max(patched) < min(plain) or max(plain) < min(patched)
+        note = "" if apart else " (the ranges overlap: noise)"
+        print(f"{name:32} {spread(plain):>22} {spread(patched):>22} {saved:7.0%}{note}")
     print(f"(taken {time.strftime('%Y-%m-%d %H:%M:%S')}, load average {os.getloadavg()[0]:.1f})")
 
 

@@ -2,7 +2,8 @@
 
 Secrets Manager is a small fake here (it counts reads); the monotonic clock of the cache is a
 settable one, so both sides of each cache boundary (10 s after a refresh, 300 s otherwise) are
-exact.
+exact. Tests that mint or verify a token stop the wall clock (`frozen`), so a second boundary
+passing between minting and checking (a slow or busy machine) changes nothing.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import time
 import types
+from unittest import mock
 
 import jwt
 import pytest
+import time_machine
 from botocore.exceptions import ClientError
 
-from lambdas.common import auth, aws, keys
+from lambdas.common import auth, aws, keys, session
 from lambdas.common.auth import AgentIdentity, MisconfiguredSecret, TokenRejected, key_for, mint_token
 from lambdas.common.auth import verify_token as verify
 from lambdas.common.settings import Settings
@@ -26,15 +29,19 @@ OLD, NEW = "old-key-" + "o" * 40, "new-key-" + "n" * 40
 
 
 class FakeSecrets:
-    """GetSecretValue over {stage: value}; a missing stage is ResourceNotFoundException."""
+    """GetSecretValue over {stage: value}; a missing stage is ResourceNotFoundException, `fail` makes
+    every read fail with that error code, `responses` a stage's read with that raw error response."""
 
     def __init__(self, **stages: str) -> None:
         self.stages = stages
         self.reads: list[tuple[str, str]] = []
         self.fail: str | None = None
+        self.responses: dict[str, dict] = {}
 
     def get_secret_value(self, *, SecretId: str, VersionStage: str) -> dict[str, str]:  # noqa: N803
         self.reads.append((SecretId, VersionStage))
+        if VersionStage in self.responses:
+            raise ClientError(self.responses[VersionStage], "GetSecretValue")  # type: ignore[arg-type]
         code = self.fail or ("ResourceNotFoundException" if VersionStage not in self.stages else None)
         if code:
             raise ClientError({"Error": {"Code": code}}, "GetSecretValue")
@@ -49,6 +56,15 @@ def monotonic(monkeypatch):
     keys.clear_cache()
     yield clock
     keys.clear_cache()
+
+
+@pytest.fixture
+def frozen():
+    """The wall clock (time.time, and PyJWT's datetime.now) stopped 0.9 s into the current second,
+    which it yields: minting and verifying see one instant however long the test takes."""
+    second = int(time.time())
+    with time_machine.travel(second + 0.9, tick=False):
+        yield second
 
 
 @pytest.fixture
@@ -150,6 +166,24 @@ def test_the_cache_is_per_secret_and_clear_cache_forgets_it(secrets, monotonic):
     assert len(secrets.reads) == 6
 
 
+def test_an_error_response_without_an_error_dict_is_raised_as_it_came(secrets, monotonic, monkeypatch):
+    # ClientError accepts any response dict; one without "Error" is still not "no AWSPREVIOUS yet"
+    # (ResourceNotFoundException): reading it must re-raise that ClientError, which ws-connect
+    # answers with a 401, rather than fail on the missing dict and escape ws-connect.
+    secrets.responses["AWSPREVIOUS"] = {"ResponseMetadata": {"HTTPStatusCode": 502}}
+    with pytest.raises(ClientError) as caught:
+        keys.verification_keys(config())
+    assert caught.value.response == {"ResponseMetadata": {"HTTPStatusCode": 502}}
+    monkeypatch.setenv("WS_JWT_SECRET", "")
+    monkeypatch.setenv("WS_JWT_SECRET_ARN", ARN)
+    logger = mock.Mock()
+    tok = token_with(NEW, kid=keys.key_id(NEW))
+    assert session.connect(h.connect_event(tok, "conn-1"), logger) == session.UNAUTHORIZED
+    assert [(c[0], c.args) for c in logger.method_calls] == [
+        ("error", ("ws_connect_rejected reason=secret_unavailable",))
+    ]
+
+
 # --- key_for --------------------------------------------------------------------------------
 
 
@@ -197,8 +231,9 @@ def test_mint_refuses_a_lifetime_outside_1_to_900_seconds(lifetime):
 
 
 @pytest.mark.parametrize("lifetime", [1, auth.MAX_LIFETIME_SECONDS])
-def test_mint_signs_exactly_the_claims_verify_accepts(lifetime):
-    now = int(time.time())
+def test_mint_signs_exactly_the_claims_verify_accepts(lifetime, frozen):
+    # a 1 s token minted at `now` expires at now + 1: on a running clock, verify raced that second
+    now = frozen
     tok = mint_token(h.SECRET, "agent-1", "creator-1", lifetime_s=lifetime, now=now)
     assert jwt.get_unverified_header(tok) == {"alg": "HS256", "typ": "JWT", "kid": keys.key_id(h.SECRET)}
     claims = jwt.decode(tok, h.SECRET, algorithms=["HS256"])
@@ -212,20 +247,19 @@ def test_mint_issues_at_the_given_now():
     assert (claims["iat"], claims["exp"]) == (1_000_000, 1_000_060)
 
 
-def test_mint_without_now_issues_at_the_current_second(monkeypatch):
-    monkeypatch.setattr(auth, "time", types.SimpleNamespace(time=lambda: time.time() // 1 + 0.9))
-    expected = int(time.time())
+def test_mint_without_now_issues_at_the_current_second(frozen):
+    # the clock reads `frozen` + 0.9 s: iat is that second, truncated, not rounded up
     claims = jwt.decode(mint_token(h.SECRET, "a", "c"), h.SECRET, algorithms=["HS256"])
-    assert (claims["iat"], claims["exp"] - claims["iat"]) == (expected, 600)
+    assert (claims["iat"], claims["exp"]) == (frozen, frozen + 600)
 
 
-def test_mints_default_lifetime_is_ten_minutes():
-    claims = jwt.decode(mint_token(h.SECRET, "a", "c", now=int(time.time())), h.SECRET, algorithms=["HS256"])
+def test_mints_default_lifetime_is_ten_minutes(frozen):
+    claims = jwt.decode(mint_token(h.SECRET, "a", "c", now=frozen), h.SECRET, algorithms=["HS256"])
     assert claims["exp"] - claims["iat"] == 600
 
 
-def test_a_token_living_exactly_the_maximum_lifetime_is_accepted_one_second_more_is_not():
-    issued = int(time.time())
+def test_a_token_living_exactly_the_maximum_lifetime_is_accepted_one_second_more_is_not(frozen):
+    issued = frozen
     at_max = token_with(h.SECRET, lifetime=auth.MAX_LIFETIME_SECONDS, iat=issued)
     assert verify(at_max, h.SECRET) == AgentIdentity("agent-1", "creator-1", issued, issued + 900)
     with pytest.raises(TokenRejected) as caught:
@@ -254,16 +288,16 @@ def test_verify_with_an_empty_or_unusable_key_is_a_misconfiguration():
         (lambda: h.token(creator="bad/creator"), "creatorId is not an id"),
     ],
 )
-def test_verify_refuses_and_says_why(make, why):
+def test_verify_refuses_and_says_why(make, why, frozen):
     with pytest.raises(TokenRejected) as caught:
         verify(make(), h.SECRET)
     assert caught.value.why == why
 
 
 @pytest.mark.parametrize("claim", ["exp", "iat"])
-def test_a_time_claim_that_is_a_numeric_string_is_refused(claim):
+def test_a_time_claim_that_is_a_numeric_string_is_refused(claim, frozen):
     # PyJWT itself accepts "1795872600" (it only needs int() to work); the verifier does not
-    issued = int(time.time())
+    issued = frozen
     claims = {"agentId": "agent-1", "creatorId": "creator-1", "iat": issued, "exp": issued + 600}
     claims[claim] = str(claims[claim])
     with pytest.raises(TokenRejected) as caught:
