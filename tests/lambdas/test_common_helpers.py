@@ -298,3 +298,19 @@ def test_classify(err, classified):
 )
 def test_on_time_boundary(sent_ms, on_time):
     assert batch.on_time(sent_ms, NOW, 60) is on_time
+
+
+def test_the_quota_day_is_the_utc_day_whatever_the_local_time_zone(monkeypatch):
+    """The daily counter's key is the UTC day: in UTC+13:45 the local date is already the next day."""
+    import time as time_module
+
+    from lambdas.common.clock import day_of
+
+    monkeypatch.setenv("TZ", "Pacific/Chatham")
+    time_module.tzset()
+    try:
+        assert day_of(1_700_000_000 - 1_700_000_000 % 86400 + 86399) == "2023-11-14"  # 23:59:59 UTC
+        assert day_of(1_700_000_000 - 1_700_000_000 % 86400 + 86400) == "2023-11-15"  # the next UTC midnight
+    finally:
+        monkeypatch.undo()
+        time_module.tzset()
