@@ -11,12 +11,15 @@ from automation.cli import app as byoip
 from sandbox.gameday.report import write_report
 from sandbox.gameday.runner import WARMUP_MIN, GameDay, GameDayOptions
 from sandbox.gameday.scenarios import SCENARIOS
+from tests.sandbox.conftest import TEST_SPEED
 
 pytestmark = pytest.mark.slow
 
 
 def test_poison_pill_composite_mode(local_template, tmp_path):
-    result = GameDay(GameDayOptions("poison-pill", template=local_template)).run(SCENARIOS["poison-pill"])
+    result = GameDay(GameDayOptions("poison-pill", speed=TEST_SPEED, template=local_template)).run(
+        SCENARIOS["poison-pill"]
+    )
 
     assert result.problems == [] and result.outcome == "passed"
     assert {"DLQNotEmpty", "Incident", "QuarantineNotEmpty"} <= set(result.fired_alarms)

@@ -9,6 +9,7 @@ import pytest
 from sandbox.gameday.chaos import CHAOS_KINDS, Chaos, chaos_run
 from sandbox.gameday.runner import GameDay, GameDayOptions
 from sandbox.gameday.scenarios import SCENARIOS, Scenario
+from tests.sandbox.conftest import TEST_SPEED
 
 pytestmark = pytest.mark.slow
 
@@ -18,7 +19,7 @@ def test_chaos_loses_no_job_and_reports_what_the_alarms_said(local_template):
     # faults, though live threads interleave differently from run to run).
     scenario = Scenario("chaos", "-", "chaos (short)", (), chaos_run(6, 0.10, seed=7), False)
 
-    result = GameDay(GameDayOptions("chaos", template=local_template)).run(scenario)
+    result = GameDay(GameDayOptions("chaos", speed=TEST_SPEED, template=local_template)).run(scenario)
 
     assert result.problems == [] and result.outcome == "passed"
     acc = result.accounting
