@@ -222,12 +222,14 @@ class ByoIpStack(Stack):
         allow_post_to_connection(role, api, stage, methods=("POST", "DELETE"))  # DELETE: closing
         # ws-disconnect
         allow_table(functions[WS_DISCONNECT].role, s.agents_table, ["GetItem", "DeleteItem", "UpdateItem"])
-        # dispatcher: the event source grants the queue consumption; assign/hold/undo are
-        # transactions over jobs + creator-limits with a ConditionCheck on the agent item
+        # dispatcher: the event source grants the queue consumption; each job reads the agent and
+        # the creator's limits in one BatchGetItem (lambdas/common/lookups.py: IAM checks
+        # dynamodb:BatchGetItem on each table, never GetItem); assign/hold/undo are transactions
+        # over jobs + creator-limits with a ConditionCheck on the agent item
         role = functions[DISPATCHER].role
-        allow_table(role, s.agents_table, ["GetItem", "DeleteItem", "UpdateItem", "ConditionCheckItem"])
+        allow_table(role, s.agents_table, ["BatchGetItem", "DeleteItem", "UpdateItem", "ConditionCheckItem"])
         allow_table(role, s.jobs_table, ["UpdateItem"])
-        allow_table(role, s.creator_limits_table, ["UpdateItem"])
+        allow_table(role, s.creator_limits_table, ["BatchGetItem", "UpdateItem"])
         allow_send(role, q.dlq)
         allow_post_to_connection(role, api, stage)
         # lease-reaper: leases; then the creator watch (lambdas/common/watch.py) scans the agents,
@@ -236,7 +238,8 @@ class ByoIpStack(Stack):
         role = functions[LEASE_REAPER].role
         allow_table(role, s.jobs_table, ["UpdateItem", "GetItem"], query_indexes=["ByLease"])
         allow_table(role, s.creator_limits_table, ["UpdateItem", "Scan"])
-        allow_table(role, s.agents_table, ["UpdateItem", "Scan"])
+        # DeleteItem: a breaker that healed forgets its outcome window (breaker.forget)
+        allow_table(role, s.agents_table, ["UpdateItem", "DeleteItem", "Scan"])
         allow(role, "dynamodb", ["Scan"], [f"{s.jobs_table.table_arn}/index/ByHeldAgent"])
         allow_send(role, q.jobs_queue)
         allow(role, "events", ["PutEvents"], [self._default_event_bus()])
