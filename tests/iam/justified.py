@@ -4,4 +4,23 @@ here, and on a reason left here after its grant is used or removed."""
 
 from __future__ import annotations
 
-JUSTIFIED: dict[tuple[str, str, str], str] = {}
+LAMBDA_LOGS = "Lambda's runtime writes the function's logs with its role; no handler calls CloudWatch Logs"
+ESM = "the SQS event source mapping polls with the dispatcher's role; the sandbox's poller is not recorded"
+_FUNCTIONS = (
+    "ws-connect",
+    "ws-message",
+    "ws-disconnect",
+    "dispatcher-sqs",
+    "lease-reaper",
+    "secret-rotation",
+)
+_GROUP = "arn:aws:logs:R:A:log-group:/aws/lambda/byoip-S-{}:*"
+_ESM = ("ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility", "GetQueueAttributes", "GetQueueUrl")
+JUSTIFIED: dict[tuple[str, str, str], str] = {
+    **{
+        (f"function:byoip-S-{f}", f"logs:{a}", _GROUP.format(f)): LAMBDA_LOGS
+        for f in _FUNCTIONS
+        for a in ("CreateLogStream", "PutLogEvents")
+    },
+    **{("function:byoip-S-dispatcher-sqs", f"sqs:{a}", "arn:aws:sqs:R:A:byoip-S-jobs"): ESM for a in _ESM},
+}
