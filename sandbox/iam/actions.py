@@ -168,6 +168,40 @@ def connection_arn(
     return f"arn:aws:execute-api:{region}:{ACCOUNT}:{path}"
 
 
+# S3 request headers IAM offers as condition keys (s3:<header>), by the botocore parameter that sends them
+_S3_HEADERS = {
+    "ServerSideEncryption": "x-amz-server-side-encryption",
+    "SSEKMSKeyId": "x-amz-server-side-encryption-aws-kms-key-id",
+    "ACL": "x-amz-acl",
+}
+_S3_HEADER_OPERATIONS = ("PutObject", "CopyObject", "CreateMultipartUpload")
+
+
+def _post_bound(post: dict[str, Any]) -> dict[str, str]:
+    """The form fields a presigned POST's policy pins to one value (`{"name": v}` or
+    `["eq", "$name", v]`); a field the policy does not pin is the uploader's choice."""
+    bound: dict[str, str] = {}
+    for condition in post.get("conditions", []):
+        if isinstance(condition, dict):
+            bound.update({k.lower(): str(v) for k, v in condition.items()})
+        elif isinstance(condition, list | tuple) and len(condition) == 3 and condition[0] == "eq":
+            bound[str(condition[1]).lstrip("$").lower()] = str(condition[2])
+    return bound
+
+
+def request_context(
+    service: str, op: str, params: dict[str, Any], post: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """The request's condition keys a policy can test (S3's encryption and ACL headers): from the
+    call's parameters (a presigned PUT signs them as headers) or what a POST's policy pins."""
+    if service != "s3" or op not in _S3_HEADER_OPERATIONS:
+        return {}
+    if post is not None:
+        bound = _post_bound(post)
+        return {f"s3:{h}": bound[h] for h in _S3_HEADERS.values() if h in bound}
+    return {f"s3:{h}": str(params[p]) for p, h in _S3_HEADERS.items() if params.get(p) is not None}
+
+
 def authorized(
     service: str, op: str, params: dict[str, Any], *, region: str, endpoint: str = "", api_ids: dict[str, str]
 ) -> Pairs:

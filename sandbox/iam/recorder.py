@@ -18,6 +18,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -26,13 +27,14 @@ import botocore.client
 import botocore.signers
 
 from contract import callers
-from sandbox.iam.actions import authorized
+from sandbox.iam.actions import authorized, request_context
 
 CALLS_DIR_ENV = "BYOIP_AWS_CALLS_DIR"
 _collectors: list[list[dict[str, Any]]] = []
 _API_IDS: dict[str, str] = {}  # local management endpoint (scheme://host:port) -> the API id it stands for
 _lock = threading.Lock()
 _installed: dict[str, Any] = {}
+_outside: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("byoip_outside_stack", default=())
 
 
 def _sink(record: dict[str, Any]) -> None:
@@ -45,8 +47,28 @@ def _sink(record: dict[str, Any]) -> None:
                 out.write(json.dumps(record, sort_keys=True) + "\n")
 
 
-def record(client: Any, operation: str, params: dict[str, Any], *, presigned: bool = False) -> None:
-    """Record one call of `client` as the current caller (nothing when no caller is set)."""
+@contextmanager
+def outside_the_stack(resource: str, reason: str) -> Iterator[None]:
+    """Calls made in the block on exactly `resource` (an ARN) target, on purpose, a resource the
+    template does not deploy (a test's deleted secret): they are recorded with `reason` and listed,
+    not evaluated. Every other call in the block is evaluated as usual."""
+    token = _outside.set((*_outside.get(), (resource, reason)))
+    try:
+        yield
+    finally:
+        _outside.reset(token)
+
+
+def record(
+    client: Any,
+    operation: str,
+    params: dict[str, Any],
+    *,
+    presigned: bool = False,
+    post: dict[str, Any] | None = None,
+) -> None:
+    """Record one call of `client` as the current caller (nothing when no caller is set). `post` is a
+    presigned POST's Fields and Conditions: what the upload is bound to send."""
     caller = callers.current()
     if caller is None:
         return
@@ -58,18 +80,23 @@ def record(client: Any, operation: str, params: dict[str, Any], *, presigned: bo
         )
     except (KeyError, ValueError, AttributeError, TypeError) as exc:  # a malformed request: AWS refuses it
         pairs = [(f"{service}:{operation}", f"unmapped: {type(exc).__name__}")]
+    context = request_context(service, operation, params, post)
+    outside = dict(_outside.get())
     for action, resource in pairs:
-        _sink(
-            {
-                "caller": str(caller),
-                "kind": caller.kind,
-                "name": caller.name,
-                "deployment": caller.deployment,
-                "operation": operation + (" (presigned)" if presigned else ""),
-                "action": action,
-                "resource": resource,
-            }
-        )
+        entry = {
+            "caller": str(caller),
+            "kind": caller.kind,
+            "name": caller.name,
+            "deployment": caller.deployment,
+            "operation": operation + (" (presigned)" if presigned else ""),
+            "action": action,
+            "resource": resource,
+        }
+        if context:
+            entry["context"] = context
+        if resource in outside:
+            entry["outside_stack"] = outside[resource]
+        _sink(entry)
 
 
 def bind(deployment: str, **binding: Any) -> None:
@@ -102,9 +129,18 @@ def install() -> None:
         record(self, self._PY_TO_OP_NAME.get(ClientMethod, ClientMethod), dict(Params or {}), presigned=True)
         return presign_url(self, ClientMethod, Params, *args, **kw)
 
-    def generate_presigned_post(self: Any, Bucket: str, Key: str, *args: Any, **kw: Any) -> Any:  # noqa: N803
-        record(self, "PutObject", {"Bucket": Bucket, "Key": Key}, presigned=True)
-        return presign_post(self, Bucket, Key, *args, **kw)
+    def generate_presigned_post(
+        self: Any,
+        Bucket: str,  # noqa: N803
+        Key: str,  # noqa: N803
+        Fields: Any = None,  # noqa: N803
+        Conditions: Any = None,  # noqa: N803
+        *args: Any,
+        **kw: Any,
+    ) -> Any:
+        post = {"fields": dict(Fields or {}), "conditions": list(Conditions or [])}
+        record(self, "PutObject", {"Bucket": Bucket, "Key": Key}, presigned=True, post=post)
+        return presign_post(self, Bucket, Key, Fields, Conditions, *args, **kw)
 
     botocore.client.BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
     botocore.signers.generate_presigned_url = generate_presigned_url

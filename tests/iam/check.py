@@ -34,6 +34,7 @@ class Report:
     triples: set[Triple] = field(default_factory=set)
     denials: list[tuple[Triple, str]] = field(default_factory=list)  # (triple, result or error)
     not_evaluated: set[Triple] = field(default_factory=set)
+    outside_stack: dict[Triple, str] = field(default_factory=dict)  # triple -> the test's stated reason
     granted: dict[GrantKey, Triple] = field(default_factory=dict)  # key -> (caller, action, resource)
     used: set[GrantKey] = field(default_factory=set)
 
@@ -62,13 +63,18 @@ def _listed(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value or [])
 
 
-def _requests(calls: Iterable[dict[str, Any]], policies: Deployed) -> list[tuple[Triple, str, str]]:
-    """(triple, action, resource) per call, plus the KMS call an SSE-KMS object call implies."""
+Context = tuple[tuple[str, str], ...]  # the request's condition keys (sorted), e.g. S3's SSE headers
+
+
+def _requests(calls: Iterable[dict[str, Any]], policies: Deployed) -> list[tuple[Triple, str, str, Context]]:
+    """(triple, action, resource, context) per call, plus the KMS call an SSE-KMS object call implies."""
     out = []
     for call in calls:
         caller, action, resource = call["caller"], call["action"], call["resource"]
         resource = policies.aliases.get(resource, resource)
-        out.append(((caller, action, resource), action, resource))
+        out.append(
+            ((caller, action, resource), action, resource, tuple(sorted(call.get("context", {}).items())))
+        )
         key = (
             policies.bucket_keys.get(policies.owner(resource))
             if resource.startswith("arn:aws:s3:::")
@@ -76,7 +82,7 @@ def _requests(calls: Iterable[dict[str, Any]], policies: Deployed) -> list[tuple
         )
         implied = {"s3:PutObject": "kms:GenerateDataKey", "s3:GetObject": "kms:Decrypt"}.get(action)
         if key and implied and "/" in resource.removeprefix("arn:aws:s3:::"):
-            out.append(((caller, implied, key), implied, key))
+            out.append(((caller, implied, key), implied, key, ()))
     return out
 
 
@@ -111,6 +117,10 @@ def evaluate(records: list[dict[str, Any]], template_for: TemplateFor | None = N
     bindings = {r["binding"]: r for r in records if r.get("binding")}
     calls = [r for r in records if not r.get("binding")]
     report = Report(calls=len(calls), triples={(c["caller"], c["action"], c["resource"]) for c in calls})
+    report.outside_stack = {
+        (c["caller"], c["action"], c["resource"]): c["outside_stack"] for c in calls if c.get("outside_stack")
+    }
+    calls = [c for c in calls if not c.get("outside_stack")]
     for deployment, binding in sorted(bindings.items()):
         policies = policies_for(binding, template_for)
         mine = [c for c in calls if c["deployment"] == deployment]
@@ -128,7 +138,7 @@ def evaluate(records: list[dict[str, Any]], template_for: TemplateFor | None = N
 def _evaluate_deployment(calls: list[dict[str, Any]], policies: Deployed, report: Report, label: str) -> None:
     evaluated = [c for c in calls if not c["caller"].startswith("cli:")]
     requests = sorted(set(_requests(evaluated, policies)))
-    callers = {t[0] for t, _, _ in requests}
+    callers = {t[0] for t, _, _, _ in requests}
     for caller in callers - set(policies.caller_roles):
         report.denials.append(((caller, "-", "-"), f"the {label} template has no role for this caller"))
     requests = [r for r in requests if r[0][0] in policies.caller_roles]
@@ -146,12 +156,13 @@ def _evaluate_deployment(calls: list[dict[str, Any]], policies: Deployed, report
                 "resourcePolicy": policies.owner(resource)
                 if policies.owner(resource) in policies.resource_policies
                 else None,
+                "context": dict(context),
             }
-            for i, (triple, action, resource) in enumerate(requests)
+            for i, (triple, action, resource, context) in enumerate(requests)
         ],
     }
     results = simulate(payload) if requests else []
-    for (triple, action, resource), result in zip(requests, results, strict=True):
+    for (triple, action, resource, _), result in zip(requests, results, strict=True):
         if result["result"] != "Allowed":
             report.denials.append((triple, result["errors"] or result["result"]))
             continue
@@ -204,6 +215,11 @@ def summary(report: Report) -> list[str]:
     return [
         f"IAM check: {report.calls} recorded calls, {len(report.triples)} distinct (caller, action, resource)"
         f" ({dict(kinds)}), {len(report.denials)} denied,"
-        f" {len(report.not_evaluated)} CLI calls not evaluated",
+        f" {len(report.not_evaluated)} CLI calls not evaluated,"
+        f" {len(report.outside_stack)} outside the stack on purpose",
         *report.denial_lines(),
+        *(
+            f"  outside the stack on purpose: {c} {a} on {r}: {why}"
+            for (c, a, r), why in sorted(report.outside_stack.items())
+        ),
     ]

@@ -26,6 +26,7 @@ for (const req of input.requests) {
         'aws:SecureTransport': 'true',
         'aws:PrincipalArn': req.principal,
         'aws:PrincipalAccount': account,
+        ...(req.context ?? {}),
       },
     },
     identityPolicies: (input.identity[req.identity] ?? []).map((policy, i) => ({ name: String(i), policy })),

@@ -100,3 +100,27 @@ def test_removing_one_needed_grant_fails_naming_the_call(scenario, caller, actio
         line.startswith(f"DENIED {caller} {action} on {TABLE.format(table)}")
         for line in report.denial_lines()
     )
+
+
+LOGS = "arn:aws:s3:::byoip-test-logs/"
+MESSAGE = "function:byoip-test-ws-message"
+
+
+def test_the_log_upload_form_is_allowed_because_its_policy_names_the_stack_key(clock, out, queues):
+    """The logs bucket refuses a PutObject that does not name the stack's key: the POST form's
+    policy pins it, and the recorder hands what it pins to the evaluator as S3's condition keys."""
+    with recorder.collected() as records:
+        assert connect(h.connect_event(h.token("agent-1", "creator-a"), "conn-a"), None) == {
+            "statusCode": 200
+        }
+        assert message(h.message_event({"action": "logs.upload"}, "conn-a"), None) == {"statusCode": 200}
+    (upload,) = [r for r in records if r.get("action") == "s3:PutObject"]
+    assert upload["resource"].startswith(LOGS + "creator-a/agent-1/")
+    assert upload["context"]["s3:x-amz-server-side-encryption-aws-kms-key-id"] == h.ENV["LOGS_KMS_KEY_ARN"]
+    bound = [bind_handler_tests(dict(queues))]
+
+    assert evaluate(bound + records).denials == []
+
+    unpinned = [{k: v for k, v in r.items() if k != "context"} for r in records]
+    denied = {triple: why for triple, why in evaluate(bound + unpinned).denials}
+    assert denied == {(MESSAGE, "s3:PutObject", upload["resource"]): "ExplicitlyDenied"}
