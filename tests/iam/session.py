@@ -48,7 +48,7 @@ def finish(session: pytest.Session) -> None:
     if not any(not r.get("binding") for r in records):
         return
     report = evaluate(records)
-    lines = summary(report)
+    lines = [*summary(report), f"IAM check: the records are in {directory}"]
     unused = report.unused()
     lines.append(
         f"IAM check: {len(unused)} granted (action, resource) no recorded call used, each with its reason:"
