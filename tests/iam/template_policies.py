@@ -37,6 +37,10 @@ class DeployedResolver(TemplateResolver):
     def _ref(self, target: Any) -> Any:
         if target in self.resources and self.resources[target].get("Type") == "AWS::SecretsManager::Secret":
             return self.arn_of(target)
+        resource = self.resources.get(target) if isinstance(target, str) else None
+        name = (resource or {}).get("Properties", {}).get("Name")
+        if target not in self.refs and resource and resource["Type"] == "AWS::SSM::Parameter" and name:
+            return self.resolve(name)  # a parameter's Ref is its name
         return super()._ref(target)
 
 
