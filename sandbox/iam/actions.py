@@ -75,6 +75,8 @@ def _dynamodb(op: str, params: dict[str, Any], region: str) -> Pairs:
         ]
     if op in ("BatchGetItem", "BatchWriteItem"):
         return [(f"dynamodb:{op}", table_arn(region, name)) for name in params.get("RequestItems", {})]
+    if params.get("TableName") == "":
+        raise ValueError("an empty TableName: DynamoDB refuses it (ValidationException) before IAM is asked")
     return [(f"dynamodb:{op}", table_arn(region, params.get("TableName", "*"), params.get("IndexName")))]
 
 

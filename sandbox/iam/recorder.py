@@ -80,6 +80,9 @@ def record(
         )
     except (KeyError, ValueError, AttributeError, TypeError) as exc:  # a malformed request: AWS refuses it
         pairs = [(f"{service}:{operation}", f"unmapped: {type(exc).__name__}")]
+        malformed = f"malformed, refused before IAM: {exc}"
+    else:
+        malformed = ""
     context = request_context(service, operation, params, post)
     outside = dict(_outside.get())
     for action, resource in pairs:
@@ -94,8 +97,8 @@ def record(
         }
         if context:
             entry["context"] = context
-        if resource in outside:
-            entry["outside_stack"] = outside[resource]
+        if resource in outside or malformed:
+            entry["outside_stack"] = outside.get(resource, malformed)
         _sink(entry)
 
 

@@ -216,10 +216,10 @@ def summary(report: Report) -> list[str]:
         f"IAM check: {report.calls} recorded calls, {len(report.triples)} distinct (caller, action, resource)"
         f" ({dict(kinds)}), {len(report.denials)} denied,"
         f" {len(report.not_evaluated)} CLI calls not evaluated,"
-        f" {len(report.outside_stack)} outside the stack on purpose",
+        f" {len(report.outside_stack)} not evaluated on purpose (outside the stack, or malformed)",
         *report.denial_lines(),
         *(
-            f"  outside the stack on purpose: {c} {a} on {r}: {why}"
+            f"  not evaluated: {c} {a} on {r}: {why}"
             for (c, a, r), why in sorted(report.outside_stack.items())
         ),
     ]

@@ -11,6 +11,7 @@ physical ids (sandbox/iam/recorder.py `bind`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -105,6 +106,18 @@ class Deployed:
         return resource
 
 
+def _assume_role(content: dict[str, Any]) -> Any:
+    """A document's role: its `assumeRole`, or the role its `{{ Parameter }}` is pinned to (the one
+    allowed value; else the default, which the template's triggers pass)."""
+    role = content.get("assumeRole")
+    named = re.fullmatch(r"\{\{\s*(\w+)\s*\}\}", role) if isinstance(role, str) else None
+    if not named:
+        return role
+    parameter = (content.get("parameters") or {}).get(named.group(1)) or {}
+    allowed = parameter.get("allowedValues") or []
+    return allowed[0] if len(allowed) == 1 else parameter.get("default")
+
+
 def deployed(template: dict[str, Any], *, stage: str, region: str, binding: dict[str, Any]) -> Deployed:
     """Every identity and resource policy of `template`, resolved for one deployment."""
     attrs = {tuple(k.split("|")) if isinstance(k, str) else k: v for k, v in binding.get("attrs", {}).items()}
@@ -134,7 +147,7 @@ def deployed(template: dict[str, Any], *, stage: str, region: str, binding: dict
                 props["Role"]
             )
     for _, props in _by_type(template, "AWS::SSM::Document"):
-        role = (props.get("Content") or {}).get("assumeRole")
+        role = _assume_role(props.get("Content") or {})
         if role:
             out.caller_roles[f"automation:{resolver.resolve(props['Name'])}"] = resolver.resolve(role)
     for _, props in _by_type(template, "AWS::S3::BucketPolicy"):

@@ -51,3 +51,15 @@ def test_a_bucket_action_on_objects_and_an_unknown_service_are_found():
 
     assert [f["issue"] for f in lint(_planted("s3:ListBucket", objects))] == ["RESOURCE_MISMATCH"]
     assert [f["issue"] for f in lint(_planted("dynamodbx:GetItem", "*"))] == ["UNKNOWN_PREFIX"]
+
+
+def test_each_automation_document_runs_as_the_role_its_assume_role_parameter_is_pinned_to():
+    from tests.iam.template_policies import deployed
+
+    policies = deployed(cached_template("prod", "composite"), stage="prod", region="us-east-1", binding={})
+
+    roles = {c: r for c, r in policies.caller_roles.items() if c.startswith("automation:")}
+    assert roles["automation:BYOIP-prod-GuardedRedrive"].startswith(
+        "arn:aws:iam::123456789012:role/AutomationGuardedRedriveRole"
+    )
+    assert all(role in policies.role_policies for role in roles.values()), roles

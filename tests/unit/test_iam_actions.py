@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sandbox.iam.actions import authorized, request_context
 
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/k-1"
@@ -59,3 +61,8 @@ def test_operations_map_to_the_actions_and_arns_iam_checks():
     assert authorized(
         "secretsmanager", "GetSecretValue", {"SecretId": secret}, region=region, api_ids=ids
     ) == [("secretsmanager:GetSecretValue", secret.removesuffix("-AbCdEf"))]
+
+
+def test_a_request_aws_refuses_before_authorizing_maps_to_no_action():
+    with pytest.raises(ValueError, match="empty TableName"):
+        authorized("dynamodb", "GetItem", {"TableName": "", "Key": {}}, region="eu-west-1", api_ids={})
