@@ -57,6 +57,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     finish(session)
 
 
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    from tests.iam.session import deselected
+
+    if items:
+        deselected()
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     from tests.iam.session import summary_lines
 

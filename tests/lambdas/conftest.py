@@ -47,6 +47,12 @@ for _package in HANDLERS:
     _run_as_its_function(_package)
 
 
+def as_function(function: str) -> Any:
+    """Run a block as `function` (e.g. "secret-rotation"): for a test that drives a handler's core
+    directly, so its calls are recorded as that function's role as the handler's would be."""
+    return acting_as(Caller(FUNCTION, Names(ENV["STAGE"]).function(function), DEPLOYMENT))
+
+
 class _CurrentStdout:
     """Writes to whatever sys.stdout is at write time (pytest swaps it per test)."""
 
