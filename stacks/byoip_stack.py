@@ -11,7 +11,6 @@ from typing import Any
 from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_lambda_event_sources as event_sources
 from constructs import Construct
 
 from automation.layer import AutomationLayer
@@ -86,14 +85,23 @@ class ByoIpStack(Stack):
         )
         fn = {name: f.function for name, f in self.functions.items()}
         self.realtime.add_routes(connect=fn[WS_CONNECT], message=fn[WS_MESSAGE], disconnect=fn[WS_DISCONNECT])
-        fn[DISPATCHER].add_event_source(
-            event_sources.SqsEventSource(
-                self.queues.jobs_queue,
-                batch_size=10,
-                max_batching_window=Duration.seconds(10),
-                report_batch_item_failures=True,
-                max_concurrency=DISPATCHER_MAX_CONCURRENCY,
-            )
+        # The mapping polls with the dispatcher's role, which needs ReceiveMessage, DeleteMessage and
+        # GetQueueAttributes on the queue and no more (SqsEventSource also granted
+        # ChangeMessageVisibility and GetQueueUrl, which Lambda never calls: docs/architecture.md, IAM).
+        jobs_queue = self.queues.jobs_queue
+        fn[DISPATCHER].add_event_source_mapping(
+            "JobsQueueSource",
+            event_source_arn=jobs_queue.queue_arn,
+            batch_size=10,
+            max_batching_window=Duration.seconds(10),
+            report_batch_item_failures=True,
+            max_concurrency=DISPATCHER_MAX_CONCURRENCY,
+        )
+        allow(
+            fn[DISPATCHER],
+            "sqs",
+            ["ReceiveMessage", "DeleteMessage", "GetQueueAttributes"],
+            [jobs_queue.queue_arn],
         )
         events.Rule(
             self,

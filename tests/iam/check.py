@@ -181,7 +181,11 @@ def _evaluate_deployment(calls: list[dict[str, Any]], policies: Deployed, report
             for stmt_index, statement in enumerate(_listed_statements(document)):
                 if statement.get("Effect") == "Allow":
                     for key, (a, r) in _keyed(caller, doc_index, stmt_index, statement):
-                        report.granted.setdefault(key, (_stage_free(caller), a, _stage_free(r)))
+                        label, known = (_stage_free(caller), a, _stage_free(r)), report.granted.get(key)
+                        # A deployment that did not bind a runtime-named resource (a bucket) leaves its
+                        # logical id in the ARN; the name a binding gives is the stable label.
+                        if known is None or (_UNBOUND.search(known[2]) and not _UNBOUND.search(label[2])):
+                            report.granted[key] = label
 
 
 def _listed_statements(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -200,6 +204,7 @@ def _keyed(
     ]
 
 
+_UNBOUND = re.compile(r"[A-Z][A-Za-z0-9]+[0-9A-F]{8}\b")  # a CloudFormation logical id
 # Grants are compared across deployments (stages, regions, bound ids) in a stage-free form.
 _STAGE_NAME = re.compile(r"(byoip-|BYOIP-|byoip/)[a-z][a-z0-9-]*?(?=-|/)")
 

@@ -77,12 +77,11 @@ def expected_grants(s: str) -> dict[str, set[tuple[str, str]]]:
             ("dynamodb:UpdateItem", limits),
             ("sqs:SendMessage", f"byoip-{s}-jobs-dlq"),
             ("execute-api:ManageConnections", _connections(s)),
-            # from the SQS event source mapping
+            # for the SQS event source mapping, which polls with this role (no ChangeMessageVisibility
+            # nor GetQueueUrl: Lambda calls neither)
             ("sqs:ReceiveMessage", f"byoip-{s}-jobs"),
             ("sqs:DeleteMessage", f"byoip-{s}-jobs"),
-            ("sqs:ChangeMessageVisibility", f"byoip-{s}-jobs"),
             ("sqs:GetQueueAttributes", f"byoip-{s}-jobs"),
-            ("sqs:GetQueueUrl", f"byoip-{s}-jobs"),
         },
         "lease-reaper": logs("lease-reaper")
         | {
