@@ -31,6 +31,7 @@ from automation.commands import (
 )
 from automation.errors import aws_error, usage_error
 from automation.output import USAGE, errors
+from contract.callers import CLI, Caller, acting_as
 from monitoring.evaluator.cli import app as alarms_app
 
 INTERRUPTED = 130  # the shell's code for SIGINT
@@ -55,6 +56,9 @@ app.add_typer(creator.app, name="creator")
 app.add_typer(alarms_app, name="alarms")
 EXTRAS_GROUP = "byoip.cli"  # entry points: name = command, value = a Typer app or a command function
 EXTRA_INSTALL = "pip install -e '.[sandbox]'"
+# The AWS calls a command makes are the operator's, with their own credentials (contract/callers.py);
+# an extra (the sandbox) is not an operator's command: its functions and documents name themselves.
+OPERATOR = Caller(CLI, "operator")
 
 
 def _unavailable(name: str, missing: str) -> Callable[..., None]:
@@ -103,7 +107,11 @@ def run(args: Sequence[str]) -> int:
         # Not command.main(): it turns Ctrl-C into a bare Exit(130), indistinguishable from a
         # command that handled Ctrl-C itself (the sandbox prints its own line and exits 130).
         with command.make_context("byoip", list(args)) as ctx:
-            command.invoke(ctx)
+            if args and args[0] in {p.name for p in entry_points(group=EXTRAS_GROUP)}:
+                command.invoke(ctx)
+            else:
+                with acting_as(OPERATOR):
+                    command.invoke(ctx)
     except typer.Exit as done:  # --help, or a command's own exit code
         return done.exit_code
     except typer.TyperException as err:  # typer's vendored click: usage errors and the like

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contract.callers import FUNCTION, Caller, acting_as
 from sandbox.capture import running
 from sandbox.metrics import MetricStore
 from sandbox.template import ACCOUNT, REGION, Resolver
@@ -201,9 +202,12 @@ class _Environments:
 class LambdaRuntime:
     """Invokes functions synchronously, with concurrency limits, faults and metrics."""
 
-    def __init__(self, functions: dict[str, FunctionSpec], metrics: MetricStore) -> None:
+    def __init__(
+        self, functions: dict[str, FunctionSpec], metrics: MetricStore, deployment: str = ""
+    ) -> None:
         self.functions = functions
         self.metrics = metrics
+        self.deployment = deployment  # the recorder's name for this sandbox (sandbox/iam/recorder.py)
         self.faults: dict[str, str] = {}  # function name -> injected failure message
         self.delays: dict[str, float] = {}  # function name -> injected real seconds of latency
         self._limits: dict[str, threading.BoundedSemaphore] = {}
@@ -251,7 +255,7 @@ class LambdaRuntime:
         started = time.perf_counter()
         try:
             self.metrics.put("AWS/Lambda", "Invocations", 1, dims)
-            with running(name):
+            with running(name), acting_as(Caller(FUNCTION, name, self.deployment)):
                 return self._run(spec, event)
         finally:
             # Handler code runs at real speed: Duration is real milliseconds, not scaled.

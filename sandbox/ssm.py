@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from contract.callers import AUTOMATION, Caller, acting_as
 from sandbox.clock import SimClock
 from sandbox.template import Resolver
 
@@ -62,8 +63,9 @@ def _substitute(value: Any, params: dict[str, Any]) -> Any:
 class Automation:
     """Runs Automation documents by name; keeps every execution for the timeline."""
 
-    def __init__(self, resolver: Resolver, clock: SimClock) -> None:
+    def __init__(self, resolver: Resolver, clock: SimClock, deployment: str = "") -> None:
         self.clock = clock
+        self.deployment = deployment  # the recorder's name for this sandbox (sandbox/iam/recorder.py)
         self.documents: dict[str, dict[str, Any]] = {}
         for logical_id, props in resolver.of_type("AWS::SSM::Document"):
             if props.get("DocumentType") == "Automation":
@@ -112,7 +114,9 @@ class Automation:
                     raise ValueError(f"step {step.get('name')!r}: only aws:executeScript runs in the sandbox")
                 inputs = step["inputs"]
                 payload = _substitute(inputs.get("InputPayload", {}), execution.parameters)
-                execution.outputs.append(self._script(inputs["Script"], inputs["Handler"], payload))
+                # The step runs as the document's assumeRole: its calls are that role's.
+                with acting_as(Caller(AUTOMATION, execution.document, self.deployment)):
+                    execution.outputs.append(self._script(inputs["Script"], inputs["Handler"], payload))
             execution.status = "Success"
         except Exception as exc:  # the execution fails; the sandbox keeps running
             execution.status = "Failed"

@@ -23,7 +23,8 @@ from sandbox.capture import LogGroups, routed_stdout
 from sandbox.clock import GAMEDAY_SPEED, SimClock
 from sandbox.connections_api import ConnectionsApi
 from sandbox.creator_events import CreatorEvents, scaled_environment
-from sandbox.gateway import Gateway, read_routes
+from sandbox.gateway import API_ID, Gateway, read_routes
+from sandbox.iam.recorder import bind_sandbox
 from sandbox.lambda_runtime import LambdaRuntime, cold_start, read_functions
 from sandbox.log_metrics import LogMetrics, read_filters
 from sandbox.metrics import MetricStore
@@ -92,12 +93,22 @@ class Sandbox:
         self._stops.append(lambda: routing.__exit__(None, None, None))
 
         self._stops.append(cold_start([spec.handler for spec in self.functions.values()]))
-        self.runtime = LambdaRuntime(self.functions, self.metrics)
+        # Calls are recorded (tests, BYOIP_AWS_CALLS_DIR) under this sandbox's name: its binding says
+        # which moto resource each template resource became.
+        self.deployment = f"sandbox-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.runtime = LambdaRuntime(self.functions, self.metrics, self.deployment)
         arns = {f"arn:aws:lambda:us-east-1:123456789012:function:{n}": n for n in self.functions}
         self.gateway = Gateway(self.runtime, read_routes(self.resolver, arns), clock.real(600)).start()
         self._stops.append(self.gateway.stop)
         self.connections = ConnectionsApi(self.gateway).start()
         self._stops.append(self.connections.stop)
+        bind_sandbox(
+            self.deployment,
+            self.resolver,
+            stage=self.options.stage,
+            endpoint=self.connections.endpoint,
+            api_id=API_ID,
+        )
 
         lease = int(self.runtime.spec("dispatcher-sqs").env.get("LEASE_SECONDS", DEFAULT_LEASE_S))
         self.runtime.export_environment(
@@ -136,7 +147,7 @@ class Sandbox:
         self.outbox = Outbox(workdir / "outbox.jsonl")
         self.creator_events = CreatorEvents(self.client, clock, workdir / "creator-events.jsonl").start()
         self._stops.append(self.creator_events.stop)
-        self.automation = Automation(self.resolver, clock)
+        self.automation = Automation(self.resolver, clock, self.deployment)
         self._stops.append(lambda: self.automation.wait(10))
         self.alarm_loop: AlarmLoop | None = None
         if self.options.alarms:

@@ -11,7 +11,6 @@ from typing import Any
 from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_lambda_event_sources as event_sources
 from constructs import Construct
 
 from automation.layer import AutomationLayer
@@ -86,14 +85,23 @@ class ByoIpStack(Stack):
         )
         fn = {name: f.function for name, f in self.functions.items()}
         self.realtime.add_routes(connect=fn[WS_CONNECT], message=fn[WS_MESSAGE], disconnect=fn[WS_DISCONNECT])
-        fn[DISPATCHER].add_event_source(
-            event_sources.SqsEventSource(
-                self.queues.jobs_queue,
-                batch_size=10,
-                max_batching_window=Duration.seconds(10),
-                report_batch_item_failures=True,
-                max_concurrency=DISPATCHER_MAX_CONCURRENCY,
-            )
+        # The mapping polls with the dispatcher's role, which needs ReceiveMessage, DeleteMessage and
+        # GetQueueAttributes on the queue and no more (SqsEventSource also granted
+        # ChangeMessageVisibility and GetQueueUrl, which Lambda never calls: docs/architecture.md, IAM).
+        jobs_queue = self.queues.jobs_queue
+        fn[DISPATCHER].add_event_source_mapping(
+            "JobsQueueSource",
+            event_source_arn=jobs_queue.queue_arn,
+            batch_size=10,
+            max_batching_window=Duration.seconds(10),
+            report_batch_item_failures=True,
+            max_concurrency=DISPATCHER_MAX_CONCURRENCY,
+        )
+        allow(
+            fn[DISPATCHER],
+            "sqs",
+            ["ReceiveMessage", "DeleteMessage", "GetQueueAttributes"],
+            [jobs_queue.queue_arn],
         )
         events.Rule(
             self,
@@ -222,12 +230,14 @@ class ByoIpStack(Stack):
         allow_post_to_connection(role, api, stage, methods=("POST", "DELETE"))  # DELETE: closing
         # ws-disconnect
         allow_table(functions[WS_DISCONNECT].role, s.agents_table, ["GetItem", "DeleteItem", "UpdateItem"])
-        # dispatcher: the event source grants the queue consumption; assign/hold/undo are
-        # transactions over jobs + creator-limits with a ConditionCheck on the agent item
+        # dispatcher: the event source grants the queue consumption; each job reads the agent and
+        # the creator's limits in one BatchGetItem (lambdas/common/lookups.py: IAM checks
+        # dynamodb:BatchGetItem on each table, never GetItem); assign/hold/undo are transactions
+        # over jobs + creator-limits with a ConditionCheck on the agent item
         role = functions[DISPATCHER].role
-        allow_table(role, s.agents_table, ["GetItem", "DeleteItem", "UpdateItem", "ConditionCheckItem"])
+        allow_table(role, s.agents_table, ["BatchGetItem", "DeleteItem", "UpdateItem", "ConditionCheckItem"])
         allow_table(role, s.jobs_table, ["UpdateItem"])
-        allow_table(role, s.creator_limits_table, ["UpdateItem"])
+        allow_table(role, s.creator_limits_table, ["BatchGetItem", "UpdateItem"])
         allow_send(role, q.dlq)
         allow_post_to_connection(role, api, stage)
         # lease-reaper: leases; then the creator watch (lambdas/common/watch.py) scans the agents,
@@ -236,7 +246,8 @@ class ByoIpStack(Stack):
         role = functions[LEASE_REAPER].role
         allow_table(role, s.jobs_table, ["UpdateItem", "GetItem"], query_indexes=["ByLease"])
         allow_table(role, s.creator_limits_table, ["UpdateItem", "Scan"])
-        allow_table(role, s.agents_table, ["UpdateItem", "Scan"])
+        # DeleteItem: a breaker that healed forgets its outcome window (breaker.forget)
+        allow_table(role, s.agents_table, ["UpdateItem", "DeleteItem", "Scan"])
         allow(role, "dynamodb", ["Scan"], [f"{s.jobs_table.table_arn}/index/ByHeldAgent"])
         allow_send(role, q.jobs_queue)
         allow(role, "events", ["PutEvents"], [self._default_event_bus()])

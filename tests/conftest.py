@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -40,3 +41,31 @@ def moved_process_clock() -> Iterator[None]:
 def pytest_report_header(config: pytest.Config) -> str | None:
     value = os.environ.get(CLOCK_ENV)
     return f"process clock moved to {value} (TZ={os.environ.get('TZ', 'unset')})" if value else None
+
+
+# Every AWS call made as a role is recorded (sandbox/iam/recorder.py) and, when the session ends,
+# evaluated against the synthesized template's policies (tests/iam/session.py).
+def pytest_configure(config: pytest.Config) -> None:
+    from tests.iam.session import configure
+
+    configure(config)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from tests.iam.session import finish
+
+    finish(session)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    from tests.iam.session import deselected
+
+    if items:
+        deselected()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from tests.iam.session import summary_lines
+
+    for line in summary_lines(terminalreporter.config):
+        terminalreporter.write_line(line)

@@ -275,3 +275,22 @@ def test_aws_refusing_list_message_move_tasks_is_one_line_exit_1(cli, stubbed_sq
         "is not authorized to perform: sqs:ListMessageMoveTasks)"
     )
     assert result.stdout == ""
+
+
+def test_the_commands_calls_are_recorded_as_the_operators_and_not_evaluated(cli, sqs):
+    """No template role holds an operator's credentials: the IAM check lists these calls only."""
+    from sandbox.iam import recorder
+    from tests.iam.check import evaluate
+
+    dlq = _real_queues(sqs)  # set-up, as no one: not recorded
+    with recorder.collected() as records:
+        assert cli(*BASE, "--dry-run").exit_code == 0
+
+    assert {r["caller"] for r in records} == {"cli:operator"}
+    assert ("sqs:GetQueueAttributes", f"arn:aws:sqs:{REGION}:{ACCOUNT}:byoip-t-jobs-dlq") in {
+        (r["action"], r["resource"]) for r in records
+    }
+    assert dlq.endswith("byoip-t-jobs-dlq")
+    report = evaluate(records)
+    assert report.denials == []
+    assert report.not_evaluated == report.triples

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 import sys
 from collections.abc import Iterator
@@ -12,11 +14,43 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from contract.callers import FUNCTION, Caller, acting_as
+from contract.names import Names
 from lambdas.common import aws, keys, ratelimit
+from sandbox.iam import recorder
 from tests.lambdas.helpers import ENV, REGION
 from tests.lambdas.resources import create_resources
 
 _SESSION = boto3.Session(region_name=REGION)
+HANDLERS = ("ws_connect", "ws_message", "ws_disconnect", "dispatcher_sqs", "lease_reaper", "secret_rotation")
+DEPLOYMENT = "lambdas-tests"  # the recorder's name for these tests' moto account
+
+
+def _run_as_its_function(package: str) -> None:
+    """Each handler runs as its function (stage `test`), so the calls it makes are recorded as that
+    function's role. Wrapped once, before the test modules import the handlers."""
+    module = importlib.import_module(f"lambdas.{package}.handler")
+    handler = module.handler
+    if getattr(handler, "__wrapped__", None) is not None:
+        return
+    caller = Caller(FUNCTION, Names(ENV["STAGE"]).function(package.replace("_", "-")), DEPLOYMENT)
+
+    @functools.wraps(handler)
+    def as_function(event: Any, context: Any) -> Any:
+        with acting_as(caller):
+            return handler(event, context)
+
+    module.handler = as_function
+
+
+for _package in HANDLERS:
+    _run_as_its_function(_package)
+
+
+def as_function(function: str) -> Any:
+    """Run a block as `function` (e.g. "secret-rotation"): for a test that drives a handler's core
+    directly, so its calls are recorded as that function's role as the handler's would be."""
+    return acting_as(Caller(FUNCTION, Names(ENV["STAGE"]).function(function), DEPLOYMENT))
 
 
 class _CurrentStdout:
@@ -76,24 +110,28 @@ def queues(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         urls = create_resources()
         for name, value in urls.items():
             monkeypatch.setenv(name, value)
+        bind_handler_tests(urls)
         yield urls
     aws.reset()
     keys.clear_cache()
 
 
+_bound: set[str] = set()
+
+
+def bind_handler_tests(urls: dict[str, str]) -> dict[str, Any]:
+    """How the template of stage `test` maps onto this moto account: the functions' environment."""
+    binding = {"stage": ENV["STAGE"], "region": REGION, "env": {**ENV, **urls}}
+    if DEPLOYMENT not in _bound:  # once per process: every test's account has the same names
+        _bound.add(DEPLOYMENT)
+        recorder.bind(DEPLOYMENT, **binding)
+    return {"binding": DEPLOYMENT, **binding}
+
+
 @pytest.fixture
 def out(capsys: pytest.CaptureFixture[str], queues: dict[str, str]) -> Output:
     """Handler output; Powertools' handler is pointed at the captured stdout."""
-    import importlib
-
-    for name in (
-        "ws_connect",
-        "ws_message",
-        "ws_disconnect",
-        "dispatcher_sqs",
-        "lease_reaper",
-        "secret_rotation",
-    ):
+    for name in HANDLERS:
         module = importlib.import_module(f"lambdas.{name}.handler")
         # Assigned, not setStream(): that flushes the old stream, which may be the closed capture
         # of an earlier pytest session in this process (mutmut runs several in one).

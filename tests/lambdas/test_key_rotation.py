@@ -13,6 +13,7 @@ from lambdas.common.rotation import RotationError, rotate
 from lambdas.secret_rotation.handler import handler as rotation_handler
 from lambdas.ws_connect.handler import handler as connect
 from tests.lambdas import helpers as h
+from tests.lambdas.conftest import as_function
 
 OK, UNAUTHORIZED = {"statusCode": 200}, {"statusCode": 401}
 
@@ -31,12 +32,13 @@ def _rotate(arn: str) -> str:
     """A full rotation as Secrets Manager drives it: a pending version, then the four steps."""
     token = str(uuid.uuid4())
     sm = boto3.client("secretsmanager", region_name=h.REGION)
-    for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
-        if step == "createSecret":
-            # Secrets Manager itself adds the AWSPENDING label to the new version id first.
-            rotate(_PendingOnCreate(sm, token), arn, token, step)
-        else:
-            rotate(sm, arn, token, step)
+    with as_function("secret-rotation"):  # the steps' calls are the rotation function's
+        for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
+            if step == "createSecret":
+                # Secrets Manager itself adds the AWSPENDING label to the new version id first.
+                rotate(_PendingOnCreate(sm, token), arn, token, step)
+            else:
+                rotate(sm, arn, token, step)
     return sm.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"]
 
 
