@@ -26,13 +26,12 @@ start their targets (recorded as "automation" notifications).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import Any
 
 from monitoring.evaluator.decide import COMPARATORS, EXTRA_PERIODS, decide_state
 from monitoring.evaluator.mathexpr import MathContext
-from monitoring.evaluator.mathparse import parse, references
 from monitoring.evaluator.model import (
     ALARM,
     INSUFFICIENT_DATA,
@@ -46,8 +45,9 @@ from monitoring.evaluator.model import (
     Notification,
     Transition,
 )
+from monitoring.evaluator.order import composite_order, expression_plan
 from monitoring.evaluator.patterns import matches
-from monitoring.evaluator.rules import evaluate_rule, referenced
+from monitoring.evaluator.rules import evaluate_rule
 from monitoring.evaluator.store import MetricStore, percentile_of
 
 
@@ -60,7 +60,10 @@ class Evaluator:
         store: MetricStore | None = None,
         *,
         initial_state: str | dict[str, str] = INSUFFICIENT_DATA,
+        replay: Mapping[str, Iterable[Transition]] | None = None,
     ) -> None:
+        """`replay`: per metric alarm, the transitions a run of the same alarm on the same samples
+        from the same initial state recorded; the alarm takes them instead of being evaluated."""
         self.alarms = alarms
         self.store = store or MetricStore()
         default = initial_state if isinstance(initial_state, str) else INSUFFICIENT_DATA
@@ -72,9 +75,10 @@ class Evaluator:
         self.transitions: list[Transition] = []
         self.notifications: list[Notification] = []
         self.last_time: int | None = None
-        self._composite_order = _topological(alarms.composites)
-        self._plans = {name: _plan(alarm) for name, alarm in alarms.metric_alarms.items()}
+        self._composite_order = composite_order(alarms.composites)
+        self._plans = {name: expression_plan(alarm) for name, alarm in alarms.metric_alarms.items()}
         self._seen: dict[str, tuple[int, int]] = {}
+        self._replay = {name: {tr.time: tr for tr in trs} for name, trs in (replay or {}).items()}
 
     def put(self, metric: MetricKey, timestamp: float, value: float, count: int = 1) -> None:
         """Feed one sample (same as `store.put`)."""
@@ -96,6 +100,11 @@ class Evaluator:
         self.last_time = t
         changes = []
         for name, alarm in self.alarms.metric_alarms.items():
+            if name in self._replay:
+                recorded = self._replay[name].get(t)
+                if recorded is not None:
+                    changes.extend(self._set(name, recorded.new, recorded.reason, t))
+                continue
             # Same samples in the same periods as at the last evaluation: same outcome.
             seen = self._window_key(alarm, t)
             if self._seen.get(name) == seen:
@@ -254,48 +263,3 @@ def state_change_event(alarms: AlarmSet, arn: str, tr: Transition) -> dict[str, 
             "previousState": {"value": tr.old},
         },
     }
-
-
-def _plan(alarm: MetricAlarm) -> list[tuple[str, Any]] | None:
-    """Expressions in dependency order; None for a single-metric alarm."""
-    if len(alarm.queries) == 1 and alarm.queries[0].metric is not None:
-        return None
-    nodes = {q.id: parse(q.expression) for q in alarm.queries if q.expression}
-    order: list[str] = []
-    visiting: set[str] = set()
-
-    def visit(qid: str) -> None:
-        if qid in order or qid not in nodes:
-            return
-        if qid in visiting:
-            raise EvaluatorError(f"alarm {alarm.name}: expression {qid} depends on itself")
-        visiting.add(qid)
-        for dep in references(nodes[qid]):
-            visit(dep)
-        visiting.discard(qid)
-        order.append(qid)
-
-    for qid in nodes:
-        visit(qid)
-    return [(qid, nodes[qid]) for qid in order]
-
-
-def _topological(composites: dict[str, CompositeAlarm]) -> list[str]:
-    order: list[str] = []
-    visiting: set[str] = set()
-
-    def visit(name: str) -> None:
-        if name in order:
-            return
-        if name in visiting:
-            raise EvaluatorError(f"composite alarm {name} depends on itself")
-        visiting.add(name)
-        for dep in referenced(composites[name].rule):
-            if dep in composites:
-                visit(dep)
-        visiting.discard(name)
-        order.append(name)
-
-    for name in composites:
-        visit(name)
-    return order

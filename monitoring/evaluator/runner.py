@@ -17,7 +17,7 @@ from contract.names import Names
 from monitoring.evaluator.engine import Evaluator
 from monitoring.evaluator.intrinsics import TemplateResolver
 from monitoring.evaluator.loader import load_alarms
-from monitoring.evaluator.model import AlarmSet, EvaluatorError, Notification
+from monitoring.evaluator.model import AlarmSet, EvaluatorError, Notification, Transition
 from monitoring.evaluator.series import format_duration
 from monitoring.evaluator.testfile import AlarmTest, Expectation, ExpectedNote, load_test_file
 
@@ -47,11 +47,19 @@ def stack_name(stage: str) -> str:
 
 
 class Runner:
-    """Runs tests; loads each (stage, alert mode) template once through `provider`."""
+    """Runs tests; loads each (stage, alert mode) template once through `provider`.
 
-    def __init__(self, provider: TemplateProvider) -> None:
+    With a `reference` runner (the same tests against another template, e.g. a mutant's
+    original), a metric alarm defined exactly as in the reference is not evaluated again: it
+    replays the transitions it had in the reference's run of the same test (recorded once per
+    test); only the alarms that differ, and the composites, are evaluated.
+    """
+
+    def __init__(self, provider: TemplateProvider, *, reference: Runner | None = None) -> None:
         self.provider = provider
+        self.reference = reference
         self._alarm_sets: dict[tuple[str, str], AlarmSet] = {}
+        self._recorded: dict[tuple[str, str], list[Transition] | None] = {}
 
     def alarm_set(self, stage: str, alert_mode: str) -> AlarmSet:
         key = (stage, alert_mode)
@@ -74,6 +82,26 @@ class Runner:
             result.failures.append(f"error: {exc}")
         return result
 
+    def transitions(self, test: AlarmTest) -> list[Transition] | None:
+        """The metric alarms' transitions in this runner's run of `test` (None if it errs); cached."""
+        key = (test.file, test.name)
+        if key not in self._recorded:
+            result = self.run(test)
+            errs = any(f.startswith("error:") for f in result.failures) or result.evaluator is None
+            self._recorded[key] = None if errs else list(result.evaluator.transitions)  # type: ignore[union-attr]
+        return self._recorded[key]
+
+    def _replay(self, test: AlarmTest, alarms: AlarmSet) -> dict[str, list[Transition]]:
+        """The reference's transitions of every metric alarm it defines exactly as `alarms` does."""
+        if self.reference is None:
+            return {}
+        theirs = self.reference.alarm_set(test.stage, test.alert_mode).metric_alarms
+        same = [name for name, alarm in alarms.metric_alarms.items() if theirs.get(name) == alarm]
+        recorded = self.reference.transitions(test) if same else None
+        if recorded is None:
+            return {}
+        return {name: [tr for tr in recorded if tr.alarm == name] for name in same}
+
     def _run(self, test: AlarmTest, result: TestResult) -> None:
         alarms = self.alarm_set(test.stage, test.alert_mode)
         names = _Names(alarms, test.stage)
@@ -82,7 +110,7 @@ class Runner:
             if isinstance(test.initial_state, dict)
             else test.initial_state
         )
-        ev = result.evaluator = Evaluator(alarms, initial_state=initial)
+        ev = result.evaluator = Evaluator(alarms, initial_state=initial, replay=self._replay(test, alarms))
         known = alarms.metrics()
         for metric, values, count in test.series:
             if metric not in known:

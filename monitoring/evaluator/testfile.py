@@ -5,6 +5,7 @@ alert_mode: composite       # composite | all (each test may override it)
 interval: 1m                # time between two values of a series (default 1m)
 tests:
   - name: one message in the DLQ
+    interval: 1m            # optional: this test's own interval
     initial_state: OK       # every alarm's state at t=0 (default OK), or {AlarmId: STATE}
     onset: 10m              # optional: when the fault starts ...
     detection: 1m           # ... and the first email must come exactly this long after it
@@ -33,7 +34,7 @@ from monitoring.evaluator.series import expand_series, parse_duration, parse_met
 
 ALERT_MODES = ("composite", "all")
 _FILE_KEYS = {"stage", "alert_mode", "interval", "tests"}
-_TEST_KEYS = {"name", "alert_mode", "initial_state", "onset", "detection", "series", "expect"}
+_TEST_KEYS = {"name", "alert_mode", "interval", "initial_state", "onset", "detection", "series", "expect"}
 _SERIES_KEYS = {"metric", "values", "count"}
 _EXPECT_KEYS = {"at", "alarms", "emails", "automations"}
 _NOTE_KEYS = {"emails": {"at", "alarm", "state", "topic"}, "automations": {"at", "alarm", "state", "target"}}
@@ -115,6 +116,9 @@ def parse_test_doc(doc: Any, origin: str) -> list[AlarmTest]:
 def _test(raw: dict[str, Any], origin: str, stage: str, mode: str, interval: int) -> AlarmTest:
     _keys(raw, _TEST_KEYS, "test")
     mode = str(raw.get("alert_mode", mode))
+    interval = parse_duration(raw["interval"]) if "interval" in raw else interval
+    if interval <= 0:
+        raise EvaluatorError("interval must be positive")
     if mode not in ALERT_MODES:
         raise EvaluatorError(f"alert_mode {mode!r} is not one of {', '.join(ALERT_MODES)}")
     initial = raw.get("initial_state", "OK")

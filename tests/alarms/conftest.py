@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from monitoring.evaluator.runner import Runner
 from monitoring.evaluator.templates import cached_template
 
 
@@ -19,3 +20,9 @@ def synthesized() -> dict[tuple[str, str], dict[str, Any]]:
             return self[key]
 
     return Templates()
+
+
+@pytest.fixture(scope="session")
+def runner(synthesized) -> Runner:
+    """Runs alarm tests against the synthesized templates."""
+    return Runner(lambda stage, mode: synthesized[(stage, mode)])

@@ -10,17 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from monitoring.evaluator.runner import Runner
 from monitoring.evaluator.testfile import AlarmTest, load_test_file
 from monitoring.slo_catalog import SLO_ALARMS
 
 TEST_DIR = Path(__file__).resolve().parents[2] / "monitoring" / "alarm_tests"
 ALL_TESTS: list[AlarmTest] = [t for path in sorted(TEST_DIR.glob("*.yaml")) for t in load_test_file(path)]
-
-
-@pytest.fixture(scope="module")
-def runner(synthesized) -> Runner:
-    return Runner(lambda stage, mode: synthesized[(stage, mode)])
 
 
 @pytest.mark.parametrize("test", ALL_TESTS, ids=[f"{Path(t.file).stem}::{t.name}" for t in ALL_TESTS])

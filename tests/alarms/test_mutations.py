@@ -1,104 +1,100 @@
-"""Meta-test: change any alarm's threshold, period, M or N, or the composite rule in the
-synthesized template, and some YAML alarm test must fail (SLO burn windows included).
+"""Meta-test: every mutation of tests/alarms/mutations.py (thresholds, periods, M and N, missing
+data, operators, statistics, the numbers inside metric math, every composite rule) makes some YAML
+alarm test fail; a mutation no test catches fails here, named in the test id.
 
-Thresholds move by 1 (the unit of every metric here: messages, seconds, errors, ms, %, counts, burn rates),
-periods double, N grows by one, M shrinks by one; the composite rule is rewritten six ways.
+    .venv/bin/python -m pytest tests/alarms/test_mutations.py -q -n 1
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
-from monitoring.catalog import ALARMS
-from monitoring.evaluator.intrinsics import TemplateResolver
-from monitoring.evaluator.runner import Runner, stack_name
-from monitoring.slo_catalog import SLO_ALARMS
+from monitoring.evaluator.runner import Runner
+from monitoring.evaluator.templates import cached_template
+from monitoring.evaluator.testfile import AlarmTest
+from tests.alarms.mutations import STAGE, all_mutations
 from tests.alarms.test_alarm_files import ALL_TESTS
 
-STAGE = "test"
-# every unit alarm of the alarm catalog, and every burn-rate window of the SLO catalog
-ALARM_IDS = tuple(spec.id for spec in (*ALARMS, *SLO_ALARMS))
-Mutation = Callable[[dict[str, Any]], None]
-
-
-def _props(template: dict[str, Any], name: str) -> dict[str, Any]:
-    for res in template["Resources"].values():
-        if res["Type"].startswith("AWS::CloudWatch::") and res["Properties"].get("AlarmName") == name:
-            return res["Properties"]
-    raise AssertionError(f"no alarm {name} in the template")
-
-
-def _set_periods(props: dict[str, Any], factor: int) -> None:
-    if "Period" in props:
-        props["Period"] *= factor
-    for query in props.get("Metrics", []):
-        if "MetricStat" in query:
-            query["MetricStat"]["Period"] *= factor
-
-
-def _unit_mutations(alarm_id: str) -> dict[str, Mutation]:
-    name = f"BYOIP-{STAGE}-{alarm_id}"
-
-    def change(key: str, delta: int) -> Mutation:
-        return lambda t: _props(t, name).__setitem__(key, _props(t, name)[key] + delta)
-
-    def datapoints(t: dict[str, Any]) -> None:
-        props = _props(t, name)
-        m = props.get("DatapointsToAlarm", props["EvaluationPeriods"])
-        props["DatapointsToAlarm"] = m - 1 if m > 1 else m
-        props["EvaluationPeriods"] += 0 if m > 1 else 1
-
-    return {
-        f"{alarm_id} threshold +1": change("Threshold", 1),
-        f"{alarm_id} threshold -1": change("Threshold", -1),
-        f"{alarm_id} period x2": lambda t: _set_periods(_props(t, name), 2),
-        f"{alarm_id} evaluation periods +1": change("EvaluationPeriods", 1),
-        f"{alarm_id} fewer datapoints to alarm (or more periods)": datapoints,
-    }
-
-
-def _rule_mutation(old: str, new: str) -> Mutation:
-    def mutate(t: dict[str, Any]) -> None:
-        props = _props(t, f"BYOIP-{STAGE}-Incident")
-        text = TemplateResolver(t, stack_name=stack_name(STAGE)).resolve(props["AlarmRule"])
-        assert old in text, text
-        props["AlarmRule"] = text.replace(old, new)
-
-    return mutate
-
-
-def _arn(alarm_id: str) -> str:
-    return f'"arn:aws:cloudwatch:us-east-1:123456789012:alarm:BYOIP-{STAGE}-{alarm_id}"'
-
-
-RULE_MUTATIONS: dict[str, Mutation] = {
-    "rule OR -> AND": _rule_mutation(") OR (", ") AND ("),
-    "rule AND -> OR": _rule_mutation(") AND ALARM(", ") OR ALARM("),
-    "rule without DLQNotEmpty": _rule_mutation(f"ALARM({_arn('DLQNotEmpty')}) OR ", "FALSE OR "),
-    "rule without the dispatcher branch": _rule_mutation(" OR (ALARM(", " OR FALSE AND (ALARM("),
-    "rule Errors -> Throttles": _rule_mutation(_arn("DispatcherErrors"), _arn("DispatcherThrottles")),
-    "rule ALARM(Backlog) -> OK(Backlog)": _rule_mutation(
-        f"ALARM({_arn('Backlog')})", f"OK({_arn('Backlog')})"
+GENERATED = all_mutations(cached_template(STAGE, "composite"))
+_BURN = "IF({valid} >= 10, ({bad}) / ({valid}) / {budget}, 0)"
+_QUIET = "below 10 events the burn reads {v} instead of 0: every factor is >= 1 and compared with >"
+_GUARD = (
+    "items and failures are whole counts, failures <= items: the guard only acts at 0 or 1 item, "
+    "where a failure is >= 50 % (threshold 10) and no failure 0 % whatever it divides by"
+)
+# Mutations no data can tell apart from the original (equivalent mutants), each with its reason.
+EQUIVALENT = {
+    **{
+        f"{slo} number #3 of {_BURN.format(**args)}: 0 -> {v}": _QUIET.format(v=v)
+        for slo, args in (
+            ("JobSuccess", {"valid": "c + f", "bad": "f", "budget": "0.001"}),
+            ("TimeToAssign", {"valid": "a + e", "bad": "a - o + e", "budget": "0.005"}),
+        )
+        for v in (1, -1)
+    },
+    **{
+        f"HeartbeatDip number #4 of IF(prev >= 20, 100 * cur / prev, IF(cur > 0, 100)): 100 -> {v}": (
+            "the value a small fleet reports; any value >= 50 reads healthy"
+        )
+        for v in (101, 99)
+    },
+    "HeartbeatDip number #1 of FILL(hb, 0): 0 -> -1": (
+        "a filled -1 and 0 are both no heartbeat: under 20 as prev, not > 0 as cur, < 50 % as a ratio"
     ),
+    **{
+        f"{alarm_id} statistic Maximum -> Average": (
+            "a count compared with > 0: an average of non-negative samples is > 0 exactly when their max is"
+        )
+        for alarm_id in ("DLQNotEmpty", "QuarantineNotEmpty", "CircuitBreakerOpen")
+    },
+    **{
+        f"{alarm_id} statistic Sum -> Average": (
+            "a count compared with > 0: a sum of non-negative samples is > 0 exactly when their average is"
+        )
+        for alarm_id in ("DispatcherErrors", "DispatcherThrottles")
+    },
+    **{
+        f"{slo}FastBurn{window} GreaterThanThreshold -> GreaterThanOrEqualToThreshold": (
+            "counts are whole numbers: the burn (bad / valid / budget) is exactly 14.4 for no counts in "
+            "double arithmetic (bad / valid rounds to the double next to 0.0144 or 0.072, and divided by "
+            "the budget it is 14.399999999999999), else it is far from 14.4: > and >= never disagree"
+        )
+        for slo in ("JobSuccess", "TimeToAssign")
+        for window in ("1h", "5m")
+    },
+    "PartialFailPct number #2 of 100 * f / IF(i > 1, i, 1): 1 -> 2": _GUARD,
+    "PartialFailPct number #2 of 100 * f / IF(i > 1, i, 1): 1 -> 0": _GUARD,
+    "PartialFailPct number #3 of 100 * f / IF(i > 1, i, 1): 1 -> 2": _GUARD,
 }
-MUTATIONS: dict[str, Mutation] = {k: v for a in ALARM_IDS for k, v in _unit_mutations(a).items()}
-MUTATIONS.update(RULE_MUTATIONS)
+MUTATIONS = {label: m for label, m in GENERATED.items() if label not in EQUIVALENT}
+
+
+def test_every_equivalent_mutation_is_one_we_generate():
+    assert set(EQUIVALENT) <= set(GENERATED)
+
+
+def _cheap_and_close_first(subject: str) -> list[AlarmTest]:
+    """Tests about the mutated alarm first, then those that expect its state, shortest first:
+    the run stops at the first failure."""
+
+    def key(test: AlarmTest) -> tuple[bool, bool, int]:
+        expects = any(subject in alarm for e in test.expect for alarm in e.alarms)
+        return subject not in test.name, not expects, test.end
+
+    return sorted(ALL_TESTS, key=key)
 
 
 @pytest.mark.parametrize("label", list(MUTATIONS))
-def test_every_change_is_caught_by_some_alarm_test(synthesized, label):
+def test_every_change_is_caught_by_some_alarm_test(synthesized, runner, label):
     mutated = {}
     for mode in ("composite", "all"):
         mutated[mode] = copy.deepcopy(synthesized[(STAGE, mode)])
         MUTATIONS[label](mutated[mode])
-    runner = Runner(lambda stage, mode: mutated[mode])
-    subject = label.split()[0] if not label.startswith("rule") else "Incident"
-    # Tests about the mutated alarm first: the run stops at the first failure.
-    ordered = sorted(ALL_TESTS, key=lambda t: subject not in t.name)
-    caught = next((r for r in map(runner.run, ordered) if not r.ok), None)
+    # Alarms the mutation left as they were replay their states from the original's run.
+    mutant = Runner(lambda stage, mode: mutated[mode], reference=runner)
+    subject = label.split()[0]
+    caught = next((r for r in map(mutant.run, _cheap_and_close_first(subject)) if not r.ok), None)
     assert caught is not None, f"no alarm test fails when {label}"
     assert not any(f.startswith("error:") for f in caught.failures), caught.failures

@@ -147,11 +147,17 @@ def test_runner_input_errors_are_one_line(change, message):
             "tests: [{name: a, series: [{metric: 'N:M', values: '1', count: 0}], expect: [{at: 1m}]}]",
             "series count must be a positive integer, got 0",
         ),
+        ("tests: [{name: a, interval: 0, expect: [{at: 1m}]}]", "test 'a': interval must be positive"),
     ],
 )
 def test_file_validation_names_the_problem(doc, message):
     with pytest.raises(EvaluatorError, match=re.escape(message)):
         parse_test_doc(yaml.safe_load(doc), "f.yaml")
+
+
+def test_a_test_may_have_its_own_interval():
+    doc = "interval: 5m\ntests: [{name: a, expect: [{at: 1m}]}, {name: b, interval: 1h, expect: [{at: 1m}]}]"
+    assert [t.interval for t in parse_test_doc(yaml.safe_load(doc), "f.yaml")] == [300, 3600]
 
 
 def test_cli_exit_codes_and_diff(tmp_path):
