@@ -29,6 +29,7 @@ class SimulationBase(RuleBasedStateMachine):
         self.ledger = Ledger()
         self.conn: dict[tuple[str, str], str | None] = {o: None for o in OWNERS}
         self.conns: dict[tuple[str, str], list[str]] = {o: [] for o in OWNERS}
+        self.connect_broken: set[tuple[str, str]] = set()  # a fault broke its latest $connect
         self.delivered: list[str] = []
         self.serial = 0
         self.broken = False
@@ -39,9 +40,13 @@ class SimulationBase(RuleBasedStateMachine):
     def connect(self, owner: tuple[str, str], fault: Fault | None) -> None:
         self.serial += 1
         connection_id = f"conn-{self.serial}"
+        fired = self.w.injector.fired.total()
         if agents.connect(self.w, *owner, connection_id, fault, self._twist(fault, owner, [])):
             self.conn[owner] = connection_id
             self.conns[owner].append(connection_id)
+            self.connect_broken.discard(owner)
+        elif self.w.injector.fired.total() > fired:
+            self.connect_broken.add(owner)  # it may have registered a connection that never opened
 
     def disconnect(self, owner: tuple[str, str], clean: bool, fault: Fault | None) -> None:
         connection_id = self.conn[owner]
@@ -127,5 +132,7 @@ class SimulationBase(RuleBasedStateMachine):
             job_id = job_id_of(message["Body"]) or ""
             job = self.ledger.jobs.get(job_id)
             if job is not None:
-                for why in refused_delivery(self.w, job, self.conn[(job[0], job[1])]):
+                owner = (job[0], job[1])
+                broken = owner in self.connect_broken
+                for why in refused_delivery(self.w, job, self.conn[owner], connect_broken=broken):
                     self.w.excuse({job_id}, why)
