@@ -40,13 +40,13 @@ class SimulationBase(RuleBasedStateMachine):
     def connect(self, owner: tuple[str, str], fault: Fault | None) -> None:
         self.serial += 1
         connection_id = f"conn-{self.serial}"
-        fired = self.w.injector.fired.total()
+        fired, writes = self.w.injector.fired.total(), self.w.injector.writes
         if agents.connect(self.w, *owner, connection_id, fault, self._twist(fault, owner, [])):
             self.conn[owner] = connection_id
             self.conns[owner].append(connection_id)
             self.connect_broken.discard(owner)
-        elif self.w.injector.fired.total() > fired:
-            self.connect_broken.add(owner)  # it may have registered a connection that never opened
+        elif self.w.injector.fired.total() > fired and self.w.injector.writes > writes:
+            self.connect_broken.add(owner)  # it wrote: it may have registered a connection never opened
 
     def disconnect(self, owner: tuple[str, str], clean: bool, fault: Fault | None) -> None:
         connection_id = self.conn[owner]

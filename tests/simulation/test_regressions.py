@@ -103,3 +103,12 @@ def test_false_alarm_boundary_a_later_good_connect_ends_the_excuse(sim):
 
     assert sim.w.job("job-4")["status"] == "assigned"
     assert "job-4" not in sim.w.excuses
+
+
+def test_false_alarm_boundary_a_connect_broken_before_writing_excuses_nothing(sim):
+    sim.link(owner=OWNER, action="connect", fault=Fault(0, "die_before"))  # nothing registered
+    sim.send(owner=OWNER, kind="critical", count=1)  # job-3, delivered to conn-1
+    sim.deliver(size=10, shuffle=0, sqs="as_is", pick=0, fault=None)
+
+    assert sim.w.job("job-3")["status"] == "assigned"
+    assert "job-3" not in sim.w.excuses
