@@ -29,7 +29,6 @@ class SimulationBase(RuleBasedStateMachine):
         self.ledger = Ledger()
         self.conn: dict[tuple[str, str], str | None] = {o: None for o in OWNERS}
         self.conns: dict[tuple[str, str], list[str]] = {o: [] for o in OWNERS}
-        self.connect_broken: set[tuple[str, str]] = set()  # a fault broke its latest $connect
         self.delivered: list[str] = []
         self.serial = 0
         self.broken = False
@@ -44,9 +43,9 @@ class SimulationBase(RuleBasedStateMachine):
         if agents.connect(self.w, *owner, connection_id, fault, self._twist(fault, owner, [])):
             self.conn[owner] = connection_id
             self.conns[owner].append(connection_id)
-            self.connect_broken.discard(owner)
+            self.w.gateway.broken_links.discard(owner)
         elif self.w.injector.fired.total() > fired and self.w.injector.writes > writes:
-            self.connect_broken.add(owner)  # it wrote: it may have registered a connection never opened
+            self.w.gateway.broken_links.add(owner)  # it wrote: it may have registered a conn never opened
 
     def disconnect(self, owner: tuple[str, str], clean: bool, fault: Fault | None) -> None:
         connection_id = self.conn[owner]
@@ -133,6 +132,6 @@ class SimulationBase(RuleBasedStateMachine):
             job = self.ledger.jobs.get(job_id)
             if job is not None:
                 owner = (job[0], job[1])
-                broken = owner in self.connect_broken
+                broken = owner in self.w.gateway.broken_links
                 for why in refused_delivery(self.w, job, self.conn[owner], connect_broken=broken):
                     self.w.excuse({job_id}, why)

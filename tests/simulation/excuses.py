@@ -8,9 +8,11 @@ itself gave it, recorded as it happened — never for what the system says (a st
   or touched it (its item, a message or a push for it);
 - a delivery of its message found its agent not connected, or its creator paused (by an
   operator, the creator's breaker or an agent's own) or under limits (concurrency, daily quota);
-- a delivery of its message came after a fault broke its agent's latest `$connect` (not answered
-  200): the connection it may have registered never opened, and the agent keeps its older one
-  until it connects again (a real agent would retry at once; the schedule's does not);
+- a delivery of its message came after a fault broke the backend's record of its agent's
+  connection while the agent kept it: a `$connect` that failed after registering (its new
+  connection never opened), or a 410 fault on the open connection (the dispatcher dropped it);
+  until the agent connects again it looks offline (a real agent would reconnect at once; the
+  schedule's does not);
 - its lease lapsed (the clock moved past it while the job was assigned or running).
 """
 
@@ -69,7 +71,7 @@ def event_jobs(event: dict[str, Any]) -> set[str]:
     return {j for j in (frame.get("jobId"), *listed) if isinstance(j, str)}
 
 
-CONNECT_BROKEN = "a delivery came after a fault broke its agent's latest $connect"
+CONNECT_BROKEN = "a delivery came after a fault broke the backend's record of its agent's connection"
 
 
 def refused_delivery(
@@ -77,9 +79,8 @@ def refused_delivery(
 ) -> list[str]:
     """Why a delivery of this job cannot reach its agent now (the simulation's own view).
 
-    `connect_broken`: a fault broke the agent's latest `$connect` after it may have registered
-    the new connection, which API Gateway then never opened: pushes go to it (410, then the
-    agent looks offline) while the agent still talks on its older connection.
+    `connect_broken`: a fault broke the backend's record of the agent's connection (gateway.py:
+    broken_links) while the agent still talks on it: it looks offline until it connects again.
     """
     creator, _, _ = job
     why = []

@@ -112,3 +112,18 @@ def test_false_alarm_boundary_a_connect_broken_before_writing_excuses_nothing(si
 
     assert sim.w.job("job-3")["status"] == "assigned"
     assert "job-3" not in sim.w.excuses
+
+
+def test_false_alarm_a_410_fault_on_an_open_connection_explains_the_agent_looking_offline(sim):
+    """Found by a directed probe: a gone_410 fault on agent-1's open conn-1 (past the connect grace)
+    makes the dispatcher drop conn-1; the agent keeps it and never reconnects, so its next critical
+    job retries `agent_offline` into the quarantine: the fault explains it."""
+    sim.advance(seconds=11)
+    sim.send(owner=OWNER, kind="normal", count=1)  # job-2
+    sim.deliver(size=10, shuffle=0, sqs="as_is", pick=0, fault=Fault(0, "gone_410"))
+    sim.send(owner=OWNER, kind="critical", count=1)  # job-3
+
+    assert settle.quiesce(sim, heal=False) == []
+
+    assert sim.w.excuses["job-3"] == {CONNECT_BROKEN}
+    assert settle.quiesce(sim, heal=True) == []
