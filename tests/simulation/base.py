@@ -39,9 +39,13 @@ class SimulationBase(RuleBasedStateMachine):
     def connect(self, owner: tuple[str, str], fault: Fault | None) -> None:
         self.serial += 1
         connection_id = f"conn-{self.serial}"
+        fired, writes = self.w.injector.fired.total(), self.w.injector.writes
         if agents.connect(self.w, *owner, connection_id, fault, self._twist(fault, owner, [])):
             self.conn[owner] = connection_id
             self.conns[owner].append(connection_id)
+            self.w.gateway.broken_links.discard(owner)
+        elif self.w.injector.fired.total() > fired and self.w.injector.writes > writes:
+            self.w.gateway.broken_links.add(owner)  # it wrote: it may have registered a conn never opened
 
     def disconnect(self, owner: tuple[str, str], clean: bool, fault: Fault | None) -> None:
         connection_id = self.conn[owner]
@@ -127,5 +131,7 @@ class SimulationBase(RuleBasedStateMachine):
             job_id = job_id_of(message["Body"]) or ""
             job = self.ledger.jobs.get(job_id)
             if job is not None:
-                for why in refused_delivery(self.w, job, self.conn[(job[0], job[1])]):
+                owner = (job[0], job[1])
+                broken = owner in self.w.gateway.broken_links
+                for why in refused_delivery(self.w, job, self.conn[owner], connect_broken=broken):
                     self.w.excuse({job_id}, why)

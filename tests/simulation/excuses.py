@@ -8,6 +8,11 @@ itself gave it, recorded as it happened — never for what the system says (a st
   or touched it (its item, a message or a push for it);
 - a delivery of its message found its agent not connected, or its creator paused (by an
   operator, the creator's breaker or an agent's own) or under limits (concurrency, daily quota);
+- a delivery of its message came after a fault broke the backend's record of its agent's
+  connection while the agent kept it: a `$connect` that failed after registering (its new
+  connection never opened), or a 410 fault on the open connection (the dispatcher dropped it);
+  until the agent connects again it looks offline (a real agent would reconnect at once; the
+  schedule's does not);
 - its lease lapsed (the clock moved past it while the job was assigned or running).
 """
 
@@ -66,12 +71,23 @@ def event_jobs(event: dict[str, Any]) -> set[str]:
     return {j for j in (frame.get("jobId"), *listed) if isinstance(j, str)}
 
 
-def refused_delivery(world: Any, job: tuple[str, str, bool], connection: str | None) -> list[str]:
-    """Why a delivery of this job cannot reach its agent now (the simulation's own view)."""
+CONNECT_BROKEN = "a delivery came after a fault broke the backend's record of its agent's connection"
+
+
+def refused_delivery(
+    world: Any, job: tuple[str, str, bool], connection: str | None, *, connect_broken: bool = False
+) -> list[str]:
+    """Why a delivery of this job cannot reach its agent now (the simulation's own view).
+
+    `connect_broken`: a fault broke the backend's record of the agent's connection (gateway.py:
+    broken_links) while the agent still talks on it: it looks offline until it connects again.
+    """
     creator, _, _ = job
     why = []
     if not connection or connection not in world.gateway.open:
         why.append("a delivery found its agent not connected")
+    if connect_broken:
+        why.append(CONNECT_BROKEN)
     limits = world.limits(creator)
     if limits.get("paused"):
         why.append("a delivery found its creator paused")

@@ -136,6 +136,8 @@ class Injector:
         elif kind:
             gone = service == GATEWAY and params["ConnectionId"] not in self.gateway.open
             self._hit(kind, not (kind == "gone_410" and gone))
+            if kind == "gone_410" and not gone and params["ConnectionId"] in self.gateway.owner:
+                self.gateway.broken_links.add(self.gateway.owner[params["ConnectionId"]])
         if kind == "die_before":
             raise InvocationDied(f"died before {op}")
         if kind in ERRORS:

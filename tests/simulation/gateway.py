@@ -30,6 +30,10 @@ class Gateway:
         self.frames: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.submitted: dict[str, Owner] = {}  # jobId -> the agent it was sent for
         self.violations: list[str] = []
+        # Agents whose record a fault broke while they kept their connection: a `$connect` that
+        # failed after registering, or a 410 fault on an open connection (the dispatcher drops
+        # it). Until the agent connects again it looks offline to the backend (excuses.py).
+        self.broken_links: set[Owner] = set()
         self.assigns = 0
 
     def opened(self, connection_id: str, owner: Owner) -> None:
