@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from contract import callers
 from sandbox.faults import (
     ERRORS,
     GATEWAY,
@@ -130,8 +131,14 @@ class Injector:
         elif kind == "interleave":
             writes = self.writes
             if self.interleave is not None:
-                with self.quiet():
-                    self.interleave()
+                # another actor: its calls are not the interrupted function's (the IAM recorder
+                # attributes calls to the current caller; a handler it invokes sets its own)
+                token = callers.CURRENT.set(None)
+                try:
+                    with self.quiet():
+                        self.interleave()
+                finally:
+                    callers.CURRENT.reset(token)
             self._hit(kind, self.writes > writes)
         elif kind:
             gone = service == GATEWAY and params["ConnectionId"] not in self.gateway.open

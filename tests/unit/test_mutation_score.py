@@ -62,7 +62,8 @@ def test_killed_timeouts_survivors_equivalents_and_unchecked_are_counted_apart(t
         },
     )
     equivalents = {("lambdas.common.thing", "limit", "return n < 10", "return n <= 10"): "why"}
-    per_module, survivors = ms.tally(mutants, equivalents)
+    results = ms.tally(mutants, equivalents)
+    per_module, survivors = results.per_module, results.survivors
     assert per_module == {"thing": ms.Tally(killed=2, survived=1, equivalent=1, unchecked=1)}
     assert survivors == [ms.Mutant("lambdas.common.thing", "limit", "return n < 10", "return n < 11")]
     assert per_module["thing"].score == 100 * 2 / 3
@@ -72,7 +73,7 @@ def test_killed_timeouts_survivors_equivalents_and_unchecked_are_counted_apart(t
 
 
 def test_no_tests_counts_as_survived(tmp_path):
-    per_module, _ = ms.tally(_results(tmp_path, {"lambdas.common.thing.x_limit__mutmut_3": 33}), {})
+    per_module = ms.tally(_results(tmp_path, {"lambdas.common.thing.x_limit__mutmut_3": 33}), {}).per_module
     assert per_module["thing"] == ms.Tally(survived=1)
 
 
