@@ -47,3 +47,14 @@ def acting_as(caller: Caller) -> Iterator[Caller]:
         yield caller
     finally:
         CURRENT.reset(token)
+
+
+@contextmanager
+def as_nobody() -> Iterator[None]:
+    """Run the block as no caller: a test harness's own reads and moves made while a function's
+    invocation is in progress are not that function's calls (a handler it invokes sets its own)."""
+    token = CURRENT.set(None)
+    try:
+        yield
+    finally:
+        CURRENT.reset(token)

@@ -131,14 +131,9 @@ class Injector:
         elif kind == "interleave":
             writes = self.writes
             if self.interleave is not None:
-                # another actor: its calls are not the interrupted function's (the IAM recorder
-                # attributes calls to the current caller; a handler it invokes sets its own)
-                token = callers.CURRENT.set(None)
-                try:
-                    with self.quiet():
-                        self.interleave()
-                finally:
-                    callers.CURRENT.reset(token)
+                # another actor: its calls are not the interrupted function's
+                with callers.as_nobody(), self.quiet():
+                    self.interleave()
             self._hit(kind, self.writes > writes)
         elif kind:
             gone = service == GATEWAY and params["ConnectionId"] not in self.gateway.open

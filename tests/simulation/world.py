@@ -24,6 +24,7 @@ import time_machine
 from moto import mock_aws
 from moto.sqs.models import sqs_backends
 
+from contract import callers
 from lambdas.common import aws
 from lambdas.common.ddb import from_item
 from tests.lambdas.helpers import ACCOUNT, ENV, REGION
@@ -221,21 +222,27 @@ class World:
 
     # ---- reading the state (never faulted) ---------------------------------------------------
 
+    # The harness reads as no caller: an agent's reaction to a push runs inside the dispatcher's
+    # invocation, and its look at the state is not the dispatcher's call (the IAM recorder).
+
     def job(self, job_id: str) -> dict[str, Any] | None:
         table = SIM_ENV["JOBS_TABLE"]
-        resp = self.ddb.get_item(TableName=table, Key={"jobId": {"S": job_id}}, ConsistentRead=True)
+        with callers.as_nobody():
+            resp = self.ddb.get_item(TableName=table, Key={"jobId": {"S": job_id}}, ConsistentRead=True)
         return from_item(resp.get("Item"))
 
     def limits(self, creator: str) -> dict[str, Any]:
         table = SIM_ENV["CREATOR_LIMITS_TABLE"]
-        resp = self.ddb.get_item(TableName=table, Key={"creatorId": {"S": creator}}, ConsistentRead=True)
+        with callers.as_nobody():
+            resp = self.ddb.get_item(TableName=table, Key={"creatorId": {"S": creator}}, ConsistentRead=True)
         return from_item(resp.get("Item")) or {}
 
     def scan(self, table_env: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"TableName": SIM_ENV[table_env], "ConsistentRead": True}
         while True:
-            page = self.ddb.scan(**kwargs)
+            with callers.as_nobody():
+                page = self.ddb.scan(**kwargs)
             items.extend(from_item(i) for i in page.get("Items", []))  # type: ignore[misc]
             if "LastEvaluatedKey" not in page:
                 return items
