@@ -13,9 +13,10 @@ from contract import console as links
 from contract.config import ALERT_MODES, Config
 from contract.names import AUTOMATIONS, DISPATCHER, DLQ, FUNCTIONS, JOBS, QUARANTINE
 from monitoring.catalog import ALARMS, COMPOSITE, AlarmSpec, CompositeSpec, notifies
+from monitoring.failure_modes import FAILURE_MODES, PAGE_WITHIN_MIN
 from monitoring.first_steps import first_steps
 from monitoring.queries import QUERIES
-from monitoring.sections import SECTIONS, runbook_link
+from monitoring.sections import SECTIONS, SECTIONS_BY_ID, runbook_link
 from monitoring.slo_catalog import ALERTS, SLO_ALARMS, SLO_COMPOSITES, SLOS
 from monitoring.spec import condition_text
 
@@ -99,6 +100,7 @@ def build_context(config: Config, *, region: str, account: str) -> dict[str, Any
     # SLO alerts share one page each kind: they differ only in data the header already shows.
     alarms += [_alarm(spec, config, region, "slo/composite.md.j2") for spec in SLO_COMPOSITES]
     alarms += [_alarm(spec, config, region, "slo/window.md.j2") for spec in SLO_ALARMS]
+    by_id = {a.id: a for a in alarms}
     primary = config.names.primary_dashboard
     deprecated = config.names.deprecated_dashboard
     return {
@@ -135,6 +137,7 @@ def build_context(config: Config, *, region: str, account: str) -> dict[str, Any
             for query in QUERIES
         ],
         "sections": SECTIONS,
+        "sections_by_id": SECTIONS_BY_ID,
         # Runbook E: the creator watch's settings (lambdas/common/breaker.py, notify.py).
         "breaker": BreakerPolicy(),
         "creator_events_source": CREATOR_EVENTS_SOURCE,
@@ -142,6 +145,13 @@ def build_context(config: Config, *, region: str, account: str) -> dict[str, Any
         "slos_by_section": {slo.section: slo for slo in SLOS},
         "slo_alerts": ALERTS,
         "alarms_by_id": {a.id: a for a in alarms},
+        # "What breaks and how you would know": each mode with its paging alarms' views; the first
+        # one's section is the mode's (monitoring/failure_modes.py).
+        "page_within_min": PAGE_WITHIN_MIN,
+        "failure_modes": [
+            {"mode": mode, "pages": [by_id[i] for i in mode.pages], "section": by_id[mode.pages[0]].section}
+            for mode in FAILURE_MODES
+        ],
         "alarms_by_section": {s.id: [a for a in alarms if a.section == s.id] for s in SECTIONS},
         "automations": {name: _automation(config, region, name) for name in AUTOMATIONS},
         "runbook": {

@@ -269,6 +269,11 @@ class Agent:
         """Come back online (reconnects with a fresh token)."""
         self._paused.clear()
 
+    @property
+    def paused(self) -> bool:
+        """Offline by its owner's choice (go_offline until resume): not expected to be connected."""
+        return self._paused.is_set()
+
 
 def retry_delay(
     failures: int, established: bool, backoff: tuple[float, float], window: float, draw: Any = random.uniform

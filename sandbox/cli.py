@@ -78,7 +78,7 @@ def up(
     """Start the sandbox and keep it running; prints the WebSocket URL and an agent token. Ctrl-C stops."""
     from lambdas.common.auth import mint_token
     from sandbox.agent import AgentBehaviour
-    from sandbox.fleet import Fleet
+    from sandbox.fleet import Fleet, clock_backoff
     from sandbox.system import Sandbox, SandboxOptions
 
     speed = _check_speed(speed)
@@ -94,7 +94,7 @@ def up(
     try:
         secret = box.jwt_secret()
         if agents:
-            fleet = Fleet(box.gateway.url, lambda a, c: mint_token(secret, a, c))
+            fleet = Fleet(box.gateway.url, lambda a, c: mint_token(secret, a, c), clock_backoff(box.clock))
             for i in range(agents):
                 fleet.add(
                     f"agent-{i + 1}", "creator-1", AgentBehaviour(heartbeat_seconds=box.clock.real(120))
@@ -133,7 +133,8 @@ def gameday(
     scenario: Annotated[
         str,
         typer.Argument(
-            help="healthy | poison-pill | backlog | partial-fail | dispatcher-errors | stale-connections"
+            help="A scenario of sandbox/gameday/scenarios.py (a runbook section's, a failure mode's, "
+            "healthy or chaos); an unknown name lists them all."
         ),
     ],
     alert_mode: Mode = AlertMode.composite,

@@ -11,13 +11,27 @@ from typing import Any
 from sandbox.agent import Agent, AgentBehaviour
 from sandbox.patch_client import PatchChecker
 
+# The reference agent's reconnect backoff in production seconds: 2 s doubling to a 60 s cap.
+PRODUCTION_BACKOFF_S = (2.0, 60.0)
+
+
+def clock_backoff(clock: Any) -> tuple[float, float]:
+    """PRODUCTION_BACKOFF_S in real seconds on a sandbox clock (`clock.real`)."""
+    base, cap = PRODUCTION_BACKOFF_S
+    return (clock.real(base), clock.real(cap))
+
 
 class Fleet:
     """N agents of one or more creators; thread-safe controls for scenarios."""
 
-    def __init__(self, url: str, token_for: Callable[[str, str], str]) -> None:
+    def __init__(
+        self, url: str, token_for: Callable[[str, str], str], backoff: tuple[float, float] | None = None
+    ) -> None:
         self.url = url
         self.token_for = token_for
+        # Real seconds (base, cap) of the agents' reconnect backoff; sandbox runs pass
+        # `clock_backoff(clock)` so a reconnect takes the production time it would take.
+        self.backoff = backoff
         self.agents: dict[str, Agent] = {}
         self.creators: dict[str, str] = {}  # agent id -> creator id
         self._loop = asyncio.new_event_loop()
@@ -37,7 +51,8 @@ class Fleet:
             def token() -> str:
                 return self.token_for(agent_id, creator_id)
 
-            agent = Agent(self.url, agent_id, token, behaviour, patches=patches)
+            extra: dict[str, Any] = {"backoff": self.backoff} if self.backoff else {}
+            agent = Agent(self.url, agent_id, token, behaviour, patches=patches, **extra)
             self._tasks.append(asyncio.ensure_future(agent.run()))
             return agent
 

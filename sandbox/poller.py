@@ -186,6 +186,7 @@ class Schedule:
         self.every_s = every_s
         self.runtime = runtime
         self.clock = clock
+        self.enabled = True  # False: the rule is disabled (DisableRule), it invokes nothing
         self._ticker = Ticker(f"schedule-{function}", self.fire, lambda: clock.real(every_s), join_s=15)
 
     def start(self) -> Schedule:
@@ -196,7 +197,9 @@ class Schedule:
         self._ticker.stop()
 
     def fire(self) -> None:
-        """One scheduled invocation."""
+        """One scheduled invocation (none while the rule is disabled)."""
+        if not self.enabled:
+            return
         event = {
             "version": "0",
             "source": "aws.events",

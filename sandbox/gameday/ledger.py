@@ -34,6 +34,7 @@ class Accounting:
     lost: int = 0
     lost_ids: list[str] = field(default_factory=list)
     pending_ids: list[str] = field(default_factory=list)
+    held_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if not k.endswith("_ids")}
@@ -62,6 +63,12 @@ class Ledger:
         pending = self.account().pending_ids
         with self._lock:
             return sum(self.sent_at.get(job_id, 0.0) < sent_before for job_id in pending)
+
+    def held_for(self, agents: set[str], accounting: Accounting | None = None) -> list[str]:
+        """Held jobs whose agent is one of `agents` (e.g. the connected ones: nothing should hold them)."""
+        held = (accounting or self.account()).held_ids
+        with self._lock:
+            return [j for j in held if self.jobs.get(j, {}).get("agentId") in agents]
 
     def add_poison(self, body: str, label: str) -> None:
         with self._lock:
@@ -96,6 +103,8 @@ class Ledger:
             status = statuses.get(job_id, "")
             if status in TERMINAL:
                 setattr(acc, TERMINAL[status], getattr(acc, TERMINAL[status]) + 1)
+                if status == "held":
+                    acc.held_ids.append(job_id)
             elif job_id in parked_ids:
                 acc.parked += 1
             elif status in ("queued", "assigned", "running") or queued_ids[job_id]:

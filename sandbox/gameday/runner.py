@@ -16,10 +16,11 @@ from typing import Any
 
 from contract.names import DLQ, JOBS, QUARANTINE, Names
 from lambdas.common.auth import mint_token
+from monitoring.failure_modes import FAILURE_MODES, FailureMode
 from monitoring.slo_catalog import OUTLIVE_INCIDENTS
 from sandbox.agent import AgentBehaviour
 from sandbox.clock import GAMEDAY_SPEED
-from sandbox.fleet import Fleet
+from sandbox.fleet import Fleet, clock_backoff
 from sandbox.gameday.history import seed_slo_history
 from sandbox.gameday.ledger import Accounting, Ledger
 from sandbox.gameday.recording import record
@@ -83,6 +84,13 @@ class Result:
     later_emails: list[dict[str, Any]] = field(default_factory=list)  # after recovery
     recording: dict[str, Any] = field(default_factory=dict)  # the pictures' data (recording.py)
     creator_events: list[dict[str, Any]] = field(default_factory=list)  # creator-events.jsonl
+    # The failure mode the scenario proves (monitoring/failure_modes.py), its first page (an ALARM
+    # email of one of the mode's paging alarms) and when the outage ended (the first operator
+    # action after the fault, else recovery): the page must come within the mode's bound, before it.
+    failure_mode: str | None = None
+    first_page_min: float | None = None
+    first_page_alarm: str | None = None
+    outage_end_min: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -147,7 +155,8 @@ class GameDay:
     def _start_fleet(self) -> None:
         box = self.box
         secret = box.jwt_secret()
-        self.fleet = Fleet(box.gateway.url, lambda agent, creator: mint_token(secret, agent, creator))
+        token = lambda agent, creator: mint_token(secret, agent, creator)  # noqa: E731
+        self.fleet = Fleet(box.gateway.url, token, clock_backoff(box.clock))
         self.agents: list[tuple[str, str]] = []
         for i in range(self.options.agents):
             agent_id, creator = f"agent-{i + 1}", CREATORS[i % len(CREATORS)]
@@ -210,12 +219,18 @@ class GameDay:
             running = any(x.status == "InProgress" for x in self.box.automation.executions)
             if not self.all_ok() or queue_bodies(dlq) or running:
                 return False
-            # Steady traffic always has a job or two in flight; older ones are the incident's.
-            return self.ledger.stuck(self.clock.now() - STUCK_AFTER_MIN * 60) == 0
+            # Steady traffic always has a job or two in flight; older ones are the incident's. A job
+            # held for an agent that is connected again is the incident's too (nothing releases it).
+            if self.ledger.stuck(self.clock.now() - STUCK_AFTER_MIN * 60) or self.missing_agents():
+                return False
+            return not self.held_for_connected()
 
-        what = "recovery (all alarms OK, DLQ empty, automations done, no job stuck)"
+        what = "recovery (alarms OK, DLQ empty, automations done, every agent back, no job stuck or held)"
         self.recovered_time = self.wait_until(recovered, minutes, what, every=LEDGER_EVERY_S)
-        text = "recovered: every alarm OK (hand-offs to on-call aside), DLQ empty, no job stuck"
+        text = (
+            "recovered: every alarm OK (hand-offs to on-call aside), DLQ empty, every agent that"
+            " should be online connected, no job stuck or held for a connected agent"
+        )
         self.timeline.add("recovered", text, time=self.recovered_time)
 
     def start_automation(self, document_suffix: str, parameters: dict[str, Any]) -> bool:
@@ -237,7 +252,21 @@ class GameDay:
             self.problems.append(str(exc))
 
     def _drained(self) -> bool:
-        return self.ledger.account().pending == 0
+        accounting = self.ledger.account()
+        if accounting.pending or self.missing_agents():
+            return False
+        return not self.held_for_connected(accounting)
+
+    def missing_agents(self) -> list[str]:
+        """Agents not connected though their owner wants them online: until they are back, jobs
+        held for them are the incident's, not their owner's choice."""
+        return [a for a, agent in self.fleet.agents.items() if not agent.paused and not agent.online.is_set()]
+
+    def held_for_connected(self, accounting: Accounting | None = None) -> list[str]:
+        """Held jobs whose agent is connected right now: a held job waits for its agent's next
+        `$connect`, so one left once the agent is back is a job nothing will deliver."""
+        online = {a for a, agent in self.fleet.agents.items() if agent.online.is_set()}
+        return self.ledger.held_for(online, accounting)
 
     # ---- results ---------------------------------------------------------------------
 
@@ -264,6 +293,14 @@ class GameDay:
         problems = self.problems + judge(
             scenario.expected, judged, accounting, duplicate_completions, detection, recovery
         )
+        mode = mode_of(scenario.name)
+        page = self._first_page(mode) if mode else None
+        outage_end = self.timeline.first("action", fault)
+        outage_end_time = outage_end.time if outage_end else self.recovered_time
+        if mode:
+            problems += judge_page(
+                mode, self._minutes(page.time) if page else None, self._minutes(outage_end_time)
+            )
         return Result(
             scenario=scenario.name,
             section=scenario.section,
@@ -287,7 +324,19 @@ class GameDay:
             setup_emails=[e for e in emails if e["time"] < fault],
             later_emails=[e for e in emails if e["time"] > end],
             creator_events=list(self.box.creator_events.events),
+            failure_mode=mode.id if mode else None,
+            first_page_min=self._minutes(page.time) if page else None,
+            first_page_alarm=page.alarm if page else None,
+            outage_end_min=self._minutes(outage_end_time),
         )
+
+    def _first_page(self, mode: FailureMode) -> Any:
+        """The first ALARM email after the fault from one of `mode`'s paging alarms, or None."""
+        names = {Names(self.box.options.stage).alarm(i) for i in mode.pages}
+        fault = self.fault_time or 0
+        emails = self.box.outbox.emails
+        pages = [e for e in emails if e.state == "ALARM" and e.alarm in names and e.time >= fault]
+        return min(pages, key=lambda e: e.time, default=None)
 
     def _automations(self) -> list[dict[str, Any]]:
         return [
@@ -301,6 +350,25 @@ class GameDay:
             }
             for x in self.box.automation.executions
         ]
+
+
+def mode_of(scenario: str) -> FailureMode | None:
+    """The failure mode whose game day `scenario` is, if any."""
+    return next((m for m in FAILURE_MODES if m.game_day == scenario), None)
+
+
+def judge_page(mode: FailureMode, first_page: float | None, outage_end: float | None) -> list[str]:
+    """A failure mode's game day fails unless one of its paging alarms paged within its bound
+    (production minutes after the fault) and before the outage ended."""
+    paging = ", ".join(mode.pages)
+    if first_page is None:
+        return [f"{mode.id}: no page from {paging}"]
+    problems, said = [], f"{mode.id}: first page at {first_page} min"
+    if first_page > mode.page_within_min:
+        problems.append(f"{said}, later than {mode.page_within_min:g} min")
+    if outage_end is not None and first_page > outage_end:
+        problems.append(f"{said}, after the outage ended ({outage_end} min)")
+    return problems
 
 
 def judge(

@@ -13,6 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from contract.names import DLQ
+from monitoring.catalog import ALARMS, COMPOSITE
+from monitoring.failure_modes import FAILURE_MODES_BY_ID
+from monitoring.slo_catalog import SLO_ALARMS, SLO_COMPOSITES
+from sandbox.gameday import quiet
 from sandbox.gameday.chaos import chaos_run
 from sandbox.gameday.creator_scenarios import agent_offline, stale_connections
 from sandbox.gameday.runner import BASE_RATE, GameDay
@@ -113,6 +117,16 @@ def dispatcher_errors(g: GameDay) -> None:
     g.wait_recovered()
 
 
+_SECTIONS = {spec.id: spec.section for spec in (*ALARMS, COMPOSITE, *SLO_ALARMS, *SLO_COMPOSITES)}
+
+
+def _quiet(name: str, run: Callable[[GameDay], None]) -> Scenario:
+    """The game day of the failure mode `name`: its first paging alarm must fire (the runner
+    judges the page itself); title and runbook section are the mode's."""
+    mode = FAILURE_MODES_BY_ID[name]
+    return Scenario(name, _SECTIONS.get(mode.pages[0], "-"), mode.title, mode.pages[:1], run)
+
+
 SCENARIOS = {
     s.name: s
     for s in (
@@ -148,5 +162,12 @@ SCENARIOS = {
             agent_offline,
         ),
         Scenario("chaos", "-", "Chaos: random AWS faults under live traffic", (), chaos_run(15, 0.05), False),
+        _quiet("connect-denied", quiet.connect_denied),
+        _quiet("secret-unreadable", quiet.secret_unreadable),
+        _quiet("dispatcher-disabled", quiet.dispatcher_disabled),
+        _quiet("edge-throttled", quiet.edge_throttled),
+        _quiet("reaper-stopped", quiet.reaper_stopped),
+        _quiet("redrive-failing", quiet.redrive_failing),
+        _quiet("rotation-failing", quiet.rotation_failing),
     )
 }
