@@ -10,9 +10,9 @@ paging alarms must email within its bound (5 production minutes) and before the 
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 from contract.names import DISPATCHER, DLQ, LEASE_REAPER, SECRET_ROTATION, WS_CONNECT, Names
+from sandbox.agent import AgentBehaviour
 from sandbox.gameday.runner import GameDay, ScenarioFailed, mode_of
 from sandbox.iam.revoke import revoked
 from sandbox.poller import Schedule
@@ -23,6 +23,13 @@ HOLD_AFTER_PAGE_MIN = 3
 # How long a game day waits for the first page before it gives up (the judge then says how late
 # or missing it was); longer than any mode's bound so a late page is measured, not cut off.
 PAGE_TIMEOUT_MIN = 15
+# The edge game day: the stage's $default throttle for a 10-agent fleet (production frames a second,
+# burst): the fleet sends ~0.3 frames a production second (a heartbeat every 2 minutes per agent, an
+# ack and a result per job at 6 jobs a minute, the probe's), so 1/s leaves it 3x headroom, and the
+# flooder's 100 frames a real second (5 a production second at 20x) takes every token.
+FLOOD_STAGE_THROTTLE = (1.0, 5)
+FLOOD_GAP_S = 0.01  # real seconds between the flooder's frames
+FLOODER = "agent-flood"
 DDB_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 
 
@@ -143,18 +150,21 @@ def _rotate(g: GameDay) -> bool:
 
 
 def edge_throttled(g: GameDay) -> None:
-    flood = _flood(g)
-    g.fault(f"one tenant ({flood.creator}) floods the stage with frames past its throttle")
-    flood.start()
-    try:
-        wait_page(g, "edge-throttled")
-    finally:
-        g.action(f"mitigation: {flood.creator}'s flooding agent is revoked")
-        flood.stop()
+    """One tenant's agent sends frames as fast as it can: past the stage throttle, API Gateway
+    answers 429 at the edge to every agent's frames, and no function runs to notice."""
+    creator = g.agents[1][1]
+    rate, burst = FLOOD_STAGE_THROTTLE
+    g.box.gateway.edge.set_throttle("$default", rate, burst)
+    g.note(
+        f"setup: the stage's $default throttle scaled to this {len(g.agents)}-agent fleet: {rate:g} frame/s,"
+        f" burst {burst} (production's 200/s is sized for a thousand agents)"
+    )
+    g.fault(
+        f"one tenant ({creator}) floods the stage: an agent sends a frame every {FLOOD_GAP_S * 1000:g} ms"
+    )
+    flood = AgentBehaviour(g.clock.real(5), False, FLOOD_GAP_S)
+    g.fleet.add(FLOODER, creator, flood)
+    wait_page(g, "edge-throttled")
+    g.action(f"mitigation: {creator}'s flooding agent is revoked and stops")
+    g.fleet.offline([FLOODER], abrupt=False)
     g.wait_recovered()
-
-
-def _flood(g: GameDay) -> Any:
-    from sandbox.gameday.flood import Flood
-
-    return Flood(g)
