@@ -109,6 +109,25 @@ class Names:
         return f"{self.prefix}-ops-alerts"
 
     @property
+    def ops_tickets_topic(self) -> str:
+        """The ticket topic (WARNING alarms); ops_alerts_topic is the page topic."""
+        return f"{self.prefix}-ops-tickets"
+
+    @property
+    def alert_topics(self) -> dict[str, str]:
+        """Route (page | ticket, monitoring/routing.py) -> topic name."""
+        return {"page": self.ops_alerts_topic, "ticket": self.ops_tickets_topic}
+
+    def chat_configuration(self, app: str) -> str:
+        """AWS Chatbot channel configuration name for `app` (slack | teams)."""
+        return f"{self.prefix}-ops-{app}"
+
+    @property
+    def chat_guardrail_policy(self) -> str:
+        """The managed policy capping what anyone may do from the ops chat channel."""
+        return f"{self.prefix}-ops-chat-guardrail"
+
+    @property
     def ops_alerts_key_alias(self) -> str:
         return f"alias/{self.ops_alerts_topic}"
 
