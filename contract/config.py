@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from contract.names import Names
 
@@ -17,7 +17,9 @@ _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SLACK_WORKSPACE_RE = re.compile(r"^T[A-Z0-9]{8,20}$")
 _SLACK_CHANNEL_RE = re.compile(r"^[CG][A-Z0-9]{8,20}$")
 _GUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_TEAMS_CHANNEL_RE = re.compile(r"^19:[A-Za-z0-9_.\-]+@thread\.(tacv2|skype)$")
+# Teams shows the channel id decoded (19:…@thread.tacv2) or URL-encoded (in the channel link);
+# both are accepted, and CloudFormation gets the encoded form (its schema's pattern).
+_TEAMS_CHANNEL_RE = re.compile(r"^19:[A-Za-z0-9_.\-=+/,]+@thread\.(tacv2|skype)$")
 
 
 class ConfigError(ValueError):
@@ -85,7 +87,12 @@ class Config:
         teams = (
             ("TEAMS_TENANT_ID", self.teams_tenant_id, _GUID_RE, "a GUID"),
             ("TEAMS_TEAM_ID", self.teams_team_id, _GUID_RE, "a GUID"),
-            ("TEAMS_CHANNEL_ID", self.teams_channel_id, _TEAMS_CHANNEL_RE, "19:...@thread.tacv2"),
+            (
+                "TEAMS_CHANNEL_ID",
+                self.teams_channel_id and unquote(self.teams_channel_id),
+                _TEAMS_CHANNEL_RE,
+                "19:...@thread.tacv2",
+            ),
         )
         for group in (slack, teams):
             given = [key for key, value, _, _ in group if value is not None]
@@ -102,6 +109,11 @@ class Config:
     def slack(self) -> bool:
         """Whether Slack notifications through AWS Chatbot are configured."""
         return self.slack_workspace_id is not None
+
+    @property
+    def teams_channel_encoded(self) -> str | None:
+        """The Teams channel id URL-encoded, as AWS::Chatbot::MicrosoftTeamsChannelConfiguration wants it."""
+        return None if self.teams_channel_id is None else quote(unquote(self.teams_channel_id), safe="")
 
     @property
     def teams(self) -> bool:

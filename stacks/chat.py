@@ -75,7 +75,7 @@ class ChatChannels(Construct):
                 "Teams",
                 configuration_name=names.chat_configuration("teams"),
                 team_id=str(config.teams_team_id),
-                teams_channel_id=str(config.teams_channel_id),
+                teams_channel_id=str(config.teams_channel_encoded),
                 teams_tenant_id=str(config.teams_tenant_id),
                 **common,
             )

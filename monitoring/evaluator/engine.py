@@ -126,6 +126,10 @@ class Evaluator:
                 current=self.states[name],
             )
             changes.extend(self._set(name, state, reason, t))
+        return changes + self._composites(t)
+
+    def _composites(self, t: int) -> list[Transition]:
+        changes = []
         for name in self._composite_order:
             composite = self.alarms.composites[name]
             state = ALARM if evaluate_rule(composite.rule, self.states.__getitem__) else OK
@@ -133,7 +137,8 @@ class Evaluator:
         return changes
 
     def set_state(self, name: str, state: str, t: int, reason: str = "SetAlarmState") -> list[Transition]:
-        """SetAlarmState: the alarm takes `state` at t, with its actions, until it is evaluated again."""
+        """SetAlarmState: the alarm takes `state` at t, with its actions, until it is evaluated again;
+        the composites reading it are evaluated at once."""
         if name not in self.states:
             raise EvaluatorError(f"SetAlarmState: no alarm named {name!r}")
         if state not in STATES:
@@ -141,7 +146,8 @@ class Evaluator:
         if self.last_time is not None and t < self.last_time:
             raise EvaluatorError(f"time goes backwards: {t} after {self.last_time}")
         self.release(t)
-        return self._set(name, state, reason, t)
+        self.last_time = t
+        return self._set(name, state, reason, t) + self._composites(t)
 
     def release(self, t: int) -> None:
         """Run the actions of every composite whose wait or extension period ended by t."""

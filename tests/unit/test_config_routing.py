@@ -38,6 +38,9 @@ def test_every_routing_setting_from_env_and_context():
     assert config.pager_https_url == "https://events.pagerduty.com/integration/abc/enqueue"
     assert (config.slack_workspace_id, config.slack_channel_id) == ("T0123ABCDE", "C0123ABCDE")
     assert config.teams_channel_id == "19:abcDEF0123@thread.tacv2"
+    assert config.teams_channel_encoded == "19%3AabcDEF0123%40thread.tacv2"
+    encoded = from_sources(environ={**TEAMS, "TEAMS_CHANNEL_ID": "19%3aabcDEF0123%40thread.tacv2"})
+    assert encoded.teams_channel_encoded == "19%3AabcDEF0123%40thread.tacv2"
     assert config.slack and config.teams
 
 
