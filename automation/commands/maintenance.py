@@ -69,16 +69,18 @@ def describe(found: Window) -> str:
     return "maintenance window closed: pages go out"
 
 
-def _found(cloudwatch: Any, names: Names, region: str, missing_ok: bool) -> Window | None:
+def _found(stage: str, region: str | None, missing_ok: bool) -> tuple[Any, Window | None]:
+    """The CloudWatch client and the stage's window; a window not deployed fails unless `missing_ok`."""
+    names = stage_config(stage).names
+    chosen = clients.region_or_fail(region)
+    cloudwatch = clients.client("cloudwatch", chosen)
     found = window(cloudwatch, names)
     if found is None:
-        message = (
-            f"no alarm {names.alarm(MAINTENANCE.id)} in {region}: is stage {names.stage} deployed there?"
-        )
+        message = f"no alarm {names.alarm(MAINTENANCE.id)} in {chosen}: is stage {stage} deployed there?"
         if not missing_ok:
             fail(message, REFUSED)
         console.print(f"note: {message} (nothing to do)", markup=False)
-    return found
+    return cloudwatch, found
 
 
 def _reason(reason: str) -> str:
@@ -99,10 +101,7 @@ def start(
 ) -> None:
     """Open the window: paging composites hold their actions until `stop`."""
     text = _reason(reason)
-    names = stage_config(stage).names
-    chosen = clients.region_or_fail(region)
-    cloudwatch = clients.client("cloudwatch", chosen)
-    found = _found(cloudwatch, names, chosen, missing_ok)
+    cloudwatch, found = _found(stage, region, missing_ok)
     if found is None:
         return
     if found.open:
@@ -115,10 +114,7 @@ def start(
 @app.command("stop")
 def stop(stage: Stage, region: Region = None, missing_ok: MissingOk = False) -> None:
     """Close the window: a composite still in ALARM pages after the extension period."""
-    names = stage_config(stage).names
-    chosen = clients.region_or_fail(region)
-    cloudwatch = clients.client("cloudwatch", chosen)
-    found = _found(cloudwatch, names, chosen, missing_ok)
+    cloudwatch, found = _found(stage, region, missing_ok)
     if found is None:
         return
     if not found.open:
@@ -134,8 +130,6 @@ def stop(stage: Stage, region: Region = None, missing_ok: MissingOk = False) -> 
 @app.command("status")
 def status(stage: Stage, region: Region = None) -> None:
     """Whether the window is open, since when and why."""
-    names = stage_config(stage).names
-    chosen = clients.region_or_fail(region)
-    found = _found(clients.client("cloudwatch", chosen), names, chosen, missing_ok=False)
+    _, found = _found(stage, region, missing_ok=False)
     assert found is not None
     console.print(describe(found), markup=False)
