@@ -209,15 +209,20 @@ class AlarmLoop:
     def _mirror_setup(self) -> None:
         """Create each metric alarm in moto so DescribeAlarms/SetAlarmState work on its name."""
         for name in self.alarms.metric_alarms:
-            self.cloudwatch.put_metric_alarm(
-                AlarmName=name,
-                Namespace="Sandbox/Mirror",
-                MetricName=name,
-                Statistic="Maximum",
-                Period=60,
-                EvaluationPeriods=1,
-                Threshold=0,
-                ComparisonOperator="GreaterThanThreshold",
-                ActionsEnabled=False,
-            )
-            self.cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="sandbox start")
+            mirror_alarm(self.cloudwatch, name)
+
+
+def mirror_alarm(cloudwatch: Any, name: str) -> None:
+    """A stand-in alarm named `name` in moto, in OK, that moto itself never changes (no actions)."""
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace="Sandbox/Mirror",
+        MetricName=name,
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=0,
+        ComparisonOperator="GreaterThanThreshold",
+        ActionsEnabled=False,
+    )
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="sandbox start")

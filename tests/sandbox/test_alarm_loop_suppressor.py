@@ -8,7 +8,7 @@ from moto import mock_aws
 
 from contract.names import alert_route
 from monitoring.evaluator import ALARM, OK, Evaluator, MetricKey, load_alarms
-from sandbox.alarm_loop import sync_set_states
+from sandbox.alarm_loop import mirror_alarm, sync_set_states
 from sandbox.outbox import Email, Outbox
 from tests.alarms.test_suppress import INCIDENT, WINDOW, _template
 
@@ -19,28 +19,13 @@ def _pages(ev: Evaluator) -> list[tuple[int, str]]:
     return [(n.time, n.state) for n in ev.notifications if n.kind == "sns" and n.alarm == INCIDENT]
 
 
-def _mirror(cloudwatch, name: str) -> None:
-    cloudwatch.put_metric_alarm(
-        AlarmName=name,
-        Namespace="Sandbox/Mirror",
-        MetricName=name,
-        Statistic="Maximum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=0,
-        ComparisonOperator="GreaterThanThreshold",
-        ActionsEnabled=False,
-    )
-    cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="sandbox start")
-
-
 def test_a_window_opened_in_cloudwatch_holds_the_page_until_it_closes(monkeypatch):
     for key, value in {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
-        _mirror(cloudwatch, WINDOW)
+        mirror_alarm(cloudwatch, WINDOW)
         ev = Evaluator(load_alarms(_template()), initial_state=OK)
         assert sync_set_states(ev, cloudwatch, 0) == []  # same state on both sides: nothing to feed
         # WHEN on-call opens the window (what `byoip maintenance start` does)
