@@ -50,11 +50,13 @@ def window(cloudwatch: Any, names: Names) -> Window | None:
     """The stage's MaintenanceWindow alarm, or None when it is not deployed."""
     name = names.alarm(MAINTENANCE.id)
     alarms = cloudwatch.describe_alarms(AlarmNames=[name], AlarmTypes=["MetricAlarm"]).get("MetricAlarms", [])
-    if not alarms:
-        return None
-    alarm = alarms[0]
+    return window_of(alarms[0]) if alarms else None
+
+
+def window_of(alarm: dict[str, Any]) -> Window:
+    """The window as one DescribeAlarms entry of its alarm shows it."""
     return Window(
-        name=name,
+        name=str(alarm["AlarmName"]),
         open=alarm.get("StateValue") == OPEN,
         since=alarm.get("StateUpdatedTimestamp"),
         reason=str(alarm.get("StateReason", "")),
