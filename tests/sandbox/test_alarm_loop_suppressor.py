@@ -3,6 +3,8 @@ the outbox says which route (page or ticket) each email took."""
 
 from __future__ import annotations
 
+import time
+
 import boto3
 from moto import mock_aws
 
@@ -55,3 +57,32 @@ def test_the_outbox_records_each_emails_route(tmp_path):
     ]
     assert [e.topic for e in outbox.pages()] == ["byoip-local-ops-alerts"]
     assert alert_route("byoip-local-jobs") is None
+
+
+def test_the_running_sandbox_holds_pages_while_byoip_maintenance_says_so(box):
+    # GIVEN the local stack running, its alarm loop evaluating the template's alarms
+    loop = box.alarm_loop
+    assert loop is not None and loop.state("MaintenanceWindow") == OK
+    name = loop.name("MaintenanceWindow")
+    held = [c for c in loop.alarms.composites.values() if c.actions_suppressor == name]
+    assert {c.name.removeprefix("BYOIP-local-") for c in held} == {
+        "Incident",
+        "JobSuccessFastBurn",
+        "JobSuccessSustainedBurn",
+        "TimeToAssignFastBurn",
+        "TimeToAssignSustainedBurn",
+    }
+    # WHEN on-call opens the window in (moto's) CloudWatch, as `byoip maintenance start` does
+    cloudwatch = box.client("cloudwatch")
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="opened: test")
+    # THEN the loop takes it within a tick or two (each a quarter of a production minute), and keeps it
+    deadline = time.monotonic() + 30
+    while loop.state("MaintenanceWindow") != ALARM and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert loop.state("MaintenanceWindow") == ALARM
+    assert any(e.alarm == name and e.state == ALARM for e in loop.events)
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="closed")
+    deadline = time.monotonic() + 30
+    while loop.state("MaintenanceWindow") != OK and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert loop.state("MaintenanceWindow") == OK
