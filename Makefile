@@ -120,6 +120,8 @@ diff: install
 ## deploy: prepare a change set, refuse it when it replaces or deletes a stateful resource
 ## (byoip deploy-check; ALLOW_REPLACE="LogicalId ..." names the intended ones), then execute exactly
 ## that change set from the same cloud assembly (no second synth). An empty change set deploys nothing.
+## The change set runs inside a maintenance window (pages held): opened just before, closed by a
+## trap when the shell exits, whether the deploy succeeded, failed or was interrupted.
 CHANGE_SET    := byoip-deploy
 ALLOW_REPLACE ?=
 BYOIP         := .venv/bin/byoip
@@ -128,6 +130,8 @@ deploy: install
 	$(BYOIP) deploy-check --change-set $(CHANGE_SET) --stage $(STAGE) \
 	  $(foreach id,$(ALLOW_REPLACE),--allow-replace $(id)); rc=$$?; \
 	if [ $$rc -eq 3 ]; then exit 0; fi; [ $$rc -eq 0 ] || exit $$rc; \
+	$(BYOIP) maintenance start --stage $(STAGE) --reason "make deploy $(CHANGE_SET)" --missing-ok || exit $$?; \
+	trap '$(BYOIP) maintenance stop --stage $(STAGE) --missing-ok' EXIT; trap 'exit 130' INT TERM; \
 	$(CDK) deploy --app cdk.out --method=execute-change-set --change-set-name $(CHANGE_SET)
 
 ## bench: the three benchmarks (figures printed, nothing asserted)

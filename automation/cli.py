@@ -1,4 +1,4 @@
-"""`byoip`: the on-call CLI (redrive, dlq, token, runbook, triage, alarms, patch) plus installed extras.
+"""`byoip`: the on-call CLI (redrive, dlq, token, runbook, triage, maintenance, alarms, patch) plus extras.
 
 Extras (the sandbox's `byoip sandbox` and `byoip gameday`) plug in through the `byoip.cli`
 entry-point group, so this module never imports them: the on-call tool runs against production
@@ -21,6 +21,7 @@ from automation.commands import (
     dashboard,
     deploy_check,
     dlq,
+    maintenance,
     migrate,
     patch,
     redrive,
@@ -48,6 +49,7 @@ app.command("revoke")(revoke.revoke)
 app.command("triage")(triage.triage)
 app.command("deploy-check")(deploy_check.deploy_check)
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(maintenance.app, name="maintenance")
 app.add_typer(runbook.app, name="runbook")
 app.add_typer(migrate.app, name="migrate")
 app.add_typer(dashboard.app, name="dashboard")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit
 
 from contract.names import Names
 
@@ -12,6 +13,13 @@ ALERT_MODES = ("composite", "all")
 _STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 NOTIFY_OFFLINE_RANGE = (60, 86_400)
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# AWS Chatbot ids as Slack and Microsoft Teams show them (Chatbot console, "Configure new channel").
+_SLACK_WORKSPACE_RE = re.compile(r"^T[A-Z0-9]{8,20}$")
+_SLACK_CHANNEL_RE = re.compile(r"^[CG][A-Z0-9]{8,20}$")
+_GUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# Teams shows the channel id decoded (19:…@thread.tacv2) or URL-encoded (in the channel link);
+# both are accepted, and CloudFormation gets the encoded form (its schema's pattern).
+_TEAMS_CHANNEL_RE = re.compile(r"^19:[A-Za-z0-9_.\-=+/,]+@thread\.(tacv2|skype)$")
 
 
 class ConfigError(ValueError):
@@ -29,6 +37,15 @@ class Config:
     # How long a creator's agent may stay offline, with jobs held for it, before the creator is
     # told (lambdas/common/notify.py); 10 minutes by default, 1 minute to 1 day.
     notify_offline_seconds: int = 600
+    # Alert routing (monitoring/routing.py): the page topic gets ops_alerts_email and the pager's
+    # HTTPS endpoint, the ticket topic ops_tickets_email; Slack or Teams (AWS Chatbot) get both.
+    ops_tickets_email: str | None = None
+    pager_https_url: str | None = None
+    slack_workspace_id: str | None = None
+    slack_channel_id: str | None = None
+    teams_tenant_id: str | None = None
+    teams_team_id: str | None = None
+    teams_channel_id: str | None = None
 
     def __post_init__(self) -> None:
         if not _STAGE_RE.match(self.stage):
@@ -40,11 +57,18 @@ class Config:
             raise ConfigError(
                 f"invalid ALERT_MODE {self.alert_mode!r}: allowed values are {' | '.join(ALERT_MODES)}"
             )
-        if self.ops_alerts_email is not None and not _EMAIL_RE.match(self.ops_alerts_email):
+        for key, email in (
+            ("OPS_ALERTS_EMAIL", self.ops_alerts_email),
+            ("OPS_TICKETS_EMAIL", self.ops_tickets_email),
+        ):
+            if email is not None and not _EMAIL_RE.match(email):
+                raise ConfigError(f"invalid {key} {email!r}: expected an address like ops@example.com")
+        if self.pager_https_url is not None and not _https_url(self.pager_https_url):
             raise ConfigError(
-                f"invalid OPS_ALERTS_EMAIL {self.ops_alerts_email!r}: "
-                "expected an address like ops@example.com"
+                f"invalid PAGER_HTTPS_URL {self.pager_https_url!r}: "
+                "expected https://<host>/<path> (SNS HTTPS subscription; http is not allowed)"
             )
+        self._check_chat()
         if not NOTIFY_OFFLINE_RANGE[0] <= self.notify_offline_seconds <= NOTIFY_OFFLINE_RANGE[1]:
             raise ConfigError(
                 f"invalid NOTIFY_OFFLINE_SECONDS {self.notify_offline_seconds!r}: "
@@ -54,6 +78,47 @@ class Config:
             raise ConfigError(
                 f"invalid RUNBOOK_BASE_URL {self.runbook_base_url!r}: it must start with https://"
             )
+
+    def _check_chat(self) -> None:
+        slack = (
+            ("SLACK_WORKSPACE_ID", self.slack_workspace_id, _SLACK_WORKSPACE_RE, "T0123ABCDE"),
+            ("SLACK_CHANNEL_ID", self.slack_channel_id, _SLACK_CHANNEL_RE, "C0123ABCDE"),
+        )
+        teams = (
+            ("TEAMS_TENANT_ID", self.teams_tenant_id, _GUID_RE, "a GUID"),
+            ("TEAMS_TEAM_ID", self.teams_team_id, _GUID_RE, "a GUID"),
+            (
+                "TEAMS_CHANNEL_ID",
+                self.teams_channel_id and unquote(self.teams_channel_id),
+                _TEAMS_CHANNEL_RE,
+                "19:...@thread.tacv2",
+            ),
+        )
+        for group in (slack, teams):
+            given = [key for key, value, _, _ in group if value is not None]
+            if given and len(given) != len(group):
+                keys = " + ".join(key for key, *_ in group)
+                raise ConfigError(f"incomplete chat settings {', '.join(given)}: set all of {keys} or none")
+            for key, value, pattern, example in group:
+                if value is not None and not pattern.match(value):
+                    raise ConfigError(
+                        f"invalid {key} {value!r}: expected {example} (as AWS Chatbot shows it)"
+                    )
+
+    @property
+    def slack(self) -> bool:
+        """Whether Slack notifications through AWS Chatbot are configured."""
+        return self.slack_workspace_id is not None
+
+    @property
+    def teams_channel_encoded(self) -> str | None:
+        """The Teams channel id URL-encoded, as AWS::Chatbot::MicrosoftTeamsChannelConfiguration wants it."""
+        return None if self.teams_channel_id is None else quote(unquote(self.teams_channel_id), safe="")
+
+    @property
+    def teams(self) -> bool:
+        """Whether Microsoft Teams notifications through AWS Chatbot are configured."""
+        return self.teams_team_id is not None
 
     @property
     def names(self) -> Names:
@@ -84,6 +149,13 @@ class Config:
             ops_alerts_email=pick("opsAlertsEmail", "OPS_ALERTS_EMAIL"),
             runbook_base_url=pick("runbookBaseUrl", "RUNBOOK_BASE_URL"),
             notify_offline_seconds=_seconds(pick("notifyOfflineSeconds", "NOTIFY_OFFLINE_SECONDS")),
+            ops_tickets_email=pick("opsTicketsEmail", "OPS_TICKETS_EMAIL"),
+            pager_https_url=pick("pagerHttpsUrl", "PAGER_HTTPS_URL"),
+            slack_workspace_id=pick("slackWorkspaceId", "SLACK_WORKSPACE_ID"),
+            slack_channel_id=pick("slackChannelId", "SLACK_CHANNEL_ID"),
+            teams_tenant_id=pick("teamsTenantId", "TEAMS_TENANT_ID"),
+            teams_team_id=pick("teamsTeamId", "TEAMS_TEAM_ID"),
+            teams_channel_id=pick("teamsChannelId", "TEAMS_CHANNEL_ID"),
         )
 
 
@@ -97,3 +169,9 @@ def _seconds(raw: str | None) -> int:
             f"invalid NOTIFY_OFFLINE_SECONDS {raw!r}: allowed values are {low}-{high} (seconds)"
         )
     return int(raw)
+
+
+def _https_url(raw: str) -> bool:
+    """An absolute https URL with a host and no whitespace."""
+    parts = urlsplit(raw)
+    return parts.scheme == "https" and bool(parts.hostname) and not any(c.isspace() for c in raw)

@@ -11,6 +11,18 @@ from dataclasses import dataclass
 # The TypeScript original's stack. This app never deploys over it (every logical id differs, so
 # CloudFormation would replace its queue, API and tables): docs/migration.md moves prod over.
 ORIGINAL_STACK_NAME = "HuntazeByoIpStack"
+# Alert topics after the stage prefix, by route (monitoring/routing.py decides the route).
+ALERT_TOPIC_SUFFIXES = {"page": "ops-alerts", "ticket": "ops-tickets"}
+
+
+def alert_route(topic_name: str) -> str | None:
+    """page | ticket for one of a stage's alert topics (by name), None for any other topic."""
+    for route, suffix in ALERT_TOPIC_SUFFIXES.items():
+        if topic_name.startswith("byoip-") and topic_name.endswith(f"-{suffix}"):
+            return route
+    return None
+
+
 # Queue suffixes after the stage prefix: byoip-<stage>-<suffix>.
 JOBS = "jobs"
 DLQ = "jobs-dlq"
@@ -106,7 +118,27 @@ class Names:
 
     @property
     def ops_alerts_topic(self) -> str:
-        return f"{self.prefix}-ops-alerts"
+        """The page topic (CRITICAL and HIGH alarms)."""
+        return f"{self.prefix}-{ALERT_TOPIC_SUFFIXES['page']}"
+
+    @property
+    def ops_tickets_topic(self) -> str:
+        """The ticket topic (WARNING alarms)."""
+        return f"{self.prefix}-{ALERT_TOPIC_SUFFIXES['ticket']}"
+
+    @property
+    def alert_topics(self) -> dict[str, str]:
+        """Route (page | ticket, monitoring/routing.py) -> topic name."""
+        return {route: f"{self.prefix}-{suffix}" for route, suffix in ALERT_TOPIC_SUFFIXES.items()}
+
+    def chat_configuration(self, app: str) -> str:
+        """AWS Chatbot channel configuration name for `app` (slack | teams)."""
+        return f"{self.prefix}-ops-{app}"
+
+    @property
+    def chat_guardrail_policy(self) -> str:
+        """The managed policy capping what anyone may do from the ops chat channel."""
+        return f"{self.prefix}-ops-chat-guardrail"
 
     @property
     def ops_alerts_key_alias(self) -> str:

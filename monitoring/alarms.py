@@ -8,13 +8,16 @@ names and descriptions and builds flat composites only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from contract.config import Config
+from monitoring.alerting import AlertTopics
 from monitoring.catalog import (
     ALARMS,
     COMPOSITE,
@@ -24,11 +27,18 @@ from monitoring.catalog import (
     CompositeSpec,
     Missing,
     Rule,
-    notifies,
 )
 from monitoring.first_steps import description
 from monitoring.metrics import to_cdk
 from monitoring.resources import MonitoringResources
+from monitoring.routing import (
+    SUPPRESSOR_EXTENSION_S,
+    SUPPRESSOR_WAIT_S,
+    page_wrappers,
+    pages_in_composite_mode,
+    route,
+    sends_alarm,
+)
 
 _COMPARISON = {
     Comparison.GT: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -43,13 +53,21 @@ _MISSING = {
 }
 
 
+@dataclass(frozen=True)
+class Routing:
+    """Where alarms send their actions: the two topics, and the maintenance window that holds pages."""
+
+    topics: AlertTopics
+    suppressor: cw.IAlarm | None = None  # None only for the MaintenanceWindow alarm itself
+
+
 def describe(spec: AlarmSpec | CompositeSpec, config: Config, region: str) -> str:
     """Meaning, first steps, then the runbook section and its link (monitoring/first_steps.py)."""
     return description(spec.id, spec.meaning, spec.section, config, region)
 
 
 def unit_alarms(
-    scope: Construct, *, config: Config, resources: MonitoringResources, topic: sns.ITopic, region: str
+    scope: Construct, *, config: Config, resources: MonitoringResources, routing: Routing, region: str
 ) -> dict[str, cw.Alarm]:
     """Every catalog alarm, with SNS actions for `config.alert_mode`."""
     alarms: dict[str, cw.Alarm] = {}
@@ -57,9 +75,27 @@ def unit_alarms(
         if spec.log_filter is not None:
             _metric_filter(scope, spec, config, resources)
         alarms[spec.id] = metric_alarm(
-            scope, spec, config=config, resources=resources, topic=topic, region=region
+            scope, spec, config=config, resources=resources, routing=routing, region=region
         )
     return alarms
+
+
+def unit_page_composites(
+    scope: Construct,
+    specs: tuple[AlarmSpec, ...],
+    *,
+    config: Config,
+    alarms: dict[str, cw.IAlarm],
+    routing: Routing,
+    region: str,
+) -> dict[str, cw.CompositeAlarm]:
+    """The `<Id>Page` composites through which paging unit alarms page (monitoring/routing.py)."""
+    return {
+        wrapper.id: composite_alarm(
+            scope, wrapper, config=config, alarms=alarms, routing=routing, region=region
+        )
+        for wrapper in page_wrappers(specs)
+    }
 
 
 def metric_alarm(
@@ -68,7 +104,7 @@ def metric_alarm(
     *,
     config: Config,
     resources: MonitoringResources,
-    topic: sns.ITopic,
+    routing: Routing,
     region: str,
 ) -> cw.Alarm:
     """One metric alarm from its catalog entry, with SNS actions for `config.alert_mode`."""
@@ -84,15 +120,15 @@ def metric_alarm(
         datapoints_to_alarm=spec.datapoints_to_alarm,
         treat_missing_data=_MISSING[spec.missing],
     )
-    _route(alarm, spec, config, topic)
+    _route(alarm, spec, config, routing)
     return alarm
 
 
 def incident_composite(
-    scope: Construct, *, config: Config, alarms: dict[str, cw.IAlarm], topic: sns.ITopic, region: str
+    scope: Construct, *, config: Config, alarms: dict[str, cw.IAlarm], routing: Routing, region: str
 ) -> cw.CompositeAlarm:
     """The Incident composite built from the catalog's nested rule."""
-    return composite_alarm(scope, COMPOSITE, config=config, alarms=alarms, topic=topic, region=region)
+    return composite_alarm(scope, COMPOSITE, config=config, alarms=alarms, routing=routing, region=region)
 
 
 def composite_alarm(
@@ -101,25 +137,34 @@ def composite_alarm(
     *,
     config: Config,
     alarms: dict[str, cw.IAlarm],
-    topic: sns.ITopic,
+    routing: Routing,
     region: str,
 ) -> cw.CompositeAlarm:
-    """One composite alarm from its catalog entry, with SNS actions for `config.alert_mode`."""
+    """One composite alarm from its catalog entry, with SNS actions for `config.alert_mode`.
+
+    A paging composite (it pages in composite mode) is held by the maintenance window, in
+    both modes, so that the mode changes only which alarms carry actions.
+    """
+    held = pages_in_composite_mode(spec) and routing.suppressor is not None
     composite = cw.CompositeAlarm(
         scope,
         spec.id,
         composite_alarm_name=config.names.alarm(spec.id),
         alarm_description=describe(spec, config, region),
         alarm_rule=_to_alarm_rule(spec.rule, alarms),
+        actions_suppressor=routing.suppressor if held else None,
+        actions_suppressor_wait_period=Duration.seconds(SUPPRESSOR_WAIT_S) if held else None,
+        actions_suppressor_extension_period=Duration.seconds(SUPPRESSOR_EXTENSION_S) if held else None,
     )
-    _route(composite, spec, config, topic)
+    _route(composite, spec, config, routing)
     return composite
 
 
-def _route(alarm: cw.AlarmBase, spec: AlarmSpec | CompositeSpec, config: Config, topic: sns.ITopic) -> None:
-    """SNS actions: ALARM when the spec notifies in `config.alert_mode`, OK when it has an OK action."""
-    action = cw_actions.SnsAction(topic)
-    if notifies(spec, config.alert_mode):
+def _route(alarm: cw.AlarmBase, spec: AlarmSpec | CompositeSpec, config: Config, routing: Routing) -> None:
+    """SNS actions to the spec's topic (page or ticket, from its severity): ALARM when it sends in
+    `config.alert_mode`, OK when it has an OK action."""
+    action = cw_actions.SnsAction(routing.topics.of(route(spec)))
+    if sends_alarm(spec, config.alert_mode):
         alarm.add_alarm_action(action)
     if spec.ok_action:
         alarm.add_ok_action(action)

@@ -5,21 +5,23 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from contract.config import Config
-from monitoring.alarms import incident_composite, unit_alarms
-from monitoring.alerting import ops_alerts_topic
+from monitoring.alarms import Routing, incident_composite, metric_alarm, unit_alarms, unit_page_composites
+from monitoring.alerting import AlertTopics, alert_topics
+from monitoring.catalog import ALARMS
 from monitoring.dashboards import deprecated_dashboard, primary_dashboard
 from monitoring.queries import QUERIES
 from monitoring.resources import MonitoringResources
+from monitoring.routing import MAINTENANCE
 from monitoring.slo_alarms import slo_alarms, slo_widgets
 from monitoring.slo_native import native_slos
 
 
 class MonitoringLayer(Construct):
-    """OpsAlerts topic, catalog alarms + Incident composite, SLO burn-rate alerts, dashboards, saved queries.
+    """Page and ticket topics, the maintenance window, catalog alarms + Incident composite, SLO
+    burn-rate alerts, dashboards, saved queries.
 
     `config.alert_mode` only changes which alarms carry SNS actions, never which exist.
     """
@@ -27,26 +29,40 @@ class MonitoringLayer(Construct):
     def __init__(self, scope: Construct, id: str, *, config: Config, resources: MonitoringResources) -> None:
         super().__init__(scope, id)
         region = Stack.of(self).region
-        self.topic: sns.Topic = ops_alerts_topic(self, config)
-        # The stack output keeps the spec's name, so it is created at stack level.
+        self.topics: AlertTopics = alert_topics(self, config)
+        # The stack outputs keep the spec's name, so they are created at stack level.
         CfnOutput(
             Stack.of(self),
             "OpsAlertsTopicArn",
-            value=self.topic.topic_arn,
-            description="SNS topic for BYO-IP ops alerts (subscribe here if no email was set)",
+            value=self.topics.page.topic_arn,
+            description="SNS topic for BYO-IP pages, CRITICAL and HIGH (subscribe here if no email was set)",
         )
+        CfnOutput(
+            Stack.of(self),
+            "OpsTicketsTopicArn",
+            value=self.topics.ticket.topic_arn,
+            description="SNS topic for BYO-IP tickets, WARNING (subscribe here if no ticket email was set)",
+        )
+        # The suppressor first: every paging composite below refers to it.
+        self.maintenance: cw.Alarm = metric_alarm(
+            self, MAINTENANCE, config=config, resources=resources, routing=Routing(self.topics), region=region
+        )
+        routing = Routing(self.topics, suppressor=self.maintenance)
         self.alarms: dict[str, cw.Alarm] = unit_alarms(
-            self, config=config, resources=resources, topic=self.topic, region=region
+            self, config=config, resources=resources, routing=routing, region=region
         )
         self.composite: cw.CompositeAlarm = incident_composite(
-            self, config=config, alarms=dict(self.alarms), topic=self.topic, region=region
+            self, config=config, alarms=dict(self.alarms), routing=routing, region=region
         )
-        every_alarm: list[cw.IAlarm] = [*self.alarms.values(), self.composite]
+        self.page_composites: dict[str, cw.CompositeAlarm] = unit_page_composites(
+            self, ALARMS, config=config, alarms=dict(self.alarms), routing=routing, region=region
+        )
+        every_alarm: list[cw.IAlarm] = [*self.alarms.values(), self.composite, *self.page_composites.values()]
         self.primary_dashboard: cw.Dashboard = primary_dashboard(
             self, config=config, resources=resources, alarms=every_alarm, region=region
         )
         self.slo_alarms, self.slo_composites = slo_alarms(
-            self, config=config, resources=resources, topic=self.topic, region=region
+            self, config=config, resources=resources, routing=routing, region=region
         )
         self.native_slos = native_slos(self, config=config, resources=resources)
         for row in slo_widgets(

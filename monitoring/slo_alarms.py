@@ -10,11 +10,10 @@ import re
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from contract.config import Config
-from monitoring.alarms import composite_alarm, metric_alarm
+from monitoring.alarms import Routing, composite_alarm, metric_alarm
 from monitoring.metrics import to_cdk
 from monitoring.resources import MonitoringResources
 from monitoring.slo_catalog import ALERTS, SLO_ALARMS, SLO_COMPOSITES, SLOS
@@ -25,15 +24,17 @@ SLO_ALARM_WIDGET_TITLE = "SLO burn-rate alerts (pages and tickets)"
 
 
 def slo_alarms(
-    scope: Construct, *, config: Config, resources: MonitoringResources, topic: sns.ITopic, region: str
+    scope: Construct, *, config: Config, resources: MonitoringResources, routing: Routing, region: str
 ) -> tuple[dict[str, cw.Alarm], dict[str, cw.CompositeAlarm]]:
     """Every burn-rate window alarm and every alert composite of the SLO catalog."""
     units = {
-        spec.id: metric_alarm(scope, spec, config=config, resources=resources, topic=topic, region=region)
+        spec.id: metric_alarm(scope, spec, config=config, resources=resources, routing=routing, region=region)
         for spec in SLO_ALARMS
     }
     composites = {
-        spec.id: composite_alarm(scope, spec, config=config, alarms=dict(units), topic=topic, region=region)
+        spec.id: composite_alarm(
+            scope, spec, config=config, alarms=dict(units), routing=routing, region=region
+        )
         for spec in SLO_COMPOSITES
     }
     return units, composites

@@ -16,6 +16,7 @@ from monitoring.catalog import ALARMS, COMPOSITE, AlarmSpec, CompositeSpec, noti
 from monitoring.failure_modes import FAILURE_MODES, PAGE_WITHIN_MIN
 from monitoring.first_steps import first_steps
 from monitoring.queries import QUERIES
+from monitoring.routing import MAINTENANCE, SUPPRESSOR_EXTENSION_S, SUPPRESSOR_WAIT_S, route
 from monitoring.sections import SECTIONS, SECTIONS_BY_ID, runbook_link
 from monitoring.slo_catalog import ALERTS, SLO_ALARMS, SLO_COMPOSITES, SLOS
 from monitoring.spec import condition_text
@@ -46,7 +47,8 @@ class AlarmView:
     condition: str  # derived from the catalog entry, never retyped in a template
     severity: str
     section: str
-    emails: dict[str, bool]  # ALERT_MODE -> whether this alarm emails the ops topic in it
+    emails: dict[str, bool]  # ALERT_MODE -> whether this alarm emails its topic in it
+    route: str  # page | ticket (monitoring/routing.py, from the severity)
     console: str
     automation: Automation | None
     first_steps: tuple[str, ...]  # monitoring/first_steps.py: also in the alarm's email
@@ -81,6 +83,7 @@ def _alarm(spec: AlarmSpec | CompositeSpec, config: Config, region: str, templat
         severity=str(spec.severity),
         section=spec.section,
         emails={mode: notifies(spec, mode) for mode in ALERT_MODES},
+        route=str(route(spec)),
         console=links.alarm(region, name),
         automation=_automation(config, region, automation) if automation else None,
         first_steps=first_steps(spec.id, config.stage),
@@ -144,6 +147,11 @@ def build_context(config: Config, *, region: str, account: str) -> dict[str, Any
         "alarms": alarms,
         "slos_by_section": {slo.section: slo for slo in SLOS},
         "slo_alerts": ALERTS,
+        "maintenance": {
+            "name": config.names.alarm(MAINTENANCE.id),
+            "wait_s": SUPPRESSOR_WAIT_S,
+            "extension_s": SUPPRESSOR_EXTENSION_S,
+        },
         "alarms_by_id": {a.id: a for a in alarms},
         # "What breaks and how you would know": each mode with its paging alarms' views; the first
         # one's section is the mode's (monitoring/failure_modes.py).

@@ -3,9 +3,13 @@
 Every production minute the loop feeds the new samples to `monitoring.evaluator` and
 evaluates; each notification it reports is acted on as AWS would: an SNS action becomes an
 email in the outbox (subject and body like CloudWatch's, with the alarm description and its
-runbook link), an EventBridge target that is an SSM automation definition starts the
-document, and every transition is mirrored into moto's CloudWatch (SetAlarmState), so the
-automation scripts' DescribeAlarms guard sees the real state.
+runbook link, and the route of its topic: page or ticket), an EventBridge target that is an SSM
+automation definition starts the document, and every transition is mirrored into moto's
+CloudWatch (SetAlarmState), so the automation scripts' DescribeAlarms guard sees the real state.
+
+The other way round, a state someone sets in moto on a composite's ActionsSuppressor (the
+MaintenanceWindow, with `byoip maintenance start|stop`) is fed to the evaluator as SetAlarmState,
+so the sandbox holds pages during a maintenance window exactly as the offline evaluator does.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from contract.names import alert_route
 from monitoring.evaluator.engine import Evaluator
 from monitoring.evaluator.loader import load_alarms
 from monitoring.evaluator.model import MetricKey, Notification, Transition
@@ -55,6 +60,23 @@ def _automation_targets(resolver: Resolver) -> dict[tuple[str, str], tuple[str, 
             params = resolver.resolve(target.get("Input", "{}"))
             out[(name, arn)] = (document, json.loads(params) if isinstance(params, str) else params)
     return out
+
+
+def sync_set_states(evaluator: Evaluator, cloudwatch: Any, now: int) -> list[Transition]:
+    """Feed the evaluator the state each ActionsSuppressor has in CloudWatch (set by SetAlarmState)."""
+    names = sorted(
+        {c.actions_suppressor for c in evaluator.alarms.composites.values() if c.actions_suppressor}
+    )
+    if not names:
+        return []
+    found = cloudwatch.describe_alarms(AlarmNames=names).get("MetricAlarms", [])
+    changes: list[Transition] = []
+    for alarm in found:
+        name, state = alarm["AlarmName"], alarm["StateValue"]
+        if evaluator.states.get(name) not in (None, state):
+            reason = f"SetAlarmState: {alarm.get('StateReason', '')}"[:1000]
+            changes.extend(evaluator.set_state(name, state, now, reason))
+    return changes
 
 
 class AlarmLoop:
@@ -121,6 +143,11 @@ class AlarmLoop:
                 for transition in self.evaluator.evaluate_at(self._next_t):
                     self._on_transition(transition)
                 self._next_t += STEP_S
+            # Then what on-call set since (seen within one tick), and holds that ended by now.
+            at = max(int(now), self.evaluator.last_time or 0)
+            for transition in sync_set_states(self.evaluator, self.cloudwatch, at):
+                self._emit(self._event(transition))
+            self.evaluator.release(at)
             fresh = self.evaluator.notifications[self._seen_notifications :]
             self._seen_notifications += len(fresh)
         for notification in fresh:
@@ -143,8 +170,12 @@ class AlarmLoop:
         for listener in self.listeners:
             listener(event)
 
+    @staticmethod
+    def _event(tr: Transition) -> AlarmEvent:
+        return AlarmEvent(tr.time, "transition", tr.alarm, tr.new, f"{tr.old} -> {tr.new}: {tr.reason}")
+
     def _on_transition(self, tr: Transition) -> None:
-        self._emit(AlarmEvent(tr.time, "transition", tr.alarm, tr.new, f"{tr.old} -> {tr.new}: {tr.reason}"))
+        self._emit(self._event(tr))
         if tr.alarm in self.alarms.metric_alarms:
             self.cloudwatch.set_alarm_state(
                 AlarmName=tr.alarm, StateValue=tr.new, StateReason=tr.reason[:1000]
@@ -163,6 +194,7 @@ class AlarmLoop:
                     subject=f'{n.state}: "{n.alarm}" in US East (N. Virginia)',
                     body=description,
                     runbook=link.group(0).rstrip(".,)") if link else "",
+                    route=alert_route(n.target) or "",
                 )
             )
             self._emit(AlarmEvent(n.time, "email", n.alarm, n.state, link.group(0) if link else ""))
@@ -177,15 +209,20 @@ class AlarmLoop:
     def _mirror_setup(self) -> None:
         """Create each metric alarm in moto so DescribeAlarms/SetAlarmState work on its name."""
         for name in self.alarms.metric_alarms:
-            self.cloudwatch.put_metric_alarm(
-                AlarmName=name,
-                Namespace="Sandbox/Mirror",
-                MetricName=name,
-                Statistic="Maximum",
-                Period=60,
-                EvaluationPeriods=1,
-                Threshold=0,
-                ComparisonOperator="GreaterThanThreshold",
-                ActionsEnabled=False,
-            )
-            self.cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="sandbox start")
+            mirror_alarm(self.cloudwatch, name)
+
+
+def mirror_alarm(cloudwatch: Any, name: str) -> None:
+    """A stand-in alarm named `name` in moto, in OK, that moto itself never changes (no actions)."""
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace="Sandbox/Mirror",
+        MetricName=name,
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=0,
+        ComparisonOperator="GreaterThanThreshold",
+        ActionsEnabled=False,
+    )
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="sandbox start")

@@ -17,10 +17,12 @@ class Email:
     subject: str
     body: str
     runbook: str
+    route: str = ""  # page | ticket: which alert topic it went to (contract.names.alert_route)
 
 
 class Outbox:
-    """Append-only mailbox of what SNS would have emailed to OPS_ALERTS_EMAIL."""
+    """Append-only mailbox of what SNS would have emailed: pages (OPS_ALERTS_EMAIL) and tickets
+    (OPS_TICKETS_EMAIL), each email with its topic and route."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -38,3 +40,8 @@ class Outbox:
     def read(self) -> list[dict[str, object]]:
         """The emails as written to the file."""
         return [json.loads(line) for line in self.path.read_text().splitlines() if line]
+
+    def pages(self) -> list[Email]:
+        """The emails that went to the page topic (what wakes on-call)."""
+        with self._lock:
+            return [email for email in self.emails if email.route == "page"]

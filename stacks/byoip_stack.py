@@ -29,6 +29,7 @@ from lambdas.common.settings import DEFAULT_LEASE_SECONDS, DEFAULT_MAX_ATTEMPTS
 from monitoring.layer import MonitoringLayer
 from monitoring.resources import MonitoringResources
 from stacks.agent_keys import AgentKeys
+from stacks.chat import ChatChannels
 from stacks.functions import ByoIpFunction, byoip_functions
 from stacks.grants import (
     acknowledge_connections,
@@ -140,6 +141,8 @@ class ByoIpStack(Stack):
             description="byoip patch publish runs as this role",
         )
         self.monitoring = MonitoringLayer(self, "Monitoring", config=config, resources=self._watched())
+        if config.slack or config.teams:
+            self.chat = ChatChannels(self, "Chat", config=config, topics=self.monitoring.topics)
         self.automation = AutomationLayer(
             self,
             "Automation",

@@ -18,8 +18,9 @@ periods keep the aligned reading the existing alarm tests were written against (
 two differ by less than one period).
 
 Actions fire on state changes only (an alarm that stays in ALARM notifies once), and only if
-ActionsEnabled: AlarmActions on entering ALARM, OKActions on entering OK, InsufficientDataActions
-on entering INSUFFICIENT_DATA. Every state change is also an EventBridge event ("CloudWatch Alarm
+ActionsEnabled and no ActionsSuppressor holds them (suppress.py): AlarmActions on entering
+ALARM, OKActions on entering OK, InsufficientDataActions on entering INSUFFICIENT_DATA. Every
+state change is also an EventBridge event ("CloudWatch Alarm
 State Change"), published whatever ActionsEnabled says; enabled rules whose pattern matches it
 start their targets (recorded as "automation" notifications).
 """
@@ -49,6 +50,7 @@ from monitoring.evaluator.order import composite_order, expression_plan
 from monitoring.evaluator.patterns import matches
 from monitoring.evaluator.rules import evaluate_rule
 from monitoring.evaluator.store import MetricStore, percentile_of
+from monitoring.evaluator.suppress import Suppression
 
 
 class Evaluator:
@@ -79,6 +81,7 @@ class Evaluator:
         self._plans = {name: expression_plan(alarm) for name, alarm in alarms.metric_alarms.items()}
         self._seen: dict[str, tuple[int, int]] = {}
         self._replay = {name: {tr.time: tr for tr in trs} for name, trs in (replay or {}).items()}
+        self.suppression = Suppression(alarms, self.states)
 
     def put(self, metric: MetricKey, timestamp: float, value: float, count: int = 1) -> None:
         """Feed one sample (same as `store.put`)."""
@@ -98,6 +101,7 @@ class Evaluator:
         if self.last_time is not None and t < self.last_time:
             raise EvaluatorError(f"time goes backwards: {t} after {self.last_time}")
         self.last_time = t
+        self.release(t)
         changes = []
         for name, alarm in self.alarms.metric_alarms.items():
             if name in self._replay:
@@ -122,11 +126,33 @@ class Evaluator:
                 current=self.states[name],
             )
             changes.extend(self._set(name, state, reason, t))
+        return changes + self._composites(t)
+
+    def _composites(self, t: int) -> list[Transition]:
+        changes = []
         for name in self._composite_order:
             composite = self.alarms.composites[name]
             state = ALARM if evaluate_rule(composite.rule, self.states.__getitem__) else OK
             changes.extend(self._set(name, state, f"rule {composite.rule_text} is {state == ALARM}", t))
         return changes
+
+    def set_state(self, name: str, state: str, t: int, reason: str = "SetAlarmState") -> list[Transition]:
+        """SetAlarmState: the alarm takes `state` at t, with its actions, until it is evaluated again;
+        the composites reading it are evaluated at once."""
+        if name not in self.states:
+            raise EvaluatorError(f"SetAlarmState: no alarm named {name!r}")
+        if state not in STATES:
+            raise EvaluatorError(f"SetAlarmState: state {state!r} is not one of {', '.join(STATES)}")
+        if self.last_time is not None and t < self.last_time:
+            raise EvaluatorError(f"time goes backwards: {t} after {self.last_time}")
+        self.release(t)
+        self.last_time = t
+        return self._set(name, state, reason, t) + self._composites(t)
+
+    def release(self, t: int) -> None:
+        """Run the actions of every composite whose wait or extension period ended by t."""
+        for name, at in list(self.suppression.due(t, self.states)):
+            self._actions(self.alarms.composites[name], name, self.states[name], at)
 
     def range_values(self, name: str, t: int) -> list[tuple[int, float | None]] | None:
         """(period start, value) over the evaluation range at t; None to skip (low-sample percentile)."""
@@ -214,16 +240,8 @@ class Evaluator:
         alarm: MetricAlarm | CompositeAlarm = (
             self.alarms.metric_alarms.get(tr.alarm) or self.alarms.composites[tr.alarm]
         )
-        if alarm.actions_enabled:
-            actions = {
-                ALARM: alarm.alarm_actions,
-                OK: alarm.ok_actions,
-                INSUFFICIENT_DATA: alarm.insufficient_data_actions,
-            }
-            for arn in actions[tr.new]:
-                topic = self.alarms.topics.get(arn)
-                kind, target = ("sns", topic) if topic else ("action", arn)
-                self.notifications.append(Notification(tr.time, tr.alarm, tr.new, kind, target))
+        if self.suppression.allows(tr, self.states):
+            self._actions(alarm, tr.alarm, tr.new, tr.time)
         event = state_change_event(self.alarms, alarm.arn, tr)
         for rule in self.alarms.rules:
             if matches(rule.pattern, event):
@@ -231,6 +249,19 @@ class Evaluator:
                     self.notifications.append(
                         Notification(tr.time, tr.alarm, tr.new, "automation", f"{rule.name} -> {target}")
                     )
+
+    def _actions(self, alarm: MetricAlarm | CompositeAlarm, name: str, state: str, t: int) -> None:
+        if not alarm.actions_enabled:
+            return
+        actions = {
+            ALARM: alarm.alarm_actions,
+            OK: alarm.ok_actions,
+            INSUFFICIENT_DATA: alarm.insufficient_data_actions,
+        }
+        for arn in actions[state]:
+            topic = self.alarms.topics.get(arn)
+            kind, target = ("sns", topic) if topic else ("action", arn)
+            self.notifications.append(Notification(t, name, state, kind, target))
 
 
 SLIDING_ABOVE_S = 300  # periods longer than this slide minute by minute (see the module docstring)

@@ -23,7 +23,7 @@ from monitoring.evaluator.model import (
     MetricKey,
     MetricQuery,
 )
-from monitoring.evaluator.rules import parse_rule
+from monitoring.evaluator.rules import alarm_name, parse_rule
 from monitoring.evaluator.store import check_stat
 
 
@@ -186,8 +186,7 @@ def _composite(
     logical_id: str, props: dict[str, Any], names: list[str], account: str, region: str
 ) -> CompositeAlarm:
     name = str(props.get("AlarmName") or logical_id)
-    if props.get("ActionsSuppressor"):
-        raise EvaluatorError(f"composite alarm {name}: ActionsSuppressor is not supported by the evaluator")
+    suppressor = _suppressor(name, props, names)
     text = props.get("AlarmRule")
     return CompositeAlarm(
         logical_id=logical_id,
@@ -199,7 +198,35 @@ def _composite(
         alarm_actions=_actions(props, "AlarmActions"),
         ok_actions=_actions(props, "OKActions"),
         insufficient_data_actions=_actions(props, "InsufficientDataActions"),
+        actions_suppressor=suppressor,
+        suppressor_wait=_seconds(props, "ActionsSuppressorWaitPeriod", name, suppressor),
+        suppressor_extension=_seconds(props, "ActionsSuppressorExtensionPeriod", name, suppressor),
     )
+
+
+def _suppressor(name: str, props: dict[str, Any], names: list[str]) -> str | None:
+    """The ActionsSuppressor's alarm name (given as a name or an ARN); it must be in the template."""
+    raw = props.get("ActionsSuppressor")
+    if not raw:
+        return None
+    suppressor = alarm_name(str(raw))
+    if suppressor not in names or suppressor == name:
+        raise EvaluatorError(
+            f"composite alarm {name}: ActionsSuppressor {raw!r} is no other alarm of the template"
+        )
+    return suppressor
+
+
+def _seconds(props: dict[str, Any], key: str, name: str, suppressor: str | None) -> int:
+    """ActionsSuppressorWaitPeriod / ExtensionPeriod: required with a suppressor, whole seconds >= 0."""
+    if suppressor is None:
+        return 60
+    value = props.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or value != int(value):
+        raise EvaluatorError(
+            f"composite alarm {name}: {key} must be whole seconds >= 0 with ActionsSuppressor, got {value!r}"
+        )
+    return int(value)
 
 
 def _event_rule(logical_id: str, props: dict[str, Any]) -> EventRule | None:

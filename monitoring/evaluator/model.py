@@ -98,6 +98,9 @@ class CompositeAlarm:
     alarm_actions: tuple[str, ...] = ()
     ok_actions: tuple[str, ...] = ()
     insufficient_data_actions: tuple[str, ...] = ()
+    actions_suppressor: str | None = None  # name of the alarm whose ALARM state holds the actions
+    suppressor_wait: int = 60  # ActionsSuppressorWaitPeriod (s); CDK's default
+    suppressor_extension: int = 60  # ActionsSuppressorExtensionPeriod (s); CDK's default
 
 
 @dataclass(frozen=True)

@@ -91,11 +91,16 @@ class _RuleParser:
         self.pos = end + 1
         if len(raw) >= 2 and raw[0] == raw[-1] == '"':
             raw = raw[1:-1]
-        match = _ARN_NAME.match(raw)
-        name = match.group(1) if match else raw
+        name = alarm_name(raw)
         if name not in self.known:
             raise EvaluatorError(f"composite rule {self.text!r} refers to unknown alarm {name!r}")
         return name
+
+
+def alarm_name(reference: str) -> str:
+    """The alarm name in an alarm ARN, or the reference itself when it is a name."""
+    match = _ARN_NAME.match(reference)
+    return match.group(1) if match else reference
 
 
 def parse_rule(text: str, known: Iterable[str]) -> Rule:

@@ -125,10 +125,14 @@ class Runner:
         for e in checks:
             if e.at % STEP:
                 raise EvaluatorError(f"expect at {format_duration(e.at)}: times must be whole minutes")
+        pending = list(test.set_states)
         t = T0
         for expectation in checks:
             while t < T0 + expectation.at:
                 t += STEP
+                while pending and T0 + pending[0].at <= t:
+                    call = pending.pop(0)
+                    ev.set_state(names.full(call.alarm), call.state, T0 + call.at)
                 ev.evaluate_at(t)
             result.failures.extend(_compare(expectation, ev, names))
         emails = [n for n in ev.notifications if n.kind == "sns"]
@@ -149,13 +153,20 @@ class Runner:
 
 
 class _Names:
-    """Short ids (DLQNotEmpty) <-> alarm names (BYOIP-<stage>-DLQNotEmpty), and default topic."""
+    """Short ids (DLQNotEmpty) <-> alarm names (BYOIP-<stage>-DLQNotEmpty), and each alarm's topic."""
 
     def __init__(self, alarms: AlarmSet, stage: str) -> None:
         self.prefix = Names(stage).alarm_prefix
         self.all = set(alarms.names)
-        topics = sorted(set(alarms.topics.values()))
-        self.topic = topics[0] if len(topics) == 1 else None
+        self.alarms = alarms
+
+    def topic(self, name: str) -> str | None:
+        """The one topic the alarm's actions publish to (None when it has none or several)."""
+        alarm = self.alarms.metric_alarms.get(name) or self.alarms.composites.get(name)
+        assert alarm is not None
+        arns = {*alarm.alarm_actions, *alarm.ok_actions, *alarm.insufficient_data_actions}
+        topics = {self.alarms.topics[a] for a in arns if a in self.alarms.topics}
+        return topics.pop() if len(topics) == 1 else None
 
     def full(self, name: str) -> str:
         for candidate in (name, self.prefix + name):
@@ -170,10 +181,10 @@ class _Names:
     def note(self, n: ExpectedNote, kind: str) -> str:
         target = n.target
         if target is None:
-            if kind == "automation" or self.topic is None:
-                what = "target" if kind == "automation" else "topic (the template has several)"
+            target = None if kind == "automation" else self.topic(self.full(n.alarm))
+            if target is None:
+                what = "target" if kind == "automation" else "topic (the alarm has none or several)"
                 raise EvaluatorError(f"{format_duration(n.at)} {n.alarm} {n.state}: name the {what}")
-            target = self.topic
         return f"{format_duration(n.at)} {self.short(self.full(n.alarm))} {n.state} -> {target}"
 
     def actual(self, n: Notification) -> str:

@@ -9,6 +9,8 @@ tests:
     initial_state: OK       # every alarm's state at t=0 (default OK), or {AlarmId: STATE}
     onset: 10m              # optional: when the fault starts ...
     detection: 1m           # ... and the first email must come exactly this long after it
+    set_states:             # optional: SetAlarmState calls, e.g. a maintenance window opened
+      - {at: 5m, alarm: MaintenanceWindow, state: ALARM}   # before that minute's evaluation
     series:                 # one value per interval from t=0; `${stage}` is replaced
       - metric: 'AWS/SQS:ApproximateNumberOfMessagesVisible{QueueName=byoip-${stage}-jobs-dlq}'
         values: '0x9 1x4'
@@ -16,7 +18,7 @@ tests:
       - at: 11m
         alarms: {DLQNotEmpty: ALARM, Incident: ALARM}
         emails:             # every email sent so far (exact list; [] = none)
-          - {at: 11m, alarm: Incident, state: ALARM}   # topic: defaults to the only topic
+          - {at: 11m, alarm: Incident, state: ALARM}   # topic: defaults to the alarm's own topic
         automations:        # every EventBridge target started so far (exact list)
           - {at: 11m, alarm: DLQNotEmpty, state: ALARM, target: 'BYOIP-${stage}-GuardedRedrive'}
 """
@@ -34,7 +36,17 @@ from monitoring.evaluator.series import expand_series, parse_duration, parse_met
 
 ALERT_MODES = ("composite", "all")
 _FILE_KEYS = {"stage", "alert_mode", "interval", "tests"}
-_TEST_KEYS = {"name", "alert_mode", "interval", "initial_state", "onset", "detection", "series", "expect"}
+_TEST_KEYS = {
+    "name",
+    "alert_mode",
+    "interval",
+    "initial_state",
+    "onset",
+    "detection",
+    "set_states",
+    "series",
+    "expect",
+}
 _SERIES_KEYS = {"metric", "values", "count"}
 _EXPECT_KEYS = {"at", "alarms", "emails", "automations"}
 _NOTE_KEYS = {"emails": {"at", "alarm", "state", "topic"}, "automations": {"at", "alarm", "state", "target"}}
@@ -45,7 +57,16 @@ class ExpectedNote:
     at: int
     alarm: str
     state: str
-    target: str | None  # topic name (emails) or target name (automations); None = the default topic
+    target: str | None  # topic name (emails) or target name (automations); None = the alarm's topic
+
+
+@dataclass(frozen=True)
+class SetState:
+    """A SetAlarmState call at `at` (seconds from t=0), made before that time's evaluation."""
+
+    at: int
+    alarm: str
+    state: str
 
 
 @dataclass(frozen=True)
@@ -68,6 +89,7 @@ class AlarmTest:
     detection: int | None
     series: tuple[tuple[MetricKey, tuple[float | None, ...], int], ...]
     expect: tuple[Expectation, ...]
+    set_states: tuple[SetState, ...] = ()
 
     @property
     def end(self) -> int:
@@ -154,7 +176,21 @@ def _test(raw: dict[str, Any], origin: str, stage: str, mode: str, interval: int
         detection=detection,
         series=tuple(series),
         expect=tuple(_expectation(e) for e in expects),
+        set_states=_set_states(raw.get("set_states")),
     )
+
+
+def _set_states(raw: Any) -> tuple[SetState, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise EvaluatorError("'set_states' must be a list")
+    out = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) != {"at", "alarm", "state"}:
+            raise EvaluatorError("each of 'set_states' needs exactly at, alarm and state")
+        out.append(SetState(parse_duration(item["at"]), str(item["alarm"]), _state(item["state"])))
+    return tuple(sorted(out, key=lambda s: s.at))
 
 
 def _expectation(raw: Any) -> Expectation:

@@ -153,7 +153,11 @@ def test_time_cannot_go_backwards():
         ({"Errors": {"Threshold": None}}, "Threshold is required"),
         ({"Errors": {"ThresholdMetricId": "ad1"}}, "anomaly-detection"),
         ({"Incident": {"AlarmRule": "ALARM(nope)"}}, "unknown alarm 'nope'"),
-        ({"Incident": {"ActionsSuppressor": "x"}}, "ActionsSuppressor is not supported"),
+        ({"Incident": {"ActionsSuppressor": "x"}}, "ActionsSuppressor 'x' is no other alarm"),
+        (
+            {"Incident": {"ActionsSuppressor": "T-us-east-1-DLQ", "ActionsSuppressorWaitPeriod": -1}},
+            "ActionsSuppressorWaitPeriod must be whole seconds >= 0",
+        ),
         ({"Incident": {"AlarmRule": "ALARM(T-us-east-1-DLQ) XOR TRUE"}}, "unexpected text"),
         ({"Pct": {"Metrics": [{"Id": "e", "Expression": "RATE(x)"}]}}, "unknown id"),
         (

@@ -148,6 +148,15 @@ def test_runner_input_errors_are_one_line(change, message):
             "series count must be a positive integer, got 0",
         ),
         ("tests: [{name: a, interval: 0, expect: [{at: 1m}]}]", "test 'a': interval must be positive"),
+        ("tests: [{name: a, set_states: {at: 1m}, expect: [{at: 1m}]}]", "'set_states' must be a list"),
+        (
+            "tests: [{name: a, set_states: [{at: 1m, alarm: X}], expect: [{at: 1m}]}]",
+            "each of 'set_states' needs exactly at, alarm and state",
+        ),
+        (
+            "tests: [{name: a, set_states: [{at: 1m, alarm: X, state: FIRING}], expect: [{at: 1m}]}]",
+            "state 'FIRING' is not one of",
+        ),
     ],
 )
 def test_file_validation_names_the_problem(doc, message):
@@ -185,3 +194,33 @@ def test_cli_exit_codes_and_diff(tmp_path):
     out = runner.invoke(cli.app, ["test", str(broken), "--template", str(tpl)])
     assert out.exit_code == 1
     assert out.output.startswith(f"error: {broken}: cannot read alarm tests:")
+
+
+def test_set_states_are_applied_before_the_evaluation_of_their_minute():
+    # GIVEN SetAlarmState on the DLQ alarm at 1m: it and Incident (evaluated at once) go to ALARM
+    # and notify; the evaluation of that same minute sees a 0 and clears them again.
+    doc = f"""
+stage: t
+tests:
+  - name: set
+    set_states:
+      - {{at: 1m, alarm: T-us-east-1-DLQ, state: ALARM}}
+    series:
+      - metric: '{DLQ}'
+        values: '0x3'
+    expect:
+      - at: 1m
+        alarms: {{T-us-east-1-DLQ: OK, T-Incident: OK}}
+        emails:
+          - {{at: 1m, alarm: T-us-east-1-DLQ, state: ALARM}}
+          - {{at: 1m, alarm: T-Incident, state: ALARM}}
+          - {{at: 1m, alarm: T-us-east-1-DLQ, state: OK}}
+"""
+    (result,) = _run(doc)
+    assert result.failures == []
+
+
+def test_an_email_without_a_topic_names_the_alarms_own_topic_or_asks_for_one():
+    doc = DOC.replace("topic: t-ops-alerts", "topic: t-ops-tickets")
+    (result,) = _run(doc)
+    assert "    - expected, not sent: 5m T-us-east-1-DLQ OK -> t-ops-tickets" in result.failures

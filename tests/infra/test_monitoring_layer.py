@@ -66,19 +66,37 @@ def alarms_by_name(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {props["AlarmName"]: props for props in alarms}
 
 
-def topic_ref(template: dict[str, Any]) -> dict[str, str]:
-    (logical_id,) = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::SNS::Topic"]
+def topic_ref(template: dict[str, Any], name: str = "ops-alerts") -> dict[str, str]:
+    """Ref of the page topic (`ops-alerts`) or the ticket topic (`ops-tickets`)."""
+    (logical_id,) = [
+        k
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::SNS::Topic" and r["Properties"]["TopicName"].endswith(f"-{name}")
+    ]
     return {"Ref": logical_id}
+
+
+# Severity decides the topic (monitoring/routing.py): written out here, not derived.
+TICKET_IDS = {
+    "DispatcherThrottles",
+    "DispatcherDuration",
+    "HeartbeatDip",
+    "StaleConnections",
+    "CircuitBreakerOpen",
+    *SLO_WINDOW_IDS,
+    *SLO_TICKETS,
+}
 
 
 @pytest.mark.parametrize("key", STAGE_MODES)
 def test_every_catalog_alarm_and_the_composite_exist_in_both_modes(templates, key) -> None:
     stage = key[0]
     template = templates[key]
-    assert len(of_type(template, "AWS::CloudWatch::Alarm")) == 10 + 12
+    assert len(of_type(template, "AWS::CloudWatch::Alarm")) == 10 + 12 + 1
     assert len(of_type(template, "AWS::CloudWatch::CompositeAlarm")) == 1 + 6
     assert set(alarms_by_name(template)) == {
-        f"BYOIP-{stage}-{i}" for i in [*UNIT_IDS, "Incident", *SLO_WINDOW_IDS, *SLO_PAGES, *SLO_TICKETS]
+        f"BYOIP-{stage}-{i}"
+        for i in [*UNIT_IDS, "Incident", *SLO_WINDOW_IDS, *SLO_PAGES, *SLO_TICKETS, "MaintenanceWindow"]
     }
 
 
@@ -92,7 +110,8 @@ def test_alarm_actions_follow_alert_mode(templates, key) -> None:
     )
     assert notifying == {f"BYOIP-{stage}-{i}" for i in expected}
     for name in notifying:
-        assert alarms_by_name(template)[name]["AlarmActions"] == [topic_ref(template)]
+        topic = "ops-tickets" if name.removeprefix(f"BYOIP-{stage}-") in TICKET_IDS else "ops-alerts"
+        assert alarms_by_name(template)[name]["AlarmActions"] == [topic_ref(template, topic)], name
 
 
 @pytest.mark.parametrize("key", STAGE_MODES)
@@ -104,6 +123,37 @@ def test_dlq_and_incident_send_ok_to_sns_in_both_modes(templates, key) -> None:
     }
     ref = topic_ref(template)
     assert with_ok == {f"BYOIP-{stage}-{i}": [ref] for i in ["DLQNotEmpty", "Incident", *SLO_PAGES]}
+
+
+@pytest.mark.parametrize("key", STAGE_MODES)
+def test_paging_composites_are_held_by_the_maintenance_window(templates, key) -> None:
+    stage = key[0]
+    template = templates[key]
+    window = alarms_by_name(template)[f"BYOIP-{stage}-MaintenanceWindow"]
+    # A metric nothing publishes, missing data ignored: only SetAlarmState changes its state.
+    assert (window["MetricName"], window["TreatMissingData"], window["Threshold"]) == (
+        "MaintenanceWindow",
+        "ignore",
+        0,
+    )
+    assert "AlarmActions" not in window and "OKActions" not in window
+    (window_id,) = [
+        lid
+        for lid, r in template["Resources"].items()
+        if r["Properties"].get("AlarmName") == f"BYOIP-{stage}-MaintenanceWindow"
+    ]
+    held = {
+        props["AlarmName"]: (
+            props["ActionsSuppressor"],
+            props["ActionsSuppressorWaitPeriod"],
+            props["ActionsSuppressorExtensionPeriod"],
+        )
+        for props in of_type(template, "AWS::CloudWatch::CompositeAlarm")
+        if "ActionsSuppressor" in props
+    }
+    assert held == {
+        f"BYOIP-{stage}-{i}": ({"Fn::GetAtt": [window_id, "Arn"]}, 0, 120) for i in ["Incident", *SLO_PAGES]
+    }
 
 
 @pytest.mark.parametrize("stage", ["prod", "staging"])
@@ -259,19 +309,28 @@ def test_three_saved_queries_on_the_dispatcher_log_group(templates, stage) -> No
 def test_topic_output_and_email_subscription(templates, key) -> None:
     stage = key[0]
     template = templates[key]
-    (topic,) = of_type(template, "AWS::SNS::Topic")
-    assert topic["TopicName"] == f"byoip-{stage}-ops-alerts"
-    assert as_text(topic["KmsMasterKeyId"], template) == "ref:AWS::KMS::Key"
+    page, ticket = of_type(template, "AWS::SNS::Topic")
+    assert (page["TopicName"], ticket["TopicName"]) == (
+        f"byoip-{stage}-ops-alerts",
+        f"byoip-{stage}-ops-tickets",
+    )
+    # One key for both: the same encryption.
+    assert page["KmsMasterKeyId"] == ticket["KmsMasterKeyId"]
+    assert as_text(page["KmsMasterKeyId"], template) == "ref:AWS::KMS::Key"
     assert template["Outputs"]["OpsAlertsTopicArn"]["Value"] == topic_ref(template)
+    assert template["Outputs"]["OpsTicketsTopicArn"]["Value"] == topic_ref(template, "ops-tickets")
     subscriptions = of_type(template, "AWS::SNS::Subscription")
     if stage == "staging":
-        assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", "ops@example.com")]
+        assert [(s["Protocol"], s["Endpoint"], s["TopicArn"]) for s in subscriptions] == [
+            ("email", "ops@example.com", topic_ref(template))
+        ]
     else:
         assert subscriptions == []
-    (policy,) = of_type(template, "AWS::SNS::TopicPolicy")
-    (statement,) = policy["PolicyDocument"]["Statement"]
-    assert statement["Effect"] == "Deny"
-    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    for policy in of_type(template, "AWS::SNS::TopicPolicy"):
+        (statement,) = policy["PolicyDocument"]["Statement"]
+        assert statement["Effect"] == "Deny"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert len(of_type(template, "AWS::SNS::TopicPolicy")) == 2
 
 
 def _widgets(body: str) -> list[dict[str, Any]]:

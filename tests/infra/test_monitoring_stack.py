@@ -23,7 +23,8 @@ def test_alarms_watch_the_stacks_queue_dlq_and_dispatcher(stage_synth) -> None:
     s = stage_synth.config.stage
     template = stage_synth.template_dict
     alarms = _alarms(template)
-    assert len(alarms) == 11 + 18  # the alarm catalog's, and the SLO catalog's 12 windows and 6 alerts
+    # the alarm catalog's, the SLO catalog's 12 windows and 6 alerts, and the MaintenanceWindow
+    assert len(alarms) == 11 + 18 + 1
 
     def watched(alarm_id: str) -> list[tuple[str, str]]:
         return [

@@ -49,13 +49,37 @@ def make_deploy(fakes, rc, *extra):
     return done.returncode, log.read_text().splitlines()
 
 
-def test_a_passing_check_executes_the_prepared_change_set(fakes):
+START = "byoip maintenance start --stage staging --reason make deploy byoip-deploy --missing-ok"
+STOP = "byoip maintenance stop --stage staging --missing-ok"
+
+
+def test_a_passing_check_executes_the_prepared_change_set_inside_a_maintenance_window(fakes):
     code, calls = make_deploy(fakes, 0)
     assert code == 0
     assert calls == [
         f"cdk {PREPARE}",
         "byoip deploy-check --change-set byoip-deploy --stage staging",
+        START,
         f"cdk {EXECUTE}",
+        STOP,
+    ]
+
+
+def test_a_failed_deploy_still_closes_the_window_and_fails(fakes):
+    # GIVEN a check that passes and a change set whose execution fails
+    tmp_path, log = fakes
+    script = tmp_path / "cdk"
+    script.write_text(
+        f'#!/bin/bash\necho "cdk $*" >> {log}\ncase "$*" in *execute-change-set*) exit 5;; esac\n'
+    )
+    code, calls = make_deploy(fakes, 0)
+    assert code != 0
+    assert calls == [
+        f"cdk {PREPARE}",
+        "byoip deploy-check --change-set byoip-deploy --stage staging",
+        START,
+        f"cdk {EXECUTE}",
+        STOP,
     ]
 
 

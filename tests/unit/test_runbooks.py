@@ -7,6 +7,7 @@ import pytest
 
 from contract.config import Config
 from monitoring.catalog import ALARMS, COMPOSITE, notifies
+from monitoring.routing import route
 from monitoring.sections import SECTIONS, runbook_link
 from monitoring.slo_catalog import SLO_ALARMS, SLO_COMPOSITES
 from runbooks.render import TEMPLATES, render_runbook, write_runbook
@@ -119,7 +120,8 @@ def test_each_alarm_states_its_email_routing_in_both_modes(rendered):
         routing = page.split("\n")[2].split(" · ")[1]
         word = {True: "yes", False: "no (dashboard only)"}
         assert routing == (
-            f"email to the ops topic: `ALERT_MODE=composite` {word[notifies(spec, 'composite')]}, "
+            f"{route(spec)}s: "
+            f"`ALERT_MODE=composite` {word[notifies(spec, 'composite')]}, "
             f"`ALERT_MODE=all` {word[notifies(spec, 'all')]}"
         ), spec.id
 
