@@ -33,6 +33,9 @@ SECTIONS: tuple[RunbookSection, ...] = (
     RunbookSection("S2", "S2. SLO: Time to Assign", "s2-slo-time-to-assign"),
     RunbookSection("F", "F. Verification & Close", "f-verification-close", alarm_section=False),
     RunbookSection("G", "G. Quarantine Not Empty (poison pills)", "g-quarantine-not-empty"),
+    RunbookSection("W1", "W1. Functions and WebSocket API", "w1-functions-and-websocket-api"),
+    RunbookSection("W2", "W2. Dead-man's switches, redrive and schedules", "w2-dead-mans-switches"),
+    RunbookSection("W3", "W3. Key rotation and alert delivery", "w3-key-rotation-and-alert-delivery"),
 )
 SECTIONS_BY_ID = {section.id: section for section in SECTIONS}
 
