@@ -196,10 +196,9 @@ def _watched_groups(config: Config, resources: MonitoringResources) -> list[Cust
     return [
         CustomMetricGroup(title="Function errors", metrics=of(*errors)),
         CustomMetricGroup(title="Function throttles", metrics=of(*throttles)),
-        CustomMetricGroup(
-            title="WebSocket API: errors % and edge refusals %",
-            metrics=of("ApiIntegrationErrors", "EdgeThrottled"),
-        ),
+        # One graph each: both expressions name their request count `n`, and one graph cannot hold two.
+        CustomMetricGroup(title="WebSocket API: integration errors %", metrics=of("ApiIntegrationErrors")),
+        CustomMetricGroup(title="WebSocket API: refused at the edge %", metrics=of("EdgeThrottled")),
         CustomMetricGroup(
             title="Dead-man's switches (runs a minute)", metrics=of("ReaperSilent", "WatchSilent")
         ),

@@ -112,10 +112,10 @@ API_ALARMS: tuple[AlarmSpec, ...] = (
         # revoked token on $connect (401/403) included, so the signal is a share of all requests:
         # a trickle of bad tokens stays far below 10%, an integration that answers 5xx to
         # everyone (ws-connect's 503 when it cannot register) is near 100%. Under 20 requests in
-        # 5 minutes the share says nothing (a 3-agent stage): the function and probe alarms
-        # watch those. One 5-minute period: seen within 5 minutes.
+        # 5 minutes the share says nothing (a 3-agent stage): no datapoint, and the function and
+        # probe alarms watch those. One 5-minute period: seen within 5 minutes.
         source=Math(
-            "IF(n >= 20, 100 * FILL(e, 0) / n, 0)",
+            "IF(n >= 20, 100 * FILL(e, 0) / n)",
             (("e", _api("IntegrationError")), *_REQUESTS),
         ),
         period_s=300,
@@ -152,9 +152,11 @@ API_ALARMS: tuple[AlarmSpec, ...] = (
         # burst after a deploy) makes tens a minute, under 60 a minute (1/s) or under 5% of all
         # requests; both must be passed. 3 of 5 minutes: a burst the bucket absorbs heals in a
         # minute, a tenant hammering the stage pages within 5 minutes. No Lambda runs for these,
-        # so nothing else in this catalog sees them: it pages in composite mode too.
+        # so nothing else in this catalog sees them: it pages in composite mode too. A minute with
+        # traffic under the floor is a healthy 0 (so 3 of 5 counts minutes, not sparse spikes);
+        # a minute without any request has no datapoint.
         source=Math(
-            "IF(k > 60, 100 * k / (k + n), 0)",
+            "IF(k > 60, 100 * k / (k + n), IF(n > 0, 0))",
             (("x", _api("ClientError")), ("k", "FILL(x, 0)"), *_REQUESTS),
         ),
         period_s=60,
