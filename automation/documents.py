@@ -129,7 +129,16 @@ GUARDED_REDRIVE_LIMITS = {
     "MaxPerSecond": ("Rate bound, messages per second,", 10, "max_per_second"),
     "RedriveBudget": ("Redrives per message before it is quarantined,", 3, "redrive_budget"),
     "MaxWaitSeconds": ("Seconds to wait for the errors alarm to be OK,", 300, "max_wait_seconds"),
+    "StartDelaySeconds": (
+        "Seconds to wait before anything else (a restart after a failure; with MaxWaitSeconds at most 540),",
+        0,
+        "start_delay_seconds",
+    ),
 }
+# The redrive-failed rule restarts a failed, timed-out or cancelled run with these: 4 minutes apart
+# at least (no hot loop while it keeps failing: at most 15 runs an hour), and a shorter guard
+# wait so the two stay below the step's 600 s.
+GUARDED_REDRIVE_RESTART = {"StartDelaySeconds": "240", "MaxWaitSeconds": "240"}
 
 
 def guarded_redrive_document(

@@ -21,6 +21,7 @@ from contract.names import (
     GUARDED_REDRIVE,
     PAUSE_CREATOR,
     REDRIVE_DLQ,
+    REDRIVE_FAILED_RULE,
     RESUME_CREATOR,
     REVOKE_TOKENS,
 )
@@ -122,6 +123,7 @@ class AutomationLayer(Construct):
         self.rules = {
             spec.id: self._alarm_rule(spec.id, spec.automation) for spec in ALARMS if spec.automation
         }
+        self.redrive_failed_rule = self._redrive_failed_rule()
         self._write_runbook_file(stack)
 
     def _write_runbook_file(self, stack: Stack) -> None:
@@ -164,19 +166,61 @@ class AutomationLayer(Construct):
             update_method="NewVersion",
         )
 
+    def _events_role(self, cid: str, automation: str, when: str) -> iam.Role:
+        """The role EventBridge starts `automation` with: that document only, passing its role."""
+        document = self._config.names.document(automation)
+        events_role = iam.Role(
+            self,
+            cid,
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description=f"Lets EventBridge start {document} when {when}",
+        )
+        _allow(
+            events_role, ["ssm:StartAutomationExecution"], automation_definition_arn(Stack.of(self), document)
+        )
+        self.roles[automation].grant_pass_role(events_role)
+        return events_role
+
+    def _redrive_failed_rule(self) -> events.Rule:
+        """A GuardedRedrive run that failed, timed out or was cancelled starts it again, after a delay.
+
+        SSM sends every Automation execution's status change to EventBridge; the rule matches the
+        final failures of this stage's GuardedRedrive and starts it again with a start delay
+        (documents.GUARDED_REDRIVE_RESTART), so a redrive that keeps failing runs at most every 4
+        minutes. A run that finds the DLQ empty succeeds and ends the chain. The RedriveFailed
+        alarm reads the rule's MatchedEvents (monitoring/watched.py).
+        """
+        document = self._config.names.document(GUARDED_REDRIVE)
+        rule = events.Rule(
+            self,
+            "RedriveFailed",
+            rule_name=self._config.names.rule(REDRIVE_FAILED_RULE),
+            description=f"A failed, timed-out or cancelled {document} starts it again after a delay",
+            event_pattern=events.EventPattern(
+                source=["aws.ssm"],
+                detail_type=["EC2 Automation Execution Status-change Notification"],
+                detail={"Definition": [document], "Status": list(REDRIVE_FAILED_STATUSES)},
+            ),
+        )
+        rule.add_target(
+            SsmAutomationTarget(
+                document_name=document,
+                events_role=self._events_role("RedriveFailedEventsRole", GUARDED_REDRIVE, "a run failed"),
+                parameters={
+                    "AutomationAssumeRole": self._role_arn(GUARDED_REDRIVE),
+                    **docs.GUARDED_REDRIVE_RESTART,
+                },
+            )
+        )
+        rule.node.add_dependency(self.documents[GUARDED_REDRIVE])
+        return rule
+
     def _alarm_rule(self, alarm_id: str, automation: str) -> events.Rule:
         """EventBridge rule: this alarm's state change to ALARM starts its automation."""
         stack = Stack.of(self)
         name = self._config.names.alarm(alarm_id)
         document = self._config.names.document(automation)
-        events_role = iam.Role(
-            self,
-            f"{alarm_id}EventsRole",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-            description=f"Lets EventBridge start {document} when {name} fires",
-        )
-        _allow(events_role, ["ssm:StartAutomationExecution"], automation_definition_arn(stack, document))
-        self.roles[automation].grant_pass_role(events_role)
+        events_role = self._events_role(f"{alarm_id}EventsRole", automation, f"{name} fires")
         rule = events.Rule(
             self,
             f"{alarm_id}To{automation}",
@@ -203,6 +247,9 @@ class AutomationLayer(Construct):
 def _allow(grantee: iam.IGrantable, actions: list[str] | tuple[str, ...], *resources: str) -> None:
     iam.Grant.add_to_principal(grantee=grantee, actions=list(actions), resource_arns=list(resources))
 
+
+# SSM Automation's final failure statuses (Success, InProgress, Waiting, ... never restart it).
+REDRIVE_FAILED_STATUSES = ("Failed", "TimedOut", "Cancelled")
 
 # What SQS checks on the caller of StartMessageMoveTask for the source queue.
 MOVE_SOURCE_ACTIONS = (

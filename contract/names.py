@@ -44,6 +44,10 @@ PAUSE_CREATOR = "PauseCreator"
 RESUME_CREATOR = "ResumeCreator"
 REVOKE_TOKENS = "RevokeTokens"
 AUTOMATIONS = (REDRIVE_DLQ, GUARDED_REDRIVE, PAUSE_CREATOR, RESUME_CREATOR, REVOKE_TOKENS)
+# EventBridge rules on service events, as byoip-<stage>-<name>: a GuardedRedrive execution that
+# failed, timed out or was cancelled (starts it again); a failed rotation of the agents' key.
+REDRIVE_FAILED_RULE = "redrive-failed"
+ROTATION_FAILED_RULE = "rotation-failed"
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,11 @@ class Names:
 
     @property
     def lease_reaper_rule(self) -> str:
-        return f"{self.prefix}-{LEASE_REAPER}"
+        return self.rule(LEASE_REAPER)
+
+    def rule(self, short: str) -> str:
+        """EventBridge rule byoip-<stage>-<short> (lease-reaper, redrive-failed, <AlarmId>-<Automation>)."""
+        return f"{self.prefix}-{short}"
 
     @property
     def jwt_secret(self) -> str:
@@ -171,7 +179,7 @@ class Names:
 
     def automation_rule(self, alarm_id: str, automation: str) -> str:
         """EventBridge rule that starts `automation` when `alarm_id` goes to ALARM."""
-        return f"{self.prefix}-{alarm_id}-{automation}"
+        return self.rule(f"{alarm_id}-{automation}")
 
     @property
     def primary_dashboard(self) -> str:

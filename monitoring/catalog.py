@@ -27,6 +27,7 @@ from monitoring.spec import (
     render_rule,
     rule_ids,
 )
+from monitoring.watched import WATCHED_ALARMS
 
 __all__ = [
     "ALARMS",
@@ -258,6 +259,9 @@ ALARMS: tuple[AlarmSpec, ...] = (
         severity=Severity.HIGH,
         section="G",
     ),
+    # Every part watched (issue 20): the other functions, the WebSocket API, the dead-man's
+    # switches, redrive and rotation failures, EventBridge and SNS delivery (monitoring/watched.py).
+    *WATCHED_ALARMS,
 )
 
 COMPOSITE = CompositeSpec(

@@ -32,6 +32,7 @@ from monitoring.catalog import (
 from monitoring.metrics import to_cdk
 from monitoring.resources import MonitoringResources
 from monitoring.sections import SECTIONS, runbook_link
+from monitoring.watched import FUNCTION_ALARMS
 
 ALARM_WIDGET_TITLE = "Alarms (catalog + Incident composite)"
 
@@ -142,6 +143,11 @@ def primary_dashboard(
     facade.monitor_custom(
         human_readable_name="Agents", alarm_friendly_name="Agents", metric_groups=agent_groups
     )
+    facade.monitor_custom(
+        human_readable_name="Every part watched (runbook W1-W3)",
+        alarm_friendly_name="Watched",
+        metric_groups=_watched_groups(config, resources),
+    )
     assert factory.dashboard is not None
     return factory.dashboard
 
@@ -177,6 +183,30 @@ def _emf(
     return to_cdk(
         Metric(namespace, name, "Sum", Dim.STAGE), period_s=300, resources=resources, stage=config.stage
     )
+
+
+def _watched_groups(config: Config, resources: MonitoringResources) -> list[CustomMetricGroup]:
+    """Graphs of the watched parts, each the metric (or expression) its alarm reads."""
+
+    def of(*ids: str) -> list[cw.Metric | cw.MathExpression]:
+        return [_metric(ALARMS_BY_ID[alarm_id], config, resources) for alarm_id in ids]
+
+    errors = [i for i in FUNCTION_ALARMS if i.endswith("Errors")]
+    throttles = [i for i in FUNCTION_ALARMS if i.endswith("Throttles")]
+    return [
+        CustomMetricGroup(title="Function errors", metrics=of(*errors)),
+        CustomMetricGroup(title="Function throttles", metrics=of(*throttles)),
+        # One graph each: both expressions name their request count `n`, and one graph cannot hold two.
+        CustomMetricGroup(title="WebSocket API: integration errors %", metrics=of("ApiIntegrationErrors")),
+        CustomMetricGroup(title="WebSocket API: refused at the edge %", metrics=of("EdgeThrottled")),
+        CustomMetricGroup(
+            title="Dead-man's switches (runs a minute)", metrics=of("ReaperSilent", "WatchSilent")
+        ),
+        CustomMetricGroup(
+            title="Redrive, schedules, rotation, alert delivery (failures)",
+            metrics=of("RedriveFailed", "ScheduleFailedInvocations", "RotationFailed", "AlertDeliveryFailed"),
+        ),
+    ]
 
 
 def _websocket_group(resources: MonitoringResources) -> CustomMetricGroup:

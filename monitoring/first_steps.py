@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from contract.config import Config
 from monitoring.sections import SECTIONS_BY_ID, alarm_link
+from monitoring.watched import WATCHED_FIRST_STEPS
 
 # CloudWatch API Reference, MetricAlarm / PutMetricAlarm: AlarmDescription is 0-1024 characters.
 DESCRIPTION_LIMIT = 1024
@@ -66,6 +67,7 @@ FIRST_STEPS: dict[str, tuple[str, ...]] = {
         "byoip triage --stage {stage}: which child fired (DLQNotEmpty, or DispatcherErrors and Backlog)?",
         "Follow that alarm's runbook section.",
     ),
+    **WATCHED_FIRST_STEPS,
 }
 
 

@@ -7,6 +7,7 @@ import re
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 
+from contract.names import Names
 from monitoring.catalog import Dim, Math, Metric
 from monitoring.resources import MonitoringResources
 
@@ -25,6 +26,17 @@ def dimensions(dim: Dim, resources: MonitoringResources, stage: str) -> dict[str
         return {"FunctionName": resources.dispatcher.function_name}
     if dim is Dim.STAGE:
         return {"Stage": stage}
+    kind, _, short = dim.value.partition(":")
+    if kind == "function":
+        return {"FunctionName": Names(stage).function(short)}
+    if kind == "rule":
+        return {"RuleName": Names(stage).rule(short)}
+    if dim is Dim.WS_API:
+        if resources.ws_api is None or resources.ws_stage is None:
+            raise ValueError("an alarm watches the WebSocket API: pass ws_api and ws_stage")
+        return {"ApiId": resources.ws_api.api_id, "Stage": resources.ws_stage.stage_name}
+    if dim is Dim.ALERT_TOPIC:
+        return {"TopicName": Names(stage).ops_alerts_topic}
     return {}
 
 

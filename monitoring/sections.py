@@ -39,6 +39,9 @@ SECTIONS: tuple[RunbookSection, ...] = (
         "m-pages-tickets-maintenance-windows",
         alarm_section=False,
     ),
+    RunbookSection("W1", "W1. Functions and WebSocket API", "w1-functions-and-websocket-api"),
+    RunbookSection("W2", "W2. Dead-man's switches, redrive and schedules", "w2-dead-mans-switches"),
+    RunbookSection("W3", "W3. Key rotation and alert delivery", "w3-key-rotation-and-alert-delivery"),
 )
 SECTIONS_BY_ID = {section.id: section for section in SECTIONS}
 

@@ -19,6 +19,19 @@ class Dim(StrEnum):
     DISPATCHER = "dispatcher"  # FunctionName of byoip-<s>-dispatcher-sqs
     STAGE = "stage"  # Stage=<stage> (our EMF metrics)
     NONE = "none"  # no dimensions (metric-filter metrics)
+    # Every part watched (monitoring/watched.py). "function:<short>" is FunctionName of
+    # byoip-<s>-<short>; "rule:<short>" RuleName of byoip-<s>-<short> (contract.names.Names.rule).
+    WS_CONNECT = "function:ws-connect"
+    WS_MESSAGE = "function:ws-message"
+    WS_DISCONNECT = "function:ws-disconnect"
+    LEASE_REAPER = "function:lease-reaper"
+    SECRET_ROTATION = "function:secret-rotation"
+    WS_API = "ws_api"  # ApiId and Stage of the WebSocket API's stage
+    LEASE_REAPER_RULE = "rule:lease-reaper"
+    REDRIVE_RULE = "rule:DLQNotEmpty-GuardedRedrive"
+    REDRIVE_FAILED_RULE = "rule:redrive-failed"
+    ROTATION_FAILED_RULE = "rule:rotation-failed"
+    ALERT_TOPIC = "alert_topic"  # TopicName of byoip-<s>-ops-alerts
 
 
 class Comparison(StrEnum):

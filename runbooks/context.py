@@ -20,6 +20,7 @@ from monitoring.routing import MAINTENANCE, SUPPRESSOR_EXTENSION_S, SUPPRESSOR_W
 from monitoring.sections import SECTIONS, SECTIONS_BY_ID, runbook_link
 from monitoring.slo_catalog import ALERTS, SLO_ALARMS, SLO_COMPOSITES, SLOS
 from monitoring.spec import condition_text
+from monitoring.watched import FUNCTION_ALARMS
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,11 @@ def build_context(config: Config, *, region: str, account: str) -> dict[str, Any
     """Template variables for one stage in one region/account."""
     dispatcher_log_group = config.names.function_log_group(DISPATCHER)
     specs: tuple[AlarmSpec | CompositeSpec, ...] = (*ALARMS, COMPOSITE)
-    alarms = [_alarm(spec, config, region) for spec in specs]
+    # The generated function alarms share one page (monitoring/watched.py, one generator).
+    alarms = [
+        _alarm(spec, config, region, "watched/function.md.j2" if spec.id in FUNCTION_ALARMS else "")
+        for spec in specs
+    ]
     # SLO alerts share one page each kind: they differ only in data the header already shows.
     alarms += [_alarm(spec, config, region, "slo/composite.md.j2") for spec in SLO_COMPOSITES]
     alarms += [_alarm(spec, config, region, "slo/window.md.j2") for spec in SLO_ALARMS]
@@ -114,6 +119,9 @@ def build_context(config: Config, *, region: str, account: str) -> dict[str, Any
         "jobs_queue": _queue(config, JOBS, region, account),
         "dlq": _queue(config, DLQ, region, account),
         "quarantine": _queue(config, QUARANTINE, region, account),
+        "watched_functions": {
+            alarm_id: fn.dim.value.partition(":")[2] for alarm_id, fn in FUNCTION_ALARMS.items()
+        },
         "functions": {
             short: {
                 "name": config.names.function(short),

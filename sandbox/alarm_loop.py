@@ -14,7 +14,6 @@ so the sandbox holds pages during a maintenance window exactly as the offline ev
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from monitoring.evaluator.model import MetricKey, Notification, Transition
 from sandbox.clock import SimClock
 from sandbox.metrics import MetricStore
 from sandbox.outbox import Email, Outbox
+from sandbox.service_events import rule_targets, start_target
 from sandbox.ssm import Automation
 from sandbox.template import Resolver
 from sandbox.ticker import Ticker
@@ -45,21 +45,6 @@ class AlarmEvent:
     alarm: str
     state: str
     detail: str
-
-
-def _automation_targets(resolver: Resolver) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
-    """(rule name, target ARN) -> (document name, start parameters) for SSM automation targets."""
-    out = {}
-    for logical_id, props in resolver.of_type("AWS::Events::Rule"):
-        name = resolver.resolve(props.get("Name")) or logical_id
-        for target in props.get("Targets", []):
-            arn = str(resolver.resolve(target.get("Arn", "")))
-            if ":automation-definition/" not in arn:
-                continue
-            document = arn.split(":automation-definition/", 1)[1].split(":", 1)[0]
-            params = resolver.resolve(target.get("Input", "{}"))
-            out[(name, arn)] = (document, json.loads(params) if isinstance(params, str) else params)
-    return out
 
 
 def sync_set_states(evaluator: Evaluator, cloudwatch: Any, now: int) -> list[Transition]:
@@ -109,7 +94,7 @@ class AlarmLoop:
             for t in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
             for lid, p in resolver.of_type(t)
         }
-        self.targets = _automation_targets(resolver)
+        self.targets = rule_targets(resolver)
         self._fed: dict[Any, int] = {}
         self._seen_notifications = 0
         self._next_t = (int(clock.now()) // STEP_S + 1) * STEP_S
@@ -203,8 +188,8 @@ class AlarmLoop:
             found = self.targets.get((rule, arn))
             if found:
                 document, params = found
-                self.automation.start(document, params)
-                self._emit(AlarmEvent(n.time, "automation", n.alarm, n.state, document))
+                if start_target(self.automation, self.metrics, rule, document, params) is not None:
+                    self._emit(AlarmEvent(n.time, "automation", n.alarm, n.state, document))
 
     def _mirror_setup(self) -> None:
         """Create each metric alarm in moto so DescribeAlarms/SetAlarmState work on its name."""

@@ -4,7 +4,9 @@ Speaks API Gateway's contract: `$connect` runs before the handshake completes an
 non-2xx answer rejects it with that HTTP status (401/403); messages are routed on the
 JSON body's `action` with `$default` as fallback; frames over 32 KB and messages over
 128 KB close the connection with 1009 as API Gateway does; `$disconnect` is best effort.
-The `@connections` management API is served by connections_api.py.
+The `@connections` management API is served by connections_api.py. With an `Edge`
+(sandbox/edge.py) it throttles each route as the stage does (429 without running the function)
+and publishes the API's CloudWatch metrics.
 """
 
 from __future__ import annotations
@@ -23,6 +25,14 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from sandbox import ws_events
+from sandbox.edge import (
+    CLIENT_ERROR,
+    CONNECT_COUNT,
+    EXECUTION_ERROR,
+    INTEGRATION_ERROR,
+    MESSAGE_COUNT,
+    Edge,
+)
 from sandbox.lambda_runtime import InvocationError, LambdaRuntime, Throttled
 from sandbox.template import Resolver
 
@@ -87,9 +97,12 @@ class Connection:
 class Gateway:
     """The WebSocket side of the local API; runs its own event loop in a thread."""
 
-    def __init__(self, runtime: LambdaRuntime, routes: Routes, idle_timeout_s: float = 600.0) -> None:
+    def __init__(
+        self, runtime: LambdaRuntime, routes: Routes, idle_timeout_s: float = 600.0, edge: Edge | None = None
+    ) -> None:
         self.runtime = runtime
         self.routes = routes
+        self.edge = edge
         self.idle_timeout_s = idle_timeout_s
         self.connections: dict[str, Connection] = {}
         # Scenarios turn this off to model $disconnect being lost (it is best effort on AWS).
@@ -133,13 +146,32 @@ class Gateway:
         )
 
     async def _invoke(self, route: str, event: dict[str, Any]) -> Any:
-        return await self._loop.run_in_executor(
-            self._pool, self.runtime.invoke, self.routes.functions[route], event
-        )
+        """Call the route's integration; its failures count as the API's metrics say."""
+        try:
+            result = await self._loop.run_in_executor(
+                self._pool, self.runtime.invoke, self.routes.functions[route], event
+            )
+        except (InvocationError, Throttled):
+            self._count(INTEGRATION_ERROR)
+            raise
+        except KeyError as exc:  # the function is gone: API Gateway cannot call the integration
+            self._count(EXECUTION_ERROR)
+            raise InvocationError(f"{route}: no integration function {exc}") from None
+        if self.edge is not None:
+            self.edge.integration_outcome(result)
+        return result
+
+    def _count(self, name: str) -> None:
+        if self.edge is not None:
+            self.edge.count(name)
+
+    def _admit(self, route: str) -> bool:
+        return self.edge is None or self.edge.admit(route)
 
     async def _connect(self, connection: ServerConnection, request: Request) -> Response | None:
         """Run $connect before accepting the handshake; any non-2xx rejects it with that status."""
         if not request.path.split("?")[0].rstrip("/").endswith("/prod"):
+            self._count(CLIENT_ERROR)  # no such stage: a 4xx at the edge
             return connection.respond(HTTPStatus.FORBIDDEN, "Forbidden\n")
         connection_id = ws_events.new_connection_id()
         connection.byoip_id = connection_id  # type: ignore[attr-defined]
@@ -147,6 +179,9 @@ class Gateway:
         source_ip = str(connection.remote_address[0])
         if "$connect" not in self.routes.functions:
             return None
+        if not self._admit("$connect"):
+            return connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "Too Many Requests\n")
+        self._count(CONNECT_COUNT)
         event = ws_events.connect_event(
             connection_id=connection_id,
             path_query=request.path,
@@ -201,7 +236,11 @@ class Gateway:
             self.connections.pop(connection_id, None)
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
-            if self.deliver_disconnects and "$disconnect" in self.routes.functions:
+            if (
+                self.deliver_disconnects
+                and "$disconnect" in self.routes.functions
+                and self._admit("$disconnect")
+            ):
                 event = ws_events.disconnect_event(
                     connection_id=connection_id,
                     connected_at_ms=conn.connected_at_ms,
@@ -220,8 +259,15 @@ class Gateway:
     async def _message(self, connection_id: str, conn: Connection, message: str | bytes) -> None:
         route = self.routes.select(message)
         if route is None:
+            self._count(CLIENT_ERROR)  # no route matches: API Gateway's 403 frame
             await self._reply(conn, json.dumps({"message": "Forbidden", "connectionId": connection_id}))
             return
+        if not self._admit(route):
+            await self._reply(
+                conn, json.dumps({"message": "Too Many Requests", "connectionId": connection_id})
+            )
+            return
+        self._count(MESSAGE_COUNT)
         event = ws_events.message_event(
             route_key=route,
             connection_id=connection_id,
@@ -273,6 +319,7 @@ class Gateway:
             return HTTPStatus.GONE
         except ConnectionClosed:
             return HTTPStatus.GONE
+        self._count(MESSAGE_COUNT)  # a message to the client counts too
         return HTTPStatus.OK
 
     def info(self, connection_id: str) -> dict[str, Any] | None:

@@ -181,12 +181,15 @@ class EventSourcePoller:
 class Schedule:
     """An EventBridge `rate(...)` schedule invoking a function, scaled by the clock."""
 
-    def __init__(self, function: str, every_s: float, runtime: LambdaRuntime, clock: SimClock) -> None:
+    def __init__(
+        self, function: str, every_s: float, runtime: LambdaRuntime, clock: SimClock, rule: str = ""
+    ) -> None:
         self.function = function
         self.every_s = every_s
         self.runtime = runtime
         self.clock = clock
         self.enabled = True  # False: the rule is disabled (DisableRule), it invokes nothing
+        self.rule = rule  # the rule's name: its AWS/Events metrics
         self._ticker = Ticker(f"schedule-{function}", self.fire, lambda: clock.real(every_s), join_s=15)
 
     def start(self) -> Schedule:
@@ -209,19 +212,28 @@ class Schedule:
             "resources": [],
             "detail": {},
         }
+        dims = {"RuleName": self.rule}
+        self.runtime.metrics.put("AWS/Events", "TriggeredRules", 1, dims)
         try:
             self.runtime.invoke(self.function, event)
-        except (InvocationError, Throttled):
-            pass  # the next tick retries, as EventBridge would
+        except InvocationError:
+            pass  # delivered: the function's own error (Lambda's Errors), not the rule's
+        except (Throttled, KeyError):
+            # Not delivered: the function is gone, or throttled. (Lambda's async queue would retry a
+            # throttle for hours; the sandbox invokes synchronously, so a throttled tick is lost and
+            # counts as the rule's failed invocation.) The next tick tries again.
+            self.runtime.metrics.put("AWS/Events", "FailedInvocations", 1, dims)
+            return
+        self.runtime.metrics.put("AWS/Events", "Invocations", 1, dims)
 
 
 _UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
 
 
-def read_schedules(resolver: Resolver, function_names_by_arn: dict[str, str]) -> list[tuple[str, float]]:
-    """(function name, period in production seconds) of each `rate()` rule targeting a function."""
+def read_schedules(resolver: Resolver, function_names_by_arn: dict[str, str]) -> list[tuple[str, float, str]]:
+    """(function name, period in production seconds, rule name) of each `rate()` rule targeting a function."""
     schedules = []
-    for _, props in resolver.of_type("AWS::Events::Rule"):
+    for logical_id, props in resolver.of_type("AWS::Events::Rule"):
         expression = props.get("ScheduleExpression", "")
         if not expression.startswith("rate(") or props.get("State", "ENABLED") != "ENABLED":
             continue
@@ -229,5 +241,6 @@ def read_schedules(resolver: Resolver, function_names_by_arn: dict[str, str]) ->
         for target in props.get("Targets", []):
             arn = resolver.resolve(target.get("Arn"))
             if arn in function_names_by_arn:
-                schedules.append((function_names_by_arn[arn], int(amount) * _UNITS[unit]))
+                name = str(resolver.resolve(props.get("Name")) or logical_id)
+                schedules.append((function_names_by_arn[arn], int(amount) * _UNITS[unit], name))
     return schedules

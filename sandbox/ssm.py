@@ -16,6 +16,7 @@ import re
 import threading
 import time
 import types
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,9 +34,10 @@ class Execution:
     parameters: dict[str, Any]
     started: float
     finished: float | None = None
-    status: str = "InProgress"  # InProgress | Success | Failed
+    status: str = "InProgress"  # InProgress | Success | Failed | TimedOut
     outputs: list[Any] = field(default_factory=list)
     error: str = ""
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
 def _scaled_time(clock: SimClock) -> types.ModuleType:
@@ -108,6 +110,7 @@ class Automation:
 
     def _run(self, execution: Execution) -> None:
         content = self.documents[execution.document]
+        timed_out = False
         try:
             for step in content.get("mainSteps", []):
                 if step.get("action") != "aws:executeScript":
@@ -115,11 +118,17 @@ class Automation:
                 inputs = step["inputs"]
                 payload = _substitute(inputs.get("InputPayload", {}), execution.parameters)
                 # The step runs as the document's assumeRole: its calls are that role's.
+                started = self.clock.now()
                 with acting_as(Caller(AUTOMATION, execution.document, self.deployment)):
                     execution.outputs.append(self._script(inputs["Script"], inputs["Handler"], payload))
+                # SSM stops a step at its timeoutSeconds; the sandbox cannot stop a thread, so a step
+                # that ran longer (production time) ends the execution TimedOut when it returns.
+                if self.clock.now() - started > float(step.get("timeoutSeconds", float("inf"))):
+                    timed_out = True
+                    raise TimeoutError(f"step {step.get('name')!r} ran past its timeoutSeconds")
             execution.status = "Success"
         except Exception as exc:  # the execution fails; the sandbox keeps running
-            execution.status = "Failed"
+            execution.status = "TimedOut" if timed_out else "Failed"
             execution.error = f"{type(exc).__name__}: {exc}"
         execution.finished = self.clock.now()
         self._notify(execution)

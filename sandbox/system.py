@@ -23,9 +23,10 @@ from sandbox.capture import LogGroups, routed_stdout
 from sandbox.clock import GAMEDAY_SPEED, SimClock
 from sandbox.connections_api import ConnectionsApi
 from sandbox.creator_events import CreatorEvents, scaled_environment
+from sandbox.edge import Edge, read_edge
 from sandbox.gateway import API_ID, Gateway, read_routes
 from sandbox.iam.recorder import bind_sandbox
-from sandbox.lambda_runtime import LambdaRuntime, cold_start, read_functions
+from sandbox.lambda_runtime import InvocationError, LambdaRuntime, Throttled, cold_start, read_functions
 from sandbox.log_metrics import LogMetrics, read_filters
 from sandbox.metrics import MetricStore
 from sandbox.moto_server import MotoServer
@@ -33,6 +34,7 @@ from sandbox.outbox import Outbox
 from sandbox.poller import EventSourcePoller, Schedule, read_mappings, read_schedules
 from sandbox.provision import Provisioned, provision
 from sandbox.queue_metrics import QueueSampler
+from sandbox.service_events import ServiceEvents
 from sandbox.ssm import Automation
 from sandbox.template import Resolver, synthesize
 
@@ -98,7 +100,11 @@ class Sandbox:
         self.deployment = f"sandbox-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.runtime = LambdaRuntime(self.functions, self.metrics, self.deployment)
         arns = {f"arn:aws:lambda:us-east-1:123456789012:function:{n}": n for n in self.functions}
-        self.gateway = Gateway(self.runtime, read_routes(self.resolver, arns), clock.real(600)).start()
+        api_id, limits = read_edge(self.resolver)
+        self.edge = Edge(clock, self.metrics, api_id, limits)
+        self.gateway = Gateway(
+            self.runtime, read_routes(self.resolver, arns), clock.real(600), edge=self.edge
+        ).start()
         self._stops.append(self.gateway.stop)
         self.connections = ConnectionsApi(self.gateway).start()
         self._stops.append(self.connections.stop)
@@ -135,8 +141,8 @@ class Sandbox:
         for poller in self.pollers:
             self._stops.append(poller.stop)
         self.schedules = [
-            Schedule(fn, every, self.runtime, clock).start()
-            for fn, every in read_schedules(self.resolver, arns)
+            Schedule(fn, every, self.runtime, clock, rule).start()
+            for fn, every, rule in read_schedules(self.resolver, arns)
         ]
         for schedule in self.schedules:
             self._stops.append(schedule.stop)
@@ -144,11 +150,12 @@ class Sandbox:
         self._stops.append(self.sampler.stop)
 
         workdir = self.options.workdir
-        self.outbox = Outbox(workdir / "outbox.jsonl")
+        self.outbox = Outbox(workdir / "outbox.jsonl", self.metrics)
         self.creator_events = CreatorEvents(self.client, clock, workdir / "creator-events.jsonl").start()
         self._stops.append(self.creator_events.stop)
         self.automation = Automation(self.resolver, clock, self.deployment)
         self._stops.append(lambda: self.automation.wait(10))
+        self.service_events = ServiceEvents(self.resolver, self.metrics, self.automation)
         self.alarm_loop: AlarmLoop | None = None
         if self.options.alarms:
             self.alarm_loop = AlarmLoop(
@@ -197,7 +204,11 @@ class Sandbox:
         function = Names(self.options.stage).function(SECRET_ROTATION)
         token = str(uuid.uuid4())
         for step in ROTATION_STEPS:
-            self.runtime.invoke(function, {"SecretId": arn, "ClientRequestToken": token, "Step": step})
+            try:
+                self.runtime.invoke(function, {"SecretId": arn, "ClientRequestToken": token, "Step": step})
+            except (InvocationError, Throttled):
+                self.service_events.rotation_failed(arn)  # Secrets Manager stops and reports it
+                raise
         return self.jwt_secret()
 
     def patch_public_key(self) -> bytes:

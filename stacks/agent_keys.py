@@ -8,6 +8,7 @@ rotation function and the token issuer role (the one operators assume for `byoip
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -36,9 +37,27 @@ class AgentKeys(Construct):
         secret: secretsmanager.Secret,
         rotation: lambda_.Function,
         verifier: iam.IRole,
+        rotation_failed_rule: str,
     ) -> None:
         super().__init__(scope, cid)
         secret.add_rotation_schedule("Rotation", rotation_lambda=rotation, automatically_after=ROTATION_EVERY)
+        # Secrets Manager reports a failed rotation as the service event RotationFailed (CloudTrail
+        # detail type, delivered to the default bus without a trail). The rule has no target: the
+        # RotationFailed alarm reads its MatchedEvents (monitoring/watched.py).
+        self.rotation_failed = events.Rule(
+            self,
+            "RotationFailed",
+            rule_name=rotation_failed_rule,
+            description="Secrets Manager could not rotate the agents' signing key",
+            event_pattern=events.EventPattern(
+                source=["aws.secretsmanager"],
+                detail_type=["AWS Service Event via CloudTrail"],
+                detail={
+                    "eventName": ["RotationFailed"],
+                    "additionalEventData": {"SecretId": [secret.secret_arn]},
+                },
+            ),
+        )
         assert rotation.role is not None
         acknowledge(rotation.role, "IAM5[Resource::*]", RANDOM_PASSWORD_REASON)
         self.issuer_role = iam.Role(

@@ -19,6 +19,7 @@ from contract.names import (
     DISPATCHER,
     LEASE_REAPER,
     REVOKE_TOKENS,
+    ROTATION_FAILED_RULE,
     SECRET_ROTATION,
     WS_CONNECT,
     WS_DISCONNECT,
@@ -119,6 +120,7 @@ class ByoIpStack(Stack):
             secret=self.storage.jwt_secret,
             rotation=fn[SECRET_ROTATION],
             verifier=self.functions[WS_CONNECT].role,
+            rotation_failed_rule=names.rule(ROTATION_FAILED_RULE),
         )
         self._grant_patch_release()
         CfnOutput(self, "WebSocketUrl", value=self.realtime.ws_stage.url, description="Agents connect here")

@@ -29,7 +29,10 @@ LIMITS = {
     "max_per_second": (1, 500),
     "redrive_budget": (1, 100),
     "max_wait_seconds": (0, 540),
+    "start_delay_seconds": (0, 240),
 }
+# The start delay and the guard wait together stay below the step's 600 s too.
+MAX_DELAY_AND_WAIT_SECONDS = 540
 
 
 OWN_ATTR_PREFIX = "byoip-"
@@ -136,6 +139,7 @@ def guarded_redrive(
     max_per_second=10,
     redrive_budget=3,
     max_wait_seconds=300,
+    start_delay_seconds=0,
     poll_seconds=15,
     visibility_seconds=60,
     receive_wait_seconds=1,
@@ -148,11 +152,20 @@ def guarded_redrive(
         "max_per_second": max_per_second,
         "redrive_budget": redrive_budget,
         "max_wait_seconds": max_wait_seconds,
+        "start_delay_seconds": start_delay_seconds,
     }
     for name, (low, high) in LIMITS.items():
         value = values[name]
         if not low <= value <= high:
             raise ValueError(f"{name}={value} is outside {low}-{high}")
+    if start_delay_seconds + max_wait_seconds > MAX_DELAY_AND_WAIT_SECONDS:
+        raise ValueError(
+            f"start_delay_seconds + max_wait_seconds = {start_delay_seconds + max_wait_seconds} "
+            f"is over {MAX_DELAY_AND_WAIT_SECONDS}"
+        )
+    # A restart after a failed run (the redrive-failed rule) waits first: never a hot loop.
+    if start_delay_seconds:
+        sleep(start_delay_seconds)
     if not wait_until_ok(
         cloudwatch,
         errors_alarm_name,
@@ -222,4 +235,5 @@ def handler(events, context):
         max_per_second=int(events.get("MaxPerSecond", 10)),
         redrive_budget=int(events.get("RedriveBudget", 3)),
         max_wait_seconds=int(events.get("MaxWaitSeconds", 300)),
+        start_delay_seconds=int(events.get("StartDelaySeconds", 0)),
     )

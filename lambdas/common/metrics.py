@@ -44,6 +44,10 @@ STALE_CONNECTIONS_NAMESPACE = BYOIP + "/{stage}"
 CIRCUIT_BREAKERS_OPEN = "CircuitBreakersOpen"
 CIRCUIT_BREAKERS_OPENED = "CircuitBreakersOpened"
 CREATOR_EVENTS = "CreatorEvents"
+# Huntaze/ByoIP (dimension Stage): dead-man's switches, 1 per completed run of lease-reaper's
+# lease pass and of its creator watch. Their absence is the alarm (ReaperSilent, WatchSilent).
+REAPER_RUNS = "ReaperRuns"
+WATCH_RUNS = "WatchRuns"
 
 
 class Counters:

@@ -25,11 +25,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     counters = metrics.Counters()
     counters.add(metrics.BYOIP, metrics.JOBS_FAILED, counts.failed)
     counters.add(metrics.BYOIP, metrics.JOBS_FAILED_AFTER_ASSIGN, counts.failed)  # they reached an agent
+    counters.add(metrics.BYOIP, metrics.REAPER_RUNS)  # dead-man's switch: the lease pass completed
     watched = watch(now=now, logger=logger)
     if watched is not None:  # no datapoint when nothing could be read: the alarm keeps its state
         counters.add(metrics.BYOIP, metrics.CIRCUIT_BREAKERS_OPEN, watched.open_now)
         counters.add(metrics.BYOIP, metrics.CIRCUIT_BREAKERS_OPENED, watched.opened)
         counters.add(metrics.BYOIP, metrics.CREATOR_EVENTS, watched.notified)
+        counters.add(metrics.BYOIP, metrics.WATCH_RUNS)  # dead-man's switch: the watch read and acted
         seen = {"breakersOpen": watched.open_now, "released": watched.released, "events": watched.notified}
         logger.info("creator_watch " + " ".join(f"{k}={v}" for k, v in seen.items()), extra=seen)
     counters.flush(config.stage, now * 1000)

@@ -121,6 +121,11 @@ class Runner:
             for i, value in enumerate(values):
                 if value is not None:
                     ev.put(metric, T0 + i * test.interval, value, count)
+        for metric, value in test.background:
+            if metric not in known:
+                raise EvaluatorError(f"background {metric} is read by no alarm of the template")
+            for t in range(T0, T0 + test.end + STEP, STEP):
+                ev.put(metric, t, value)
         checks = sorted(test.expect, key=lambda e: e.at)
         for e in checks:
             if e.at % STEP:

@@ -25,7 +25,7 @@ tests:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from monitoring.evaluator.model import STATES, EvaluatorError, MetricKey
 from monitoring.evaluator.series import expand_series, parse_duration, parse_metric
 
 ALERT_MODES = ("composite", "all")
-_FILE_KEYS = {"stage", "alert_mode", "interval", "tests"}
+_FILE_KEYS = {"stage", "alert_mode", "interval", "background", "tests"}
 _TEST_KEYS = {
     "name",
     "alert_mode",
@@ -90,6 +90,9 @@ class AlarmTest:
     series: tuple[tuple[MetricKey, tuple[float | None, ...], int], ...]
     expect: tuple[Expectation, ...]
     set_states: tuple[SetState, ...] = ()
+    # The file's `background`: (metric, value) fed once a minute from 0 to `end`, unless a series
+    # of the test names the metric (healthy dead-man's switches every test would otherwise miss).
+    background: tuple[tuple[MetricKey, float], ...] = ()
 
     @property
     def end(self) -> int:
@@ -118,6 +121,10 @@ def parse_test_doc(doc: Any, origin: str) -> list[AlarmTest]:
     interval = parse_duration(doc.get("interval", "1m"))
     if interval <= 0:
         raise EvaluatorError(f"{origin}: interval must be positive")
+    try:
+        background = _background(_substitute(doc.get("background") or [], stage))
+    except EvaluatorError as exc:
+        raise EvaluatorError(f"{origin}: background: {exc}") from None
     out = []
     for index, raw in enumerate(tests):
         where = f"{origin}: test {index + 1}"
@@ -126,7 +133,9 @@ def parse_test_doc(doc: Any, origin: str) -> list[AlarmTest]:
             if not isinstance(raw, dict) or not raw.get("name"):
                 raise EvaluatorError("needs a name")
             where = f"{origin}: test {raw['name']!r}"
-            out.append(_test(raw, origin, stage, str(doc.get("alert_mode", "composite")), interval))
+            test = _test(raw, origin, stage, str(doc.get("alert_mode", "composite")), interval)
+            named = {metric for metric, _, _ in test.series}
+            out.append(replace(test, background=tuple(b for b in background if b[0] not in named)))
         except EvaluatorError as exc:
             raise EvaluatorError(f"{where}: {exc}") from None
     names = [t.name for t in out]
@@ -237,6 +246,21 @@ def _keys(raw: dict[str, Any], allowed: set[str], what: str) -> None:
         raise EvaluatorError(
             f"unknown key(s) {sorted(unknown)} in {what} (allowed: {', '.join(sorted(allowed))})"
         )
+
+
+def _background(raw: Any) -> tuple[tuple[MetricKey, float], ...]:
+    """The file's background series: a list of {metric, value}."""
+    if not isinstance(raw, list):
+        raise EvaluatorError("expected a list of {metric, value}")
+    out = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) != {"metric", "value"}:
+            raise EvaluatorError("each entry needs exactly 'metric' and 'value'")
+        value = item["value"]
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise EvaluatorError(f"value must be a number, got {value!r}")
+        out.append((parse_metric(item["metric"]), float(value)))
+    return tuple(out)
 
 
 def _substitute(value: Any, stage: str) -> Any:

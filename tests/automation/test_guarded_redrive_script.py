@@ -248,6 +248,7 @@ def test_a_missing_guard_alarm_means_no_redrive(sqs, cloudwatch, queues, clock):
         ("max_messages", 0, "max_messages=0 is outside 1-10000"),
         ("redrive_budget", 0, "redrive_budget=0 is outside 1-100"),
         ("max_wait_seconds", 600, "max_wait_seconds=600 is outside 0-540"),
+        ("start_delay_seconds", 241, "start_delay_seconds=241 is outside 0-240"),
     ],
 )
 def test_out_of_range_options_are_refused_before_anything_moves(
@@ -255,3 +256,18 @@ def test_out_of_range_options_are_refused_before_anything_moves(
 ):
     with pytest.raises(ValueError, match=message):
         run(sqs, cloudwatch, queues, clock, **{option: value})
+
+
+def test_a_restart_waits_its_start_delay_before_anything_else(sqs, cloudwatch, queues, errors_alarm, clock):
+    # The redrive-failed rule restarts a failed run with StartDelaySeconds=240: never a hot loop.
+    put(sqs, queues["jobs-dlq"], job(1))
+
+    report = run(sqs, cloudwatch, queues, clock, start_delay_seconds=240, max_wait_seconds=240)
+
+    assert (report["status"], report["redriven"]) == ("drained", 1)
+    assert clock.sleeps[0] == 240
+
+
+def test_start_delay_and_guard_wait_stay_under_the_steps_timeout(sqs, cloudwatch, queues, clock):
+    with pytest.raises(ValueError, match=r"start_delay_seconds \+ max_wait_seconds = 541 is over 540"):
+        run(sqs, cloudwatch, queues, clock, start_delay_seconds=240, max_wait_seconds=301)

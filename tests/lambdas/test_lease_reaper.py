@@ -40,6 +40,8 @@ def test_expired_lease_is_requeued_then_failed_after_max_attempts(online, queues
     assert h.queued_jobs(queues["JOBS_QUEUE_URL"]) == []
     assert h.creator_limits("creator-1")["inFlight"] == 0
     assert out.emf()[-1]["JobsFailed"] == 1
+    # the dead-man's switches: one completed lease pass and one creator watch per run
+    assert (out.emf()[-1]["ReaperRuns"], out.emf()[-1]["WatchRuns"]) == (1, 1)
 
 
 def test_live_leases_and_finished_jobs_are_left_alone(online, queues, clock, out):
@@ -109,3 +111,20 @@ def test_reaper_write_loses_to_a_result_that_arrived_meanwhile(online, queues, c
         "batchItemFailures": []
     }
     assert "job_skipped jobId=job-1 reason=already_assigned status=409" in out.messages()
+
+
+def test_a_watch_that_cannot_read_sends_no_watch_heartbeat(online, queues, clock, out, monkeypatch):
+    # GIVEN the creator watch cannot read its tables
+    from botocore.exceptions import EndpointConnectionError
+
+    from lambdas.common import watch
+
+    def unreadable() -> None:
+        raise EndpointConnectionError(endpoint_url="https://dynamodb")
+
+    monkeypatch.setattr(watch, "snapshot", unreadable)
+    # WHEN the reaper runs
+    reap(h.event("lease_reaper_schedule"), None)
+    # THEN the lease pass reports its run and the watch stays silent (WatchSilent pages on that)
+    emf = out.emf()[-1]
+    assert (emf["ReaperRuns"], "WatchRuns" in emf) == (1, False)

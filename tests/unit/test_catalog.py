@@ -34,10 +34,33 @@ CONTRACT_IDS = [
     "CircuitBreakerOpen",
     "QuarantineNotEmpty",
 ]
+# Every part watched (issue 20, monitoring/watched.py): the shared names of the issue's helpers.
+WATCHED_IDS = [
+    "WsConnectErrors",
+    "WsConnectThrottles",
+    "WsMessageErrors",
+    "WsMessageThrottles",
+    "WsDisconnectErrors",
+    "WsDisconnectThrottles",
+    "LeaseReaperErrors",
+    "LeaseReaperThrottles",
+    "SecretRotationErrors",
+    "ApiIntegrationErrors",
+    "ApiExecutionErrors",
+    "EdgeThrottled",
+    "ReaperSilent",
+    "WatchSilent",
+    "RedriveFailed",
+    "ScheduleFailedInvocations",
+    "RotationFailed",
+    "AlertDeliveryFailed",
+]
+# Paging in composite mode too: no composite covers them (docs/architecture.md, every part watched).
+PAGE_IN_COMPOSITE = ["EdgeThrottled", "ReaperSilent", "WatchSilent", "RedriveFailed", "RotationFailed"]
 
 
 def test_catalog_ids_are_the_contract_ids() -> None:
-    assert [spec.id for spec in ALARMS] == CONTRACT_IDS
+    assert [spec.id for spec in ALARMS] == [*CONTRACT_IDS, *WATCHED_IDS]
     assert COMPOSITE.id == "Incident"
 
 
@@ -55,19 +78,25 @@ def test_composite_rule_is_dlq_or_errors_and_backlog() -> None:
 
 def test_sections_match_the_contract_mapping() -> None:
     by_section = {s.id: sorted(a.id for a in ALARMS if a.section == s.id) for s in SECTIONS}
-    assert by_section == {
-        "preflight": [],
-        "A": ["DLQNotEmpty"],
-        "B": ["Backlog"],
-        "C": ["PartialFailPct"],
-        "D": ["DispatcherDuration", "DispatcherErrors", "DispatcherThrottles"],
-        "E": ["CircuitBreakerOpen", "HeartbeatDip", "StaleConnections"],
-        "S1": [],  # the SLO sections hold the SLO catalog's alarms (tests/unit/test_slo_catalog.py)
-        "S2": [],
-        "F": [],
-        "G": ["QuarantineNotEmpty"],
-        "M": [],  # pages, tickets and the maintenance window (monitoring/routing.py)
-    }
+    assert (
+        by_section
+        == {
+            "preflight": [],
+            "A": ["DLQNotEmpty"],
+            "B": ["Backlog"],
+            "C": ["PartialFailPct"],
+            "D": ["DispatcherDuration", "DispatcherErrors", "DispatcherThrottles"],
+            "E": ["CircuitBreakerOpen", "HeartbeatDip", "StaleConnections"],
+            "S1": [],  # the SLO sections hold the SLO catalog's alarms (tests/unit/test_slo_catalog.py)
+            "S2": [],
+            "F": [],
+            "G": ["QuarantineNotEmpty"],
+            "W1": sorted(WATCHED_IDS[:12]),
+            "W2": ["ReaperSilent", "RedriveFailed", "ScheduleFailedInvocations", "WatchSilent"],
+            "W3": ["AlertDeliveryFailed", "RotationFailed"],
+            "M": [],  # pages, tickets and the maintenance window (monitoring/routing.py)
+        }
+    )
     assert COMPOSITE.section == "preflight"
 
 
@@ -80,7 +109,7 @@ def test_every_alarm_section_has_an_alarm_and_every_alarm_a_section() -> None:
 
 @pytest.mark.parametrize(
     ("mode", "expected"),
-    [("composite", ["Incident"]), ("all", [*CONTRACT_IDS, "Incident"])],
+    [("composite", [*PAGE_IN_COMPOSITE, "Incident"]), ("all", [*CONTRACT_IDS, *WATCHED_IDS, "Incident"])],
 )
 def test_notifying_alarms_per_mode(mode, expected) -> None:
     assert [spec.id for spec in (*ALARMS, COMPOSITE) if notifies(spec, mode)] == expected
