@@ -38,13 +38,10 @@ def wait_page(g: GameDay, scenario: str) -> None:
     mode = mode_of(scenario)
     if mode is None:
         raise ScenarioFailed(f"{scenario} is not the game day of any failure mode")
-    names = {Names(g.box.options.stage).alarm(i) for i in mode.pages}
     start = g.fault_time or g.clock.now()
 
     def paged() -> bool:
-        return any(
-            e.state == "ALARM" and e.alarm in names and e.time >= start for e in list(g.box.outbox.emails)
-        )
+        return bool(g.pages_of(mode, start))
 
     try:
         g.wait_until(paged, PAGE_TIMEOUT_MIN, f"a page from {', '.join(mode.pages)}", every=0.2)

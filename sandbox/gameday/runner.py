@@ -17,6 +17,7 @@ from typing import Any
 from contract.names import DLQ, JOBS, QUARANTINE, Names
 from lambdas.common.auth import mint_token
 from monitoring.failure_modes import FAILURE_MODES, FailureMode
+from monitoring.routing import PAGE_WRAPPER_SUFFIX, Route
 from monitoring.slo_catalog import OUTLIVE_INCIDENTS
 from sandbox.agent import AgentBehaviour
 from sandbox.clock import GAMEDAY_SPEED
@@ -331,12 +332,21 @@ class GameDay:
         )
 
     def _first_page(self, mode: FailureMode) -> Any:
-        """The first ALARM email after the fault from one of `mode`'s paging alarms, or None."""
-        names = {Names(self.box.options.stage).alarm(i) for i in mode.pages}
-        fault = self.fault_time or 0
-        emails = self.box.outbox.emails
-        pages = [e for e in emails if e.state == "ALARM" and e.alarm in names and e.time >= fault]
+        """The first page after the fault from one of `mode`'s paging alarms, or None."""
+        pages = self.pages_of(mode, self.fault_time or 0)
         return min(pages, key=lambda e: e.time, default=None)
+
+    def pages_of(self, mode: FailureMode, since: float) -> list[Any]:
+        """ALARM emails to the page topic since `since` from one of `mode`'s paging alarms (in
+        composite mode a paging unit alarm pages through its `<Id>Page` wrapper)."""
+        names = Names(self.box.options.stage)
+        ids = {*mode.pages, *(f"{i}{PAGE_WRAPPER_SUFFIX}" for i in mode.pages)}
+        wanted = {names.alarm(i) for i in ids}
+        return [
+            e
+            for e in list(self.box.outbox.emails)
+            if e.state == "ALARM" and e.route == Route.PAGE and e.alarm in wanted and e.time >= since
+        ]
 
     def _automations(self) -> list[dict[str, Any]]:
         return [
