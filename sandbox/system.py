@@ -18,6 +18,8 @@ from typing import Any
 from contract.names import SECRET_ROTATION, Names
 from lambdas.common.rotation import STEPS as ROTATION_STEPS
 from lambdas.common.settings import DEFAULT_ASSIGN_DEADLINE_SECONDS, DEFAULT_FRAMES_PER_MINUTE
+from monitoring.catalog import ALARMS
+from monitoring.spec import Comparison, Dim, Metric, Missing
 from sandbox.alarm_loop import AlarmLoop
 from sandbox.capture import LogGroups, routed_stdout
 from sandbox.clock import GAMEDAY_SPEED, SimClock
@@ -88,6 +90,7 @@ class Sandbox:
         self.functions = read_functions(self.resolver)
 
         self.metrics = MetricStore(clock)
+        seed_heartbeats(self.metrics, stage=self.options.stage, now=clock.now())
         self.logs = LogGroups()
         self.logs.subscribe(LogMetrics(self.metrics, read_filters(self.resolver)))
         routing = routed_stdout(self.logs)
@@ -228,3 +231,26 @@ class Sandbox:
                 return True
             time.sleep(poll_s)
         return bool(predicate())
+
+
+def seed_heartbeats(store: MetricStore, *, stage: str, now: float) -> int:
+    """The minutes before the start as a running stack has them: a healthy value for every alarm
+    whose missing data is breaching (the dead-man's switches: `Sum < 1` of a run heartbeat).
+
+    Those alarms read their last minutes as soon as the alarm loop starts; a sandbox that starts
+    with no history would page them before its scheduled functions first ran, as a first deploy
+    would if `make deploy`'s maintenance window did not hold its pages. The sandbox stands for a
+    stack that has been running, so it starts with the runs it would have seen.
+    """
+    seeded = 0
+    for spec in ALARMS:
+        source = spec.source
+        if spec.missing is not Missing.BREACHING or spec.comparison is not Comparison.LT:
+            continue
+        if not isinstance(source, Metric) or source.dim is not Dim.STAGE:
+            continue
+        minutes = spec.evaluation_periods * spec.period_s // 60 + 2
+        for back in range(minutes, 0, -1):
+            store.put(source.namespace, source.name, spec.threshold, {"Stage": stage}, now - back * 60)
+            seeded += 1
+    return seeded

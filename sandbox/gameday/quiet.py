@@ -24,11 +24,11 @@ HOLD_AFTER_PAGE_MIN = 3
 # or missing it was); longer than any mode's bound so a late page is measured, not cut off.
 PAGE_TIMEOUT_MIN = 15
 # The edge game day: the stage's $default throttle for a 10-agent fleet (production frames a second,
-# burst): the fleet sends ~0.3 frames a production second (a heartbeat every 2 minutes per agent, an
-# ack and a result per job at 6 jobs a minute, the probe's), so 1/s leaves it 3x headroom, and the
-# flooder's 100 frames a real second (5 a production second at 20x) takes every token.
-FLOOD_STAGE_THROTTLE = (1.0, 5)
-FLOOD_GAP_S = 0.01  # real seconds between the flooder's frames
+# burst). The fleet's frames peak at ~0.7 a production second (40 a minute: heartbeats every 2
+# minutes, an ack and a result per job, reconnects), so 3/s with a burst of 20 leaves it 4x
+# headroom; the flooder's frame every 5 real ms (10 a production second at 20x) takes every token.
+FLOOD_STAGE_THROTTLE = (3.0, 20)
+FLOOD_GAP_S = 0.005  # real seconds between the flooder's frames
 FLOODER = "agent-flood"
 DDB_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 

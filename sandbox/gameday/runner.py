@@ -37,7 +37,9 @@ RECOVER_TIMEOUT_MIN = 60
 STUCK_AFTER_MIN = 3  # a job still pending this long after it was sent is part of the incident
 # Alarm names ending so stay in ALARM until on-call handles what they report: parked poison pills
 # wait in the quarantine for a human (runbook G). A hand-off, not an outage: recovery does not wait.
-HANDED_OFF = ("-QuarantineNotEmpty",)
+# So does a failed key rotation: RotationFailed holds an hour for triage (monitoring/watched.py),
+# the rotation being left half done until the next schedule; the key in use stays valid meanwhile.
+HANDED_OFF = ("-QuarantineNotEmpty", "-RotationFailed", "-RotationFailedPage")
 # Real seconds between two looks at the ledger: each look scans JobsTable, and moto serves one
 # DynamoDB request at a time, so looking every poll starves the functions (leases expire,
 # jobs are re-delivered and the backlog never drains).
