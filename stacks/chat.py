@@ -7,6 +7,8 @@ every member of the channel to the same, so no command typed in the channel can 
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import aws_chatbot as chatbot
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -51,7 +53,7 @@ class ChatChannels(Construct):
         )
         acknowledge(self.guardrail, "IAM5[Resource::*]", WILDCARD_REASON)
         topic_arns = [topics.page.topic_arn, topics.ticket.topic_arn]
-        common = {
+        common: dict[str, Any] = {
             "iam_role_arn": self.role.role_arn,
             "sns_topic_arns": topic_arns,
             "guardrail_policies": [self.guardrail.managed_policy_arn],

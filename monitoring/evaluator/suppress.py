@@ -51,17 +51,17 @@ class Suppression:
                 self.holds[name] = Hold("Alarm", None)
             elif tr.old == ALARM and self.holds[name].by == "Alarm":
                 self.holds[name] = Hold("ExtensionPeriod", tr.time + composite.suppressor_extension)
-        composite = self.composites.get(tr.alarm)
-        if composite is None:
+        held = self.composites.get(tr.alarm)
+        if held is None:
             return True
-        assert composite.actions_suppressor is not None
-        if states[composite.actions_suppressor] == ALARM:
+        assert held.actions_suppressor is not None
+        if states[held.actions_suppressor] == ALARM:
             self.holds[tr.alarm] = Hold("Alarm", None)
         elif tr.alarm not in self.holds:  # a running wait or extension decides at its end
-            if composite.suppressor_wait == 0:
+            if held.suppressor_wait == 0:
                 self.acted[tr.alarm] = tr.new
                 return True
-            self.holds[tr.alarm] = Hold("WaitPeriod", tr.time + composite.suppressor_wait)
+            self.holds[tr.alarm] = Hold("WaitPeriod", tr.time + held.suppressor_wait)
         return False
 
     def due(self, t: int, states: Mapping[str, str]) -> Iterator[tuple[str, int]]:
