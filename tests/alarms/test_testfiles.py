@@ -148,6 +148,15 @@ def test_runner_input_errors_are_one_line(change, message):
             "series count must be a positive integer, got 0",
         ),
         ("tests: [{name: a, interval: 0, expect: [{at: 1m}]}]", "test 'a': interval must be positive"),
+        ("background: 3\ntests: [{name: a, expect: [{at: 1m}]}]", "background: expected a list"),
+        (
+            "background: [{metric: 'N:M'}]\ntests: [{name: a, expect: [{at: 1m}]}]",
+            "background: each entry needs exactly 'metric' and 'value'",
+        ),
+        (
+            "background: [{metric: 'N:M', value: 'one'}]\ntests: [{name: a, expect: [{at: 1m}]}]",
+            "background: value must be a number, got 'one'",
+        ),
     ],
 )
 def test_file_validation_names_the_problem(doc, message):
@@ -185,3 +194,29 @@ def test_cli_exit_codes_and_diff(tmp_path):
     out = runner.invoke(cli.app, ["test", str(broken), "--template", str(tpl)])
     assert out.exit_code == 1
     assert out.output.startswith(f"error: {broken}: cannot read alarm tests:")
+
+
+def test_background_feeds_every_test_that_does_not_name_the_metric():
+    # GIVEN a file whose background keeps the DLQ at 1 (breaching) and a test that sets it to 0
+    doc = f"""
+stage: t
+alert_mode: all
+background:
+  - {{metric: '{DLQ}', value: 1}}
+tests:
+  - name: fed
+    expect:
+      - at: 3m
+        alarms: {{T-us-east-1-DLQ: ALARM}}
+  - name: named
+    series:
+      - metric: '{DLQ}'
+        values: '0x5'
+    expect:
+      - at: 3m
+        alarms: {{T-us-east-1-DLQ: OK}}
+"""
+    fed, named = parse_test_doc(yaml.safe_load(doc), "doc")
+    # THEN the first test gets the background, the second its own series only
+    assert (len(fed.background), named.background) == (1, ())
+    assert [r.failures for r in _run(doc)] == [[], []]
