@@ -75,9 +75,7 @@ class AlarmLoop:
         self.targets = rule_targets(resolver)
         self._fed: dict[Any, int] = {}
         self._seen_notifications = 0
-        # The first evaluation skips the first minute boundary: the scheduled functions' first runs
-        # (at start) have a whole minute to report before a missing heartbeat could count as breaching.
-        self._next_t = (int(clock.now()) // STEP_S + 2) * STEP_S
+        self._next_t = (int(clock.now()) // STEP_S + 1) * STEP_S
         self._lock = threading.Lock()
         self._ticker = Ticker("alarm-loop", self.tick, lambda: clock.real(STEP_S) / 4)
         self._mirror_setup()

@@ -189,11 +189,7 @@ class Schedule:
         self.runtime = runtime
         self.clock = clock
         self.rule = rule  # the rule's name: its AWS/Events metrics
-        # The sandbox stands for a settled stack, whose schedule has just ticked: the first run is at
-        # start, so the dead-man's switches (ReaperSilent) have a run before the first evaluation.
-        self._ticker = Ticker(
-            f"schedule-{function}", self.fire, lambda: clock.real(every_s), join_s=15, tick_at_start=True
-        )
+        self._ticker = Ticker(f"schedule-{function}", self.fire, lambda: clock.real(every_s), join_s=15)
 
     def start(self) -> Schedule:
         self._ticker.start()

@@ -15,16 +15,9 @@ class Ticker:
     """Start once, stop once: `stop()` wakes the wait at once and joins the thread."""
 
     def __init__(
-        self,
-        name: str,
-        tick: Callable[[], None],
-        every: Callable[[], float],
-        *,
-        join_s: float = 10,
-        tick_at_start: bool = False,
+        self, name: str, tick: Callable[[], None], every: Callable[[], float], *, join_s: float = 10
     ) -> None:
         self._tick = tick
-        self._tick_at_start = tick_at_start
         self._every = every
         self._join_s = join_s
         self._stop = threading.Event()
@@ -44,7 +37,5 @@ class Ticker:
             self._thread.join(self._join_s)
 
     def _run(self) -> None:
-        if self._tick_at_start:
-            self._tick()
         while not self._stop.wait(self._every()):
             self._tick()
