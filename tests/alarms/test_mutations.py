@@ -64,6 +64,45 @@ EQUIVALENT = {
         for slo in ("JobSuccess", "TimeToAssign")
         for window in ("1h", "5m")
     },
+    # Every part watched (monitoring/watched.py).
+    **{
+        f"{alarm_id} statistic {of}Sum -> Average": (
+            "a count compared with > 0: a sum of non-negative samples is > 0 exactly when their average is"
+        )
+        for alarm_id, ofs in (
+            *((i, ("",)) for i in ("WsConnectThrottles", "WsMessageThrottles", "WsDisconnectThrottles")),
+            *((i, ("",)) for i in ("LeaseReaperErrors", "LeaseReaperThrottles", "SecretRotationErrors")),
+            *((i, ("",)) for i in ("RedriveFailed", "RotationFailed", "AlertDeliveryFailed")),
+            ("ScheduleFailedInvocations", ("of r ", "of d ", "of f ")),
+        )
+        for of in ofs
+    },
+    **{
+        f"{alarm_id} statistic Sum -> Average": (
+            "each run reports 1: a minute with a run has Sum >= 1 and Average 1, one without has no "
+            "datapoint, so Sum < 1 and Average < 1 never disagree"
+        )
+        for alarm_id in ("ReaperSilent", "WatchSilent")
+    },
+    **{
+        f"ApiIntegrationErrors number #3 of IF(n >= 20, 100 * FILL(e, 0) / n): 0 -> {v}": (
+            "a period without integration errors filled with 1 or -1 reads at most 100 * 1 / 20 = 5 %, "
+            "under the 10 % threshold, as 0 does"
+        )
+        for v in (1, -1)
+    },
+    **{
+        f"EdgeThrottled number #4 of IF(k > 60, 100 * k / (k + n), IF(n > 0, 0)): 0 -> {v}": (
+            "the healthy value under the refusal floor: 1 and -1 are under the 5 % threshold as 0 is"
+        )
+        for v in (1, -1)
+    },
+    **{
+        f"EdgeThrottled number #1 of FILL(x, 0): 0 -> {v}": (
+            "a minute without ClientError filled with 1 or -1 stays under the 60 refusals floor, as 0 does"
+        )
+        for v in (1, -1)
+    },
     "PartialFailPct number #2 of 100 * f / IF(i > 1, i, 1): 1 -> 2": _GUARD,
     "PartialFailPct number #2 of 100 * f / IF(i > 1, i, 1): 1 -> 0": _GUARD,
     "PartialFailPct number #3 of 100 * f / IF(i > 1, i, 1): 1 -> 2": _GUARD,

@@ -157,6 +157,15 @@ def test_runner_input_errors_are_one_line(change, message):
             "tests: [{name: a, set_states: [{at: 1m, alarm: X, state: FIRING}], expect: [{at: 1m}]}]",
             "state 'FIRING' is not one of",
         ),
+        ("background: 3\ntests: [{name: a, expect: [{at: 1m}]}]", "background: expected a list"),
+        (
+            "background: [{metric: 'N:M'}]\ntests: [{name: a, expect: [{at: 1m}]}]",
+            "background: each entry needs exactly 'metric' and 'value'",
+        ),
+        (
+            "background: [{metric: 'N:M', value: 'one'}]\ntests: [{name: a, expect: [{at: 1m}]}]",
+            "background: value must be a number, got 'one'",
+        ),
     ],
 )
 def test_file_validation_names_the_problem(doc, message):
@@ -224,3 +233,29 @@ def test_an_email_without_a_topic_names_the_alarms_own_topic_or_asks_for_one():
     doc = DOC.replace("topic: t-ops-alerts", "topic: t-ops-tickets")
     (result,) = _run(doc)
     assert "    - expected, not sent: 5m T-us-east-1-DLQ OK -> t-ops-tickets" in result.failures
+
+
+def test_background_feeds_every_test_that_does_not_name_the_metric():
+    # GIVEN a file whose background keeps the DLQ at 1 (breaching) and a test that sets it to 0
+    doc = f"""
+stage: t
+alert_mode: all
+background:
+  - {{metric: '{DLQ}', value: 1}}
+tests:
+  - name: fed
+    expect:
+      - at: 3m
+        alarms: {{T-us-east-1-DLQ: ALARM}}
+  - name: named
+    series:
+      - metric: '{DLQ}'
+        values: '0x5'
+    expect:
+      - at: 3m
+        alarms: {{T-us-east-1-DLQ: OK}}
+"""
+    fed, named = parse_test_doc(yaml.safe_load(doc), "doc")
+    # THEN the first test gets the background, the second its own series only
+    assert (len(fed.background), named.background) == (1, ())
+    assert [r.failures for r in _run(doc)] == [[], []]

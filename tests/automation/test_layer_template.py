@@ -138,10 +138,11 @@ def flat(value):
 
 def test_dlq_alarm_state_change_to_alarm_starts_guarded_redrive(synth):
     template, *_ = synth
-    (rule,) = template.find_resources("AWS::Events::Rule").values()
-    props = rule["Properties"]
+    rules = {r["Properties"]["Name"]: r for r in template.find_resources("AWS::Events::Rule").values()}
+    # the other rule restarts a failed run (tests/infra/test_watched_rules.py)
+    assert sorted(rules) == ["byoip-test-DLQNotEmpty-GuardedRedrive", "byoip-test-redrive-failed"]
+    props = rules["byoip-test-DLQNotEmpty-GuardedRedrive"]["Properties"]
     pattern = props["EventPattern"]
-    assert props["Name"] == "byoip-test-DLQNotEmpty-GuardedRedrive"
     assert (pattern["source"], pattern["detail-type"]) == (
         ["aws.cloudwatch"],
         ["CloudWatch Alarm State Change"],
@@ -229,7 +230,8 @@ def test_automation_roles_trust_only_ssm(synth):
         r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
         for r in roles.values()
     )
-    assert principals == ["events.amazonaws.com"] + ["ssm.amazonaws.com"] * 5
+    # two EventBridge roles: the DLQ alarm's start and the redrive-failed restart
+    assert principals == ["events.amazonaws.com"] * 2 + ["ssm.amazonaws.com"] * 5
 
 
 def test_events_role_may_start_only_guarded_redrive_and_pass_only_its_role(synth):

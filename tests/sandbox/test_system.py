@@ -255,3 +255,20 @@ def test_a_key_rotation_under_live_traffic_drops_no_agent(box, fleet):
     send_job(box, "rotation-after", "agent-2")
     assert box.wait_for(lambda: "rotation-after" in fleet.completed(), 60)
     assert fleet.assignments()["rotation-after"] == 1
+
+
+def test_the_watched_parts_publish_what_their_alarms_read(box, fleet):
+    # GIVEN the running sandbox with its fleet connected
+    api = {"ApiId": "byoip-local-ws", "Stage": "prod"}  # what the template's alarms read
+    metrics = box.metrics
+    # THEN the edge counted the fleet's $connects and frames, and lease-reaper its heartbeats
+    assert box.wait_for(lambda: metrics.total("AWS/ApiGateway", "ConnectCount", api) >= 3, 30)
+    assert box.wait_for(lambda: metrics.total("AWS/ApiGateway", "MessageCount", api) > 0, 30)
+    for name in ("ReaperRuns", "WatchRuns"):
+        assert box.wait_for(lambda n=name: metrics.total("Huntaze/ByoIP", n, {"Stage": "local"}) >= 1, 30)
+    # WHEN Secrets Manager reports a failed rotation of the agents' key
+    (arn,) = box.resources.secrets.values()
+    # THEN the rotation-failed rule matches it (RotationFailed reads its MatchedEvents)
+    assert box.service_events.rotation_failed(arn) == ["byoip-local-rotation-failed"]
+    rule = {"RuleName": "byoip-local-rotation-failed"}
+    assert metrics.total("AWS/Events", "MatchedEvents", rule) == 1
