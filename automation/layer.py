@@ -26,7 +26,7 @@ from contract.names import (
     REVOKE_TOKENS,
 )
 from monitoring.catalog import ALARMS
-from runbooks.render import render_runbook, write_runbook
+from runbooks.render import render_runbook_parts, write_runbook
 
 # The guarded redrive only moves messages while this alarm is OK.
 GUARD_ALARM_ID = "DispatcherErrors"
@@ -116,10 +116,15 @@ class AutomationLayer(Construct):
             name: self._document(name, config.names.document(name), content)
             for name, content in contents.items()
         }
-        markdown = render_runbook(config, region=stack.region, account=stack.account)
-        self.runbook_document = self._document(
-            "Runbook", config.names.runbook_document, docs.runbook_document(markdown)
-        )
+        # One SSM document per part of the runbook (64 KB each at most): the main one keeps its id.
+        parts = render_runbook_parts(config, region=stack.region, account=stack.account)
+        self.runbook_documents = {
+            part: self._document(
+                f"Runbook{part}", config.names.runbook_part(part), docs.runbook_document(markdown)
+            )
+            for part, markdown in parts.items()
+        }
+        self.runbook_document = self.runbook_documents[""]
         self.rules = {
             spec.id: self._alarm_rule(spec.id, spec.automation) for spec in ALARMS if spec.automation
         }

@@ -177,6 +177,10 @@ class Names:
         """The SSM document that carries the rendered runbook."""
         return self.document(RUNBOOK_DOCUMENT)
 
+    def runbook_part(self, part: str) -> str:
+        """The SSM document that carries one part of the runbook ("" the main one)."""
+        return f"{self.runbook_document}-{part}" if part else self.runbook_document
+
     def automation_rule(self, alarm_id: str, automation: str) -> str:
         """EventBridge rule that starts `automation` when `alarm_id` goes to ALARM."""
         return self.rule(f"{alarm_id}-{automation}")

@@ -1,7 +1,9 @@
 """Runbook sections and the one helper that builds every runbook link.
 
-The runbooks issue renders exactly these sections (id, title, anchor) into
-`BYOIP-<stage>-Runbook`; alarms and dashboards link to them through `runbook_link`.
+The runbooks issue renders exactly these sections (id, title, anchor) into the runbook; alarms
+and dashboards link to them through `runbook_link`. Deployed, the runbook is carried by SSM
+documents, each at most 64 KB: the main one `BYOIP-<stage>-Runbook` and one per `part` of the
+sections (`BYOIP-<stage>-Runbook-<part>`); with a runbook base URL it is one file.
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ class RunbookSection:
     title: str
     anchor: str
     alarm_section: bool = True
+    part: str = ""  # "" the main runbook document, else the SSM document BYOIP-<stage>-Runbook-<part>
+
+
+# The parts of the deployed runbook, in order: the main document, the SLO sections, the sections
+# of every other part of the system watched (tests/unit/test_runbooks.py keeps each under 60 KB).
+SLO, WATCHED = "SLO", "Watched"
+PARTS = ("", SLO, WATCHED)
 
 
 SECTIONS: tuple[RunbookSection, ...] = (
@@ -29,8 +38,8 @@ SECTIONS: tuple[RunbookSection, ...] = (
     RunbookSection("C", "C. Partial-Fail % > 10%", "c-partial-fail-over-10"),
     RunbookSection("D", "D. Lambda Errors / Duration / Throttles", "d-lambda-errors-duration-throttles"),
     RunbookSection("E", "E. Stale Connections / 410 Spikes", "e-stale-connections-410-spikes"),
-    RunbookSection("S1", "S1. SLO: Job Success", "s1-slo-job-success"),
-    RunbookSection("S2", "S2. SLO: Time to Assign", "s2-slo-time-to-assign"),
+    RunbookSection("S1", "S1. SLO: Job Success", "s1-slo-job-success", part=SLO),
+    RunbookSection("S2", "S2. SLO: Time to Assign", "s2-slo-time-to-assign", part=SLO),
     RunbookSection("F", "F. Verification & Close", "f-verification-close", alarm_section=False),
     RunbookSection("G", "G. Quarantine Not Empty (poison pills)", "g-quarantine-not-empty"),
     RunbookSection(
@@ -39,9 +48,13 @@ SECTIONS: tuple[RunbookSection, ...] = (
         "m-pages-tickets-maintenance-windows",
         alarm_section=False,
     ),
-    RunbookSection("W1", "W1. Functions and WebSocket API", "w1-functions-and-websocket-api"),
-    RunbookSection("W2", "W2. Dead-man's switches, redrive and schedules", "w2-dead-mans-switches"),
-    RunbookSection("W3", "W3. Key rotation and alert delivery", "w3-key-rotation-and-alert-delivery"),
+    RunbookSection("W1", "W1. Functions and WebSocket API", "w1-functions-and-websocket-api", part=WATCHED),
+    RunbookSection(
+        "W2", "W2. Dead-man's switches, redrive and schedules", "w2-dead-mans-switches", part=WATCHED
+    ),
+    RunbookSection(
+        "W3", "W3. Key rotation and alert delivery", "w3-key-rotation-and-alert-delivery", part=WATCHED
+    ),
 )
 SECTIONS_BY_ID = {section.id: section for section in SECTIONS}
 
@@ -55,10 +68,11 @@ def runbook_link(config: Config, section: str | None, *, region: str) -> str:
     The console page cannot scroll to a section, so callers name the section in text.
     """
     anchor = SECTIONS_BY_ID[section].anchor if section is not None else None
+    part = SECTIONS_BY_ID[section].part if section is not None else ""
     if config.runbook_base_url:
         base = f"{config.runbook_base_url.rstrip('/')}/{config.names.runbook_path}"
         return f"{base}#{anchor}" if anchor else base
-    return console.ssm_document(region, config.names.runbook_document)
+    return console.ssm_document(region, config.names.runbook_part(part))
 
 
 def alarm_anchor(alarm_id: str) -> str:

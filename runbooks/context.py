@@ -17,7 +17,7 @@ from monitoring.failure_modes import FAILURE_MODES, PAGE_WITHIN_MIN
 from monitoring.first_steps import first_steps
 from monitoring.queries import QUERIES
 from monitoring.routing import MAINTENANCE, SUPPRESSOR_EXTENSION_S, SUPPRESSOR_WAIT_S, route
-from monitoring.sections import SECTIONS, SECTIONS_BY_ID, runbook_link
+from monitoring.sections import PARTS, SECTIONS, SECTIONS_BY_ID, runbook_link
 from monitoring.slo_catalog import ALERTS, SLO_ALARMS, SLO_COMPOSITES, SLOS
 from monitoring.spec import condition_text
 from monitoring.watched import FUNCTION_ALARMS
@@ -96,8 +96,9 @@ from lambdas.common.breaker import BreakerPolicy  # noqa: E402
 from lambdas.common.notify import SOURCE as CREATOR_EVENTS_SOURCE  # noqa: E402
 
 
-def build_context(config: Config, *, region: str, account: str) -> dict[str, Any]:
-    """Template variables for one stage in one region/account."""
+def build_context(config: Config, *, region: str, account: str, part: str | None = None) -> dict[str, Any]:
+    """Template variables for one stage in one region/account; `part` renders one SSM document's
+    part of the runbook (monitoring/sections.py PARTS), None the whole runbook."""
     dispatcher_log_group = config.names.function_log_group(DISPATCHER)
     specs: tuple[AlarmSpec | CompositeSpec, ...] = (*ALARMS, COMPOSITE)
     # The generated function alarms share one page (monitoring/watched.py, one generator).
@@ -148,6 +149,8 @@ def build_context(config: Config, *, region: str, account: str) -> dict[str, Any
             for query in QUERIES
         ],
         "sections": SECTIONS,
+        "part": part,
+        "part_links": {p: links.ssm_document(region, config.names.runbook_part(p)) for p in PARTS},
         "sections_by_id": SECTIONS_BY_ID,
         # Runbook E: the creator watch's settings (lambdas/common/breaker.py, notify.py).
         "breaker": BreakerPolicy(),

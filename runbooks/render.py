@@ -8,6 +8,7 @@ import jinja2
 
 from contract.config import Config
 from contract.names import DLQ, JOBS, ORIGINAL_STACK_NAME
+from monitoring.sections import PARTS
 from runbooks.context import build_context
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -27,9 +28,16 @@ def environment() -> jinja2.Environment:
     )
 
 
-def render_runbook(config: Config, *, region: str, account: str) -> str:
-    """The stage's runbook as Markdown, with its real names and console links."""
-    return environment().get_template(ENTRY).render(**build_context(config, region=region, account=account))
+def render_runbook(config: Config, *, region: str, account: str, part: str | None = None) -> str:
+    """The stage's runbook as Markdown, with its real names and console links; with `part`, only that
+    part (the content of one SSM document: monitoring/sections.py PARTS)."""
+    context = build_context(config, region=region, account=account, part=part)
+    return environment().get_template(ENTRY).render(**context)
+
+
+def render_runbook_parts(config: Config, *, region: str, account: str) -> dict[str, str]:
+    """Every part of the deployed runbook: part -> Markdown (each carried by its own SSM document)."""
+    return {part: render_runbook(config, region=region, account=account, part=part) for part in PARTS}
 
 
 def write_runbook(config: Config, out_dir: Path, *, region: str, account: str) -> Path:

@@ -8,10 +8,10 @@ import pytest
 from contract.config import Config
 from monitoring.catalog import ALARMS, COMPOSITE, notifies
 from monitoring.routing import route
-from monitoring.sections import SECTIONS, runbook_link
+from monitoring.sections import PARTS, SECTIONS, runbook_link
 from monitoring.slo_catalog import SLO_ALARMS, SLO_COMPOSITES
 from monitoring.watched import FUNCTION_ALARMS
-from runbooks.render import TEMPLATES, render_runbook, write_runbook
+from runbooks.render import TEMPLATES, render_runbook, render_runbook_parts, write_runbook
 
 CATALOG_ALARMS = (*ALARMS, COMPOSITE)
 # Alarms with a full page (Meaning / Impact / Diagnosis / Mitigation / Verify); the SLO burn
@@ -162,11 +162,36 @@ def test_templates_match_the_catalog_exactly():
     }
 
 
-def test_fits_in_an_ssm_document():
-    # SSM documents are limited to 64 KB; the runbook travels as one document's description.
+def test_each_part_fits_in_an_ssm_document_and_the_parts_hold_every_section_once():
+    # SSM documents are limited to 64 KB; each part of the runbook travels as one document's description.
     for config in CONFIGS:
-        markdown = render_runbook(config, region="ap-southeast-2", account="123456789012")
-        assert len(markdown.encode()) < 60_000
+        parts = render_runbook_parts(config, region="ap-southeast-2", account="123456789012")
+        assert list(parts) == list(PARTS)
+        for part, markdown in parts.items():
+            assert len(markdown.encode()) < 60_000, f"part {part!r}: {len(markdown.encode())} bytes"
+        for section in SECTIONS:
+            holding = [p for p, markdown in parts.items() if f'<a id="{section.anchor}"></a>' in markdown]
+            assert holding == [section.part], section.id
+        whole = render_runbook(config, region="ap-southeast-2", account="123456789012")
+        assert all(f'<a id="{s.anchor}"></a>' in whole for s in SECTIONS)
+
+
+def test_a_section_in_another_part_links_to_that_parts_document():
+    config = Config(stage="prod")
+    main = render_runbook(config, region="eu-west-1", account="1", part="")
+    slo_doc = config.names.runbook_part("SLO")
+    assert slo_doc == "BYOIP-prod-Runbook-SLO"
+    (s1,) = [s for s in SECTIONS if s.id == "S1"]
+    assert (
+        f"[{s1.title}](https://eu-west-1.console.aws.amazon.com/systems-manager/documents/{slo_doc}" in main
+    )
+    assert runbook_link(config, "S1", region="eu-west-1").endswith(f"/{slo_doc}/description?region=eu-west-1")
+    assert runbook_link(config, "A", region="eu-west-1").endswith(
+        "/BYOIP-prod-Runbook/description?region=eu-west-1"
+    )
+    slo = render_runbook(config, region="eu-west-1", account="1", part="SLO")
+    assert slo.startswith("# BYO-IP triage runbook: stage `prod`, SLO sections")
+    assert '<a id="a-dlq-not-empty"></a>' not in slo and '<a id="what-breaks"></a>' not in slo
 
 
 def test_write_runbook_uses_the_layout_runbook_links_expect(tmp_path: Path):
