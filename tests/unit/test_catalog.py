@@ -32,6 +32,7 @@ CONTRACT_IDS = [
     "HeartbeatDip",
     "StaleConnections",
     "CircuitBreakerOpen",
+    "FleetDisconnected",
     "QuarantineNotEmpty",
 ]
 
@@ -61,9 +62,10 @@ def test_sections_match_the_contract_mapping() -> None:
         "B": ["Backlog"],
         "C": ["PartialFailPct"],
         "D": ["DispatcherDuration", "DispatcherErrors", "DispatcherThrottles"],
-        "E": ["CircuitBreakerOpen", "HeartbeatDip", "StaleConnections"],
+        "E": ["CircuitBreakerOpen", "FleetDisconnected", "HeartbeatDip", "StaleConnections"],
         "S1": [],  # the SLO sections hold the SLO catalog's alarms (tests/unit/test_slo_catalog.py)
         "S2": [],
+        "S3": [],
         "F": [],
         "G": ["QuarantineNotEmpty"],
     }
@@ -79,7 +81,8 @@ def test_every_alarm_section_has_an_alarm_and_every_alarm_a_section() -> None:
 
 @pytest.mark.parametrize(
     ("mode", "expected"),
-    [("composite", ["Incident"]), ("all", [*CONTRACT_IDS, "Incident"])],
+    # FleetDisconnected pages in both modes: a fleet-wide disconnect is an outage by itself.
+    [("composite", ["FleetDisconnected", "Incident"]), ("all", [*CONTRACT_IDS, "Incident"])],
 )
 def test_notifying_alarms_per_mode(mode, expected) -> None:
     assert [spec.id for spec in (*ALARMS, COMPOSITE) if notifies(spec, mode)] == expected
