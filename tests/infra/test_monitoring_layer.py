@@ -31,10 +31,11 @@ CONFIGS = {
 }
 # The ids themselves are pinned to docs/contracts.md in tests/unit/test_catalog.py.
 UNIT_IDS = [spec.id for spec in ALARMS]
+UNIT_PAGES = ["FleetDisconnected"]  # unit alarms that email in composite mode too
 # The SLO catalog's alarms (tests/infra/test_slo_template.py checks them against their catalog).
 SLO_WINDOW_IDS = [
     f"{slo}{alert}{window}"
-    for slo in ("JobSuccess", "TimeToAssign")
+    for slo in ("JobSuccess", "TimeToAssign", "ConnectSuccess")
     for alert, windows in (
         ("FastBurn", ("1h", "5m")),
         ("SustainedBurn", ("6h", "30m")),
@@ -43,9 +44,11 @@ SLO_WINDOW_IDS = [
     for window in windows
 ]
 SLO_PAGES = [
-    f"{slo}{alert}" for slo in ("JobSuccess", "TimeToAssign") for alert in ("FastBurn", "SustainedBurn")
+    f"{slo}{alert}"
+    for slo in ("JobSuccess", "TimeToAssign", "ConnectSuccess")
+    for alert in ("FastBurn", "SustainedBurn")
 ]
-SLO_TICKETS = ["JobSuccessSlowBurn", "TimeToAssignSlowBurn"]
+SLO_TICKETS = ["JobSuccessSlowBurn", "TimeToAssignSlowBurn", "ConnectSuccessSlowBurn"]
 REGION_OF = {"prod": "${AWS::Region}", "staging": "eu-west-3"}
 STAGE_MODES = list(CONFIGS)
 
@@ -75,8 +78,8 @@ def topic_ref(template: dict[str, Any]) -> dict[str, str]:
 def test_every_catalog_alarm_and_the_composite_exist_in_both_modes(templates, key) -> None:
     stage = key[0]
     template = templates[key]
-    assert len(of_type(template, "AWS::CloudWatch::Alarm")) == 10 + 12
-    assert len(of_type(template, "AWS::CloudWatch::CompositeAlarm")) == 1 + 6
+    assert len(of_type(template, "AWS::CloudWatch::Alarm")) == 11 + 18
+    assert len(of_type(template, "AWS::CloudWatch::CompositeAlarm")) == 1 + 9
     assert set(alarms_by_name(template)) == {
         f"BYOIP-{stage}-{i}" for i in [*UNIT_IDS, "Incident", *SLO_WINDOW_IDS, *SLO_PAGES, *SLO_TICKETS]
     }
@@ -88,7 +91,9 @@ def test_alarm_actions_follow_alert_mode(templates, key) -> None:
     template = templates[key]
     notifying = {name for name, props in alarms_by_name(template).items() if props.get("AlarmActions")}
     expected = (
-        ["Incident", *SLO_PAGES] if mode == "composite" else [*UNIT_IDS, "Incident", *SLO_PAGES, *SLO_TICKETS]
+        [*UNIT_PAGES, "Incident", *SLO_PAGES]
+        if mode == "composite"
+        else [*UNIT_IDS, "Incident", *SLO_PAGES, *SLO_TICKETS]
     )
     assert notifying == {f"BYOIP-{stage}-{i}" for i in expected}
     for name in notifying:
@@ -120,8 +125,8 @@ def test_modes_differ_exactly_in_which_unit_alarms_notify(templates, stage) -> N
         stripped.append(template)
     assert stripped[0] == stripped[1]
     # Pages notify in both modes; what all mode adds is the unit alarms and the SLO tickets.
-    pages = {f"BYOIP-{stage}-{i}" for i in ["Incident", *SLO_PAGES]}
-    assert changed - pages == {f"BYOIP-{stage}-{i}" for i in [*UNIT_IDS, *SLO_TICKETS]}
+    pages = {f"BYOIP-{stage}-{i}" for i in ["Incident", *UNIT_PAGES, *SLO_PAGES]}
+    assert changed - pages == {f"BYOIP-{stage}-{i}" for i in [*UNIT_IDS, *SLO_TICKETS] if i not in UNIT_PAGES}
 
 
 @pytest.mark.parametrize("key", STAGE_MODES)
