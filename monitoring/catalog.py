@@ -249,6 +249,34 @@ ALARMS: tuple[AlarmSpec, ...] = (
         severity=Severity.WARNING,
         section="E",
     ),
+    AlarmSpec(
+        id="FleetDisconnected",
+        meaning="Most agents that were connected are gone: under half of the previous 5 minutes' fleet.",
+        # lease-reaper publishes how many agents have a connection every minute (a gauge). Unlike
+        # HeartbeatDip (>= 20 heartbeats a minute), it works for a fleet of four: a fleet-wide
+        # disconnect (network, auth, the agents table refusing `$connect`) leaves this 5-minute
+        # period's peak under half of the previous period's. Maximum on both sides: a blip the
+        # fleet recovers from inside the period never pages, a drop that stays does, 5 to 10
+        # minutes after it. Below 4 agents before, a ratio is one owner's evening, not an outage:
+        # the expression reads 100 while agents are connected and gives no datapoint while none
+        # are, and `ignore` keeps a total outage in ALARM until agents come back (as HeartbeatDip).
+        source=Math(
+            "IF(prev >= 4, 100 * cur / prev, IF(cur > 0, 100))",
+            (
+                ("cur", Metric(m.BYOIP, m.AGENTS_CONNECTED, "Maximum", Dim.STAGE)),
+                ("prev", "cur - DIFF(cur)"),
+            ),
+        ),
+        period_s=300,
+        threshold=50,
+        comparison=Comparison.LT,
+        evaluation_periods=2,  # DIFF needs the previous period inside the evaluated range
+        datapoints_to_alarm=1,
+        missing=Missing.IGNORE,
+        severity=Severity.HIGH,
+        section="E",
+        notify_composite=True,  # a fleet-wide disconnect pages in both modes
+    ),
     # Only GuardedRedrive writes to the quarantine, and every message is a job given up on (bad
     # JSON, no agent, redrive budget spent). Nothing reads the queue, so the alarm stays in ALARM
     # until someone handles the messages (14-day retention).

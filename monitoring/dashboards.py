@@ -138,6 +138,28 @@ def primary_dashboard(
             ],
         )
     )
+    agent_groups += [
+        CustomMetricGroup(
+            title="Connected agents (lease-reaper's gauge) and FleetDisconnected %",
+            metrics=[
+                to_cdk(
+                    Metric(m.BYOIP, m.AGENTS_CONNECTED, "Maximum", Dim.STAGE),
+                    period_s=60,
+                    resources=resources,
+                    stage=config.stage,
+                    label="connected agents",
+                ),
+                _metric(ALARMS_BY_ID["FleetDisconnected"], config, resources),
+            ],
+        ),
+        CustomMetricGroup(
+            title="$connect outcomes (ok; the client's 401s; our 503s) and jobs counted late while waiting",
+            metrics=[
+                *(_emf(m.BYOIP, name, config, resources) for name in m.CONNECT_OUTCOMES.values()),
+                _emf(m.DISPATCHER, m.JOBS_WAITING_LATE, config, resources),
+            ],
+        ),
+    ]
     if resources.ws_api is not None and resources.ws_stage is not None:
         agent_groups.append(_websocket_group(resources))
     facade.monitor_custom(

@@ -59,6 +59,12 @@ FIRST_STEPS: dict[str, tuple[str, ...]] = {
         "Leave it to close itself (a probe job after 5 minutes) or close it by hand with ResumeCreator; "
         "PauseCreator keeps it paused.",
     ),
+    "FleetDisconnected": (
+        "Connected agents and $connect outcomes on the BYOIP-Ops-{stage} dashboard: agents trying and "
+        "refused (503: ws_connect_failed in the ws-connect log) or not trying at all?",
+        "Refused: roll back the deploy that changed ws-connect, its role, the agents table or the key; "
+        "not trying: the agents' network or patch (see HeartbeatDip).",
+    ),
     "QuarantineNotEmpty": (
         "Sample the byoip-{stage}-jobs-quarantine queue (byoip dlq sample --queue-arn): read each reason.",
         "Fix the producer or the agent, then have the producer send the jobs again; never move them back.",

@@ -40,6 +40,7 @@ SECTIONS: tuple[RunbookSection, ...] = (
     RunbookSection("E", "E. Stale Connections / 410 Spikes", "e-stale-connections-410-spikes"),
     RunbookSection("S1", "S1. SLO: Job Success", "s1-slo-job-success", part=SLO),
     RunbookSection("S2", "S2. SLO: Time to Assign", "s2-slo-time-to-assign", part=SLO),
+    RunbookSection("S3", "S3. SLO: Connect Success", "s3-slo-connect-success", part=SLO),
     RunbookSection("F", "F. Verification & Close", "f-verification-close", alarm_section=False),
     RunbookSection("G", "G. Quarantine Not Empty (poison pills)", "g-quarantine-not-empty"),
     RunbookSection(

@@ -89,7 +89,10 @@ TIME_TO_ASSIGN = SLO(
     meaning=(
         f"The fraction of dispatch attempts that assigned the job to its agent within "
         f"{DEFAULT_ASSIGN_DEADLINE_SECONDS} s of it being queued; a failed attempt (retried) and a "
-        f"failed dispatcher invocation are late. Held jobs (agent offline) and bad input are not counted."
+        f"failed dispatcher invocation are late, and so is a job held for an absent agent once it "
+        f"has waited past the deadline (counted once, while it waits: an outage that delivers "
+        f"nothing burns the budget during the outage). Jobs held for an agent that said goodbye or "
+        f"never connected, or by the creator's limits, and bad input are not counted."
     ),
     objective=0.995,
     period_days=28,
@@ -97,20 +100,54 @@ TIME_TO_ASSIGN = SLO(
     # a retry after a 410). When every attempt is late, the 1 h window passes 14.4 x 0.5 % =
     # 7.2 % after 5 minutes. A dispatcher that fails whole invocations emits no attempt: each
     # Lambda error counts as one late attempt, a lower bound (a batch holds up to 10 jobs), so
-    # at 5 jobs per error the page takes about 17 minutes (s_slo_scenarios.yaml).
+    # at 5 jobs per error the page takes about 17 minutes (s_slo_scenarios.yaml). Jobs waiting
+    # for agents that cannot connect are counted by lease-reaper once a minute (`w`), each once
+    # when it passes the deadline: at a steady job rate they are 1/12 of the hour's events after
+    # 5 minutes (> 7.2 %), so the page comes about 5 minutes after jobs start waiting late
+    # (s_connect_outage.yaml). A job counted waiting and then delivered counts a second, on-time
+    # attempt (its released message is new): one outage job is one bad and one good event.
     reason="one late assignment in 200 allowed; when every attempt is late it pages within 5 minutes",
-    bad="a - o + e",
-    valid="a + e",
+    bad="a - o + e + w",
+    valid="a + e + w",
     using=(
         ("a", Metric(m.DISPATCHER, m.ASSIGN_ATTEMPTS, "Sum", Dim.STAGE)),
         ("o", Metric(m.DISPATCHER, m.ASSIGNED_ON_TIME, "Sum", Dim.STAGE)),
         ("e", Metric("AWS/Lambda", "Errors", "Sum", Dim.DISPATCHER)),
+        ("w", Metric(m.DISPATCHER, m.JOBS_WAITING_LATE, "Sum", Dim.STAGE)),
     ),
     section="S2",
     alerts=ALERTS,
 )
 
-SLOS: tuple[SLO, ...] = (JOB_SUCCESS, TIME_TO_ASSIGN)
+_CONNECT = {reason: Metric(m.BYOIP, name, "Sum", Dim.STAGE) for reason, name in m.CONNECT_OUTCOMES.items()}
+CONNECT_SUCCESS = SLO(
+    id="ConnectSuccess",
+    title="Connect success",
+    meaning=(
+        "Of the agents' `$connect` attempts, the fraction the platform accepted; bad: the JWT "
+        "secret unreadable, the agents table refusing the connection, a throttle (each answered "
+        "503, which agents retry). A client's invalid or revoked token (401) is not counted."
+    ),
+    objective=0.995,
+    period_days=28,
+    # An agent retries a refused connect within seconds, so a failure costs an agent seconds,
+    # not jobs: 1 in 200 may fail (DynamoDB or Secrets Manager blips, a reconnect storm's
+    # throttles). When every connect fails, both fast windows read 200 (> 14.4) once they hold
+    # 10 attempts: a fleet of 10 retrying with backoff pages within 5 minutes (s_connect.yaml).
+    reason="one refused connect in 200 allowed (agents retry); all refused pages within 5 minutes",
+    bad="s + r + t",
+    valid="k + s + r + t",
+    using=(
+        ("k", _CONNECT["ok"]),
+        ("s", _CONNECT["secret_unavailable"]),
+        ("r", _CONNECT["register_failed"]),
+        ("t", _CONNECT["throttled"]),
+    ),
+    section="S3",
+    alerts=ALERTS,
+)
+
+SLOS: tuple[SLO, ...] = (JOB_SUCCESS, TIME_TO_ASSIGN, CONNECT_SUCCESS)
 SLO_ALARMS: tuple[AlarmSpec, ...] = tuple(a for slo in SLOS for a in burn_alarms(slo))
 SLO_COMPOSITES: tuple[CompositeSpec, ...] = tuple(c for slo in SLOS for c in burn_composites(slo))
 SLOS_BY_SECTION = {slo.section: slo for slo in SLOS}

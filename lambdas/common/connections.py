@@ -20,6 +20,11 @@ CONNECTION_TTL_SECONDS = 2 * 3600
 # than this: ws-message closes it at its next frame, so a leaked token is usable for at most
 # 15 minutes of lifetime plus 15 minutes of an open connection.
 MAX_TOKEN_OVERRUN_SECONDS = 15 * 60
+# An agent that leaves on purpose closes its WebSocket with 1000 (normal closure): `$disconnect`
+# then records `goodbyeAt` on the agent item, and jobs held for it are its owner's choice, not
+# late work of ours (lambdas/common/fleet.py). API Gateway's idle timeout closes with 1001, a lost
+# network or a killed process leaves no close frame (1006): an abrupt loss, whose held jobs count.
+GOODBYE_CLOSE_CODE = 1000
 
 
 def agent_ref(creator_id: str, agent_id: str) -> str:
@@ -63,7 +68,7 @@ def register(agent_id: str, creator_id: str, connection_id: str, now: int, token
         TableName=_table(),
         Key=agent_key(creator_id, agent_id),
         UpdateExpression="SET agentId = :agent, creatorId = :creator, connectionId = :conn,"
-        " connectedAt = :now, lastSeen = :now",
+        " connectedAt = :now, lastSeen = :now REMOVE goodbyeAt",
         ExpressionAttributeValues=ddb.values(agent=agent_id, creator=creator_id, conn=connection_id, now=now),
     )
 
@@ -103,8 +108,14 @@ def touch(creator_id: str, agent_id: str, connection_id: str, now: int, version:
     )
 
 
-def drop(creator_id: str | None, agent_id: str | None, connection_id: str, now: int) -> bool:
-    """Forget a connection; True when it was still the agent's current connection."""
+def drop(
+    creator_id: str | None, agent_id: str | None, connection_id: str, now: int, *, goodbye: bool = False
+) -> bool:
+    """Forget a connection; True when it was still the agent's current connection.
+
+    `goodbye`: the agent left on purpose (GOODBYE_CLOSE_CODE); the agent item records when, or
+    forgets an earlier goodbye when it did not.
+    """
     client = ddb.dynamodb()
     client.delete_item(TableName=_table(), Key=_conn_key(connection_id))
     if not agent_id or not creator_id:
@@ -113,7 +124,9 @@ def drop(creator_id: str | None, agent_id: str | None, connection_id: str, now: 
     return ddb.update_if(
         TableName=_table(),
         Key=agent_key(creator_id, agent_id),
-        UpdateExpression="REMOVE connectionId SET lastSeen = :now",
+        UpdateExpression="REMOVE connectionId SET lastSeen = :now, goodbyeAt = :now"
+        if goodbye
+        else "REMOVE connectionId, goodbyeAt SET lastSeen = :now",
         ConditionExpression="connectionId = :conn",
         ExpressionAttributeValues=ddb.values(conn=connection_id, now=now),
     )

@@ -49,6 +49,23 @@ CREATOR_EVENTS = "CreatorEvents"
 REAPER_RUNS = "ReaperRuns"
 WATCH_RUNS = "WatchRuns"
 
+# The connect SLI (Huntaze/ByoIP, dimension Stage): every `$connect` counts once, under one metric
+# per reason (a small fixed set: never a dimension per agent). ok is good; secret_unavailable,
+# register_failed and throttled are ours (bad); a client's invalid or revoked token is no valid event.
+CONNECT_OUTCOMES = {
+    "ok": "ConnectOk",
+    "token_invalid": "ConnectTokenInvalid",
+    "revoked": "ConnectRevoked",
+    "secret_unavailable": "ConnectSecretUnavailable",
+    "register_failed": "ConnectRegisterFailed",
+    "throttled": "ConnectThrottled",
+}
+# From lease-reaper once a minute (dimension Stage): jobs held for an absent agent that passed the
+# assign deadline, each counted once (Huntaze/Dispatcher, beside the time-to-assign SLI it feeds),
+# and the agents with a connection (Huntaze/ByoIP; a gauge: read its Maximum).
+JOBS_WAITING_LATE = "JobsWaitingLate"
+AGENTS_CONNECTED = "AgentsConnected"
+
 
 class Counters:
     """Counts for one invocation, flushed as one EMF document."""

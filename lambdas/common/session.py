@@ -1,7 +1,7 @@
 """The three WebSocket routes as plain functions: `$connect`, `$default` (agent frames), `$disconnect`.
 
 None of them lets an exception escape: a bad token is a 401 (no detail, token never
-logged), a bad frame is an error frame, a failure of ours is logged and answered.
+logged), a bad frame is an error frame, a failure of ours is logged and answered (`$connect`: 503).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from lambdas.common.requeue import release_held
 from lambdas.common.settings import settings
 
 UNAUTHORIZED = {"statusCode": 401}
+UNAVAILABLE = {"statusCode": 503}
 OK = {"statusCode": 200}
 
 
@@ -24,30 +25,64 @@ def _connection_id(event: dict[str, Any]) -> str:
     return str((event.get("requestContext") or {}).get("connectionId") or "")
 
 
+class _Refused(Exception):
+    """`$connect` ends here: `reason` is one of metrics.CONNECT_OUTCOMES, `response` what the agent gets."""
+
+    def __init__(self, reason: str, response: dict[str, Any]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.response = response
+
+
+def _ours(err: Exception, reason: str) -> _Refused:
+    """A failure of ours (503: the token may be fine, retry): a throttle anywhere is `throttled`."""
+    throttled = isinstance(err, ClientError) and ddb.error_code(err) in ddb.THROTTLE_CODES
+    return _Refused("throttled" if throttled else reason, UNAVAILABLE)
+
+
 def connect(event: dict[str, Any], logger: Any) -> dict[str, Any]:
-    """Verify the token, record the connection, release the agent's held jobs."""
+    """Verify the token, record the connection, release the agent's held jobs; count the outcome.
+
+    Every `$connect` is counted once by reason (metrics.CONNECT_OUTCOMES), the connect SLI: a
+    client's bad or revoked token answers 401, a failure of ours (the JWT secret unreadable, the
+    agents table refusing the write, a throttle) 503, which agents retry with backoff.
+    """
+    now = clock.now()
+    try:
+        _connect(event, logger, now)
+        reason, response = "ok", OK
+    except _Refused as refused:
+        reason, response = refused.reason, refused.response
+    counters = metrics.Counters()
+    counters.add(metrics.BYOIP, metrics.CONNECT_OUTCOMES[reason])
+    counters.flush(settings().stage, now * 1000)
+    return response
+
+
+def _connect(event: dict[str, Any], logger: Any, now: int) -> None:
     connection_id = _connection_id(event)
     token = (event.get("queryStringParameters") or {}).get("token")
     try:
         identity = auth.verify_token(token, auth.key_for(token, settings()))
     except auth.TokenRejected as rejected:
         logger.warning("ws_connect_rejected reason=token_invalid", extra={"detail": rejected.why})
-        return UNAUTHORIZED
+        raise _Refused("token_invalid", UNAUTHORIZED) from None
     except (auth.MisconfiguredSecret, ClientError, BotoCoreError) as err:
-        logger.error("ws_connect_rejected reason=secret_unavailable", extra={"detail": str(err)})
-        return UNAUTHORIZED
-    now = clock.now()
+        refused = _ours(err, "secret_unavailable")
+        logger.error(f"ws_connect_failed reason={refused.reason}", extra={"detail": str(err)})
+        raise refused from None
     try:
         creator_limits = limits.get_limits(identity.creator_id)
         if identity.issued_at <= connections.revoked_since(
             identity.creator_id, identity.agent_id, creator_limits
         ):
             logger.warning("ws_connect_rejected reason=token_revoked", extra={"agentId": identity.agent_id})
-            return UNAUTHORIZED
+            raise _Refused("revoked", UNAUTHORIZED)
         connections.register(identity.agent_id, identity.creator_id, connection_id, now, identity.expires_at)
-    except (ClientError, BotoCoreError):
-        logger.exception("ws_connect_failed reason=register", extra={"agentId": identity.agent_id})
-        return {"statusCode": 503}
+    except (ClientError, BotoCoreError) as err:
+        refused = _ours(err, "register_failed")
+        logger.exception(f"ws_connect_failed reason={refused.reason}", extra={"agentId": identity.agent_id})
+        raise refused from None
     released = 0
     try:
         # A paused creator keeps its jobs parked; the connection itself never changes the pause.
@@ -59,16 +94,26 @@ def connect(event: dict[str, Any], logger: Any) -> dict[str, Any]:
         f"agent_connected agentId={identity.agent_id} released={released}",
         extra={"agentId": identity.agent_id, "creatorId": identity.creator_id, "released": released},
     )
-    return OK
 
 
 def disconnect(event: dict[str, Any], logger: Any) -> dict[str, Any]:
-    """Forget the connection; the agent's newer connection, if any, stays."""
+    """Forget the connection; the agent's newer connection, if any, stays.
+
+    A close with GOODBYE_CLOSE_CODE from the agent is a goodbye (offline by its owner's choice);
+    a revoked connection (closed by an operator) counts as one too. Anything else is a loss.
+    """
     connection_id = _connection_id(event)
+    code = (event.get("requestContext") or {}).get("disconnectStatusCode")
     try:
         item = connections.connection(connection_id) or {}
-        current = connections.drop(item.get("creatorId"), item.get("agentId"), connection_id, clock.now())
-        logger.info("agent_disconnected", extra={"agentId": item.get("agentId"), "wasCurrent": current})
+        goodbye = code == connections.GOODBYE_CLOSE_CODE or bool(item.get("revoked"))
+        current = connections.drop(
+            item.get("creatorId"), item.get("agentId"), connection_id, clock.now(), goodbye=goodbye
+        )
+        logger.info(
+            f"agent_disconnected code={code} goodbye={str(goodbye).lower()}",
+            extra={"agentId": item.get("agentId"), "wasCurrent": current},
+        )
     except (ClientError, BotoCoreError):
         # Best effort: the connection item's TTL and the dispatcher's 410 handling clean up.
         logger.exception("ws_disconnect_failed")
@@ -115,11 +160,13 @@ def _close(connection_id: str, item: dict[str, Any], code: str, now: int, logger
         f"ws_connection_closed reason={code}", extra={"agentId": item.get("agentId"), "code": code}
     )
     send(connection_id, error_frame(code, "reconnect with a fresh token"), logger)
+    # Forgotten before it is closed: the `$disconnect` that the close causes (code 1000) then finds
+    # no current connection to drop, and is not taken for the agent's goodbye.
+    connections.drop(item.get("creatorId"), item.get("agentId"), connection_id, now)
     try:
         aws.client("apigatewaymanagementapi").delete_connection(ConnectionId=connection_id)
     except (ClientError, BotoCoreError):
-        pass  # already gone: the records below are what matter
-    connections.drop(item.get("creatorId"), item.get("agentId"), connection_id, now)
+        pass  # already gone: the records above are what matter
     return OK
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lambdas.common import breaker, ddb, notify
+from lambdas.common import breaker, ddb, fleet, notify
 from lambdas.common.claims import new_token
 from lambdas.common.clock import day_of
 from lambdas.common.jobs import jobs_table
@@ -43,6 +43,8 @@ class WatchCounts:
     notified: int = 0  # events sent
     pruned: int = 0  # stale daily counters removed
     errors: list[str] = field(default_factory=list)  # creator ids whose step failed
+    connected: int = 0  # agents with a connection (the fleet gauge, lambdas/common/fleet.py)
+    waiting: int = 0  # held jobs newly counted late while they wait (lambdas/common/fleet.py)
 
 
 @dataclass
@@ -101,6 +103,10 @@ def watch(*, now: int, logger: Any) -> WatchCounts | None:
     except (ClientError, BotoCoreError):
         logger.exception("creator_watch_failed reason=snapshot")
         return None
+    # The SLI signals first, from the snapshot as read (before this run releases anything).
+    counts.connected = fleet.connected_agents(snap.agents)
+    late = fleet.overdue(snap.agents, snap.held, now=now, deadline_s=settings().assign_deadline_seconds)
+    counts.waiting = fleet.count_waiting(late, now=now)
     pol, delay = breaker.policy(), notify.offline_delay()
     for creator in sorted(snap.creators()):
         try:

@@ -32,6 +32,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
         counters.add(metrics.BYOIP, metrics.CIRCUIT_BREAKERS_OPENED, watched.opened)
         counters.add(metrics.BYOIP, metrics.CREATOR_EVENTS, watched.notified)
         counters.add(metrics.BYOIP, metrics.WATCH_RUNS)  # dead-man's switch: the watch read and acted
+        counters.add(metrics.BYOIP, metrics.AGENTS_CONNECTED, watched.connected)  # the fleet gauge
+        counters.add(metrics.DISPATCHER, metrics.JOBS_WAITING_LATE, watched.waiting)  # time-to-assign SLI
         seen = {"breakersOpen": watched.open_now, "released": watched.released, "events": watched.notified}
         logger.info("creator_watch " + " ".join(f"{k}={v}" for k, v in seen.items()), extra=seen)
     counters.flush(config.stage, now * 1000)

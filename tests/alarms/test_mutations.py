@@ -30,13 +30,20 @@ EQUIVALENT = {
         f"{slo} number #3 of {_BURN.format(**args)}: 0 -> {v}": _QUIET.format(v=v)
         for slo, args in (
             ("JobSuccess", {"valid": "c + f", "bad": "f", "budget": "0.001"}),
-            ("TimeToAssign", {"valid": "a + e", "bad": "a - o + e", "budget": "0.005"}),
+            ("TimeToAssign", {"valid": "a + e + w", "bad": "a - o + e + w", "budget": "0.005"}),
+            ("ConnectSuccess", {"valid": "k + s + r + t", "bad": "s + r + t", "budget": "0.005"}),
         )
         for v in (1, -1)
     },
     **{
         f"HeartbeatDip number #4 of IF(prev >= 20, 100 * cur / prev, IF(cur > 0, 100)): 100 -> {v}": (
             "the value a small fleet reports; any value >= 50 reads healthy"
+        )
+        for v in (101, 99)
+    },
+    **{
+        f"FleetDisconnected number #4 of IF(prev >= 4, 100 * cur / prev, IF(cur > 0, 100)): 100 -> {v}": (
+            "the value a fleet under the floor reports; any value >= 50 reads healthy"
         )
         for v in (101, 99)
     },
@@ -61,7 +68,7 @@ EQUIVALENT = {
             "double arithmetic (bad / valid rounds to the double next to 0.0144 or 0.072, and divided by "
             "the budget it is 14.399999999999999), else it is far from 14.4: > and >= never disagree"
         )
-        for slo in ("JobSuccess", "TimeToAssign")
+        for slo in ("JobSuccess", "TimeToAssign", "ConnectSuccess")
         for window in ("1h", "5m")
     },
     # Every part watched (monitoring/watched.py).

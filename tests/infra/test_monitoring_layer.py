@@ -36,7 +36,7 @@ COMPOSITE_PAGES = [spec.id for spec in ALARMS if spec.notify_composite]
 # The SLO catalog's alarms (tests/infra/test_slo_template.py checks them against their catalog).
 SLO_WINDOW_IDS = [
     f"{slo}{alert}{window}"
-    for slo in ("JobSuccess", "TimeToAssign")
+    for slo in ("JobSuccess", "TimeToAssign", "ConnectSuccess")
     for alert, windows in (
         ("FastBurn", ("1h", "5m")),
         ("SustainedBurn", ("6h", "30m")),
@@ -45,9 +45,11 @@ SLO_WINDOW_IDS = [
     for window in windows
 ]
 SLO_PAGES = [
-    f"{slo}{alert}" for slo in ("JobSuccess", "TimeToAssign") for alert in ("FastBurn", "SustainedBurn")
+    f"{slo}{alert}"
+    for slo in ("JobSuccess", "TimeToAssign", "ConnectSuccess")
+    for alert in ("FastBurn", "SustainedBurn")
 ]
-SLO_TICKETS = ["JobSuccessSlowBurn", "TimeToAssignSlowBurn"]
+SLO_TICKETS = ["JobSuccessSlowBurn", "TimeToAssignSlowBurn", "ConnectSuccessSlowBurn"]
 REGION_OF = {"prod": "${AWS::Region}", "staging": "eu-west-3"}
 STAGE_MODES = list(CONFIGS)
 

@@ -59,12 +59,14 @@ def test_alert_mode_reaches_the_deployed_template(synth, alert_mode) -> None:
     notifying = sorted(name for name, props in _alarms(template).items() if props.get("AlarmActions"))
     # The SLO pages (FastBurn, SustainedBurn) email in both modes, the SlowBurn tickets in all.
     pages = [
-        f"BYOIP-prod-{s}{a}" for s in ("JobSuccess", "TimeToAssign") for a in ("FastBurn", "SustainedBurn")
+        f"BYOIP-prod-{s}{a}"
+        for s in ("JobSuccess", "TimeToAssign", "ConnectSuccess")
+        for a in ("FastBurn", "SustainedBurn")
     ]
-    if alert_mode == "composite":
-        assert notifying == sorted(["BYOIP-prod-Incident", *pages])
+    if alert_mode == "composite":  # FleetDisconnected pages in both modes
+        assert notifying == sorted(["BYOIP-prod-Incident", "BYOIP-prod-FleetDisconnected", *pages])
     else:
-        assert len(notifying) == 11 + 6
+        assert len(notifying) == 12 + 9
     (topic_id,) = [
         lid
         for lid, r in resources(template, "AWS::SNS::Topic").items()
@@ -80,8 +82,11 @@ def test_whole_templates_differ_only_in_which_unit_alarms_and_tickets_notify(syn
     for alert_mode in ("composite", "all"):
         template = copy.deepcopy(synth(stage=stage, alert_mode=alert_mode).template_dict)
         for res in resources(template, "AWS::CloudWatch::Alarm").values():
-            if res["Properties"].pop("AlarmActions", None):
+            actions = res["Properties"].pop("AlarmActions", None)
+            if actions and not res["Properties"]["AlarmName"].endswith("-FleetDisconnected"):  # a page
                 notifying_only_in_all.add((alert_mode, res["Properties"]["AlarmName"]))
+            elif actions:
+                res["Properties"]["AlarmActions"] = actions
         for res in resources(template, "AWS::CloudWatch::CompositeAlarm").values():
             if res["Properties"]["AlarmName"].endswith("SlowBurn") and res["Properties"].pop(
                 "AlarmActions", None
@@ -90,7 +95,8 @@ def test_whole_templates_differ_only_in_which_unit_alarms_and_tickets_notify(syn
         stripped.append(template)
     assert stripped[0] == stripped[1]
     assert {mode for mode, _ in notifying_only_in_all} == {"all"}
-    assert len(notifying_only_in_all) == 10 + 2  # the unit alarms and the two SLO tickets
+    # the unit alarms but FleetDisconnected (it pages in both modes) and the three SLO tickets
+    assert len(notifying_only_in_all) == 10 + 3
 
 
 def test_monitoring_resources_raise_no_cdk_nag_findings(stage_synth) -> None:

@@ -14,7 +14,11 @@ from monitoring.slo_catalog import SLO_ALARMS, SLO_COMPOSITES, SLOS
 from tests.infra.monitoring_preview import as_text, preview_template
 from tests.infra.test_monitoring_consistency import alarm_props, dashboard_widgets
 
-PAGES = {"JobSuccessFastBurn", "JobSuccessSustainedBurn", "TimeToAssignFastBurn", "TimeToAssignSustainedBurn"}
+PAGES = {
+    f"{slo}{a}"
+    for slo in ("JobSuccess", "TimeToAssign", "ConnectSuccess")
+    for a in ("FastBurn", "SustainedBurn")
+}
 
 
 @pytest.fixture(scope="module", params=["composite", "all"])
@@ -86,21 +90,25 @@ def test_native_slos_are_request_based_on_the_same_metrics(case):
         for r in template["Resources"].values()
         if r["Type"] == "AWS::ApplicationSignals::ServiceLevelObjective"
     }
-    assert set(slos) == {"BYOIP-qa-JobSuccess", "BYOIP-qa-TimeToAssign"}
+    assert set(slos) == {"BYOIP-qa-JobSuccess", "BYOIP-qa-TimeToAssign", "BYOIP-qa-ConnectSuccess"}
     tta = slos["BYOIP-qa-TimeToAssign"]
     assert tta["Goal"] == {
         "AttainmentGoal": 99.5,
         "Interval": {"RollingInterval": {"Duration": 28, "DurationUnit": "DAY"}},
     }
     metric = tta["RequestBasedSli"]["RequestBasedSliMetric"]
-    assert [q.get("Expression") for q in metric["TotalRequestCountMetric"]] == [None, None, "a + e"]
+    assert [q.get("Expression") for q in metric["TotalRequestCountMetric"]] == [None, None, None, "a + e + w"]
     bad = metric["MonitoredRequestCountMetric"]["BadCountMetric"]
     assert [(q["Id"], q.get("Expression"), q["ReturnData"]) for q in bad] == [
         ("a", None, False),
         ("o", None, False),
         ("e", None, False),
-        ("bad", "a - o + e", True),
+        ("w", None, False),
+        ("bad", "a - o + e + w", True),
     ]
     assert [c["LookBackWindowMinutes"] for c in tta["BurnRateConfigurations"]] == [5, 30, 60, 360, 4320]
     js = slos["BYOIP-qa-JobSuccess"]["RequestBasedSli"]["RequestBasedSliMetric"]
     assert [q["Id"] for q in js["MonitoredRequestCountMetric"]["BadCountMetric"]] == ["f", "bad"]
+    cs = slos["BYOIP-qa-ConnectSuccess"]["RequestBasedSli"]["RequestBasedSliMetric"]
+    assert [q["Id"] for q in cs["MonitoredRequestCountMetric"]["BadCountMetric"]] == ["s", "r", "t", "bad"]
+    assert [q.get("Expression") for q in cs["TotalRequestCountMetric"]][-1] == "k + s + r + t"

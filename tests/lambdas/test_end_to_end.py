@@ -38,13 +38,14 @@ def test_connect_dispatch_heartbeat_result(queues, clock, out):
     )
     limits = h.creator_limits("creator-1")
     assert (limits["inFlight"], limits[f"used#{DAY}"]) == (0, 1)
-    # AND the metrics say one assigned, one completed, one heartbeat, one batch item, no failures
+    # AND the metrics say one connect, one assigned, one completed, one heartbeat, one batch item, no failures
     totals: dict[str, int] = {}
     for doc in out.emf():
         for directive in doc["_aws"]["CloudWatchMetrics"]:
             for metric in directive["Metrics"]:
                 totals[metric["Name"]] = totals.get(metric["Name"], 0) + doc[metric["Name"]]
     assert totals == {
+        "ConnectOk": 1,
         "BatchItems": 1,
         "BatchItemFailures": 0,
         "JobsAssigned": 1,

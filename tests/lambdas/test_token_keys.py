@@ -169,7 +169,7 @@ def test_the_cache_is_per_secret_and_clear_cache_forgets_it(secrets, monotonic):
 def test_an_error_response_without_an_error_dict_is_raised_as_it_came(secrets, monotonic, monkeypatch):
     # ClientError accepts any response dict; one without "Error" is still not "no AWSPREVIOUS yet"
     # (ResourceNotFoundException): reading it must re-raise that ClientError, which ws-connect
-    # answers with a 401, rather than fail on the missing dict and escape ws-connect.
+    # answers with a 503 (secret_unavailable), rather than fail on the missing dict and escape ws-connect.
     secrets.responses["AWSPREVIOUS"] = {"ResponseMetadata": {"HTTPStatusCode": 502}}
     with pytest.raises(ClientError) as caught:
         keys.verification_keys(config())
@@ -178,9 +178,9 @@ def test_an_error_response_without_an_error_dict_is_raised_as_it_came(secrets, m
     monkeypatch.setenv("WS_JWT_SECRET_ARN", ARN)
     logger = mock.Mock()
     tok = token_with(NEW, kid=keys.key_id(NEW))
-    assert session.connect(h.connect_event(tok, "conn-1"), logger) == session.UNAUTHORIZED
+    assert session.connect(h.connect_event(tok, "conn-1"), logger) == session.UNAVAILABLE
     assert [(c[0], c.args) for c in logger.method_calls] == [
-        ("error", ("ws_connect_rejected reason=secret_unavailable",))
+        ("error", ("ws_connect_failed reason=secret_unavailable",))
     ]
 
 

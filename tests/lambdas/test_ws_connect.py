@@ -13,6 +13,7 @@ from moto.sqs import models as sqs_models
 
 from lambdas.common import aws
 from lambdas.common.keys import key_id
+from lambdas.common.metrics import CONNECT_OUTCOMES
 from lambdas.ws_connect.handler import handler as connect
 from sandbox.iam import recorder
 from tests.lambdas import helpers as h
@@ -97,6 +98,12 @@ def test_each_hostile_token_is_refused_for_what_it_tests(kind):
     assert str(refused.value) == REFUSED_FOR[kind]
 
 
+def _outcomes(out) -> list[dict[str, int]]:
+    """The `$connect` outcome counts of each EMF line (Huntaze/ByoIP)."""
+    names = set(CONNECT_OUTCOMES.values())
+    return [{k: v for k, v in doc.items() if k in names} for doc in out.emf()]
+
+
 def _rsa_key() -> object:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -122,17 +129,18 @@ def test_missing_token_is_rejected(out):
 
 
 @pytest.mark.parametrize("secret", ["", "short-key"])
-def test_empty_or_short_secret_rejects_every_token_without_a_500(secret, monkeypatch, out):
+def test_empty_or_short_secret_answers_503_never_trusting_the_token(secret, monkeypatch, out):
     # GIVEN a misconfigured key (empty, or under HS256's 32-byte minimum)
     monkeypatch.setenv("WS_JWT_SECRET", secret)
     tok = h.token(key=secret or "x") if secret else h.token()
     # WHEN a token signed with that very key arrives
     response = connect(h.connect_event(tok, "conn-m"), None)
-    # THEN it is refused (never trusted raw) and the misconfiguration is logged, not the token
-    assert response == {"statusCode": 401}
+    # THEN it is refused (never trusted raw) with a 503, the platform's failure: the agent retries
+    assert response == {"statusCode": 503}
     assert h.conn("conn-m") is None
-    assert out.messages() == ["ws_connect_rejected reason=secret_unavailable"]
+    assert out.messages() == ["ws_connect_failed reason=secret_unavailable"]
     assert tok not in out.raw()
+    assert _outcomes(out) == [{"ConnectSecretUnavailable": 1}]
 
 
 def test_valid_token_records_agent_and_connection(out):
@@ -237,17 +245,19 @@ def test_reconnect_never_clears_a_pause_and_keeps_jobs_parked(queues, out):
     assert h.drain(queues["JOBS_QUEUE_URL"]) == []
 
 
-def test_unreadable_secret_is_a_401_not_a_500(monkeypatch, out):
+def test_unreadable_secret_is_a_503_counted_as_secret_unavailable(monkeypatch, out):
     # GIVEN the secret ARN points at nothing (deleted, or no permission)
     monkeypatch.delenv("WS_JWT_SECRET")
     arn = f"arn:aws:secretsmanager:{h.REGION}:{h.ACCOUNT}:secret:gone-AbCdEf"
     monkeypatch.setenv("WS_JWT_SECRET_ARN", arn)
     # WHEN a valid-looking token arrives
     tok = h.token()
-    # THEN it is refused and the cause logged without the token (the read targets, on purpose, a
-    # secret the template does not deploy: the IAM check lists it instead of evaluating it)
+    # THEN a 503 (the token may be fine: the agent retries) and the cause logged without the token
+    # (the read targets, on purpose, a secret the template does not deploy: the IAM check lists it
+    # instead of evaluating it)
     missing = f"arn:aws:secretsmanager:{h.REGION}:{h.ACCOUNT}:secret:gone"
     with recorder.outside_the_stack(missing, "the test's secret is deleted on purpose"):
-        assert connect(h.connect_event(tok, "conn-s"), None) == {"statusCode": 401}
-    assert out.messages() == ["ws_connect_rejected reason=secret_unavailable"]
+        assert connect(h.connect_event(tok, "conn-s"), None) == {"statusCode": 503}
+    assert out.messages() == ["ws_connect_failed reason=secret_unavailable"]
     assert tok not in out.raw()
+    assert _outcomes(out) == [{"ConnectSecretUnavailable": 1}]

@@ -97,7 +97,8 @@ def test_heartbeat_updates_last_seen_connection_ttl_and_counts_fleet_wide(online
     assert (agent["lastSeen"], agent["version"]) == (NOW + 60, "1.4.2")
     assert h.conn("conn-1")["ttl"] == NOW + 60 + 7200
     assert h.creator_limits("creator-1")["paused"] is True
-    (doc,) = out.emf()
+    connected, doc = out.emf()  # the `online` fixture's $connect counted ConnectOk first
+    assert connected["ConnectOk"] == 1
     assert doc["AgentHeartbeats"] == 1
     assert doc["_aws"]["CloudWatchMetrics"] == [
         {

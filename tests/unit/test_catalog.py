@@ -32,6 +32,7 @@ CONTRACT_IDS = [
     "HeartbeatDip",
     "StaleConnections",
     "CircuitBreakerOpen",
+    "FleetDisconnected",
     "QuarantineNotEmpty",
 ]
 # Every part watched (issue 20, monitoring/watched.py): the shared names of the issue's helpers.
@@ -56,7 +57,10 @@ WATCHED_IDS = [
     "AlertDeliveryFailed",
 ]
 # Paging in composite mode too: no composite covers them (docs/architecture.md, every part watched).
-PAGE_IN_COMPOSITE = ["EdgeThrottled", "ReaperSilent", "WatchSilent", "RedriveFailed", "RotationFailed"]
+PAGE_IN_COMPOSITE = [
+    "FleetDisconnected",  # a fleet-wide disconnect is an outage by itself
+    *["EdgeThrottled", "ReaperSilent", "WatchSilent", "RedriveFailed", "RotationFailed"],
+]
 
 
 def test_catalog_ids_are_the_contract_ids() -> None:
@@ -86,9 +90,10 @@ def test_sections_match_the_contract_mapping() -> None:
             "B": ["Backlog"],
             "C": ["PartialFailPct"],
             "D": ["DispatcherDuration", "DispatcherErrors", "DispatcherThrottles"],
-            "E": ["CircuitBreakerOpen", "HeartbeatDip", "StaleConnections"],
+            "E": ["CircuitBreakerOpen", "FleetDisconnected", "HeartbeatDip", "StaleConnections"],
             "S1": [],  # the SLO sections hold the SLO catalog's alarms (tests/unit/test_slo_catalog.py)
             "S2": [],
+            "S3": [],
             "F": [],
             "G": ["QuarantineNotEmpty"],
             "W1": sorted(WATCHED_IDS[:12]),

@@ -20,7 +20,7 @@ from monitoring.catalog import ALARMS
 from monitoring.metrics import to_cdk
 stack = cdk.Stack(cdk.App(), "S")
 for spec in ALARMS:
-    if spec.id in ("PartialFailPct", "HeartbeatDip"):
+    if spec.id in ("PartialFailPct", "HeartbeatDip", "FleetDisconnected"):
         expr = to_cdk(spec.source, period_s=300, resources=None, stage="prod")
         print(spec.id, list(expr.using_metrics))
 """
@@ -37,4 +37,5 @@ def test_using_metrics_follow_the_catalog(seed):
     assert done.stdout.splitlines() == [
         "PartialFailPct ['f', 'i']",
         "HeartbeatDip ['cur', 'prev']",
+        "FleetDisconnected ['cur', 'prev']",
     ]

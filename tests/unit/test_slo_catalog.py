@@ -16,8 +16,9 @@ def test_slos_and_their_objectives():
     assert [(s.id, s.objective, s.period_days, s.section) for s in SLOS] == [
         ("JobSuccess", 0.999, 28, "S1"),
         ("TimeToAssign", 0.995, 28, "S2"),
+        ("ConnectSuccess", 0.995, 28, "S3"),
     ]
-    assert [s.budget for s in SLOS] == [0.001, 0.005]
+    assert [s.budget for s in SLOS] == [0.001, 0.005, 0.005]
     assert all(s.reason and s.meaning for s in SLOS)
 
 
@@ -47,6 +48,9 @@ def test_each_slo_has_two_window_alarms_per_alert_and_one_composite():
         "TimeToAssignFastBurn",
         "TimeToAssignSustainedBurn",
         "TimeToAssignSlowBurn",
+        "ConnectSuccessFastBurn",
+        "ConnectSuccessSustainedBurn",
+        "ConnectSuccessSlowBurn",
     ]
     assert SLO_COMPOSITES[0].rule == AllOf(("JobSuccessFastBurn1h", "JobSuccessFastBurn5m"))
     ids = [a.id for a in (*ALARMS, COMPOSITE, *SLO_ALARMS, *SLO_COMPOSITES)]
@@ -59,7 +63,15 @@ def test_window_alarms_compare_the_burn_rate_with_the_factor():
     assert (fast.threshold, fast.comparison, fast.period_s) == (14.4, Comparison.GT, HOUR)
     assert (fast.evaluation_periods, fast.datapoints_to_alarm, fast.missing) == (1, 1, Missing.NOT_BREACHING)
     assert isinstance(fast.source, Math)
-    assert fast.source.expression == "IF(a + e >= 10, (a - o + e) / (a + e) / 0.005, 0)"
+    assert fast.source.expression == "IF(a + e + w >= 10, (a - o + e + w) / (a + e + w) / 0.005, 0)"
+    connect = by_id["ConnectSuccessFastBurn5m"].source
+    assert connect.expression == "IF(k + s + r + t >= 10, (s + r + t) / (k + s + r + t) / 0.005, 0)"
+    assert [m.name for _, m in connect.using] == [
+        "ConnectOk",
+        "ConnectSecretUnavailable",
+        "ConnectRegisterFailed",
+        "ConnectThrottled",
+    ]
     assert by_id["JobSuccessSlowBurn3d"].source.expression == "IF(c + f >= 10, (f) / (c + f) / 0.001, 0)"
     assert MIN_EVENTS == 10
 
@@ -70,7 +82,7 @@ def test_pages_email_in_both_modes_tickets_in_all_mode_windows_never(mode):
     pages = [c.id for c in SLO_COMPOSITES if not c.id.endswith("SlowBurn")]
     assert emailing == (pages if mode == "composite" else [c.id for c in SLO_COMPOSITES])
     assert not [a.id for a in SLO_ALARMS if notifies(a, mode)]
-    assert [c.ok_action for c in SLO_COMPOSITES] == [True, True, False, True, True, False]
+    assert [c.ok_action for c in SLO_COMPOSITES] == [True, True, False] * 3
 
 
 def test_windows_respect_cloudwatch_alarm_limits():

@@ -1,0 +1,131 @@
+"""lease-reaper's fleet signals: the connected-agents gauge and jobs counted late while they wait."""
+
+from __future__ import annotations
+
+import pytest
+
+from lambdas.common import fleet
+from lambdas.lease_reaper.handler import handler as reaper
+from lambdas.ws_connect.handler import handler as connect
+from lambdas.ws_disconnect.handler import handler as disconnect
+from tests.lambdas import helpers as h
+
+NOW = 10_000
+DEADLINE = 60
+
+
+def _agent(agent_id: str, creator: str = "c1", **attrs) -> dict:
+    return {"agentId": agent_id, "creatorId": creator, **attrs}
+
+
+def _held(job_id: str, agent_id: str, *, age: int, reason: str = "agent_offline", **attrs) -> dict:
+    return {"jobId": job_id, "agentId": agent_id, "creatorId": "c1", "status": "held", "reason": reason,
+            "createdAt": NOW - age, **attrs}  # fmt: skip
+
+
+def _overdue(agents: list[dict], held: list[dict]) -> list[str]:
+    found = fleet.overdue({"c1": agents}, {"c1": held}, now=NOW, deadline_s=DEADLINE)
+    return [j["jobId"] for j in found]
+
+
+def test_the_gauge_counts_agents_with_a_connection_across_creators():
+    agents = {"c1": [_agent("a", connectionId="x"), _agent("b")], "c2": [_agent("a", "c2", connectionId="y")]}
+    assert fleet.connected_agents(agents) == 2
+    assert fleet.connected_agents({}) == 0
+
+
+def test_a_job_held_past_the_deadline_for_a_lost_agent_is_overdue_from_the_second_after():
+    lost = [_agent("a", lastSeen=NOW - 300)]
+    assert _overdue(lost, [_held("j1", "a", age=DEADLINE)]) == []
+    assert _overdue(lost, [_held("j1", "a", age=DEADLINE + 1)]) == ["j1"]
+
+
+@pytest.mark.parametrize("reason", ["agent_offline", "delivery_410"])
+def test_both_absence_reasons_count(reason):
+    assert _overdue([_agent("a")], [_held("j1", "a", age=600, reason=reason)]) == ["j1"]
+
+
+@pytest.mark.parametrize(
+    ("agents", "job", "why"),
+    [
+        ([_agent("a", goodbyeAt=NOW - 900)], _held("j", "a", age=600), "the agent said goodbye"),
+        ([], _held("j", "a", age=600), "the agent never connected"),
+        ([_agent("a", "c2")], _held("j", "a", age=600), "only another creator's agent of that name exists"),
+        ([_agent("a")], _held("j", "a", age=600, reason="creator_paused"), "the creator is paused"),
+        ([_agent("a")], _held("j", "a", age=600, reason="limit_exceeded"), "the creator's quota"),
+        ([_agent("a")], _held("j", "a", age=600, waitCountedAt=NOW - 60), "counted already"),
+    ],
+)
+def test_jobs_waiting_by_their_owners_choice_or_counted_already_are_not_overdue(agents, job, why):
+    assert _overdue(agents, [job]) == [], why
+
+
+def test_a_job_held_for_a_connected_agent_is_overdue_too():
+    # the watch releases it in this run, but it waited past the deadline all the same
+    assert _overdue([_agent("a", connectionId="x")], [_held("j1", "a", age=600)]) == ["j1"]
+
+
+def test_each_job_is_counted_once_while_it_is_still_held(queues, clock, out):
+    # GIVEN two jobs held long ago, one of them released meanwhile
+    h.put_job("j1", "held", reason="agent_offline", createdAt=clock.value - 600)
+    h.put_job("j2", "queued", createdAt=clock.value - 600)
+    jobs = [h.job("j1"), {**h.job("j2"), "status": "held"}]  # j2 as the snapshot read it
+    # WHEN counted twice
+    first = fleet.count_waiting(jobs, now=clock.value)
+    second = fleet.count_waiting([h.job("j1")], now=clock.value + 60)
+    # THEN j1 counts once (its item says when), j2 (no longer held) never
+    assert (first, second) == (1, 0)
+    assert h.job("j1")["waitCountedAt"] == clock.value
+    assert "waitCountedAt" not in h.job("j2")
+
+
+def test_a_write_aws_refuses_leaves_the_job_for_the_next_run(queues, clock, out, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    from lambdas.common import ddb
+
+    h.put_job("j1", "held", reason="agent_offline", createdAt=clock.value - 600)
+
+    def refused(**_k):
+        raise ClientError({"Error": {"Code": "InternalServerError", "Message": "x"}}, "UpdateItem")
+
+    monkeypatch.setattr(ddb, "update_if", refused)
+    assert fleet.count_waiting([h.job("j1")], now=clock.value) == 0
+    monkeypatch.undo()
+    assert "waitCountedAt" not in h.job("j1")
+
+
+def _closed(connection_id: str, code: int) -> dict:
+    event = h.disconnect_event(connection_id)
+    event["requestContext"]["disconnectStatusCode"] = code
+    return event
+
+
+def test_the_reaper_publishes_the_gauge_and_the_jobs_newly_late(queues, clock, out):
+    # GIVEN agent-1 connected, agent-2 lost abruptly (1006), agent-3 gone by its owner's choice (1000)
+    for n in (1, 2, 3):
+        assert connect(h.connect_event(h.token(f"agent-{n}"), f"conn-{n}"), None) == {"statusCode": 200}
+    disconnect(_closed("conn-2", 1006), None)
+    disconnect(_closed("conn-3", 1000), None)
+    # ... and a job held for each absent agent for 10 minutes, one for agent-2 for 30 s
+    h.put_job("lost-late", "held", agent_id="agent-2", reason="agent_offline", createdAt=clock.value - 600)
+    h.put_job("lost-fresh", "held", agent_id="agent-2", reason="agent_offline", createdAt=clock.value - 30)
+    h.put_job("bye-late", "held", agent_id="agent-3", reason="agent_offline", createdAt=clock.value - 600)
+    out.logs()
+    # WHEN the reaper runs twice, a minute apart
+    reaper({}, None)
+    clock.set(clock.value + 60)
+    reaper({}, None)
+    # THEN one agent connected each time; the lost agent's late job counts at the first run, its
+    # fresh one once it passes the deadline (the second), the goodbye's never
+    docs = [d for d in out.emf() if "AgentsConnected" in d]
+    assert [(d["AgentsConnected"], d["JobsWaitingLate"]) for d in docs] == [(1, 1), (1, 1)]
+    namespaces = {
+        m["Name"]: d["Namespace"] for d in docs[0]["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]
+    }
+    assert (namespaces["AgentsConnected"], namespaces["JobsWaitingLate"]) == (
+        "Huntaze/ByoIP",
+        "Huntaze/Dispatcher",
+    )
+    assert "waitCountedAt" in h.job("lost-late") and "waitCountedAt" in h.job("lost-fresh")
+    assert "waitCountedAt" not in h.job("bye-late")
