@@ -41,9 +41,10 @@ FAILURE_MODES: tuple[FailureMode, ...] = (
         ),
         signal=(
             "The black-box probe cannot connect; `$connect` outcomes turn `register_failed` "
-            "(ConnectSuccess SLO); jobs wait past their deadline for agents that try to connect."
+            "(ConnectSuccess SLO); the connected fleet shrinks; jobs wait past their deadline for "
+            "agents that try to connect."
         ),
-        pages=("ProbeFailed", "ConnectSuccessFastBurn", "TimeToAssignFastBurn"),
+        pages=("ProbeFailed", "ConnectSuccessFastBurn", "FleetDisconnected", "TimeToAssignFastBurn"),
         game_day="connect-denied",
     ),
     FailureMode(
@@ -53,8 +54,11 @@ FAILURE_MODES: tuple[FailureMode, ...] = (
             "ws-connect cannot verify any token: every `$connect` is refused, and an agent only "
             "sees a failed handshake."
         ),
-        signal="The probe cannot connect; `$connect` outcomes turn `secret_unavailable`.",
-        pages=("ProbeFailed", "ConnectSuccessFastBurn"),
+        signal=(
+            "The probe cannot connect; `$connect` outcomes turn `secret_unavailable`; the connected "
+            "fleet shrinks."
+        ),
+        pages=("ProbeFailed", "ConnectSuccessFastBurn", "FleetDisconnected"),
         game_day="secret-unreadable",
     ),
     FailureMode(
