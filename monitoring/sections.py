@@ -33,6 +33,7 @@ SECTIONS: tuple[RunbookSection, ...] = (
     RunbookSection("S2", "S2. SLO: Time to Assign", "s2-slo-time-to-assign"),
     RunbookSection("F", "F. Verification & Close", "f-verification-close", alarm_section=False),
     RunbookSection("G", "G. Quarantine Not Empty (poison pills)", "g-quarantine-not-empty"),
+    RunbookSection("P", "P. Probe Failed (an agent's path is broken)", "p-probe-failed"),
 )
 SECTIONS_BY_ID = {section.id: section for section in SECTIONS}
 

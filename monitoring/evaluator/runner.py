@@ -112,15 +112,19 @@ class Runner:
         )
         ev = result.evaluator = Evaluator(alarms, initial_state=initial, replay=self._replay(test, alarms))
         known = alarms.metrics()
-        for metric, values, count in test.series:
+        for metric in [m for m, _, _ in test.series] + [m for m, _ in test.background]:
             if metric not in known:
                 listing = ", ".join(sorted(str(m) for m in known))
                 raise EvaluatorError(
                     f"series {metric} is read by no alarm of the template (alarms read: {listing})"
                 )
+        for metric, values, count in test.series:
             for i, value in enumerate(values):
                 if value is not None:
                     ev.put(metric, T0 + i * test.interval, value, count)
+        for metric, constant in test.background:
+            for offset in range(0, test.end + 1, STEP):
+                ev.put(metric, T0 + offset, constant, 1)
         checks = sorted(test.expect, key=lambda e: e.at)
         for e in checks:
             if e.at % STEP:

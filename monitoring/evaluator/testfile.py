@@ -3,6 +3,9 @@
 stage: test                 # the stack's stage (alarm names BYOIP-<stage>-<Id>)
 alert_mode: composite       # composite | all (each test may override it)
 interval: 1m                # time between two values of a series (default 1m)
+background:                 # optional: a constant series every test gets, unless it lists the metric
+  - metric: 'Huntaze/Probe:ProbeSuccess{Stage=${stage}}'
+    value: 1                #   one value every minute from t=0 to the test's last expectation
 tests:
   - name: one message in the DLQ
     interval: 1m            # optional: this test's own interval
@@ -23,7 +26,7 @@ tests:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +36,7 @@ from monitoring.evaluator.model import STATES, EvaluatorError, MetricKey
 from monitoring.evaluator.series import expand_series, parse_duration, parse_metric
 
 ALERT_MODES = ("composite", "all")
-_FILE_KEYS = {"stage", "alert_mode", "interval", "tests"}
+_FILE_KEYS = {"stage", "alert_mode", "interval", "background", "tests"}
 _TEST_KEYS = {"name", "alert_mode", "interval", "initial_state", "onset", "detection", "series", "expect"}
 _SERIES_KEYS = {"metric", "values", "count"}
 _EXPECT_KEYS = {"at", "alarms", "emails", "automations"}
@@ -68,6 +71,9 @@ class AlarmTest:
     detection: int | None
     series: tuple[tuple[MetricKey, tuple[float | None, ...], int], ...]
     expect: tuple[Expectation, ...]
+    # (metric, value) fed every minute from t=0 to `end`, whatever the test's interval: a signal
+    # that must stay healthy beside the scenario (the file's `background`)
+    background: tuple[tuple[MetricKey, float], ...] = ()
 
     @property
     def end(self) -> int:
@@ -96,6 +102,7 @@ def parse_test_doc(doc: Any, origin: str) -> list[AlarmTest]:
     interval = parse_duration(doc.get("interval", "1m"))
     if interval <= 0:
         raise EvaluatorError(f"{origin}: interval must be positive")
+    background = _background(_substitute(doc.get("background") or [], stage), origin)
     out = []
     for index, raw in enumerate(tests):
         where = f"{origin}: test {index + 1}"
@@ -104,7 +111,8 @@ def parse_test_doc(doc: Any, origin: str) -> list[AlarmTest]:
             if not isinstance(raw, dict) or not raw.get("name"):
                 raise EvaluatorError("needs a name")
             where = f"{origin}: test {raw['name']!r}"
-            out.append(_test(raw, origin, stage, str(doc.get("alert_mode", "composite")), interval))
+            test = _test(raw, origin, stage, str(doc.get("alert_mode", "composite")), interval)
+            out.append(_with_background(test, background))
         except EvaluatorError as exc:
             raise EvaluatorError(f"{where}: {exc}") from None
     names = [t.name for t in out]
@@ -155,6 +163,28 @@ def _test(raw: dict[str, Any], origin: str, stage: str, mode: str, interval: int
         series=tuple(series),
         expect=tuple(_expectation(e) for e in expects),
     )
+
+
+def _background(raw: Any, origin: str) -> list[tuple[MetricKey, float]]:
+    """The file's constant series (a metric every test needs healthy, e.g. a probe or a heartbeat
+    whose absence is breaching), as (metric, value)."""
+    if not isinstance(raw, list):
+        raise EvaluatorError(f"{origin}: 'background' must be a list of {{metric, value}}")
+    out = []
+    for item in raw:
+        value = item.get("value") if isinstance(item, dict) else None
+        keys = set(item) if isinstance(item, dict) else set()
+        if keys != {"metric", "value"} or isinstance(value, bool) or not isinstance(value, int | float):
+            raise EvaluatorError(f"{origin}: each background series needs 'metric' and a number 'value'")
+        out.append((parse_metric(item["metric"]), float(value)))
+    return out
+
+
+def _with_background(test: AlarmTest, background: list[tuple[MetricKey, float]]) -> AlarmTest:
+    """`test` with each background series whose metric it does not list itself."""
+    listed = {metric for metric, _, _ in test.series}
+    extra = tuple((metric, value) for metric, value in background if metric not in listed)
+    return replace(test, background=extra) if extra else test
 
 
 def _expectation(raw: Any) -> Expectation:

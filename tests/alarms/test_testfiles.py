@@ -185,3 +185,49 @@ def test_cli_exit_codes_and_diff(tmp_path):
     out = runner.invoke(cli.app, ["test", str(broken), "--template", str(tpl)])
     assert out.exit_code == 1
     assert out.output.startswith(f"error: {broken}: cannot read alarm tests:")
+
+
+BACKGROUND_DOC = f"""
+stage: t
+alert_mode: composite
+background:
+  - metric: '{DLQ}'
+    value: 3
+tests:
+  - name: background only, on a 5-minute interval
+    interval: 5m
+    expect:
+      - at: 6m
+        alarms: {{T-us-east-1-DLQ: ALARM}}
+        emails:
+          - {{at: 1m, alarm: T-us-east-1-DLQ, state: ALARM}}
+          - {{at: 1m, alarm: T-Incident, state: ALARM}}
+  - name: own series wins
+    series:
+      - metric: '{DLQ}'
+        values: '0x9'
+    expect:
+      - at: 6m
+        alarms: {{T-us-east-1-DLQ: OK}}
+        emails: []
+"""
+
+
+def test_a_background_series_is_fed_every_minute_unless_the_test_lists_its_metric():
+    # GIVEN a file whose background keeps one message in the DLQ
+    background, own = parse_test_doc(yaml.safe_load(BACKGROUND_DOC), "f.yaml")
+    assert [(str(m), v) for m, v in background.background] == [(DLQ, 3.0)]
+    assert own.background == ()
+    # WHEN they run THEN the background is there every minute (never a 5-minute gap: ALARM holds),
+    # and a test that lists the metric itself keeps only its own series
+    assert [result.failures for result in _run(BACKGROUND_DOC)] == [[], []]
+
+
+@pytest.mark.parametrize(
+    "background",
+    ["7", "[{metric: 'N:M'}]", "[{metric: 'N:M', value: 'one'}]", "[{metric: 'N:M', value: true}]"],
+)
+def test_a_bad_background_is_one_error(background):
+    doc = f"background: {background}\ntests: [{{name: a, expect: [{{at: 1m}}]}}]"
+    with pytest.raises(EvaluatorError, match="background"):
+        parse_test_doc(yaml.safe_load(doc), "f.yaml")

@@ -75,7 +75,7 @@ def topic_ref(template: dict[str, Any]) -> dict[str, str]:
 def test_every_catalog_alarm_and_the_composite_exist_in_both_modes(templates, key) -> None:
     stage = key[0]
     template = templates[key]
-    assert len(of_type(template, "AWS::CloudWatch::Alarm")) == 10 + 12
+    assert len(of_type(template, "AWS::CloudWatch::Alarm")) == 11 + 12
     assert len(of_type(template, "AWS::CloudWatch::CompositeAlarm")) == 1 + 6
     assert set(alarms_by_name(template)) == {
         f"BYOIP-{stage}-{i}" for i in [*UNIT_IDS, "Incident", *SLO_WINDOW_IDS, *SLO_PAGES, *SLO_TICKETS]
@@ -88,7 +88,10 @@ def test_alarm_actions_follow_alert_mode(templates, key) -> None:
     template = templates[key]
     notifying = {name for name, props in alarms_by_name(template).items() if props.get("AlarmActions")}
     expected = (
-        ["Incident", *SLO_PAGES] if mode == "composite" else [*UNIT_IDS, "Incident", *SLO_PAGES, *SLO_TICKETS]
+        # ProbeFailed pages in both modes (the black-box probe sees what no other alarm does)
+        ["ProbeFailed", "Incident", *SLO_PAGES]
+        if mode == "composite"
+        else [*UNIT_IDS, "Incident", *SLO_PAGES, *SLO_TICKETS]
     )
     assert notifying == {f"BYOIP-{stage}-{i}" for i in expected}
     for name in notifying:

@@ -23,7 +23,7 @@ def test_alarms_watch_the_stacks_queue_dlq_and_dispatcher(stage_synth) -> None:
     s = stage_synth.config.stage
     template = stage_synth.template_dict
     alarms = _alarms(template)
-    assert len(alarms) == 11 + 18  # the alarm catalog's, and the SLO catalog's 12 windows and 6 alerts
+    assert len(alarms) == 12 + 18  # the alarm catalog's, and the SLO catalog's 12 windows and 6 alerts
 
     def watched(alarm_id: str) -> list[tuple[str, str]]:
         return [
@@ -61,9 +61,9 @@ def test_alert_mode_reaches_the_deployed_template(synth, alert_mode) -> None:
         f"BYOIP-prod-{s}{a}" for s in ("JobSuccess", "TimeToAssign") for a in ("FastBurn", "SustainedBurn")
     ]
     if alert_mode == "composite":
-        assert notifying == sorted(["BYOIP-prod-Incident", *pages])
+        assert notifying == sorted(["BYOIP-prod-Incident", "BYOIP-prod-ProbeFailed", *pages])
     else:
-        assert len(notifying) == 11 + 6
+        assert len(notifying) == 12 + 6
     (topic_id,) = [
         lid
         for lid, r in resources(template, "AWS::SNS::Topic").items()
@@ -88,8 +88,11 @@ def test_whole_templates_differ_only_in_which_unit_alarms_and_tickets_notify(syn
                 notifying_only_in_all.add((alert_mode, res["Properties"]["AlarmName"]))
         stripped.append(template)
     assert stripped[0] == stripped[1]
-    assert {mode for mode, _ in notifying_only_in_all} == {"all"}
-    assert len(notifying_only_in_all) == 10 + 2  # the unit alarms and the two SLO tickets
+    # ProbeFailed pages in both modes; every other unit alarm and the two SLO tickets only in `all`
+    in_both = {name for mode, name in notifying_only_in_all if mode == "composite"}
+    assert in_both == {f"BYOIP-{stage}-ProbeFailed"}
+    only_all = {name for mode, name in notifying_only_in_all if mode == "all"} - in_both
+    assert len(only_all) == 10 + 2
 
 
 def test_monitoring_resources_raise_no_cdk_nag_findings(stage_synth) -> None:

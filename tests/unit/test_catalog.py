@@ -32,6 +32,7 @@ CONTRACT_IDS = [
     "HeartbeatDip",
     "StaleConnections",
     "CircuitBreakerOpen",
+    "ProbeFailed",
     "QuarantineNotEmpty",
 ]
 
@@ -66,6 +67,7 @@ def test_sections_match_the_contract_mapping() -> None:
         "S2": [],
         "F": [],
         "G": ["QuarantineNotEmpty"],
+        "P": ["ProbeFailed"],
     }
     assert COMPOSITE.section == "preflight"
 
@@ -79,7 +81,8 @@ def test_every_alarm_section_has_an_alarm_and_every_alarm_a_section() -> None:
 
 @pytest.mark.parametrize(
     ("mode", "expected"),
-    [("composite", ["Incident"]), ("all", [*CONTRACT_IDS, "Incident"])],
+    # The black-box probe pages in both modes: it sees outages no other alarm does.
+    [("composite", ["ProbeFailed", "Incident"]), ("all", [*CONTRACT_IDS, "Incident"])],
 )
 def test_notifying_alarms_per_mode(mode, expected) -> None:
     assert [spec.id for spec in (*ALARMS, COMPOSITE) if notifies(spec, mode)] == expected
