@@ -28,14 +28,15 @@ JOBS = "jobs"
 DLQ = "jobs-dlq"
 QUARANTINE = "jobs-quarantine"
 QUEUES = (JOBS, DLQ, QUARANTINE)
-# Short names of the five functions; handlers live at lambdas/<name with _>/handler.py.
+# Short names of the functions; handlers live at lambdas/<name with _>/handler.py.
 WS_CONNECT = "ws-connect"
 WS_MESSAGE = "ws-message"
 WS_DISCONNECT = "ws-disconnect"
 DISPATCHER = "dispatcher-sqs"
 LEASE_REAPER = "lease-reaper"
 SECRET_ROTATION = "secret-rotation"
-FUNCTIONS = (WS_CONNECT, WS_MESSAGE, WS_DISCONNECT, DISPATCHER, LEASE_REAPER, SECRET_ROTATION)
+PROBE = "probe"  # the black-box probe: a synthetic agent walking an agent's whole path every minute
+FUNCTIONS = (WS_CONNECT, WS_MESSAGE, WS_DISCONNECT, DISPATCHER, LEASE_REAPER, SECRET_ROTATION, PROBE)
 RUNBOOK_DOCUMENT = "Runbook"
 # SSM Automation documents the stack deploys, as BYOIP-<stage>-<name>.
 REDRIVE_DLQ = "RedriveDlq"
@@ -100,6 +101,11 @@ class Names:
     def rule(self, short: str) -> str:
         """EventBridge rule byoip-<stage>-<short> (lease-reaper, redrive-failed, <AlarmId>-<Automation>)."""
         return f"{self.prefix}-{short}"
+
+    @property
+    def probe_rule(self) -> str:
+        """The EventBridge rule that runs the black-box probe every minute."""
+        return f"{self.prefix}-{PROBE}"
 
     @property
     def jwt_secret(self) -> str:

@@ -277,6 +277,33 @@ ALARMS: tuple[AlarmSpec, ...] = (
         section="E",
         notify_composite=True,  # a fleet-wide disconnect pages in both modes
     ),
+    AlarmSpec(
+        id="ProbeFailed",
+        meaning="The black-box probe could not walk an agent's path (connect, queue, push, result).",
+        # The probe runs once a minute and publishes ProbeSuccess 1 (the whole trip made it) or 0
+        # (a step failed): the Average of a minute is the share of its runs that made it, so one
+        # failed run in a minute makes it < 1, whatever EventBridge's jitter put in that minute.
+        # 2 of 2 minutes: one failed run (a cold start past a wait, one lost frame) does not page;
+        # a broken path pages at its second failed minute, 2-3 minutes after the break, inside the
+        # 5 minutes the issue allows. A path failing half the runs at random fails two runs in a
+        # row within minutes. M = N because missing data is filled: at the alarm's creation (a new
+        # stage, every sandbox start) CloudWatch has one run at most and fills the other periods of
+        # the range as breaching; with M < N that pages every new stage, with M = N it stays OK.
+        # Missing data is breaching: a probe that does not run (schedule, throttle, timeout, a
+        # deploy that broke it) is an outage of the probe path, and this alarm is what pages when
+        # every other signal is quiet; it pages 4 minutes after the last run (the range of N + 2
+        # periods must empty, monitoring/evaluator/decide.py).
+        source=Metric(m.PROBE, m.PROBE_SUCCESS, "Average", Dim.STAGE),
+        period_s=60,
+        threshold=1,
+        comparison=Comparison.LT,
+        evaluation_periods=2,
+        datapoints_to_alarm=2,
+        missing=Missing.BREACHING,
+        severity=Severity.CRITICAL,
+        section="P",
+        notify_composite=True,  # the signal that sees any outage of the agent's path: pages in both modes
+    ),
     # Only GuardedRedrive writes to the quarantine, and every message is a job given up on (bad
     # JSON, no agent, redrive budget spent). Nothing reads the queue, so the alarm stays in ALARM
     # until someone handles the messages (14-day retention).

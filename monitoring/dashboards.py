@@ -74,6 +74,11 @@ def primary_dashboard(
     facade = MonitoringFacade(scope, "Dashboards", dashboard_factory=factory)
     facade.add_widget(cw.TextWidget(markdown=runbook_markdown(config, region), width=24, height=6))
     facade.add_widget(alarm_status_widget(alarms))
+    facade.monitor_custom(
+        human_readable_name="Black-box probe (an agent's whole path, every minute)",
+        alarm_friendly_name="Probe",
+        metric_groups=_probe_groups(config, resources),
+    )
     facade.monitor_sqs_queue_with_dlq(
         queue=resources.jobs_queue,
         dead_letter_queue=resources.dlq,
@@ -228,6 +233,27 @@ def _watched_groups(config: Config, resources: MonitoringResources) -> list[Cust
             title="Redrive, schedules, rotation, alert delivery (failures)",
             metrics=of("RedriveFailed", "ScheduleFailedInvocations", "RotationFailed", "AlertDeliveryFailed"),
         ),
+    ]
+
+
+def _probe_groups(config: Config, resources: MonitoringResources) -> list[CustomMetricGroup]:
+    """ProbeFailed's own signal, then the trip's latency: p50 is the usual trip, p99 its worst minutes."""
+    latency = [
+        to_cdk(
+            Metric(m.PROBE, m.PROBE_LATENCY, stat, Dim.STAGE),
+            period_s=300,
+            resources=resources,
+            stage=config.stage,
+            label=f"latency {stat} (ms)",
+        )
+        for stat in ("p50", "p99")
+    ]
+    return [
+        CustomMetricGroup(
+            title="Probe success (share of runs)",
+            metrics=[_metric(ALARMS_BY_ID["ProbeFailed"], config, resources)],
+        ),
+        CustomMetricGroup(title="Probe latency, queue to result (ms)", metrics=latency),
     ]
 
 

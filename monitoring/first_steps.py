@@ -69,6 +69,12 @@ FIRST_STEPS: dict[str, tuple[str, ...]] = {
         "Sample the byoip-{stage}-jobs-quarantine queue (byoip dlq sample --queue-arn): read each reason.",
         "Fix the producer or the agent, then have the producer send the jobs again; never move them back.",
     ),
+    "ProbeFailed": (
+        "The byoip-{stage}-probe log: its line 'probe failed step=S reason=R' names where the agents' "
+        "path breaks (connect, send, deliver, complete); no line at all: the probe did not run.",
+        "connect: ws-connect's log (401, 503) or the $connect throttle; deliver: the dispatcher's event "
+        "source mapping, errors, throttles; complete: ws-message.",
+    ),
     "Incident": (
         "byoip triage --stage {stage}: which child fired (DLQNotEmpty, or DispatcherErrors and Backlog)?",
         "Follow that alarm's runbook section.",

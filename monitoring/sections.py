@@ -56,6 +56,7 @@ SECTIONS: tuple[RunbookSection, ...] = (
     RunbookSection(
         "W3", "W3. Key rotation and alert delivery", "w3-key-rotation-and-alert-delivery", part=WATCHED
     ),
+    RunbookSection("P", "P. Probe Failed (an agent's path is broken)", "p-probe-failed", part=WATCHED),
 )
 SECTIONS_BY_ID = {section.id: section for section in SECTIONS}
 

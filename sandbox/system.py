@@ -17,7 +17,11 @@ from typing import Any
 
 from contract.names import SECRET_ROTATION, Names
 from lambdas.common.rotation import STEPS as ROTATION_STEPS
-from lambdas.common.settings import DEFAULT_ASSIGN_DEADLINE_SECONDS, DEFAULT_FRAMES_PER_MINUTE
+from lambdas.common.settings import (
+    DEFAULT_ASSIGN_DEADLINE_SECONDS,
+    DEFAULT_FRAMES_PER_MINUTE,
+    DEFAULT_PROBE_DELIVER_SECONDS,
+)
 from monitoring.catalog import ALARMS
 from monitoring.spec import Comparison, Dim, Metric, Missing
 from sandbox.alarm_loop import AlarmLoop
@@ -129,6 +133,10 @@ class Sandbox:
                 "FRAMES_PER_MINUTE": str(round(DEFAULT_FRAMES_PER_MINUTE * clock.speed)),
                 # SentTimestamp and the handlers' clock are both real time here: scale the deadline.
                 "ASSIGN_DEADLINE_SECONDS": str(clock.scaled_int(DEFAULT_ASSIGN_DEADLINE_SECONDS)),
+                # The black-box probe connects where agents do, and waits for its job as long in
+                # production time as it would in AWS.
+                "WS_PUBLIC_URL": self.gateway.url,
+                "PROBE_DELIVER_SECONDS": str(clock.scaled_int(DEFAULT_PROBE_DELIVER_SECONDS)),
                 # lease-reaper's creator watch: notification delay, breaker window and cool-down
                 **scaled_environment(clock, self.runtime),
                 **self.moto.environ(),

@@ -2,7 +2,8 @@
 
 The secret itself is made by Storage (a stateful resource); this construct rotates it every
 30 days with the `secret-rotation` function and restricts GetSecretValue to ws-connect, the
-rotation function and the token issuer role (the one operators assume for `byoip token`).
+rotation function, the token issuer role (the one operators assume for `byoip token`) and the
+black-box probe (which mints its own token, lambdas/common/probe.py).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class AgentKeys(Construct):
         rotation: lambda_.Function,
         verifier: iam.IRole,
         rotation_failed_rule: str,
+        probe: iam.IRole,
     ) -> None:
         super().__init__(scope, cid)
         secret.add_rotation_schedule("Rotation", rotation_lambda=rotation, automatically_after=ROTATION_EVERY)
@@ -67,10 +69,11 @@ class AgentKeys(Construct):
             description="Assumed by operators to mint agent tokens (byoip token --secret-arn)",
         )
         allow_secret_value(self.issuer_role, secret)
-        readers = [verifier.role_arn, rotation.role.role_arn, self.issuer_role.role_arn]
+        # The black-box probe mints its own token with the current key, as the issuer would.
+        readers = [verifier.role_arn, rotation.role.role_arn, self.issuer_role.role_arn, probe.role_arn]
         secret.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="OnlyVerifierRotationAndIssuerRead",
+                sid="OnlyVerifierRotationIssuerAndProbeRead",
                 effect=iam.Effect.DENY,
                 principals=[iam.AnyPrincipal()],
                 actions=["secretsmanager:GetSecretValue"],

@@ -18,6 +18,7 @@ from contract.config import Config
 from contract.names import (
     DISPATCHER,
     LEASE_REAPER,
+    PROBE,
     REVOKE_TOKENS,
     ROTATION_FAILED_RULE,
     SECRET_ROTATION,
@@ -55,6 +56,10 @@ from stacks.realtime import Realtime
 from stacks.storage import Storage
 
 REAPER_SCHEDULE = events.Schedule.rate(Duration.minutes(1))
+REAPER_RULE = "Re-queue or fail jobs whose lease ran out"
+# The black-box probe's alarm reads one run a minute (monitoring/catalog.py, ProbeFailed).
+PROBE_SCHEDULE = events.Schedule.rate(Duration.minutes(1))
+PROBE_RULE = "Black-box probe: a synthetic agent walks an agent's whole path"
 LOGS_PREFIX_REASON = (
     "logs.upload presigns a POST under <creatorId>/<agentId>/ taken from the verified token; those ids "
     "are runtime data, so the grant is PutObject (nothing else) on the logs bucket's objects."
@@ -105,14 +110,18 @@ class ByoIpStack(Stack):
             ["ReceiveMessage", "DeleteMessage", "GetQueueAttributes"],
             [jobs_queue.queue_arn],
         )
-        events.Rule(
-            self,
-            "LeaseReaperSchedule",
-            rule_name=names.lease_reaper_rule,
-            description="Re-queue or fail jobs whose lease ran out",
-            schedule=REAPER_SCHEDULE,
-            targets=[targets.LambdaFunction(fn[LEASE_REAPER])],
-        )
+        for cid, rule_name, description, schedule, target in (
+            ("LeaseReaperSchedule", names.lease_reaper_rule, REAPER_RULE, REAPER_SCHEDULE, fn[LEASE_REAPER]),
+            ("ProbeSchedule", names.probe_rule, PROBE_RULE, PROBE_SCHEDULE, fn[PROBE]),
+        ):
+            events.Rule(
+                self,
+                cid,
+                rule_name=rule_name,
+                description=description,
+                schedule=schedule,
+                targets=[targets.LambdaFunction(target)],
+            )
         self._grant(self.functions)
         self.agent_keys = AgentKeys(
             self,
@@ -121,6 +130,7 @@ class ByoIpStack(Stack):
             rotation=fn[SECRET_ROTATION],
             verifier=self.functions[WS_CONNECT].role,
             rotation_failed_rule=names.rule(ROTATION_FAILED_RULE),
+            probe=self.functions[PROBE].role,
         )
         self._grant_patch_release()
         CfnOutput(self, "WebSocketUrl", value=self.realtime.ws_stage.url, description="Agents connect here")
@@ -176,6 +186,8 @@ class ByoIpStack(Stack):
             "JOBS_QUEUE_URL": queues.jobs_queue.queue_url,
             "DLQ_URL": queues.dlq.queue_url,
             "WS_ENDPOINT": self.realtime.ws_stage.callback_url,
+            # The public wss:// URL agents connect to: the black-box probe connects there too.
+            "WS_PUBLIC_URL": self.realtime.ws_stage.url,
             "PATCHES_BUCKET": storage.patches_bucket.bucket_name,
             "LOGS_BUCKET": storage.logs_bucket.bucket_name,
             "LOGS_KMS_KEY_ARN": storage.key.key_arn,
@@ -256,3 +268,8 @@ class ByoIpStack(Stack):
         allow(role, "dynamodb", ["Scan"], [f"{s.jobs_table.table_arn}/index/ByHeldAgent"])
         allow_send(role, q.jobs_queue)
         allow(role, "events", ["PutEvents"], [self._default_event_bus()])
+        # probe: mint its token with the current key; send its job to JobsQueue. The rest of its path
+        # (connect, frames) goes through the public WebSocket URL, where IAM has no part.
+        role = functions[PROBE].role
+        allow_secret_value(role, s.jwt_secret)
+        allow_send(role, q.jobs_queue)

@@ -13,6 +13,7 @@ from constructs import Construct
 from contract.names import (
     DISPATCHER,
     LEASE_REAPER,
+    PROBE,
     SECRET_ROTATION,
     WS_CONNECT,
     WS_DISCONNECT,
@@ -90,6 +91,9 @@ WS_TIMEOUT = Duration.seconds(10)
 WS_CONNECT_TIMEOUT = Duration.seconds(29)
 DISPATCHER_TIMEOUT = Duration.seconds(60)
 ROTATION_TIMEOUT = Duration.seconds(30)  # four Secrets Manager calls at most per step
+# Under the probe's one-minute schedule, so two runs of its one agent never overlap; room for its
+# waits (connect 10 s + deliver 30 s + complete 5 s: lambdas/common/probe.py) and a cold start.
+PROBE_TIMEOUT = Duration.seconds(50)
 FUNCTION_SPECS = (
     FunctionSpec("WsConnect", WS_CONNECT, WS_CONNECT_TIMEOUT),
     FunctionSpec("WsMessage", WS_MESSAGE, WS_TIMEOUT),
@@ -97,6 +101,7 @@ FUNCTION_SPECS = (
     FunctionSpec("Dispatcher", DISPATCHER, DISPATCHER_TIMEOUT),
     FunctionSpec("LeaseReaper", LEASE_REAPER, DISPATCHER_TIMEOUT),
     FunctionSpec("SecretRotation", SECRET_ROTATION, ROTATION_TIMEOUT),
+    FunctionSpec("Probe", PROBE, PROBE_TIMEOUT),
 )
 
 
@@ -108,7 +113,7 @@ def _reserved(name: str) -> int | None:
 def byoip_functions(
     scope: Construct, *, names: Names, code: lambda_.Code, environment: Mapping[str, str]
 ) -> dict[str, ByoIpFunction]:
-    """The five functions of the shared asset, by short name (`ws-connect`, ...)."""
+    """The functions of the shared asset, by short name (`ws-connect`, ...)."""
     return {
         spec.name: ByoIpFunction(
             scope,

@@ -13,6 +13,7 @@ from automation.output import REFUSED, USAGE, errors, fail
 from lambdas.common.auth import MAX_LIFETIME_SECONDS, mint_token
 from lambdas.common.keys import key_id
 from lambdas.common.protocol import ID_RULE, is_id
+from lambdas.common.reserved import is_probe
 
 MIN_KEY_BYTES = 32  # PyJWT's enforce_minimum_key_length for HS256, which ws-connect turns on
 
@@ -81,6 +82,8 @@ def token(
     for flag, value in (("--agent-id", agent_id), ("--creator-id", creator_id)):
         if not is_id(value):
             fail(f"{flag} {value!r} is not an id ({ID_RULE})")
+    if is_probe(creator_id):
+        fail(f"--creator-id {creator_id} is reserved for the black-box probe (ws-connect refuses it)")
     if not 1 <= ttl <= MAX_LIFETIME_SECONDS:
         fail(
             f"--ttl {ttl} is outside 1-{MAX_LIFETIME_SECONDS} seconds "

@@ -18,6 +18,7 @@ from lambdas.common.keys import MisconfiguredSecret
 
 __all__ = ["AgentIdentity", "MisconfiguredSecret", "TokenRejected", "key_for", "mint_token", "verify_token"]
 from lambdas.common.protocol import is_id
+from lambdas.common.reserved import PROBE_CLAIM, is_probe
 from lambdas.common.settings import Settings
 
 MAX_LIFETIME_SECONDS = 900
@@ -63,17 +64,26 @@ def key_for(token: str | None, config: Settings) -> str:
 
 
 def mint_token(
-    key: str, agent_id: str, creator_id: str, *, lifetime_s: int = 600, now: int | None = None
+    key: str,
+    agent_id: str,
+    creator_id: str,
+    *,
+    lifetime_s: int = 600,
+    now: int | None = None,
+    probe: bool = False,
 ) -> str:
     """A token `verify_token` accepts: agentId, creatorId, iat, exp = iat + lifetime_s.
 
     The one minting function, beside the one verifier: the on-call CLI and the sandbox use it;
-    the handlers only verify.
+    the handlers only verify, except the black-box probe, the one caller with `probe=True`
+    (the claim that lets a token name the reserved probe creator: lambdas/common/reserved.py).
     """
     if not 0 < lifetime_s <= MAX_LIFETIME_SECONDS:
         raise ValueError(f"invalid token lifetime {lifetime_s}s: allowed 1-{MAX_LIFETIME_SECONDS}s")
     issued = int(time.time()) if now is None else now
     claims = {"agentId": agent_id, "creatorId": creator_id, "iat": issued, "exp": issued + lifetime_s}
+    if probe:
+        claims[PROBE_CLAIM] = True
     return jwt.encode(claims, key, algorithm="HS256", headers={"kid": keys.key_id(key)})
 
 
@@ -103,4 +113,7 @@ def verify_token(token: str | None, key: str) -> AgentIdentity:
     for name, value in (("agentId", agent_id), ("creatorId", creator_id)):
         if not is_id(value):
             raise TokenRejected(f"{name} is not an id")
+    # The probe's creator is reserved: only the probe's own tokens name it, and only they carry the claim.
+    if is_probe(creator_id) != (claims.get(PROBE_CLAIM) is True):
+        raise TokenRejected("reserved probe identity")
     return AgentIdentity(agent_id, creator_id, int(iat), int(exp))

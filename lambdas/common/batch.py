@@ -14,19 +14,25 @@ from botocore.exceptions import ClientError
 
 from lambdas.common import clock, ddb, metrics
 from lambdas.common.dispatch import ItemFailure, Outcome, dispatch
+from lambdas.common.reserved import is_probe
 from lambdas.common.settings import settings
 
 _TRANSACTION_THROTTLES = {"ThrottlingError", "TransactionConflict", "ProvisionedThroughputExceeded"}
 
 
-def job_id_hint(body: str | None) -> str:
-    """Best-effort job id of a raw body, for log lines of items that failed unexpectedly."""
+def _field_hint(body: str | None, name: str) -> str:
+    """Best-effort string field of a raw body ("-" when unreadable)."""
     try:
         data = json.loads(body or "")
-        job_id = data.get("jobId") if isinstance(data, dict) else None
+        value = data.get(name) if isinstance(data, dict) else None
     except (ValueError, RecursionError):
         return "-"
-    return job_id if isinstance(job_id, str) and job_id else "-"
+    return value if isinstance(value, str) and value else "-"
+
+
+def job_id_hint(body: str | None) -> str:
+    """Best-effort job id of a raw body, for log lines of items that failed unexpectedly."""
+    return _field_hint(body, "jobId")
 
 
 def classify(err: Exception) -> tuple[str, int]:
@@ -66,42 +72,47 @@ class BatchRun:
         `sent_timestamp_ms` is the record's SQS `SentTimestamp` (when the message was queued);
         it decides whether a delivery counts as on time for the time-to-assign SLI.
         """
-        self.counters.add(metrics.DISPATCHER, metrics.BATCH_ITEMS)
+        # The black-box probe's jobs are logged like any other but counted nowhere: they are no
+        # creator's work, and the probe records its own outcome (ProbeSuccess).
+        counters = metrics.Counters() if is_probe(_field_hint(body, "creatorId")) else self.counters
+        counters.add(metrics.DISPATCHER, metrics.BATCH_ITEMS)
         now = clock.now()
         try:
             outcome = dispatch(body, now=now)
         except ItemFailure as failure:
-            self.counters.add(metrics.DISPATCHER, metrics.ASSIGN_ATTEMPTS)
-            self._failed(failure.job_id, failure.reason, failure.status)
+            counters.add(metrics.DISPATCHER, metrics.ASSIGN_ATTEMPTS)
+            self._failed(counters, failure.job_id, failure.reason, failure.status)
             raise
         except Exception as err:
-            self.counters.add(metrics.DISPATCHER, metrics.ASSIGN_ATTEMPTS)
+            counters.add(metrics.DISPATCHER, metrics.ASSIGN_ATTEMPTS)
             reason, status = classify(err)
-            self._failed(job_id_hint(body), reason, status, exc_info=reason == "internal_error")
+            self._failed(counters, job_id_hint(body), reason, status, exc_info=reason == "internal_error")
             raise
         if outcome.kind == "delivered":
-            self.counters.add(metrics.DISPATCHER, metrics.ASSIGN_ATTEMPTS)
+            counters.add(metrics.DISPATCHER, metrics.ASSIGN_ATTEMPTS)
             if on_time(sent_timestamp_ms, now, settings().assign_deadline_seconds):
-                self.counters.add(metrics.DISPATCHER, metrics.ASSIGNED_ON_TIME)
-        self._account(outcome)
+                counters.add(metrics.DISPATCHER, metrics.ASSIGNED_ON_TIME)
+        self._account(counters, outcome)
         return outcome
 
-    def _account(self, outcome: Outcome) -> None:
+    def _account(self, counters: metrics.Counters, outcome: Outcome) -> None:
         fields = {"jobId": outcome.job_id, "reason": outcome.reason, "status": outcome.status}
         line = f"jobId={outcome.job_id} reason={outcome.reason} status={outcome.status}"
         if outcome.kind == "delivered":
-            self.counters.add(metrics.BYOIP, metrics.JOBS_ASSIGNED)
+            counters.add(metrics.BYOIP, metrics.JOBS_ASSIGNED)
         elif outcome.kind == "held":
-            self.counters.add(metrics.BYOIP, metrics.JOBS_HELD)
+            counters.add(metrics.BYOIP, metrics.JOBS_HELD)
             self.logger.info(f"job_held {line}", extra=fields)
         elif outcome.kind == "skipped":
             self.logger.info(f"job_skipped {line}", extra=fields)
         else:  # dead-lettered: a failed item even though SQS is told it succeeded
-            self.counters.add(metrics.BYOIP, metrics.JOBS_FAILED)
-            self._failed(outcome.job_id, outcome.reason or "schema_invalid", outcome.status or 400)
+            counters.add(metrics.BYOIP, metrics.JOBS_FAILED)
+            self._failed(counters, outcome.job_id, outcome.reason or "schema_invalid", outcome.status or 400)
 
-    def _failed(self, job_id: str, reason: str, status: int, *, exc_info: bool = False) -> None:
-        self.counters.add(metrics.DISPATCHER, metrics.BATCH_ITEM_FAILURES)
+    def _failed(
+        self, counters: metrics.Counters, job_id: str, reason: str, status: int, *, exc_info: bool = False
+    ) -> None:
+        counters.add(metrics.DISPATCHER, metrics.BATCH_ITEM_FAILURES)
         self.logger.warning(
             f"batch_item_failed jobId={job_id} reason={reason} status={status}",
             extra={"jobId": job_id, "reason": reason, "status": status},

@@ -38,6 +38,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas.common import ddb
 from lambdas.common.claims import claimed_update
+from lambdas.common.reserved import is_probe
 from lambdas.common.settings import int_setting, settings
 
 BREAKER_BY = "circuit-breaker"
@@ -99,6 +100,8 @@ def record(creator_id: str, job_id: str, *, ok: bool, now: int) -> bool:
     False when nothing was written: a success of a creator with no failure in the window (see
     the module's docstring), or AWS refused the call.
     """
+    if is_probe(creator_id):
+        return False  # the black-box probe's deliveries are no creator's: they never trip a breaker
     try:
         if ok and not _watched(creator_id):
             return False

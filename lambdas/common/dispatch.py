@@ -23,6 +23,7 @@ from lambdas.common.clock import day_of
 from lambdas.common.job_message import BadJob, JobMessage, parse_job_message
 from lambdas.common.limits import Refusal
 from lambdas.common.protocol import encode
+from lambdas.common.reserved import is_probe
 from lambdas.common.settings import settings
 
 
@@ -62,6 +63,8 @@ def dispatch(body: str | None, *, now: int) -> Outcome:
 def _dispatch(msg: JobMessage, now: int) -> Outcome:
     # The creator's own agent: another creator's agent of the same name is another agent.
     agent, creator_limits = lookups.agent_and_limits(msg.creator_id, msg.agent_id)
+    if is_probe(msg.creator_id):
+        creator_limits = None  # the black-box probe's jobs take no quota, concurrency or pause
     connection_id = (agent or {}).get("connectionId")
     if not connection_id:
         return _hold_or_retry(msg, Refusal("agent_offline", 404, holdable=True), now, only_if_offline=True)

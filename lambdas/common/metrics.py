@@ -66,17 +66,26 @@ CONNECT_OUTCOMES = {
 JOBS_WAITING_LATE = "JobsWaitingLate"
 AGENTS_CONNECTED = "AgentsConnected"
 
+# Huntaze/Probe (dimension Stage), from the black-box probe once a minute (lambdas/common/probe.py):
+# ProbeSuccess is 1 when the synthetic agent's job made the whole trip, 0 when any step failed;
+# ProbeLatency (Milliseconds, successful runs only) is SendMessage to the result's acknowledgement.
+PROBE = "Huntaze/Probe"
+PROBE_SUCCESS = "ProbeSuccess"
+PROBE_LATENCY = "ProbeLatency"
+
 
 class Counters:
     """Counts for one invocation, flushed as one EMF document."""
 
     def __init__(self) -> None:
         self._values: dict[str, dict[str, int]] = defaultdict(dict)
+        self._units: dict[tuple[str, str], str] = {}
 
-    def add(self, namespace: str, name: str, value: int = 1) -> None:
-        """Add `value` to a Count metric (zero declares a datapoint that must exist)."""
+    def add(self, namespace: str, name: str, value: int = 1, *, unit: str = "Count") -> None:
+        """Add `value` to a metric, a Count unless `unit` says otherwise (zero declares a datapoint)."""
         current = self._values[namespace].get(name, 0)
         self._values[namespace][name] = current + value
+        self._units[(namespace, name)] = unit
 
     def value(self, namespace: str, name: str) -> int:
         """Current count (tests, log summaries)."""
@@ -95,7 +104,7 @@ class Counters:
                 {
                     "Namespace": namespace,
                     "Dimensions": [["Stage"]],
-                    "Metrics": [{"Name": name, "Unit": "Count"} for name in metrics],
+                    "Metrics": [{"Name": name, "Unit": self._units[(namespace, name)]} for name in metrics],
                 }
             )
             doc.update(metrics)

@@ -21,6 +21,11 @@ SQS_MAX_DELAY_SECONDS = 900
 DEFAULT_FRAMES_PER_MINUTE = 600
 # The time-to-assign SLO: a job assigned within this many seconds of being queued is on time.
 DEFAULT_ASSIGN_DEADLINE_SECONDS = 60
+# The black-box probe's wait for its job (SendMessage to job.assign). The dispatcher's event source
+# batches for up to 10 s and a healthy trip takes ~1-2 s more; 30 s is three batching windows, half
+# the time-to-assign objective, and leaves the probe's 50 s timeout room for connect and complete.
+# The sandbox scales it with its speed, as it does ASSIGN_DEADLINE_SECONDS.
+DEFAULT_PROBE_DELIVER_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class Settings:
     connect_grace_seconds: int
     frames_per_minute: int
     assign_deadline_seconds: int = DEFAULT_ASSIGN_DEADLINE_SECONDS
+    ws_public_url: str = ""  # the stage's wss:// URL, where agents (and the probe) connect
+    probe_deliver_seconds: int = DEFAULT_PROBE_DELIVER_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -75,6 +82,8 @@ class Settings:
             assign_deadline_seconds=_int_in(
                 env.get("ASSIGN_DEADLINE_SECONDS"), DEFAULT_ASSIGN_DEADLINE_SECONDS
             ),
+            ws_public_url=env.get("WS_PUBLIC_URL", ""),
+            probe_deliver_seconds=_int_in(env.get("PROBE_DELIVER_SECONDS"), DEFAULT_PROBE_DELIVER_SECONDS),
         )
 
 

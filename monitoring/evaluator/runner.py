@@ -112,12 +112,13 @@ class Runner:
         )
         ev = result.evaluator = Evaluator(alarms, initial_state=initial, replay=self._replay(test, alarms))
         known = alarms.metrics()
-        for metric, values, count in test.series:
+        for metric in [m for m, _, _ in test.series] + [m for m, _ in test.background]:
             if metric not in known:
                 listing = ", ".join(sorted(str(m) for m in known))
                 raise EvaluatorError(
                     f"series {metric} is read by no alarm of the template (alarms read: {listing})"
                 )
+        for metric, values, count in test.series:
             for i, value in enumerate(values):
                 if value is not None:
                     ev.put(metric, T0 + i * test.interval, value, count)

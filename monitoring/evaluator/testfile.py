@@ -3,6 +3,9 @@
 stage: test                 # the stack's stage (alarm names BYOIP-<stage>-<Id>)
 alert_mode: composite       # composite | all (each test may override it)
 interval: 1m                # time between two values of a series (default 1m)
+background:                 # optional: a constant series every test gets, unless it lists the metric
+  - metric: 'Huntaze/Probe:ProbeSuccess{Stage=${stage}}'
+    value: 1                #   one value every minute from t=0 to the test's last expectation
 tests:
   - name: one message in the DLQ
     interval: 1m            # optional: this test's own interval

@@ -30,7 +30,7 @@ def test_every_alarm_has_boundary_tests_on_both_sides(runner):
     alarms = runner.alarm_set("test", "composite")
     prefix = "BYOIP-test-"
     unit_ids = [name.removeprefix(prefix) for name in alarms.metric_alarms]
-    assert len(unit_ids) == 10 + len(SLO_ALARMS)  # the alarm catalog's and the SLO burn windows
+    assert len(unit_ids) == 11 + len(SLO_ALARMS)  # the alarm catalog's and the SLO burn windows
     for alarm_id in unit_ids:
         boundary = [t.name for t in ALL_TESTS if t.name.startswith(f"{alarm_id} boundary - ")]
         assert len(boundary) >= 2, f"{alarm_id}: {boundary}"
@@ -41,7 +41,7 @@ def test_every_alarm_has_boundary_tests_on_both_sides(runner):
         assert modes == {"composite", "all"}, short
 
 
-@pytest.mark.parametrize("section", ["A", "B", "C", "D", "E", "G"])
+@pytest.mark.parametrize("section", ["A", "B", "C", "D", "E", "G", "P"])
 def test_every_runbook_section_has_a_scenario_in_both_modes(section):
     scenarios = [t for t in ALL_TESTS if t.name.startswith(f"Runbook {section} scenario:")]
     assert {t.alert_mode for t in scenarios} == {"composite", "all"}

@@ -230,6 +230,14 @@ def test_token_rejects_a_bad_agent_id(cli, aws):
     assert one_error_line(result) == (f"error: --agent-id 'a b' is not an id {ID_RULE}")
 
 
+def test_token_refuses_the_probes_reserved_creator(cli, aws):
+    result = cli("token", "--agent-id", "probe-1", "--creator-id", "byoip:probe", "--secret", KEY)
+    assert result.exit_code == 2
+    assert one_error_line(result) == (
+        "error: --creator-id byoip:probe is reserved for the black-box probe (ws-connect refuses it)"
+    )
+
+
 # ---- runbook render ----
 
 

@@ -14,6 +14,7 @@ _FUNCTIONS = (
     "dispatcher-sqs",
     "lease-reaper",
     "secret-rotation",
+    "probe",
 )
 _GROUP = "arn:aws:logs:R:A:log-group:/aws/lambda/byoip-S-{}:*"
 _ESM = ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")

@@ -1,4 +1,4 @@
-"""The five functions: one shared asset, runtime, handlers, timeouts, log groups and environment."""
+"""The functions: one shared asset, runtime, handlers, timeouts, log groups and environment."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ HANDLERS = {
     "ws-disconnect": ("lambdas.ws_disconnect.handler.handler", 10),
     "dispatcher-sqs": ("lambdas.dispatcher_sqs.handler.handler", 60),
     "lease-reaper": ("lambdas.lease_reaper.handler.handler", 60),
+    "probe": ("lambdas.probe.handler.handler", 50),
 }
 
 
@@ -49,7 +50,7 @@ def test_all_functions_share_one_asset(stage_synth):
         for fn in resources(stage_synth.template_dict, "AWS::Lambda::Function").values()
     }
     assert len(codes) == 1
-    assert len(resources(stage_synth.template_dict, "AWS::Lambda::Function")) == len(FUNCTIONS) == 6
+    assert len(resources(stage_synth.template_dict, "AWS::Lambda::Function")) == len(FUNCTIONS) == 7
 
 
 def json_key(code):
@@ -62,7 +63,8 @@ def test_function_environment_follows_the_contract(stage_synth, name):
     s = stage_synth.config.stage
     _lid, fn = function(tpl, f"byoip-{s}-{name}")
     env = fn["Properties"]["Environment"]["Variables"]
-    named = {key: label(tpl, value) for key, value in env.items() if key != "WS_ENDPOINT"}
+    urls = ("WS_ENDPOINT", "WS_PUBLIC_URL")  # test_stack_realtime.py checks them
+    named = {key: label(tpl, value) for key, value in env.items() if key not in urls}
     assert named == {
         "STAGE": s,
         "JOBS_TABLE": f"byoip-{s}-jobs",

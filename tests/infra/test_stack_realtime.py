@@ -90,7 +90,9 @@ def test_every_function_gets_the_full_https_management_endpoint(stage_synth):
     s = stage_synth.config.stage
     for name in FUNCTIONS:
         _lid, fn = function(tpl, f"byoip-{s}-{name}")
-        assert fn["Properties"]["Environment"]["Variables"]["WS_ENDPOINT"] == _endpoint(tpl, "https")
+        env = fn["Properties"]["Environment"]["Variables"]
+        assert env["WS_ENDPOINT"] == _endpoint(tpl, "https")
+        assert env["WS_PUBLIC_URL"] == _endpoint(tpl, "wss")  # where agents, and the probe, connect
 
 
 def test_outputs_websocket_url_and_jobs_queue_url(stage_synth):

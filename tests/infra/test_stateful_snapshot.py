@@ -39,7 +39,7 @@ def test_every_stateful_type_of_the_stack_is_in_the_snapshot(stage_synth):
         "AWS::KMS::Key": 3,  # data key, ops-alerts key, patch-signing key
         "AWS::SecretsManager::Secret": 1,
         "AWS::ApiGatewayV2::Api": 1,
-        "AWS::Logs::LogGroup": 7,  # six functions and the WebSocket access logs
+        "AWS::Logs::LogGroup": 8,  # seven functions and the WebSocket access logs
     }
 
 

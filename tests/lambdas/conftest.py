@@ -22,7 +22,15 @@ from tests.lambdas.helpers import ENV, REGION
 from tests.lambdas.resources import create_resources
 
 _SESSION = boto3.Session(region_name=REGION)
-HANDLERS = ("ws_connect", "ws_message", "ws_disconnect", "dispatcher_sqs", "lease_reaper", "secret_rotation")
+HANDLERS = (
+    "ws_connect",
+    "ws_message",
+    "ws_disconnect",
+    "dispatcher_sqs",
+    "lease_reaper",
+    "secret_rotation",
+    "probe",
+)
 DEPLOYMENT = "lambdas-tests"  # the recorder's name for these tests' moto account
 
 

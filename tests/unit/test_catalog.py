@@ -33,6 +33,7 @@ CONTRACT_IDS = [
     "StaleConnections",
     "CircuitBreakerOpen",
     "FleetDisconnected",
+    "ProbeFailed",
     "QuarantineNotEmpty",
 ]
 # Every part watched (issue 20, monitoring/watched.py): the shared names of the issue's helpers.
@@ -59,6 +60,7 @@ WATCHED_IDS = [
 # Paging in composite mode too: no composite covers them (docs/architecture.md, every part watched).
 PAGE_IN_COMPOSITE = [
     "FleetDisconnected",  # a fleet-wide disconnect is an outage by itself
+    "ProbeFailed",  # the black-box probe sees outages no other alarm does
     *["EdgeThrottled", "ReaperSilent", "WatchSilent", "RedriveFailed", "RotationFailed"],
 ]
 
@@ -99,6 +101,7 @@ def test_sections_match_the_contract_mapping() -> None:
             "W1": sorted(WATCHED_IDS[:12]),
             "W2": ["ReaperSilent", "RedriveFailed", "ScheduleFailedInvocations", "WatchSilent"],
             "W3": ["AlertDeliveryFailed", "RotationFailed"],
+            "P": ["ProbeFailed"],
             "M": [],  # pages, tickets and the maintenance window (monitoring/routing.py)
         }
     )

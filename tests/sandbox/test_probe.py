@@ -1,0 +1,44 @@
+"""The black-box probe in a running sandbox: on its schedule from the template, through the gateway."""
+
+from __future__ import annotations
+
+from contract.names import PROBE, WS_CONNECT, Names
+from lambdas.common import metrics
+
+NAMES = Names("local")
+PROBE_LOG = NAMES.function_log_group(PROBE)
+
+
+def _runs(box) -> list[float]:
+    """ProbeSuccess of every run so far, oldest first."""
+    return [s.value for s in box.metrics.samples(metrics.PROBE, metrics.PROBE_SUCCESS, {"Stage": "local"})]
+
+
+def test_the_probe_succeeds_on_a_healthy_sandbox_and_pages_when_connect_breaks(box):
+    # GIVEN a healthy sandbox: the probe runs on its rate(1 minute) rule, nobody starts it
+    assert box.wait_for(lambda: _runs(box).count(1.0) >= 3, 60), _runs(box)
+    assert 0.0 not in _runs(box)
+    latencies = box.metrics.samples(metrics.PROBE, metrics.PROBE_LATENCY, {"Stage": "local"})
+    assert latencies and all(s.value > 0 for s in latencies)
+    assert box.logs.grep(PROBE_LOG, "probe ok latencyMs=")
+    assert box.alarm_loop.state("ProbeFailed") == "OK"
+    # WHEN a deploy breaks ws-connect (every $connect fails, as in the issue's game day)
+    seen = len(_runs(box))
+    box.runtime.faults[NAMES.function(WS_CONNECT)] = "a deploy broke ws-connect"
+    try:
+        # THEN the probe records 0 with the step that failed, without erroring itself
+        assert box.wait_for(lambda: 0.0 in _runs(box)[seen + 1 :], 30), _runs(box)
+        failed = box.logs.grep(PROBE_LOG, "probe failed step=connect reason=status_")
+        assert failed, box.logs.lines.get(PROBE_LOG, [])[-5:]
+        errors = box.metrics.samples("AWS/Lambda", "Errors", {"FunctionName": NAMES.function(PROBE)})
+        assert errors == []
+        # AND ProbeFailed pages (it emails in composite mode, the sandbox's default)
+        assert box.wait_for(lambda: box.alarm_loop.state("ProbeFailed") == "ALARM", 60)
+        assert any(mail.get("alarm", "").endswith("ProbeFailed") for mail in box.outbox.read()), (
+            box.outbox.read()
+        )
+    finally:
+        box.runtime.faults.pop(NAMES.function(WS_CONNECT), None)
+    # AND once ws-connect is back the probe succeeds again
+    seen = len(_runs(box))
+    assert box.wait_for(lambda: 1.0 in _runs(box)[seen + 1 :], 30), _runs(box)
