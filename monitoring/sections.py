@@ -25,10 +25,11 @@ class RunbookSection:
     part: str = ""  # "" the main runbook document, else the SSM document BYOIP-<stage>-Runbook-<part>
 
 
-# The parts of the deployed runbook, in order: the main document, the SLO sections, the sections
-# of every other part of the system watched (tests/unit/test_runbooks.py keeps each under 60 KB).
-SLO, WATCHED = "SLO", "Watched"
-PARTS = ("", SLO, WATCHED)
+# The parts of the deployed runbook, in order: the main document, the SLO sections, the agents'
+# connections (E and the black-box probe), every other part of the system watched
+# (tests/unit/test_runbooks.py keeps each under 60 KB).
+SLO, AGENTS, WATCHED = "SLO", "Agents", "Watched"
+PARTS = ("", SLO, AGENTS, WATCHED)
 
 
 SECTIONS: tuple[RunbookSection, ...] = (
@@ -37,7 +38,7 @@ SECTIONS: tuple[RunbookSection, ...] = (
     RunbookSection("B", "B. Main Queue Backlog / Age High", "b-main-queue-backlog-age-high"),
     RunbookSection("C", "C. Partial-Fail % > 10%", "c-partial-fail-over-10"),
     RunbookSection("D", "D. Lambda Errors / Duration / Throttles", "d-lambda-errors-duration-throttles"),
-    RunbookSection("E", "E. Stale Connections / 410 Spikes", "e-stale-connections-410-spikes"),
+    RunbookSection("E", "E. Stale Connections / 410 Spikes", "e-stale-connections-410-spikes", part=AGENTS),
     RunbookSection("S1", "S1. SLO: Job Success", "s1-slo-job-success", part=SLO),
     RunbookSection("S2", "S2. SLO: Time to Assign", "s2-slo-time-to-assign", part=SLO),
     RunbookSection("S3", "S3. SLO: Connect Success", "s3-slo-connect-success", part=SLO),
@@ -56,7 +57,7 @@ SECTIONS: tuple[RunbookSection, ...] = (
     RunbookSection(
         "W3", "W3. Key rotation and alert delivery", "w3-key-rotation-and-alert-delivery", part=WATCHED
     ),
-    RunbookSection("P", "P. Probe Failed (an agent's path is broken)", "p-probe-failed", part=WATCHED),
+    RunbookSection("P", "P. Probe Failed (an agent's path is broken)", "p-probe-failed", part=AGENTS),
 )
 SECTIONS_BY_ID = {section.id: section for section in SECTIONS}
 
