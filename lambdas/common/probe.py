@@ -226,7 +226,11 @@ def record(outcome: ProbeRun, logger: Any, *, stage: str, timestamp_ms: int) -> 
     counters.add(metrics.PROBE, metrics.PROBE_SUCCESS, int(outcome.ok))
     if outcome.ok and outcome.latency_ms is not None:
         counters.add(metrics.PROBE, metrics.PROBE_LATENCY, outcome.latency_ms, unit="Milliseconds")
-    summary = {"ok": outcome.ok, "latencyMs": outcome.latency_ms, "otherJobs": outcome.other_jobs}
+    summary: dict[str, Any] = {
+        "ok": outcome.ok,
+        "latencyMs": outcome.latency_ms,
+        "otherJobs": outcome.other_jobs,
+    }
     if outcome.ok:
         logger.info(f"probe ok latencyMs={outcome.latency_ms} otherJobs={outcome.other_jobs}", extra=summary)
     else:
