@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -30,7 +31,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from lambdas.common import auth, aws, ddb, keys, metrics
 from lambdas.common.job_message import JobMessage
-from lambdas.common.reserved import PROBE_AGENT, PROBE_CREATOR
+from lambdas.common.reserved import PROBE_CREATOR
 from lambdas.common.settings import Settings
 
 STEPS = ("connect", "send", "deliver", "complete")
@@ -91,16 +92,18 @@ class _Budget:
 def run(
     config: Settings,
     *,
+    agent_id: str,
     time_left: Callable[[], float] | None = None,
     open_ws: Opener | None = None,
 ) -> ProbeRun:
-    """One probe run; never raises for a failure of the path it walks (`open_ws`: tests' gateway)."""
+    """One run as `agent_id` (reserved.probe_agent); never raises for a failure of the path it walks
+    (`open_ws`: the tests' gateway)."""
     budget = _Budget(time_left)
     try:
-        ws = _connect(config, budget, open_ws or open_websocket)
+        ws = _connect(config, agent_id, budget, open_ws or open_websocket)
     except StepFailed as failed:
         return ProbeRun(False, step=failed.step, reason=failed.reason)
-    trip = _Trip(ws, budget)
+    trip = _Trip(ws, agent_id, budget)
     try:
         with ws:
             latency_ms = trip.walk(config)
@@ -109,14 +112,12 @@ def run(
     return ProbeRun(True, latency_ms=latency_ms, other_jobs=trip.other_jobs)
 
 
-def _connect(config: Settings, budget: _Budget, open_ws: Opener) -> Any:
+def _connect(config: Settings, agent_id: str, budget: _Budget, open_ws: Opener) -> Any:
     if not config.ws_public_url:
         raise StepFailed("connect", "not_configured")
     try:
         key = keys.current_key(config)
-        token = auth.mint_token(
-            key, PROBE_AGENT, PROBE_CREATOR, lifetime_s=TOKEN_LIFETIME_SECONDS, probe=True
-        )
+        token = auth.mint_token(key, agent_id, PROBE_CREATOR, lifetime_s=TOKEN_LIFETIME_SECONDS, probe=True)
     except _AWS_ERRORS as err:
         raise StepFailed("connect", f"secret_unavailable:{type(err).__name__}") from None
     try:
@@ -130,8 +131,9 @@ def _connect(config: Settings, budget: _Budget, open_ws: Opener) -> Any:
 class _Trip:
     """Send the job, wait for its push, complete it; other probe jobs pushed meanwhile are completed too."""
 
-    def __init__(self, ws: Any, budget: _Budget) -> None:
+    def __init__(self, ws: Any, agent_id: str, budget: _Budget) -> None:
         self.ws = ws
+        self.agent_id = agent_id
         self.budget = budget
         self.other_jobs = 0
         self.job_id = f"probe-{uuid.uuid4().hex}"
@@ -146,7 +148,7 @@ class _Trip:
         return round((time.monotonic() - sent) * 1000)
 
     def _send(self, config: Settings) -> None:
-        job = JobMessage(self.job_id, PROBE_AGENT, PROBE_CREATOR, JOB_KIND, {"probe": True}, critical=False)
+        job = JobMessage(self.job_id, self.agent_id, PROBE_CREATOR, JOB_KIND, {"probe": True}, critical=False)
         try:
             aws.client("sqs").send_message(QueueUrl=config.jobs_queue_url, MessageBody=job.to_body())
         except (ClientError, BotoCoreError) as err:
@@ -205,6 +207,15 @@ def _parse(data: str | bytes) -> dict[str, Any]:
     return frame if isinstance(frame, dict) else {}
 
 
+def scheduled_minute(event: dict[str, Any], now: int) -> int:
+    """The epoch minute EventBridge scheduled this run for (its event's `time`), else `now`'s."""
+    try:
+        stamp = datetime.strptime(str(event.get("time")), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return now // 60
+    return int(stamp.timestamp()) // 60
+
+
 def _aws_reason(err: Exception) -> str:
     return ddb.error_code(err) if isinstance(err, ClientError) else type(err).__name__
 
@@ -215,7 +226,11 @@ def record(outcome: ProbeRun, logger: Any, *, stage: str, timestamp_ms: int) -> 
     counters.add(metrics.PROBE, metrics.PROBE_SUCCESS, int(outcome.ok))
     if outcome.ok and outcome.latency_ms is not None:
         counters.add(metrics.PROBE, metrics.PROBE_LATENCY, outcome.latency_ms, unit="Milliseconds")
-    summary = {"ok": outcome.ok, "latencyMs": outcome.latency_ms, "otherJobs": outcome.other_jobs}
+    summary: dict[str, Any] = {
+        "ok": outcome.ok,
+        "latencyMs": outcome.latency_ms,
+        "otherJobs": outcome.other_jobs,
+    }
     if outcome.ok:
         logger.info(f"probe ok latencyMs={outcome.latency_ms} otherJobs={outcome.other_jobs}", extra=summary)
     else:

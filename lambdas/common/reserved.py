@@ -11,9 +11,17 @@ from __future__ import annotations
 
 # `:` is allowed in ids (protocol.ID_SYNTAX) and appears in no creator id this platform issues.
 PROBE_CREATOR = "byoip:probe"
-# One agent: the probe runs once a minute with a timeout under a minute, so runs never overlap.
-PROBE_AGENT = "probe-1"
+# The run of minute m is agent probe-<m % PROBE_AGENTS + 1>: two runs that overlap (an EventBridge
+# duplicate, a run late past its minute; in the sandbox at 60x a run can outlast a production minute)
+# never share a connection. In AWS a run ends within its 50 s timeout, so 5 is ample; the agents
+# table holds five probe agents whatever the uptime.
+PROBE_AGENTS = 5
 PROBE_CLAIM = "probe"
+
+
+def probe_agent(minute: int) -> str:
+    """The probe's agent id for the run scheduled at epoch minute `minute`."""
+    return f"probe-{minute % PROBE_AGENTS + 1}"
 
 
 def is_probe(creator_id: object) -> bool:

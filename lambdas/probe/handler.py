@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from lambdas.common import clock, probe
+from lambdas.common.reserved import probe_agent
 from lambdas.common.settings import settings
 
 logger = Logger()
@@ -17,5 +18,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     config = settings()
     started = clock.now()
     time_left = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
-    outcome = probe.run(config, time_left=time_left)
+    agent_id = probe_agent(probe.scheduled_minute(event, started))
+    outcome = probe.run(config, agent_id=agent_id, time_left=time_left)
     return probe.record(outcome, logger, stage=config.stage, timestamp_ms=started * 1000)

@@ -17,7 +17,7 @@ from websockets.http11 import Response
 
 from contract.callers import as_nobody
 from lambdas.common import aws, connections, probe
-from lambdas.common.reserved import PROBE_AGENT, PROBE_CREATOR
+from lambdas.common.reserved import PROBE_CREATOR, probe_agent
 from lambdas.common.settings import settings
 from lambdas.dispatcher_sqs.handler import handler as dispatch
 from lambdas.probe.handler import handler as probe_handler
@@ -28,6 +28,7 @@ from tests.lambdas import helpers as h
 from tests.lambdas.conftest import NOW
 
 CONNECTION = "conn-probe"
+AGENT = probe_agent(NOW // 60)  # the agent of a run invoked without a schedule time
 
 
 class Gateway:
@@ -119,7 +120,7 @@ def test_a_healthy_trip_records_success_and_latency_and_counts_in_no_sli(gateway
     (pushed,) = [f for f in h.frames(CONNECTION) if f.get("type") == "job.assign"]
     assert (pushed["kind"], pushed["payload"]) == ("probe", {"probe": True})
     job = h.job(pushed["jobId"])
-    assert (job["status"], job["creatorId"], job["agentId"]) == ("completed", PROBE_CREATOR, PROBE_AGENT)
+    assert (job["status"], job["creatorId"], job["agentId"]) == ("completed", PROBE_CREATOR, AGENT)
     assert [m for m in out.messages() if m.startswith("probe ")] == [
         f"probe ok latencyMs={summary['latencyMs']} otherJobs=0"
     ]
@@ -135,7 +136,7 @@ def test_a_healthy_trip_records_success_and_latency_and_counts_in_no_sli(gateway
     assert ("Huntaze/Probe", "ProbeLatency", "Milliseconds") in totals
     # AND no CreatorLimits counter moved for it
     assert h.creator_limits(PROBE_CREATOR) is None
-    assert "connectionId" not in h.agent(PROBE_AGENT, PROBE_CREATOR)  # disconnected at the end
+    assert "connectionId" not in h.agent(AGENT, PROBE_CREATOR)  # disconnected at the end
 
 
 def test_the_probe_mints_with_the_current_key_from_secrets_manager(gateway, clock, out, monkeypatch):
@@ -166,13 +167,17 @@ def test_a_refused_connect_is_step_connect_and_sends_nothing(gateway, clock, out
 def test_an_unreadable_key_is_step_connect(probe_env, clock, out, monkeypatch):
     monkeypatch.delenv("WS_JWT_SECRET")
     monkeypatch.setenv("WS_JWT_SECRET_ARN", f"arn:aws:secretsmanager:{h.REGION}:{h.ACCOUNT}:secret:gone")
-    outcome = probe.run(settings(), open_ws=lambda url, timeout: pytest.fail("must not connect"))
+    outcome = probe.run(
+        settings(), agent_id=AGENT, open_ws=lambda url, timeout: pytest.fail("must not connect")
+    )
     reason = "secret_unavailable:ResourceNotFoundException"
     assert (outcome.ok, outcome.step, outcome.reason) == (False, "connect", reason)
 
 
 def test_no_public_url_is_step_connect(queues, clock):
-    outcome = probe.run(settings(), open_ws=lambda url, timeout: pytest.fail("must not connect"))
+    outcome = probe.run(
+        settings(), agent_id=AGENT, open_ws=lambda url, timeout: pytest.fail("must not connect")
+    )
     assert (outcome.ok, outcome.step, outcome.reason) == (False, "connect", "not_configured")
 
 
@@ -184,7 +189,7 @@ def test_a_gateway_that_does_not_answer_is_step_connect(probe_env, clock, error,
     def refuse(url: str, timeout: float) -> Any:
         raise error
 
-    outcome = probe.run(settings(), open_ws=refuse)
+    outcome = probe.run(settings(), agent_id=AGENT, open_ws=refuse)
     assert (outcome.ok, outcome.step, outcome.reason) == (False, "connect", reason)
 
 
@@ -194,7 +199,7 @@ def test_a_failed_send_is_step_send(gateway, clock, out):
     stub.add_client_error("send_message", service_error_code="KMS.AccessDeniedException")
     stub.activate()
     aws.override("sqs", sqs)
-    outcome = probe.run(settings(), open_ws=gateway.open)
+    outcome = probe.run(settings(), agent_id=AGENT, open_ws=gateway.open)
     assert (outcome.ok, outcome.step, outcome.reason) == (False, "send", "KMS.AccessDeniedException")
 
 
@@ -202,13 +207,13 @@ def test_a_job_never_pushed_is_step_deliver(gateway, clock, monkeypatch):
     # GIVEN a dispatcher that takes nothing (its event source disabled)
     gateway.dispatcher = False
     monkeypatch.setenv("PROBE_DELIVER_SECONDS", "1")
-    outcome = probe.run(settings(), open_ws=gateway.open)
+    outcome = probe.run(settings(), agent_id=AGENT, open_ws=gateway.open)
     assert (outcome.ok, outcome.step, outcome.reason) == (False, "deliver", "timeout")
     # AND the job waits in JobsQueue under the producers' contract
     (queued,) = h.queued_jobs(gateway.queue_url)
     assert (queued["creatorId"], queued["agentId"], queued["kind"], queued["critical"]) == (
         PROBE_CREATOR,
-        PROBE_AGENT,
+        AGENT,
         "probe",
         False,
     )
@@ -216,7 +221,7 @@ def test_a_job_never_pushed_is_step_deliver(gateway, clock, monkeypatch):
 
 def test_a_result_never_acknowledged_is_step_complete(gateway, clock):
     gateway.acks = False  # ws-message never answers
-    outcome = probe.run(settings(), open_ws=gateway.open)
+    outcome = probe.run(settings(), agent_id=AGENT, open_ws=gateway.open)
     assert (outcome.ok, outcome.step, outcome.reason) == (False, "complete", "timeout")
     assert [f["action"] for f in gateway.sent] == ["job.result"]
 
@@ -244,15 +249,15 @@ def test_an_error_frame_names_the_complete_failure(probe_env, clock):
                 return json.dumps({"type": "job.assign", "jobId": sent[0]["jobId"]})
             raise TimeoutError
 
-    outcome = probe.run(settings(), open_ws=lambda url, timeout: Refusing())
+    outcome = probe.run(settings(), agent_id=AGENT, open_ws=lambda url, timeout: Refusing())
     assert (outcome.ok, outcome.step, outcome.reason) == (False, "complete", "error_job_not_assigned")
 
 
 def test_a_job_of_an_earlier_run_is_completed_too(gateway, clock, out):
     # GIVEN a probe job held while the probe was away (an earlier run timed out)
-    h.put_job("probe-old", "held", PROBE_AGENT, PROBE_CREATOR)
+    h.put_job("probe-old", "held", AGENT, PROBE_CREATOR)
     # WHEN the probe connects (which releases it) and runs
-    outcome = probe.run(settings(), open_ws=gateway.open)
+    outcome = probe.run(settings(), agent_id=AGENT, open_ws=gateway.open)
     # THEN it completes both its own job and the old one
     assert (outcome.ok, outcome.other_jobs) == (True, 1)
     assert h.job("probe-old")["status"] == "completed"
@@ -260,12 +265,28 @@ def test_a_job_of_an_earlier_run_is_completed_too(gateway, clock, out):
 
 def test_every_wait_stops_before_the_function_times_out(gateway, clock):
     # GIVEN an invocation with 1 s left (under the 2 s margin)
-    outcome = probe.run(settings(), open_ws=gateway.open, time_left=lambda: 1.0)
+    outcome = probe.run(settings(), agent_id=AGENT, open_ws=gateway.open, time_left=lambda: 1.0)
     assert (outcome.ok, outcome.step, outcome.reason) == (False, "connect", "out_of_time")
 
 
 def test_the_deliver_wait_is_cut_to_the_time_left(gateway, clock, monkeypatch):
     gateway.dispatcher = False
     left = iter([30.0, 2.5, 2.5])  # connect, then deliver gets 0.5 s, not PROBE_DELIVER_SECONDS
-    outcome = probe.run(settings(), open_ws=gateway.open, time_left=lambda: next(left))
+    outcome = probe.run(settings(), agent_id=AGENT, open_ws=gateway.open, time_left=lambda: next(left))
     assert (outcome.ok, outcome.step) == (False, "deliver")
+
+
+def test_each_scheduled_minute_has_its_agent_so_overlapping_runs_never_share_one():
+    minutes = [probe.scheduled_minute({"time": f"2026-12-07T12:0{m}:00Z"}, now=0) for m in range(6)]
+    assert [probe_agent(m) for m in minutes] == [probe_agent(minutes[0] + i) for i in range(6)]
+    assert len({probe_agent(m) for m in minutes}) == 5  # five agents, reused every five minutes
+    assert (
+        probe.scheduled_minute({}, now=NOW) == probe.scheduled_minute({"time": "junk"}, now=NOW) == NOW // 60
+    )
+
+
+def test_the_handler_runs_as_the_agent_of_its_scheduled_minute(gateway, clock, out):
+    summary = probe_handler({"time": "2026-11-28T13:31:00Z"}, None)
+    assert summary["ok"] is True
+    assert h.agent(probe_agent(NOW // 60 + 1), PROBE_CREATOR) is not None
+    assert h.agent(AGENT, PROBE_CREATOR) is None

@@ -11,7 +11,7 @@ from lambdas.common import auth, breaker
 from lambdas.common.batch import BatchRun
 from lambdas.common.dispatch import ItemFailure
 from lambdas.common.keys import key_id
-from lambdas.common.reserved import PROBE_AGENT, PROBE_CLAIM, PROBE_CREATOR
+from lambdas.common.reserved import PROBE_CLAIM, PROBE_CREATOR, probe_agent
 from lambdas.dispatcher_sqs.handler import handler as dispatch
 from lambdas.dispatcher_sqs.handler import logger
 from lambdas.ws_connect.handler import handler as connect
@@ -20,6 +20,7 @@ from tests.lambdas import helpers as h
 from tests.lambdas.conftest import NOW, as_function
 
 OK, UNAUTHORIZED = {"statusCode": 200}, {"statusCode": 401}
+PROBE_AGENT = probe_agent(0)
 
 
 def _signed(claims: dict[str, object]) -> str:
