@@ -3,21 +3,18 @@ pager endpoint, ticket email and AWS Chatbot channels subscribe where on-call ex
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import monitoring.alarms
-import monitoring.layer
 from contract.config import Config
-from monitoring.catalog import ALARMS, ALARMS_BY_ID
+from monitoring.catalog import ALARMS_BY_ID
 from tests.infra.conftest import synthesize
 from tests.infra.monitoring_preview import preview_template
 
-# A CRITICAL unit alarm that must page in composite mode, as the probe's does.
-PAGING_UNIT = replace(ALARMS_BY_ID["DLQNotEmpty"], id="ProbeFailed", notify_composite=True, automation=None)
+# The probe's alarm: a CRITICAL unit alarm that must page in composite mode.
+assert ALARMS_BY_ID["ProbeFailed"].notify_composite
 ROUTED = Config(
     stage="routed",
     ops_alerts_email="oncall@example.com",
@@ -42,15 +39,7 @@ def _logical_id(template: dict[str, Any], cfn_type: str, **props: Any) -> str:
 
 @pytest.fixture(scope="module")
 def with_paging_unit() -> dict[str, dict[str, Any]]:
-    patch = pytest.MonkeyPatch()
-    patch.setattr(monitoring.alarms, "ALARMS", (*ALARMS, PAGING_UNIT))
-    patch.setattr(monitoring.layer, "ALARMS", (*ALARMS, PAGING_UNIT))
-    try:
-        return {
-            mode: preview_template(Config(stage="prod", alert_mode=mode)) for mode in ("composite", "all")
-        }
-    finally:
-        patch.undo()
+    return {mode: preview_template(Config(stage="prod", alert_mode=mode)) for mode in ("composite", "all")}
 
 
 def test_a_paging_unit_alarm_pages_through_its_held_wrapper(with_paging_unit) -> None:

@@ -35,7 +35,7 @@ def test_core_backend_is_identical_in_both_alert_modes(synth, stage):
 def test_each_mode_synthesizes_every_core_resource_nag_clean(synth, alert_mode):
     result = synth(stage="staging", alert_mode=alert_mode)
     tpl = result.template_dict
-    assert len(resources(tpl, "AWS::Lambda::Function")) == 6
+    assert len(resources(tpl, "AWS::Lambda::Function")) == 7  # six of the system, the probe
     assert len(resources(tpl, "AWS::SQS::Queue")) == 3
     assert len(resources(tpl, "AWS::DynamoDB::Table")) == 3
     assert [r["violations"] for r in result.validation_report["pluginReports"]] == [[]]

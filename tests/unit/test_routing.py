@@ -24,7 +24,7 @@ def test_severity_alone_picks_the_topic():
     assert route(ALARMS_BY_ID["DispatcherThrottles"]) is Route.TICKET  # WARNING
     assert {c.id: route(c) for c in SLO_COMPOSITES} == {
         f"{slo}{alert}": Route.TICKET if alert == "SlowBurn" else Route.PAGE
-        for slo in ("JobSuccess", "TimeToAssign")
+        for slo in ("JobSuccess", "TimeToAssign", "ConnectSuccess")
         for alert in ("FastBurn", "SustainedBurn", "SlowBurn")
     }
 
@@ -37,23 +37,28 @@ def test_the_paging_composites_are_incident_and_the_slo_pages():
         "JobSuccessSustainedBurn",
         "TimeToAssignFastBurn",
         "TimeToAssignSustainedBurn",
+        "ConnectSuccessFastBurn",
+        "ConnectSuccessSustainedBurn",
     ]
 
 
 def test_a_unit_alarm_that_pages_in_composite_mode_pages_through_its_wrapper():
-    # GIVEN a CRITICAL unit alarm that must page in composite mode (as ProbeFailed does)
-    probe = replace(ALARMS_BY_ID["DLQNotEmpty"], id="ProbeFailed", notify_composite=True)
+    # GIVEN the probe's alarm, a CRITICAL unit alarm that must page in composite mode
+    probe = ALARMS_BY_ID["ProbeFailed"]
     # THEN its wrapper pages in composite mode only, and the unit alarm itself only in all mode
     wrapper = page_wrapper(probe)
     assert (wrapper.id, wrapper.rule, wrapper.severity, wrapper.section) == (
         "ProbeFailedPage",
         "ProbeFailed",
         Severity.CRITICAL,
-        "A",
+        "P",
     )
     assert (sends_alarm(wrapper, "composite"), sends_alarm(wrapper, "all")) == (True, False)
     assert (sends_alarm(probe, "composite"), sends_alarm(probe, "all")) == (False, True)
-    assert page_wrappers((*ALARMS, probe)) == (wrapper,)
+    # every unit alarm that pages in composite mode has its wrapper, and no other does
+    paging = [a.id for a in ALARMS if a.notify_composite and route(a) is Route.PAGE]
+    assert [w.id for w in page_wrappers(ALARMS)] == [f"{i}Page" for i in paging]
+    assert "ProbeFailed" in paging and "FleetDisconnected" in paging
 
 
 def test_a_warning_alarm_that_notifies_in_composite_mode_tickets_directly():
