@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas.common import ddb
 from lambdas.common.jobs import job_key, jobs_table
+from lambdas.common.reserved import is_probe
 
 # Hold reasons that mean "the agent is not there" (lambdas/common/dispatch.py); `creator_paused`
 # and `limit_exceeded` are the creator's limits at work, not lateness of ours.
@@ -30,8 +31,15 @@ ABSENCE_REASONS = frozenset({"agent_offline", "delivery_410"})
 
 
 def connected_agents(agents: dict[str, list[dict[str, Any]]]) -> int:
-    """How many agents (of every creator) have a connection."""
-    return sum(1 for items in agents.values() for agent in items if agent.get("connectionId"))
+    """How many agents (of every creator but the black-box probe, whose agents connect for a few
+    seconds a minute) have a connection."""
+    return sum(
+        1
+        for creator, items in agents.items()
+        if not is_probe(creator)
+        for agent in items
+        if agent.get("connectionId")
+    )
 
 
 def overdue(
@@ -46,6 +54,8 @@ def overdue(
     known = {(a["creatorId"], a["agentId"]): a for items in agents.values() for a in items}
     found = []
     for creator, jobs in held.items():
+        if is_probe(creator):  # probe jobs stay out of every SLI (lambdas/common/reserved.py)
+            continue
         for job in jobs:
             agent = known.get((creator, job.get("agentId")))
             if agent is None or "goodbyeAt" in agent or "waitCountedAt" in job:

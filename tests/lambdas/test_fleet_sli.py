@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lambdas.common import fleet
+from lambdas.common.reserved import PROBE_CREATOR
 from lambdas.lease_reaper.handler import handler as reaper
 from lambdas.ws_connect.handler import handler as connect
 from lambdas.ws_disconnect.handler import handler as disconnect
@@ -32,6 +33,15 @@ def test_the_gauge_counts_agents_with_a_connection_across_creators():
     agents = {"c1": [_agent("a", connectionId="x"), _agent("b")], "c2": [_agent("a", "c2", connectionId="y")]}
     assert fleet.connected_agents(agents) == 2
     assert fleet.connected_agents({}) == 0
+
+
+def test_the_black_box_probe_is_in_neither_signal():
+    # its agents connect for a few seconds a minute, and its jobs stay out of every SLI
+    probe = PROBE_CREATOR
+    agents = {"c1": [_agent("a", connectionId="x")], probe: [_agent("probe-1", probe, connectionId="p")]}
+    assert fleet.connected_agents(agents) == 1
+    held = {probe: [{**_held("j1", "probe-1", age=600), "creatorId": probe}]}
+    assert fleet.overdue({probe: [_agent("probe-1", probe)]}, held, now=NOW, deadline_s=DEADLINE) == []
 
 
 def test_a_job_held_past_the_deadline_for_a_lost_agent_is_overdue_from_the_second_after():
