@@ -61,9 +61,13 @@ class Routing:
     suppressor: cw.IAlarm | None = None  # None only for the MaintenanceWindow alarm itself
 
 
+# A page wrapper's email is its unit alarm's page: that alarm's first steps and runbook anchor.
+_PAGES_FOR = {wrapper.id: spec.id for spec in ALARMS for wrapper in page_wrappers((spec,))}
+
+
 def describe(spec: AlarmSpec | CompositeSpec, config: Config, region: str) -> str:
     """Meaning, first steps, then the runbook section and its link (monitoring/first_steps.py)."""
-    return description(spec.id, spec.meaning, spec.section, config, region)
+    return description(_PAGES_FOR.get(spec.id, spec.id), spec.meaning, spec.section, config, region)
 
 
 def unit_alarms(

@@ -25,10 +25,13 @@ HOLD_AFTER_PAGE_MIN = 3
 PAGE_TIMEOUT_MIN = 15
 # The edge game day: the stage's $default throttle for a 10-agent fleet (production frames a second,
 # burst). The fleet's frames peak at ~0.7 a production second (40 a minute: heartbeats every 2
-# minutes, an ack and a result per job, reconnects), so 3/s with a burst of 20 leaves it 4x
-# headroom; the flooder's frame every 5 real ms (10 a production second at 20x) takes every token.
-FLOOD_STAGE_THROTTLE = (3.0, 20)
-FLOOD_GAP_S = 0.005  # real seconds between the flooder's frames
+# minutes, an ack and a result per job, reconnects), so 1/s with a burst of 20 carries it; the
+# flooder's frame every 20 real ms (2.5 a production second at 20x) takes every token, and 90 or
+# more refusals a minute pass EdgeThrottled's floor. Every admitted frame runs ws-message against
+# moto, which serves one request at a time: a throttle that admits more (3/s is 60 invocations a
+# real second at 20x) backs the sandbox up for half an hour after the flood, a compression artifact.
+FLOOD_STAGE_THROTTLE = (1.0, 20)
+FLOOD_GAP_S = 0.02  # real seconds between the flooder's frames
 FLOODER = "agent-flood"
 DDB_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 
@@ -162,6 +165,6 @@ def edge_throttled(g: GameDay) -> None:
     flood = AgentBehaviour(g.clock.real(5), False, FLOOD_GAP_S)
     g.fleet.add(FLOODER, creator, flood)
     wait_page(g, "edge-throttled")
-    g.action(f"mitigation: {creator}'s flooding agent is revoked and stops")
-    g.fleet.offline([FLOODER], abrupt=False)
+    g.action(f"mitigation: {creator}'s flooding agent is revoked: its connection is cut, it stays off")
+    g.fleet.offline([FLOODER], abrupt=True)  # a close handshake would queue behind its own flood
     g.wait_recovered()

@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 import automation.commands.triage as triage
 from automation.budget import budget_left, budget_queries
 from contract.names import Names
-from monitoring.slo_catalog import JOB_SUCCESS, TIME_TO_ASSIGN
+from monitoring.slo_catalog import SLOS, TIME_TO_ASSIGN
 from tests.automation.conftest import REGION, put_alarm
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -29,7 +29,7 @@ def test_triage_groups_every_alarm_by_severity_and_shows_the_window_and_budgets(
     # GIVEN an open window, a firing SLO page and budgets CloudWatch reports
     put_alarm(stage, "BYOIP-t-MaintenanceWindow", "ALARM")
     put_alarm(stage, "BYOIP-t-TimeToAssignFastBurn", "ALARM")
-    left = {"JobSuccess": 87.5, "TimeToAssign": None}
+    left = {"JobSuccess": 87.5, "TimeToAssign": None, "ConnectSuccess": 99.0}
     monkeypatch.setattr(triage, "budget_left", lambda cw, slo, names, now: left[slo.id])
     # WHEN on-call runs triage
     result = cli("triage", "--stage", "t", "--region", REGION)
@@ -51,7 +51,12 @@ def test_triage_groups_every_alarm_by_severity_and_shows_the_window_and_budgets(
     assert any("BYOIP-t-TimeToAssignFastBurn" in x and "ALARM" in x for x in critical)
     assert any("BYOIP-t-Incident" in x and "MISSING" in x for x in critical)
     budget = {x.split("│")[1].strip(): x.split("│")[4].strip() for x in lines if "28 days" in x}
-    assert budget == {"Job success": "87.5 %", "Time to assign": "n/a (no events)"}
+    assert budget == {
+        "Job success": "87.5 %",
+        "Time to assign": "n/a (no events)",
+        "Connect success": "99.0 %",
+    }
+    assert set(budget) == {slo.title for slo in SLOS}  # one row per SLO of the catalog
 
 
 def test_triage_says_when_the_stage_has_no_window(cli, stage, monkeypatch):
@@ -106,7 +111,24 @@ def test_budget_left_asks_for_the_slo_expression_over_its_period():
                 },
                 "ReturnData": False,
             },
-            {"Id": "budget", "Expression": "100 * (1 - (a - o + e) / (a + e) / 0.005)", "ReturnData": True},
+            {
+                "Id": "w",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "Huntaze/Dispatcher",
+                        "MetricName": "JobsWaitingLate",
+                        "Dimensions": [{"Name": "Stage", "Value": "t"}],
+                    },
+                    "Period": 28 * 86_400,
+                    "Stat": "Sum",
+                },
+                "ReturnData": False,
+            },
+            {
+                "Id": "budget",
+                "Expression": "100 * (1 - (a - o + e + w) / (a + e + w) / 0.005)",
+                "ReturnData": True,
+            },
         ],
         "StartTime": NOW - timedelta(days=28),
         "EndTime": NOW,
@@ -126,7 +148,7 @@ def test_budget_left_asks_for_the_slo_expression_over_its_period():
 
 
 def test_every_slo_query_reads_only_metrics_and_returns_one_series():
-    for slo in (JOB_SUCCESS, TIME_TO_ASSIGN):
+    for slo in SLOS:
         queries = budget_queries(slo, Names("t"))
         assert [q["ReturnData"] for q in queries] == [False] * (len(queries) - 1) + [True]
         assert {q["Id"] for q in queries[:-1]} == {key for key, _ in slo.using}

@@ -13,6 +13,7 @@ from aws_cdk.assertions import Match, Template
 from automation.layer import MOVE_SOURCE_ACTIONS, AutomationLayer
 from automation.scripts import creator_pause, guarded_redrive, redrive_dlq
 from contract.config import Config
+from monitoring.sections import PARTS
 
 CONFIG = Config(stage="test")
 
@@ -53,17 +54,23 @@ def documents(template):
     return {r["Properties"]["Name"]: r["Properties"] for r in found.values()}
 
 
-def test_six_automation_documents_with_schema_0_3(synth):
+def test_five_automations_and_one_runbook_document_per_part_with_schema_0_3(synth):
     template, *_ = synth
     docs = documents(template)
-    assert sorted(docs) == [
-        "BYOIP-test-GuardedRedrive",
-        "BYOIP-test-PauseCreator",
-        "BYOIP-test-RedriveDlq",
-        "BYOIP-test-ResumeCreator",
-        "BYOIP-test-RevokeTokens",
-        "BYOIP-test-Runbook",
-    ]
+    # The runbook is one SSM document per part (monitoring/sections.py): BYOIP-test-Runbook, -SLO, ...
+    runbook_parts = [CONFIG.names.runbook_part(part) for part in PARTS]
+    assert runbook_parts[0] == "BYOIP-test-Runbook"
+    assert len(set(runbook_parts)) == len(PARTS)
+    assert sorted(docs) == sorted(
+        [
+            "BYOIP-test-GuardedRedrive",
+            "BYOIP-test-PauseCreator",
+            "BYOIP-test-RedriveDlq",
+            "BYOIP-test-ResumeCreator",
+            "BYOIP-test-RevokeTokens",
+            *runbook_parts,
+        ]
+    )
     for props in docs.values():
         assert props["DocumentType"] == "Automation"
         assert props["UpdateMethod"] == "NewVersion"

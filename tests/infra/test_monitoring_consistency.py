@@ -11,6 +11,7 @@ from contract.config import Config
 from monitoring.catalog import ALARMS, COMPOSITE, Math, notifies, rule_ids
 from monitoring.dashboards import ALARM_WIDGET_TITLE
 from monitoring.first_steps import DESCRIPTION_LIMIT, first_steps
+from monitoring.routing import page_wrapper, page_wrappers, pages_in_composite_mode, sends_alarm
 from monitoring.sections import SECTIONS, alarm_link, runbook_link
 from tests.infra.monitoring_preview import as_text, preview_template
 
@@ -55,9 +56,28 @@ def test_every_alarm_describes_its_meaning_and_links_its_runbook_section(case) -
         assert len(description) <= DESCRIPTION_LIMIT
 
 
+def test_a_page_wrapper_describes_the_alarm_it_pages_for(case) -> None:
+    # In composite mode the wrapper's email is the page: it carries the unit alarm's first steps
+    # and links the unit alarm's own part of the runbook (the runbook has no anchor for a wrapper).
+    config, region, template = case
+    props = alarm_props(template)
+    assert page_wrappers(ALARMS)  # FleetDisconnected, ProbeFailed and the watched pages
+    for spec in ALARMS:
+        if not pages_in_composite_mode(spec):
+            continue
+        wrapper = page_wrapper(spec)
+        description = as_text(props[config.names.alarm(wrapper.id)]["AlarmDescription"], template)
+        assert description.startswith(wrapper.meaning + "\nFirst steps: 1) ")
+        assert wrapper.meaning.endswith(spec.meaning)
+        assert all(step in description for step in first_steps(spec.id, config.stage))
+        assert description.endswith(alarm_link(config, spec.id, spec.section, region=region))
+        assert len(description) <= DESCRIPTION_LIMIT
+
+
 def test_every_alarm_is_on_both_dashboards_alarm_widgets(case) -> None:
     config, _, template = case
-    expected = [f"arn:{config.names.alarm(spec.id)}" for spec in (*ALARMS, COMPOSITE)]
+    # the unit alarms, Incident, then the `<Id>Page` composites that page in composite mode
+    expected = [f"arn:{config.names.alarm(spec.id)}" for spec in (*ALARMS, COMPOSITE, *page_wrappers(ALARMS))]
     for dashboard in (f"BYOIP-Ops-{config.stage}", f"ByoIpRunner-{config.stage}"):
         (widget,) = [
             w
@@ -98,7 +118,15 @@ def test_alarm_settings_come_from_the_catalog(case) -> None:
         assert alarm["EvaluationPeriods"] == spec.evaluation_periods
         assert alarm["DatapointsToAlarm"] == spec.datapoints_to_alarm
         assert alarm["TreatMissingData"] == spec.missing.value
-        assert bool(alarm.get("AlarmActions")) == notifies(spec, config.alert_mode)
+        # A unit alarm that pages in composite mode sends its ALARM action through its `<Id>Page`
+        # wrapper in that mode (monitoring/routing.py); every other one as the catalog says.
+        assert bool(alarm.get("AlarmActions")) == sends_alarm(spec, config.alert_mode)
+        if pages_in_composite_mode(spec):
+            assert notifies(spec, config.alert_mode)
+            wrapper = props[config.names.alarm(page_wrapper(spec).id)]
+            assert bool(alarm.get("AlarmActions")) != bool(wrapper.get("AlarmActions"))  # one, never both
+        else:
+            assert bool(alarm.get("AlarmActions")) == notifies(spec, config.alert_mode)
         assert bool(alarm.get("OKActions")) == spec.ok_action
         if isinstance(spec.source, Math):
             (returned,) = [q for q in alarm["Metrics"] if q["ReturnData"]]

@@ -1,8 +1,9 @@
 """Template tests for the monitoring layer: two stages x both ALERT_MODEs.
 
 `prod` is region-agnostic (links carry `${AWS::Region}`), `staging` is pinned to
-eu-west-3 with an ops email and a runbook base URL. Expected values are written out here,
-not derived from the catalog (the consistency tests do that).
+eu-west-3 with an ops email and a runbook base URL. Expected values are written out here or
+read from the catalog entries' own fields (id, severity, notify_composite), never from the
+code under test (monitoring/routing.py); the consistency tests derive the rest.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from contract.config import Config
-from monitoring.catalog import ALARMS
+from monitoring.catalog import ALARMS, Severity
 from tests.infra.monitoring_preview import as_text, preview_template
 
 CONFIGS = {
@@ -33,6 +34,9 @@ CONFIGS = {
 UNIT_IDS = [spec.id for spec in ALARMS]
 # Unit alarms that page in composite mode too (monitoring/watched.py: nothing composite covers them).
 COMPOSITE_PAGES = [spec.id for spec in ALARMS if spec.notify_composite]
+# ... through their one-alarm `<Id>Page` composite, which the maintenance window holds
+# (monitoring/routing.py): in composite mode the wrapper pages, not the unit alarm.
+PAGE_WRAPPERS = [f"{alarm_id}Page" for alarm_id in COMPOSITE_PAGES]
 # The SLO catalog's alarms (tests/infra/test_slo_template.py checks them against their catalog).
 SLO_WINDOW_IDS = [
     f"{slo}{alert}{window}"
@@ -80,13 +84,9 @@ def topic_ref(template: dict[str, Any], name: str = "ops-alerts") -> dict[str, s
     return {"Ref": logical_id}
 
 
-# Severity decides the topic (monitoring/routing.py): written out here, not derived.
+# Severity decides the topic (monitoring/routing.py): WARNING is a ticket, CRITICAL and HIGH page.
 TICKET_IDS = {
-    "DispatcherThrottles",
-    "DispatcherDuration",
-    "HeartbeatDip",
-    "StaleConnections",
-    "CircuitBreakerOpen",
+    *(spec.id for spec in ALARMS if spec.severity is Severity.WARNING),
     *SLO_WINDOW_IDS,
     *SLO_TICKETS,
 }
@@ -96,12 +96,23 @@ TICKET_IDS = {
 def test_every_catalog_alarm_and_the_composite_exist_in_both_modes(templates, key) -> None:
     stage = key[0]
     template = templates[key]
-    # seed, watched, SLO windows, the maintenance window
-    assert len(of_type(template, "AWS::CloudWatch::Alarm")) == 10 + 18 + 12 + 1
-    assert len(of_type(template, "AWS::CloudWatch::CompositeAlarm")) == 1 + 6
+    # the catalog's (seed and watched), SLO windows, the maintenance window
+    assert len(of_type(template, "AWS::CloudWatch::Alarm")) == len(UNIT_IDS) + len(SLO_WINDOW_IDS) + 1
+    # Incident, the SLO pages and tickets, one page wrapper per unit alarm paging in composite mode
+    assert len(of_type(template, "AWS::CloudWatch::CompositeAlarm")) == (
+        1 + len(SLO_PAGES) + len(SLO_TICKETS) + len(PAGE_WRAPPERS)
+    )
     assert set(alarms_by_name(template)) == {
         f"BYOIP-{stage}-{i}"
-        for i in [*UNIT_IDS, "Incident", *SLO_WINDOW_IDS, *SLO_PAGES, *SLO_TICKETS, "MaintenanceWindow"]
+        for i in [
+            *UNIT_IDS,
+            "Incident",
+            *SLO_WINDOW_IDS,
+            *SLO_PAGES,
+            *SLO_TICKETS,
+            *PAGE_WRAPPERS,
+            "MaintenanceWindow",
+        ]
     }
 
 
@@ -110,8 +121,10 @@ def test_alarm_actions_follow_alert_mode(templates, key) -> None:
     stage, mode = key
     template = templates[key]
     notifying = {name for name, props in alarms_by_name(template).items() if props.get("AlarmActions")}
+    # In composite mode a paging unit alarm pages through its wrapper; in all mode it emails
+    # itself and the wrapper carries no ALARM action.
     expected = (
-        ["Incident", *COMPOSITE_PAGES, *SLO_PAGES]
+        ["Incident", *PAGE_WRAPPERS, *SLO_PAGES]
         if mode == "composite"
         else [*UNIT_IDS, "Incident", *SLO_PAGES, *SLO_TICKETS]
     )
@@ -159,28 +172,38 @@ def test_paging_composites_are_held_by_the_maintenance_window(templates, key) ->
         if "ActionsSuppressor" in props
     }
     assert held == {
-        f"BYOIP-{stage}-{i}": ({"Fn::GetAtt": [window_id, "Arn"]}, 0, 120) for i in ["Incident", *SLO_PAGES]
+        f"BYOIP-{stage}-{i}": ({"Fn::GetAtt": [window_id, "Arn"]}, 0, 120)
+        for i in ["Incident", *SLO_PAGES, *PAGE_WRAPPERS]
     }
 
 
 @pytest.mark.parametrize("stage", ["prod", "staging"])
 def test_modes_differ_exactly_in_which_unit_alarms_notify(templates, stage) -> None:
-    composite, every = templates[(stage, "composite")], templates[(stage, "all")]
-    changed = set()
+    notifying: dict[str, dict[str, Any]] = {}
     stripped = []
-    for template in (composite, every):
-        template = copy.deepcopy(template)
+    for mode in ("composite", "all"):
+        template = copy.deepcopy(templates[(stage, mode)])
+        notifying[mode] = {}
         for resource in template["Resources"].values():
             props = resource.get("Properties", {})
-            if resource["Type"].startswith("AWS::CloudWatch::") and props.pop("AlarmActions", None):
-                changed.add(props["AlarmName"])
+            if not resource["Type"].startswith("AWS::CloudWatch::"):
+                continue
+            if actions := props.pop("AlarmActions", None):
+                notifying[mode][props["AlarmName"]] = actions
         stripped.append(template)
     assert stripped[0] == stripped[1]
-    # Pages notify in both modes; what all mode adds is the unit alarms and the SLO tickets.
-    pages = {f"BYOIP-{stage}-{i}" for i in ["Incident", *COMPOSITE_PAGES, *SLO_PAGES]}
-    assert changed - pages == {
-        f"BYOIP-{stage}-{i}" for i in [*UNIT_IDS, *SLO_TICKETS] if i not in COMPOSITE_PAGES
-    }
+
+    def names(ids: list[str]) -> set[str]:
+        return {f"BYOIP-{stage}-{i}" for i in ids}
+
+    # Incident and the SLO pages notify in both modes, the same way.
+    both = names(["Incident", *SLO_PAGES])
+    assert set(notifying["composite"]) & set(notifying["all"]) == both
+    assert {n: notifying["composite"][n] for n in both} == {n: notifying["all"][n] for n in both}
+    # All mode adds every unit alarm (paging ones email themselves) and the SLO tickets ...
+    assert set(notifying["all"]) - set(notifying["composite"]) == names([*UNIT_IDS, *SLO_TICKETS])
+    # ... and loses the page wrappers, through which composite mode pages those unit alarms.
+    assert set(notifying["composite"]) - set(notifying["all"]) == names(PAGE_WRAPPERS)
 
 
 @pytest.mark.parametrize("key", STAGE_MODES)

@@ -6,7 +6,15 @@ import copy
 
 import pytest
 
+from monitoring.catalog import ALARMS
+from monitoring.routing import page_wrappers
+from monitoring.slo_catalog import SLO_ALARMS, SLO_COMPOSITES
 from tests.infra.cfn import label, resources
+
+# In composite mode the unit alarms that page do so through their `<Id>Page` composites.
+WRAPPER_IDS = [wrapper.id for wrapper in page_wrappers(ALARMS)]
+SLO_PAGE_IDS = [c.id for c in SLO_COMPOSITES if c.notify_composite]  # FastBurn, SustainedBurn
+SLO_TICKET_IDS = [c.id for c in SLO_COMPOSITES if not c.notify_composite]  # SlowBurn
 
 
 def _alarms(template):
@@ -23,8 +31,9 @@ def test_alarms_watch_the_stacks_queue_dlq_and_dispatcher(stage_synth) -> None:
     s = stage_synth.config.stage
     template = stage_synth.template_dict
     alarms = _alarms(template)
-    # the alarm catalog's, the SLO catalog's 12 windows and 6 alerts, and the MaintenanceWindow
-    assert len(alarms) == 11 + 18 + 1
+    # the alarm catalog's unit alarms, Incident and page wrappers, the SLO catalog's windows and
+    # alerts, and the MaintenanceWindow
+    assert len(alarms) == len(ALARMS) + 1 + len(WRAPPER_IDS) + len(SLO_ALARMS) + len(SLO_COMPOSITES) + 1
 
     def watched(alarm_id: str) -> list[tuple[str, str]]:
         return [
@@ -63,10 +72,13 @@ def test_alert_mode_reaches_the_deployed_template(synth, alert_mode) -> None:
         for s in ("JobSuccess", "TimeToAssign", "ConnectSuccess")
         for a in ("FastBurn", "SustainedBurn")
     ]
-    if alert_mode == "composite":  # FleetDisconnected pages in both modes
-        assert notifying == sorted(["BYOIP-prod-Incident", "BYOIP-prod-FleetDisconnected", *pages])
-    else:
-        assert len(notifying) == 12 + 9
+    assert pages == [f"BYOIP-prod-{i}" for i in SLO_PAGE_IDS]
+    if alert_mode == "composite":  # FleetDisconnected, ProbeFailed, ... page through their wrappers
+        assert notifying == sorted(["BYOIP-prod-Incident", *(f"BYOIP-prod-{i}" for i in WRAPPER_IDS), *pages])
+    else:  # every unit alarm emails itself; the wrappers do not
+        assert notifying == sorted(
+            [f"BYOIP-prod-{i}" for i in [*(a.id for a in ALARMS), "Incident", *SLO_PAGE_IDS, *SLO_TICKET_IDS]]
+        )
     (topic_id,) = [
         lid
         for lid, r in resources(template, "AWS::SNS::Topic").items()
@@ -77,26 +89,31 @@ def test_alert_mode_reaches_the_deployed_template(synth, alert_mode) -> None:
 
 @pytest.mark.parametrize("stage", ["prod", "staging"])
 def test_whole_templates_differ_only_in_which_unit_alarms_and_tickets_notify(synth, stage) -> None:
-    notifying_only_in_all = set()
+    notifying: dict[str, dict[str, object]] = {}
     stripped = []
     for alert_mode in ("composite", "all"):
         template = copy.deepcopy(synth(stage=stage, alert_mode=alert_mode).template_dict)
-        for res in resources(template, "AWS::CloudWatch::Alarm").values():
-            actions = res["Properties"].pop("AlarmActions", None)
-            if actions and not res["Properties"]["AlarmName"].endswith("-FleetDisconnected"):  # a page
-                notifying_only_in_all.add((alert_mode, res["Properties"]["AlarmName"]))
-            elif actions:
-                res["Properties"]["AlarmActions"] = actions
-        for res in resources(template, "AWS::CloudWatch::CompositeAlarm").values():
-            if res["Properties"]["AlarmName"].endswith("SlowBurn") and res["Properties"].pop(
-                "AlarmActions", None
-            ):
-                notifying_only_in_all.add((alert_mode, res["Properties"]["AlarmName"]))
+        notifying[alert_mode] = {}
+        for cfn_type in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm"):
+            for res in resources(template, cfn_type).values():
+                actions = res["Properties"].pop("AlarmActions", None)
+                if actions:
+                    notifying[alert_mode][res["Properties"]["AlarmName"]] = actions
         stripped.append(template)
     assert stripped[0] == stripped[1]
-    assert {mode for mode, _ in notifying_only_in_all} == {"all"}
-    # the unit alarms but FleetDisconnected (it pages in both modes) and the three SLO tickets
-    assert len(notifying_only_in_all) == 10 + 3
+    composite, every = notifying["composite"], notifying["all"]
+
+    def names(ids) -> set[str]:
+        return {f"BYOIP-{stage}-{i}" for i in ids}
+
+    # Incident and the SLO pages notify in both modes, to the same topic
+    both = names(["Incident", *SLO_PAGE_IDS])
+    assert set(composite) & set(every) == both
+    assert {n: composite[n] for n in both} == {n: every[n] for n in both}
+    # all mode: every unit alarm (the paging ones email themselves) and the three SLO tickets
+    assert set(every) - set(composite) == names([*(a.id for a in ALARMS), *SLO_TICKET_IDS])
+    # composite mode: the unit alarms that page do it through their wrappers
+    assert set(composite) - set(every) == names(WRAPPER_IDS)
 
 
 def test_monitoring_resources_raise_no_cdk_nag_findings(stage_synth) -> None:
