@@ -34,7 +34,11 @@ def test_the_probe_succeeds_on_a_healthy_sandbox_and_pages_when_connect_breaks(b
         assert errors == []
         # AND ProbeFailed pages (it emails in composite mode, the sandbox's default)
         assert box.wait_for(lambda: box.alarm_loop.state("ProbeFailed") == "ALARM", 60)
-        assert any(mail.get("alarm", "").endswith("ProbeFailed") for mail in box.outbox.read()), (
+        # (in composite mode through its held wrapper ProbeFailedPage, to the page topic)
+        assert any(
+            mail.get("alarm", "").endswith("ProbeFailedPage") and mail.get("route") == "page"
+            for mail in box.outbox.read()
+        ), (
             box.outbox.read()
         )
     finally:

@@ -50,7 +50,11 @@ def test_resources_are_provisioned_from_the_template(box):
     assert ttl["TimeToLiveDescription"] == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}
     assert len(box.jwt_secret()) >= 32
     topics = [t["TopicArn"] for t in box.client("sns").list_topics()["Topics"]]
-    assert topics == ["arn:aws:sns:us-east-1:123456789012:byoip-local-ops-alerts"]
+    # the page topic and the ticket topic (monitoring/routing.py)
+    assert sorted(topics) == [
+        "arn:aws:sns:us-east-1:123456789012:byoip-local-ops-alerts",
+        "arn:aws:sns:us-east-1:123456789012:byoip-local-ops-tickets",
+    ]
 
 
 def test_healthy_run_delivers_every_job_exactly_once(box, fleet):

@@ -204,12 +204,38 @@ def test_recovery_wait_scans_the_ledger_sparingly(monkeypatch):
     g.timeline = Timeline(g.clock)
     g.box = SimpleNamespace(options=SimpleNamespace(stage="local"), automation=SimpleNamespace(executions=[]))
     g.alarms = SimpleNamespace(evaluator=SimpleNamespace(states={"byoip-local-Backlog": "OK"}))
-    g.ledger = SimpleNamespace(stuck=stuck)
+    g.ledger = SimpleNamespace(stuck=stuck, held_for=lambda agents, accounting=None: [])
+    g.fleet = SimpleNamespace(agents={})
     g.wait_recovered(minutes=3)
     assert len(looks) == 3
     gaps = [b - a for a, b in zip(looks, looks[1:], strict=False)]
     assert min(gaps) >= runner.LEDGER_EVERY_S * 0.9
     assert [e.kind for e in g.timeline.sorted()] == ["recovered"]
+
+
+def test_recovery_waits_for_every_agent_its_owner_wants_online_and_no_job_held_for_one():
+    """Held jobs of an agent that cannot connect are the incident's until it is back; an agent
+    offline by its owner's choice (paused) is not waited for; a job still held once its agent is
+    connected is one nothing will deliver."""
+    from types import SimpleNamespace
+
+    from sandbox.gameday import runner
+    from sandbox.gameday.ledger import Accounting, Ledger
+
+    def agent(online: bool, paused: bool):
+        return SimpleNamespace(online=SimpleNamespace(is_set=lambda: online), paused=paused)
+
+    g = runner.GameDay(runner.GameDayOptions("connect-denied"))
+    g.fleet = SimpleNamespace(
+        agents={"a1": agent(True, False), "a2": agent(False, False), "a3": agent(False, True)}
+    )
+    assert g.missing_agents() == ["a2"]  # a3 is off by its owner's choice
+    ledger = Ledger(None, "jobs", {})
+    for job_id, agent_id in (("j1", "a1"), ("j2", "a2"), ("j3", "a3")):
+        ledger.add_job({"jobId": job_id, "agentId": agent_id})
+    g.ledger = ledger
+    held = Accounting(held_ids=["j1", "j2", "j3"])
+    assert g.held_for_connected(held) == ["j1"]
 
 
 def test_a_resent_result_confirmed_as_duplicate_is_not_a_second_completion():
