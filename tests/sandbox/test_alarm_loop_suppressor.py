@@ -10,9 +10,9 @@ from moto import mock_aws
 
 from contract.names import alert_route
 from monitoring.catalog import ALARMS, COMPOSITE
+from monitoring.evaluator import ALARM, OK, Evaluator, MetricKey, load_alarms
 from monitoring.routing import page_wrappers, pages_in_composite_mode
 from monitoring.slo_catalog import SLO_COMPOSITES
-from monitoring.evaluator import ALARM, OK, Evaluator, MetricKey, load_alarms
 from sandbox.alarm_loop import mirror_alarm, sync_set_states
 from sandbox.outbox import Email, Outbox
 from tests.alarms.test_suppress import INCIDENT, WINDOW, _template
