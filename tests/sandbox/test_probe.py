@@ -38,9 +38,7 @@ def test_the_probe_succeeds_on_a_healthy_sandbox_and_pages_when_connect_breaks(b
         assert any(
             mail.get("alarm", "").endswith("ProbeFailedPage") and mail.get("route") == "page"
             for mail in box.outbox.read()
-        ), (
-            box.outbox.read()
-        )
+        ), box.outbox.read()
     finally:
         box.runtime.faults.pop(NAMES.function(WS_CONNECT), None)
     # AND once ws-connect is back the probe succeeds again
