@@ -51,10 +51,12 @@ TABLES = {
     "lambdas.common.ddb._DESERIALIZER",
     "lambdas.common.job_updates._NAMES",
     "lambdas.common.jobs._STATUS",
+    "lambdas.common.metrics.CONNECT_OUTCOMES",
     "lambdas.common.protocol._FIELDS",
     "lambdas.common.session.ACTIONS",
     "lambdas.common.session.OK",
     "lambdas.common.session.UNAUTHORIZED",
+    "lambdas.common.session.UNAVAILABLE",
 }
 _SCALARS = (str, bytes, int, float, complex, bool, tuple, frozenset, type(None), range)
 _CODE = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType, types.GenericAlias)
