@@ -39,13 +39,15 @@ class AgentIdentity:
     creator_id: str
     issued_at: int = 0
     expires_at: int = 0
+    key_id: str = ""  # the kid of the key that signed the token (an emergency rotation closes by it)
 
 
 def key_for(token: str | None, config: Settings) -> str:
-    """The key that verifies `token`, chosen by its `kid` among the current and previous keys.
+    """The key that verifies `token`, chosen by its `kid` among the keys accepted now.
 
-    A kid we do not know may name a key rotated in since we read the secret: the keys are
-    read again (at most every REFRESH_AFTER_SECONDS), then an unknown kid is refused.
+    A kid other than the current key's may name a key rotated in since we read the secret, or a
+    previous key since retired: the keys are read again (at most every REFRESH_AFTER_SECONDS),
+    then a kid that names no accepted key is refused (lambdas/common/keys.py).
     """
     if not token:
         raise TokenRejected("no token")
@@ -55,12 +57,10 @@ def key_for(token: str | None, config: Settings) -> str:
         raise TokenRejected(type(err).__name__) from None
     if not isinstance(kid, str) or not kid:
         raise TokenRejected("no kid")
-    found = keys.verification_keys(config)
-    if kid not in found:
-        found = keys.verification_keys(config, refresh=True)
-    if kid not in found:
+    key = keys.key_named(config, kid)
+    if key is None:
         raise TokenRejected("unknown kid")
-    return found[kid]
+    return key
 
 
 def mint_token(
@@ -116,4 +116,4 @@ def verify_token(token: str | None, key: str) -> AgentIdentity:
     # The probe's creator is reserved: only the probe's own tokens name it, and only they carry the claim.
     if is_probe(creator_id) != (claims.get(PROBE_CLAIM) is True):
         raise TokenRejected("reserved probe identity")
-    return AgentIdentity(agent_id, creator_id, int(iat), int(exp))
+    return AgentIdentity(agent_id, creator_id, int(iat), int(exp), keys.key_id(key))

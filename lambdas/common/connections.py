@@ -48,8 +48,15 @@ def _table() -> str:
     return settings().agents_table
 
 
-def register(agent_id: str, creator_id: str, connection_id: str, now: int, token_expires_at: int = 0) -> None:
-    """Record a new connection (with its token's expiry) and make it the agent's current one."""
+def register(
+    agent_id: str,
+    creator_id: str,
+    connection_id: str,
+    now: int,
+    token_expires_at: int = 0,
+    token_kid: str = "",
+) -> None:
+    """Record a new connection (with its token's expiry and key id) and make it the agent's current one."""
     client = ddb.dynamodb()
     client.put_item(
         TableName=_table(),
@@ -60,6 +67,7 @@ def register(agent_id: str, creator_id: str, connection_id: str, now: int, token
                 "creatorId": creator_id,
                 "connectedAt": now,
                 "tokenExpiresAt": token_expires_at,
+                "tokenKid": token_kid,
                 "ttl": now + CONNECTION_TTL_SECONDS,
             }
         ),

@@ -81,7 +81,9 @@ def _connect(event: dict[str, Any], logger: Any, now: int, seen: dict[str, str])
         ):
             logger.warning("ws_connect_rejected reason=token_revoked", extra={"agentId": identity.agent_id})
             raise _Refused("revoked", UNAUTHORIZED)
-        connections.register(identity.agent_id, identity.creator_id, connection_id, now, identity.expires_at)
+        connections.register(
+            identity.agent_id, identity.creator_id, connection_id, now, identity.expires_at, identity.key_id
+        )
     except (ClientError, BotoCoreError) as err:
         refused = _ours(err, "register_failed")
         logger.exception(f"ws_connect_failed reason={refused.reason}", extra={"agentId": identity.agent_id})

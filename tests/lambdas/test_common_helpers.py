@@ -143,13 +143,14 @@ def test_pause_keeps_the_first_pauser(queues):
 
 
 def test_register_writes_the_connection_and_makes_it_current(queues):
-    connections.register("agent-1", "creator-1", "conn-1", NOW, token_expires_at=NOW + 600)
+    connections.register("agent-1", "creator-1", "conn-1", NOW, token_expires_at=NOW + 600, token_kid="k1")
     assert h.conn("conn-1") == {
         "pk": "conn#conn-1",
         "agentId": "agent-1",
         "creatorId": "creator-1",
         "connectedAt": NOW,
         "tokenExpiresAt": NOW + 600,
+        "tokenKid": "k1",
         "ttl": NOW + 7200,
     }
     assert h.agent("agent-1") == {

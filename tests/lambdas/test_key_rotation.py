@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import boto3
 import pytest
+import time_machine
 
 from lambdas.common import keys
 from lambdas.common.auth import mint_token
@@ -161,3 +163,23 @@ def test_the_current_version_is_left_alone_and_the_handler_logs_the_step(secret,
     rotation_handler({"SecretId": secret, "ClientRequestToken": current, "Step": "finishSecret"}, None)
     assert sm.get_secret_value(SecretId=secret)["SecretString"] == h.SECRET
     assert out.messages() == ["secret_rotation step=finishSecret outcome=already_current"]
+
+
+def test_attack_leaked_previous_key_connects_only_within_the_window(secret, out, monkeypatch):
+    # GIVEN keys re-read at every connect, and a rotation at `start`: the old key is AWSPREVIOUS
+    monkeypatch.setattr(keys, "REFRESH_AFTER_SECONDS", 0)
+    monkeypatch.setattr(keys, "CACHE_SECONDS", 0)
+    start = int(time.time())
+    with time_machine.travel(start, tick=False) as traveller:
+        _rotate(secret)
+        window = keys.PREVIOUS_KEY_WINDOW_SECONDS
+        # WHEN a token minted with the old (leaked) key connects a second before the window closes
+        traveller.move_to(start + window - 1)
+        assert _connect(mint_token(h.SECRET, "agent-1", "creator-1", now=start + window - 1), "conn-1") == OK
+        # THEN it connects; and from the window's end on, a fresh token of the old key is refused
+        traveller.move_to(start + window)
+        assert (
+            _connect(mint_token(h.SECRET, "agent-1", "creator-1", now=start + window), "conn-2")
+            == UNAUTHORIZED
+        )
+    assert out.messages()[-1] == "ws_connect_rejected reason=token_invalid"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 import types
+from datetime import UTC, datetime
 from unittest import mock
 
 import jwt
@@ -18,11 +19,12 @@ import pytest
 import time_machine
 from botocore.exceptions import ClientError
 
-from lambdas.common import auth, aws, keys, session
+from lambdas.common import auth, aws, clock, keys, session
 from lambdas.common.auth import AgentIdentity, MisconfiguredSecret, TokenRejected, key_for, mint_token
 from lambdas.common.auth import verify_token as verify
 from lambdas.common.settings import Settings
 from tests.lambdas import helpers as h
+from tests.lambdas.conftest import NOW
 
 ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:byoip/test/ws-jwt"
 OLD, NEW = "old-key-" + "o" * 40, "new-key-" + "n" * 40
@@ -30,22 +32,25 @@ OLD, NEW = "old-key-" + "o" * 40, "new-key-" + "n" * 40
 
 class FakeSecrets:
     """GetSecretValue over {stage: value}; a missing stage is ResourceNotFoundException, `fail` makes
-    every read fail with that error code, `responses` a stage's read with that raw error response."""
+    every read fail with that error code, `responses` a stage's read with that raw error response.
+    The AWSCURRENT version was made (CreatedDate) at `rotated_at` (default: the handlers' now)."""
 
     def __init__(self, **stages: str) -> None:
         self.stages = stages
         self.reads: list[tuple[str, str]] = []
         self.fail: str | None = None
         self.responses: dict[str, dict] = {}
+        self.rotated_at: int | None = None
 
-    def get_secret_value(self, *, SecretId: str, VersionStage: str) -> dict[str, str]:  # noqa: N803
+    def get_secret_value(self, *, SecretId: str, VersionStage: str) -> dict[str, object]:  # noqa: N803
         self.reads.append((SecretId, VersionStage))
         if VersionStage in self.responses:
             raise ClientError(self.responses[VersionStage], "GetSecretValue")  # type: ignore[arg-type]
         code = self.fail or ("ResourceNotFoundException" if VersionStage not in self.stages else None)
         if code:
             raise ClientError({"Error": {"Code": code}}, "GetSecretValue")
-        return {"SecretString": self.stages[VersionStage]}
+        made = clock.now() if self.rotated_at is None else self.rotated_at
+        return {"SecretString": self.stages[VersionStage], "CreatedDate": datetime.fromtimestamp(made, UTC)}
 
 
 @pytest.fixture
@@ -221,6 +226,49 @@ def test_an_unknown_kid_rereads_the_keys_once_the_refresh_interval_passed(secret
     assert key_for(tok, config()) == rotated
 
 
+def test_the_previous_key_window_is_twice_the_longest_token_lifetime():
+    assert keys.PREVIOUS_KEY_WINDOW_SECONDS == 2 * auth.MAX_LIFETIME_SECONDS
+
+
+def test_previous_key_accepted_for_1800s_after_rotation(secrets, monotonic, clock):
+    # GIVEN a rotation (the current version made) at NOW, and keys re-read at every call
+    secrets.rotated_at = NOW
+    monotonic.value += keys.CACHE_SECONDS
+    old_kid = keys.key_id(OLD)
+    # THEN the old key verifies one second before the window closes, and not at its end
+    clock.set(NOW + keys.PREVIOUS_KEY_WINDOW_SECONDS - 1)
+    assert keys.key_named(config(), old_kid) == OLD
+    clock.set(NOW + keys.PREVIOUS_KEY_WINDOW_SECONDS)
+    assert keys.key_named(config(), old_kid) is None
+    assert keys.verification_keys(config()) == {keys.key_id(NEW): NEW}
+    # and the current key is unaffected
+    assert keys.key_named(config(), keys.key_id(NEW)) == NEW
+
+
+def test_a_previous_key_token_rereads_keys_older_than_ten_seconds(secrets, monotonic, clock):
+    # GIVEN keys read with a previous key in its window
+    assert keys.key_named(config(), keys.key_id(OLD)) == OLD
+    assert len(secrets.reads) == 2
+    # WHEN AWSPREVIOUS is removed (an emergency rotation)
+    secrets.stages = {"AWSCURRENT": NEW}
+    # THEN the cache answers for under ten seconds, and the re-read after that refuses the old key
+    monotonic.value += keys.REFRESH_AFTER_SECONDS - 0.5
+    assert keys.key_named(config(), keys.key_id(OLD)) == OLD
+    assert len(secrets.reads) == 2
+    monotonic.value += 0.5
+    assert keys.key_named(config(), keys.key_id(OLD)) is None
+    assert len(secrets.reads) == 4
+    # and the current key is served from the cache without a read
+    assert keys.key_named(config(), keys.key_id(NEW)) == NEW
+    assert len(secrets.reads) == 4
+
+
+def test_a_current_version_without_a_date_gives_the_previous_key_no_window(secrets, monotonic):
+    real = secrets.get_secret_value
+    secrets.get_secret_value = lambda **kw: {k: v for k, v in real(**kw).items() if k != "CreatedDate"}
+    assert keys.verification_keys(config()) == {keys.key_id(NEW): NEW}
+
+
 # --- mint_token / verify_token --------------------------------------------------------------
 
 
@@ -238,7 +286,9 @@ def test_mint_signs_exactly_the_claims_verify_accepts(lifetime, frozen):
     assert jwt.get_unverified_header(tok) == {"alg": "HS256", "typ": "JWT", "kid": keys.key_id(h.SECRET)}
     claims = jwt.decode(tok, h.SECRET, algorithms=["HS256"])
     assert claims == {"agentId": "agent-1", "creatorId": "creator-1", "iat": now, "exp": now + lifetime}
-    assert verify(tok, h.SECRET) == AgentIdentity("agent-1", "creator-1", now, now + lifetime)
+    assert verify(tok, h.SECRET) == AgentIdentity(
+        "agent-1", "creator-1", now, now + lifetime, keys.key_id(h.SECRET)
+    )
 
 
 def test_mint_issues_at_the_given_now():
@@ -261,7 +311,9 @@ def test_mints_default_lifetime_is_ten_minutes(frozen):
 def test_a_token_living_exactly_the_maximum_lifetime_is_accepted_one_second_more_is_not(frozen):
     issued = frozen
     at_max = token_with(h.SECRET, lifetime=auth.MAX_LIFETIME_SECONDS, iat=issued)
-    assert verify(at_max, h.SECRET) == AgentIdentity("agent-1", "creator-1", issued, issued + 900)
+    assert verify(at_max, h.SECRET) == AgentIdentity(
+        "agent-1", "creator-1", issued, issued + 900, keys.key_id(h.SECRET)
+    )
     with pytest.raises(TokenRejected) as caught:
         verify(token_with(h.SECRET, lifetime=auth.MAX_LIFETIME_SECONDS + 1, iat=issued), h.SECRET)
     assert caught.value.why == "lifetime over 15 minutes"
