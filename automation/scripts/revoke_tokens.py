@@ -6,9 +6,22 @@ agent item for one agent, on the creator's CreatorLimits item for all of them); 
 connections are marked revoked (ws-message closes one at its next frame) and closed at once
 with DeleteConnection. Items follow docs/contracts.md: the agent item's key is
 `agent#<creatorId>#<agentId>`. Standard library only at module level.
+
+An emergency rotation of the agents' key (`BYOIP-<s>-EmergencyKeyRotation`, `byoip rotate-key
+--emergency`) lives here too, as it closes connections the same way: it rotates the secret, retires
+the previous key at once (AWSPREVIOUS removed: ws-connect accepts no token it signed) and closes
+every open connection whose token the new key did not sign (the connection item's `tokenKid`).
 """
 
+import hashlib
 import time
+
+# RotateSecret returns once the rotation started; its steps usually finish within seconds.
+ROTATION_WAIT_SECONDS = 300
+ROTATION_POLL_SECONDS = 5
+# ws-connect caches the keys this long (lambdas/common/keys.py CACHE_SECONDS; a test holds them
+# equal): a warm container may accept the retired key until then, so connections are swept again.
+KEYS_CACHE_SECONDS = 60
 
 
 def _agent_pk(creator_id, agent_id):
@@ -83,6 +96,74 @@ def _close(dynamodb, connections_api, agents_table, connection_id):
     except connections_api.exceptions.GoneException:
         pass  # closed meanwhile; the revoked mark and tokensValidAfter still hold
     return True
+
+
+def emergency_rotation(
+    secrets, dynamodb, connections_api, *, secret_id, agents_table, sleep=time.sleep, now=time.monotonic
+):
+    """Rotate now, retire the previous key, close the connections of any other key; returns a summary."""
+    old = _current_version(secrets, secret_id)
+    new = secrets.rotate_secret(SecretId=secret_id, RotateImmediately=True)["VersionId"]
+    deadline = now() + ROTATION_WAIT_SECONDS
+    while _current_version(secrets, secret_id) != new:
+        if now() >= deadline:
+            raise RuntimeError(
+                f"the rotation to version {new} did not finish within {ROTATION_WAIT_SECONDS} s: "
+                "see the rotation function's log; the previous key was not retired"
+            )
+        sleep(ROTATION_POLL_SECONDS)
+    secrets.update_secret_version_stage(
+        SecretId=secret_id, VersionStage="AWSPREVIOUS", RemoveFromVersionId=old
+    )
+    key = secrets.get_secret_value(SecretId=secret_id, VersionStage="AWSCURRENT")["SecretString"]
+    kid = hashlib.sha256(key.encode()).hexdigest()[:16]  # lambdas/common/keys.py's key_id
+    closed = _close_not_signed_by(dynamodb, connections_api, agents_table, kid)
+    sleep(KEYS_CACHE_SECONDS)  # then no ws-connect holds the retired key: a last sweep
+    closed += _close_not_signed_by(dynamodb, connections_api, agents_table, kid)
+    return {"retiredVersion": old, "currentVersion": new, "closed": closed}
+
+
+def _close_not_signed_by(dynamodb, connections_api, agents_table, kid):
+    found = _connections_not_signed_by(dynamodb, agents_table, kid)
+    return sum(1 for c in found if _close(dynamodb, connections_api, agents_table, c))
+
+
+def _current_version(secrets, secret_id):
+    stages = secrets.describe_secret(SecretId=secret_id).get("VersionIdsToStages", {})
+    return next(version for version, labels in stages.items() if "AWSCURRENT" in labels)
+
+
+def _connections_not_signed_by(dynamodb, agents_table, kid):
+    """Ids of the open connections whose token another key signed (or that recorded no key)."""
+    found, start = [], None
+    while True:
+        kwargs = {
+            "TableName": agents_table,
+            "FilterExpression": "begins_with(pk, :p) AND (attribute_not_exists(tokenKid) OR tokenKid <> :k)"
+            " AND attribute_not_exists(revoked)",
+            "ExpressionAttributeValues": {":p": {"S": "conn#"}, ":k": {"S": kid}},
+            "ConsistentRead": True,
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        page = dynamodb.scan(**kwargs)
+        found.extend(item["pk"]["S"][len("conn#") :] for item in page.get("Items", []))
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return found
+
+
+def emergency_handler(events, context):
+    """aws:executeScript entry point of EmergencyKeyRotation."""
+    import boto3
+
+    return emergency_rotation(
+        boto3.client("secretsmanager"),
+        boto3.client("dynamodb"),
+        boto3.client("apigatewaymanagementapi", endpoint_url=events["WsEndpoint"]),
+        secret_id=events["SecretId"],
+        agents_table=events["AgentsTable"],
+    )
 
 
 def handler(events, context):

@@ -24,7 +24,9 @@ from lambdas.common import aws, clock
 from lambdas.common.settings import Settings
 
 STAGES = ("AWSCURRENT", "AWSPREVIOUS")
-CACHE_SECONDS = 300  # keys are re-read at most every five minutes...
+# Keys are re-read at most every minute (an emergency rotation's retired key is refused within it;
+# automation/scripts/revoke_tokens.py sweeps connections again after it)...
+CACHE_SECONDS = 60
 REFRESH_AFTER_SECONDS = 10  # ...or sooner when a token names a kid other than the current key's
 # Twice the longest token lifetime (auth.MAX_LIFETIME_SECONDS, 900 s; a test holds the two together):
 # a token signed with the old key just before the rotation lives out its lifetime, and a rotation

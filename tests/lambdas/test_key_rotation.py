@@ -9,6 +9,7 @@ import boto3
 import pytest
 import time_machine
 
+from automation.scripts.revoke_tokens import KEYS_CACHE_SECONDS, ROTATION_POLL_SECONDS, emergency_rotation
 from lambdas.common import keys
 from lambdas.common.auth import mint_token
 from lambdas.common.rotation import RotationError, rotate
@@ -183,3 +184,95 @@ def test_attack_leaked_previous_key_connects_only_within_the_window(secret, out,
             == UNAUTHORIZED
         )
     assert out.messages()[-1] == "ws_connect_rejected reason=token_invalid"
+
+
+class _SecretsManager:
+    """The secretsmanager client as an emergency rotation sees it: RotateSecret runs the stack's
+    rotation function (the four steps, as the service drives them) and returns the new version."""
+
+    def __init__(self) -> None:
+        self._client = boto3.client("secretsmanager", region_name=h.REGION)
+
+    def rotate_secret(self, *, SecretId: str, RotateImmediately: bool) -> dict:  # noqa: N803
+        assert RotateImmediately
+        _rotate(SecretId)
+        return {"VersionId": _current_version(SecretId)}
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+class _Closer:
+    """The management API, recording which connections were closed."""
+
+    def __init__(self) -> None:
+        self._api = boto3.client(
+            "apigatewaymanagementapi", endpoint_url=h.ENV["WS_ENDPOINT"], region_name=h.REGION
+        )
+        self.exceptions = self._api.exceptions
+        self.closed: list[str] = []
+
+    def delete_connection(self, *, ConnectionId: str) -> dict:  # noqa: N803
+        self.closed.append(ConnectionId)
+        return self._api.delete_connection(ConnectionId=ConnectionId)
+
+
+def _current_version(arn: str) -> str:
+    sm = boto3.client("secretsmanager", region_name=h.REGION)
+    stages = sm.describe_secret(SecretId=arn)["VersionIdsToStages"]
+    return next(v for v, s in stages.items() if "AWSCURRENT" in s)
+
+
+def test_attack_emergency_rotation_retires_the_leaked_key_and_closes_its_connections(
+    secret, out, monkeypatch
+):
+    # GIVEN the current key leaked: an attacker's connection and an agent's, both on tokens it signed
+    assert _connect(mint_token(h.SECRET, "agent-1", "creator-1"), "conn-attacker") == OK
+    assert _connect(mint_token(h.SECRET, "agent-2", "creator-2"), "conn-agent") == OK
+    old = _current_version(secret)
+    waited = []
+
+    def settle(seconds):
+        # a warm ws-connect still holds the leaked key while the script waits out its cache
+        waited.append(seconds)
+        assert _connect(mint_token(h.SECRET, "agent-1", "creator-1"), "conn-late") == OK
+
+    # WHEN on-call runs the emergency rotation
+    closer = _Closer()
+    summary = emergency_rotation(
+        _SecretsManager(), h.ddb(), closer, secret_id=secret, agents_table=h.ENV["AGENTS_TABLE"], sleep=settle
+    )
+    # THEN the leaked key is no longer AWSPREVIOUS (nor any stage), and once ws-connect's cache
+    # (the minute the script waited) is over, a token it signs is refused
+    assert waited == [KEYS_CACHE_SECONDS] and keys.CACHE_SECONDS == KEYS_CACHE_SECONDS
+    sm = boto3.client("secretsmanager", region_name=h.REGION)
+    assert sm.describe_secret(SecretId=secret)["VersionIdsToStages"].get(old) in (None, [])
+    monkeypatch.setattr(keys, "CACHE_SECONDS", 0)
+    monkeypatch.setattr(keys, "REFRESH_AFTER_SECONDS", 0)
+    assert _connect(mint_token(h.SECRET, "agent-1", "creator-1"), "conn-again") == UNAUTHORIZED
+    # AND every connection its tokens opened, before or during the wait, was closed and marked revoked
+    assert summary == {"retiredVersion": old, "currentVersion": _current_version(secret), "closed": 3}
+    assert sorted(closer.closed) == ["conn-agent", "conn-attacker", "conn-late"]
+    assert h.conn("conn-attacker")["revoked"] is True
+    # AND a token of the new key connects and records the new key's id
+    new = sm.get_secret_value(SecretId=secret, VersionStage="AWSCURRENT")["SecretString"]
+    assert _connect(mint_token(new, "agent-2", "creator-2"), "conn-new") == OK
+    assert h.conn("conn-new")["tokenKid"] == keys.key_id(new)
+
+
+def test_an_emergency_rotation_that_does_not_finish_retires_nothing(secret):
+    sm = _SecretsManager()
+    sm.rotate_secret = lambda **kwargs: {"VersionId": "never-current"}
+    ticks = iter(range(0, 10_000, ROTATION_POLL_SECONDS))
+    with pytest.raises(
+        RuntimeError, match="did not finish within 300 s: .* the previous key was not retired"
+    ):
+        emergency_rotation(
+            sm,
+            h.ddb(),
+            _Closer(),
+            secret_id=secret,
+            agents_table=h.ENV["AGENTS_TABLE"],
+            sleep=lambda s: None,
+            now=lambda: next(ticks),
+        )

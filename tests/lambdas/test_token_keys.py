@@ -1,7 +1,7 @@
 """auth.py and keys.py as plain functions: token bounds, the kid lookup and the secret cache.
 
 Secrets Manager is a small fake here (it counts reads); the monotonic clock of the cache is a
-settable one, so both sides of each cache boundary (10 s after a refresh, 300 s otherwise) are
+settable one, so both sides of each cache boundary (10 s after a refresh, 60 s otherwise) are
 exact. Tests that mint or verify a token stop the wall clock (`frozen`), so a second boundary
 passing between minting and checking (a slow or busy machine) changes nothing.
 """
@@ -137,7 +137,7 @@ def test_a_missing_current_version_or_any_other_error_is_raised(secrets, monoton
         keys.verification_keys(config())
 
 
-def test_the_keys_are_cached_for_five_minutes(secrets, monotonic):
+def test_the_keys_are_cached_for_a_minute(secrets, monotonic):
     keys.verification_keys(config())
     secrets.stages = {"AWSCURRENT": "third-key-" + "t" * 40}
     monotonic.value += keys.CACHE_SECONDS - 0.5
