@@ -17,10 +17,10 @@ def main() -> int:
     app = cdk.App()
     try:
         config = Config.from_sources(app.node.try_get_context, os.environ)
+        build(app, config)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    build(app, config)
     app.synth()
     return 0
 

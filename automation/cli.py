@@ -26,6 +26,7 @@ from automation.commands import (
     patch,
     redrive,
     revoke,
+    rotate_key,
     runbook,
     token,
     triage,
@@ -46,6 +47,7 @@ app = typer.Typer(
 app.command("redrive")(redrive.redrive)
 app.command("token")(token.token)
 app.command("revoke")(revoke.revoke)
+app.command("rotate-key")(rotate_key.rotate_key)
 app.command("triage")(triage.triage)
 app.command("deploy-check")(deploy_check.deploy_check)
 app.add_typer(dlq.app, name="dlq")

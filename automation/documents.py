@@ -235,6 +235,14 @@ def resume_creator_document(
     )
 
 
+def _closing_params(agents_table: str, ws_endpoint: str) -> dict[str, Any]:
+    """What a document that closes connections needs: their items and the management endpoint."""
+    return {
+        "AgentsTable": _fixed("String", "AgentsTable.", agents_table),
+        "WsEndpoint": _fixed("String", "WebSocket management endpoint (https://…/prod).", ws_endpoint),
+    }
+
+
 def revoke_tokens_document(
     *, agents_table: str, limits_table: str, ws_endpoint: str, role_arn: str
 ) -> dict[str, Any]:
@@ -247,9 +255,8 @@ def revoke_tokens_document(
             "",
             allowedPattern=f"^$|{ID_PATTERN}",
         ),
-        "AgentsTable": _fixed("String", "AgentsTable.", agents_table),
+        **_closing_params(agents_table, ws_endpoint),
         "CreatorLimitsTable": _fixed("String", "CreatorLimits table.", limits_table),
-        "WsEndpoint": _fixed("String", "WebSocket management endpoint (https://…/prod).", ws_endpoint),
         "AutomationAssumeRole": _role_param(role_arn),
     }
     step = script_step(
@@ -265,6 +272,37 @@ def revoke_tokens_document(
     return _document(
         "# Revoke agent tokens\nTokens issued until now stop working for one agent (AgentId) or for every "
         "agent of the creator: ws-connect refuses them and their open connections are closed at once.",
+        parameters,
+        step,
+    )
+
+
+def emergency_key_rotation_document(
+    *, secret_arn: str, agents_table: str, ws_endpoint: str, role_arn: str
+) -> dict[str, Any]:
+    """Rotate the agents' key now, retire the previous key at once, close the connections it signed."""
+    parameters = {
+        "SecretId": _fixed("String", "The agents' signing key (Secrets Manager).", secret_arn),
+        **_closing_params(agents_table, ws_endpoint),
+        "AutomationAssumeRole": _role_param(role_arn),
+    }
+    step = script_step(
+        "EmergencyKeyRotation",
+        revoke_tokens,
+        "emergency_handler",
+        _refs("SecretId", "AgentsTable", "WsEndpoint"),
+        {
+            "Closed": ("$.Payload.closed", "Integer"),
+            "RetiredVersion": ("$.Payload.retiredVersion", "String"),
+            "CurrentVersion": ("$.Payload.currentVersion", "String"),
+        },
+    )
+    return _document(
+        "# Emergency rotation of the agents' key\nFor a leaked signing key: rotates it now, removes "
+        "AWSPREVIOUS from the old version at once (no token it signed connects any more), and closes "
+        "every open connection whose token the new key did not sign, again after ws-connect's one-minute "
+        "key cache. Every agent must fetch a new token. A normal rotation keeps the previous key for "
+        "30 minutes instead.",
         parameters,
         step,
     )

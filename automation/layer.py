@@ -18,6 +18,7 @@ from automation.rule_target import SsmAutomationTarget, automation_definition_ar
 from contract.config import Config
 from contract.names import (
     AUTOMATIONS,
+    EMERGENCY_KEY_ROTATION,
     GUARDED_REDRIVE,
     PAUSE_CREATOR,
     REDRIVE_DLQ,
@@ -25,12 +26,16 @@ from contract.names import (
     RESUME_CREATOR,
     REVOKE_TOKENS,
 )
+from contract.principals import source_conditions
 from monitoring.catalog import ALARMS
 from runbooks.render import render_runbook_parts, write_runbook
 
 # The guarded redrive only moves messages while this alarm is OK.
 GUARD_ALARM_ID = "DispatcherErrors"
 HELD_INDEX = "ByHeldAgent"
+# What EmergencyKeyRotation calls on the agents' key; the secret's resource policy names its role
+# among the few principals allowed RotateSecret, UpdateSecretVersionStage and GetSecretValue.
+EMERGENCY_SECRET_ACTIONS = ("DescribeSecret", "RotateSecret", "UpdateSecretVersionStage", "GetSecretValue")
 
 
 class AutomationLayer(Construct):
@@ -54,6 +59,7 @@ class AutomationLayer(Construct):
         agents_table: dynamodb.ITable,
         ws_endpoint: str,
         ws_connections_arn: str,
+        jwt_secret_arn: str,
     ) -> None:
         super().__init__(scope, cid)
         self._config = config
@@ -82,6 +88,14 @@ class AutomationLayer(Construct):
         _allow(revoke, ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Scan"], agents_table.table_arn)
         _allow(revoke, ["dynamodb:UpdateItem"], creator_limits_table.table_arn)
         _allow(revoke, ["execute-api:ManageConnections"], ws_connections_arn)
+        emergency = self.roles[EMERGENCY_KEY_ROTATION]
+        _allow(
+            emergency,
+            [f"secretsmanager:{a}" for a in EMERGENCY_SECRET_ACTIONS],
+            jwt_secret_arn,
+        )
+        _allow(emergency, ["dynamodb:Scan", "dynamodb:UpdateItem"], agents_table.table_arn)
+        _allow(emergency, ["execute-api:ManageConnections"], ws_connections_arn)
 
         contents = {
             REDRIVE_DLQ: docs.redrive_dlq_document(
@@ -110,6 +124,12 @@ class AutomationLayer(Construct):
                 limits_table=creator_limits_table.table_name,
                 ws_endpoint=ws_endpoint,
                 role_arn=self._role_arn(REVOKE_TOKENS),
+            ),
+            EMERGENCY_KEY_ROTATION: docs.emergency_key_rotation_document(
+                secret_arn=jwt_secret_arn,
+                agents_table=agents_table.table_name,
+                ws_endpoint=ws_endpoint,
+                role_arn=self._role_arn(EMERGENCY_KEY_ROTATION),
             ),
         }
         self.documents = {
@@ -149,10 +169,15 @@ class AutomationLayer(Construct):
         write_runbook(self._config, out_dir, region=stack.region, account=stack.account)
 
     def _automation_role(self, name: str) -> iam.Role:
+        stack = Stack.of(self)
         return iam.Role(
             self,
             f"{name}Role",
-            assumed_by=iam.ServicePrincipal("ssm.amazonaws.com"),
+            # SSM assumes it for this account's automation executions only (confused-deputy guard).
+            assumed_by=iam.ServicePrincipal(
+                "ssm.amazonaws.com",
+                conditions=source_conditions(stack.account, _arn(stack, "ssm", "automation-execution/*")),
+            ),
             description=f"Runs {self._config.names.document(name)} and nothing else",
         )
 
@@ -174,10 +199,15 @@ class AutomationLayer(Construct):
     def _events_role(self, cid: str, automation: str, when: str) -> iam.Role:
         """The role EventBridge starts `automation` with: that document only, passing its role."""
         document = self._config.names.document(automation)
+        stack = Stack.of(self)
         events_role = iam.Role(
             self,
             cid,
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            # EventBridge assumes it for this account's rules only.
+            assumed_by=iam.ServicePrincipal(
+                "events.amazonaws.com",
+                conditions=source_conditions(stack.account, _arn(stack, "events", "rule/*")),
+            ),
             description=f"Lets EventBridge start {document} when {when}",
         )
         _allow(
@@ -247,6 +277,10 @@ class AutomationLayer(Construct):
         )
         rule.node.add_dependency(self.documents[automation])
         return rule
+
+
+def _arn(stack: Stack, service: str, resource: str) -> str:
+    return stack.format_arn(service=service, resource=resource, arn_format=ArnFormat.NO_RESOURCE_NAME)
 
 
 def _allow(grantee: iam.IGrantable, actions: list[str] | tuple[str, ...], *resources: str) -> None:

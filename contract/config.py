@@ -22,6 +22,14 @@ _GUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 _TEAMS_CHANNEL_RE = re.compile(r"^19:[A-Za-z0-9_.\-=+/,]+@thread\.(tacv2|skype)$")
 
 
+# Who may assume TokenIssuer and PatchRelease: IAM roles or users named by ARN, never an account root.
+_PRINCIPAL_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")
+_ROOT_RE = re.compile(r"^(arn:aws[a-z-]*:iam::\d{12}:root|\d{12})$")
+_ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
+# The session tag the trusted principals must carry to assume TokenIssuer or PatchRelease.
+OPERATOR_TAG = ("byoip-operator", "true")
+
+
 class ConfigError(ValueError):
     """A configuration value is not allowed; the message is one line for the user."""
 
@@ -46,6 +54,11 @@ class Config:
     teams_tenant_id: str | None = None
     teams_team_id: str | None = None
     teams_channel_id: str | None = None
+    # Principals (role or user ARNs) that may assume TokenIssuer and PatchRelease, each only with the
+    # principal tag OPERATOR_TAG. Required to deploy (check_deployable); never the account root.
+    trusted_principals: tuple[str, ...] = ()
+    # The role allowed, besides the rotation function, to change the agents' key (break glass).
+    break_glass_role: str = "byoip-break-glass"
 
     def __post_init__(self) -> None:
         if not _STAGE_RE.match(self.stage):
@@ -69,6 +82,7 @@ class Config:
                 "expected https://<host>/<path> (SNS HTTPS subscription; http is not allowed)"
             )
         self._check_chat()
+        self._check_principals()
         if not NOTIFY_OFFLINE_RANGE[0] <= self.notify_offline_seconds <= NOTIFY_OFFLINE_RANGE[1]:
             raise ConfigError(
                 f"invalid NOTIFY_OFFLINE_SECONDS {self.notify_offline_seconds!r}: "
@@ -77,6 +91,33 @@ class Config:
         if self.runbook_base_url is not None and not self.runbook_base_url.startswith("https://"):
             raise ConfigError(
                 f"invalid RUNBOOK_BASE_URL {self.runbook_base_url!r}: it must start with https://"
+            )
+
+    def _check_principals(self) -> None:
+        for arn in self.trusted_principals:
+            if _ROOT_RE.match(arn):
+                raise ConfigError(
+                    f"invalid TRUSTED_PRINCIPALS entry {arn!r}: the account root would trust every principal "
+                    "of the account; name roles or users (arn:aws:iam::<account>:role/<name>)"
+                )
+            if not _PRINCIPAL_RE.match(arn):
+                raise ConfigError(
+                    f"invalid TRUSTED_PRINCIPALS entry {arn!r}: expected arn:aws:iam::<account>:role/<name> "
+                    "or arn:aws:iam::<account>:user/<name>"
+                )
+        if not _ROLE_NAME_RE.match(self.break_glass_role):
+            raise ConfigError(
+                f"invalid BREAK_GLASS_ROLE {self.break_glass_role!r}: expected an IAM role name (1-64 of "
+                "letters, digits and +=,.@_-)"
+            )
+
+    def check_deployable(self) -> None:
+        """Settings a deployed stack needs beyond the defaults; synth stops with one line without them."""
+        if not self.trusted_principals:
+            raise ConfigError(
+                "TRUSTED_PRINCIPALS is not set: name the roles or users (comma-separated ARNs, context "
+                "trustedPrincipals) that may assume TokenIssuer and PatchRelease; there is no default "
+                "(the account root would trust every principal of the account)"
             )
 
     def _check_chat(self) -> None:
@@ -156,6 +197,8 @@ class Config:
             teams_tenant_id=pick("teamsTenantId", "TEAMS_TENANT_ID"),
             teams_team_id=pick("teamsTeamId", "TEAMS_TEAM_ID"),
             teams_channel_id=pick("teamsChannelId", "TEAMS_CHANNEL_ID"),
+            trusted_principals=_arns(context("trustedPrincipals"), environ.get("TRUSTED_PRINCIPALS")),
+            break_glass_role=pick("breakGlassRole", "BREAK_GLASS_ROLE") or Config.break_glass_role,
         )
 
 
@@ -169,6 +212,15 @@ def _seconds(raw: str | None) -> int:
             f"invalid NOTIFY_OFFLINE_SECONDS {raw!r}: allowed values are {low}-{high} (seconds)"
         )
     return int(raw)
+
+
+def _arns(context_value: object | None, env_value: str | None) -> tuple[str, ...]:
+    """A list from CDK context (a JSON list or a comma-separated string), else the env var's commas."""
+    raw = context_value if context_value not in (None, "", []) else env_value
+    if raw is None:
+        return ()
+    items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+    return tuple(str(item).strip() for item in items if str(item).strip())
 
 
 def _https_url(raw: str) -> bool:

@@ -44,7 +44,15 @@ GUARDED_REDRIVE = "GuardedRedrive"
 PAUSE_CREATOR = "PauseCreator"
 RESUME_CREATOR = "ResumeCreator"
 REVOKE_TOKENS = "RevokeTokens"
-AUTOMATIONS = (REDRIVE_DLQ, GUARDED_REDRIVE, PAUSE_CREATOR, RESUME_CREATOR, REVOKE_TOKENS)
+EMERGENCY_KEY_ROTATION = "EmergencyKeyRotation"
+AUTOMATIONS = (
+    REDRIVE_DLQ,
+    GUARDED_REDRIVE,
+    PAUSE_CREATOR,
+    RESUME_CREATOR,
+    REVOKE_TOKENS,
+    EMERGENCY_KEY_ROTATION,
+)
 # EventBridge rules on service events, as byoip-<stage>-<name>: a GuardedRedrive execution that
 # failed, timed out or was cancelled (starts it again); a failed rotation of the agents' key.
 REDRIVE_FAILED_RULE = "redrive-failed"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -15,6 +16,7 @@ from aws_cdk import aws_sns_subscriptions as subs
 from constructs import Construct
 
 from contract.config import Config
+from contract.principals import source_conditions
 from monitoring.routing import Route
 
 
@@ -33,6 +35,7 @@ def alert_topics(scope: Construct, config: Config) -> AlertTopics:
     """SSL-only topics `byoip-<s>-ops-alerts` and `byoip-<s>-ops-tickets`, one KMS key, subscriptions."""
     # cdk-nag wants SSE; the AWS-managed SNS key cannot be used by CloudWatch alarms, so
     # the topics get their own key that lets CloudWatch encrypt the messages it publishes.
+    stack = Stack.of(scope)
     key = kms.Key(
         scope,
         "OpsAlertsKey",
@@ -46,6 +49,16 @@ def alert_topics(scope: Construct, config: Config) -> AlertTopics:
             principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
             actions=["kms:Decrypt", "kms:GenerateDataKey*"],
             resources=["*"],
+            # Only for this account's alarms (confused-deputy guard).
+            conditions=source_conditions(
+                stack.account,
+                stack.format_arn(
+                    service="cloudwatch",
+                    resource="alarm",
+                    resource_name="*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                ),
+            ),
         )
     )
     page = _topic(scope, "OpsAlerts", config.names.ops_alerts_topic, f"BYO-IP {config.stage} ops alerts", key)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import Aspects, CfnOutput, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from constructs import Construct
@@ -17,6 +17,7 @@ from automation.layer import AutomationLayer
 from contract.config import Config
 from contract.names import (
     DISPATCHER,
+    EMERGENCY_KEY_ROTATION,
     LEASE_REAPER,
     PROBE,
     REVOKE_TOKENS,
@@ -54,6 +55,7 @@ from stacks.patch_release import (
 )
 from stacks.realtime import Realtime
 from stacks.storage import Storage
+from stacks.trust import SourceAccountOnPermissions, operators
 
 REAPER_SCHEDULE = events.Schedule.rate(Duration.minutes(1))
 REAPER_RULE = "Re-queue or fail jobs whose lease ran out"
@@ -81,10 +83,13 @@ class ByoIpStack(Stack):
         super().__init__(scope, cid, **stack_kwargs)
         self.config = config
         names = config.names
+        config.check_deployable()  # one clear line (app.py) rather than a role that trusts nobody
+        Aspects.of(self).add(SourceAccountOnPermissions())
+        trusted = operators(config.trusted_principals)
         self.storage = Storage(self, "Storage", names=names)
         self.queues = JobQueues(self, "Jobs", names=names)
         self.patch_release = PatchRelease(
-            self, "PatchRelease", names=names, bucket=self.storage.patches_bucket
+            self, "PatchRelease", names=names, bucket=self.storage.patches_bucket, trusted=trusted
         )
         self.realtime = Realtime(self, "Realtime", names=names)
         self.functions = byoip_functions(
@@ -131,6 +136,7 @@ class ByoIpStack(Stack):
             verifier=self.functions[WS_CONNECT].role,
             rotation_failed_rule=names.rule(ROTATION_FAILED_RULE),
             probe=self.functions[PROBE].role,
+            trusted=trusted,
         )
         self._grant_patch_release()
         CfnOutput(self, "WebSocketUrl", value=self.realtime.ws_stage.url, description="Agents connect here")
@@ -167,13 +173,18 @@ class ByoIpStack(Stack):
             agents_table=self.storage.agents_table,
             ws_endpoint=self.realtime.ws_stage.callback_url,
             ws_connections_arn=self.realtime.connections_arn("DELETE"),
+            jwt_secret_arn=self.storage.jwt_secret.secret_arn,
         )
-        acknowledge_connections(
-            self.automation.roles[REVOKE_TOKENS],
-            self.realtime.ws_api,
-            self.realtime.ws_stage.stage_name,
-            "DELETE",
+        self.agent_keys.restrict(
+            emergency=self.automation.roles[EMERGENCY_KEY_ROTATION], break_glass_role=config.break_glass_role
         )
+        for closer in (REVOKE_TOKENS, EMERGENCY_KEY_ROTATION):
+            acknowledge_connections(
+                self.automation.roles[closer],
+                self.realtime.ws_api,
+                self.realtime.ws_stage.stage_name,
+                "DELETE",
+            )
 
     def _environment(self) -> dict[str, str]:
         """The Lambda environment of docs/contracts.md."""

@@ -30,7 +30,9 @@ RELEASE_PREFIX_REASON = (
 class PatchRelease(Construct):
     """The patch-signing key (ECC_NIST_P256, SIGN_VERIFY), the release role, the bucket-name parameter."""
 
-    def __init__(self, scope: Construct, cid: str, *, names: Names, bucket: s3.IBucket) -> None:
+    def __init__(
+        self, scope: Construct, cid: str, *, names: Names, bucket: s3.IBucket, trusted: iam.IPrincipal
+    ) -> None:
         super().__init__(scope, cid)
         self.signing_key = kms.Key(
             self,
@@ -45,7 +47,7 @@ class PatchRelease(Construct):
             self,
             "PatchReleaseRole",
             role_name=names.patch_release_role,
-            assumed_by=iam.AccountRootPrincipal(),
+            assumed_by=trusted,
             max_session_duration=RELEASE_SESSION,
             description="byoip patch publish: the only principal that may write the agent patches bucket",
         )

@@ -54,13 +54,19 @@ def template_of(config: Config) -> dict[str, Any]:
         return app.synth().get_stack_by_name(config.stack_name).template
 
 
+# The local tools' operator (moto's default account): the sandbox deploys the template with it as
+# the one principal TokenIssuer and PatchRelease trust. A real deploy names its own (app.py).
+LOCAL_OPERATOR = "arn:aws:iam::123456789012:role/byoip-local-operator"
+
+
 def main(argv: list[str]) -> int:
-    """`python -m stacks.synth STAGE ALERT_MODE`: the template as JSON on stdout."""
+    """`python -m stacks.synth STAGE ALERT_MODE`: the template as JSON on stdout (local tools: the
+    sandbox and the alarm tests; TokenIssuer and PatchRelease trust LOCAL_OPERATOR)."""
     if len(argv) != 2:
         print("usage: python -m stacks.synth STAGE ALERT_MODE", file=sys.stderr)
         return 2
     try:
-        config = Config(stage=argv[0], alert_mode=argv[1])
+        config = Config(stage=argv[0], alert_mode=argv[1], trusted_principals=(LOCAL_OPERATOR,))
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -15,7 +15,8 @@ def _role(template, automation):
 
 
 @pytest.mark.parametrize(
-    "automation", ["RedriveDlq", "GuardedRedrive", "PauseCreator", "ResumeCreator", "RevokeTokens"]
+    "automation",
+    ["RedriveDlq", "GuardedRedrive", "PauseCreator", "ResumeCreator", "RevokeTokens", "EmergencyKeyRotation"],
 )
 def test_queues_tables_alarm_and_role_allow_only_the_stacks_own_value(synth, automation):  # noqa: F811
     template, *_ = synth

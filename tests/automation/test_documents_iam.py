@@ -9,6 +9,7 @@ the template's policies (tests/iam/check.py), and the whole-suite recording incl
 from __future__ import annotations
 
 import json
+import time
 
 import boto3
 import pytest
@@ -81,9 +82,41 @@ def records(tables, sqs, cloudwatch, errors_alarm, monkeypatch):
             )
             assert execute(doc, CreatorId="c1")["closed"] == 1
             assert execute(doc, CreatorId="c1", AgentId="a1")["closed"] == 1  # one agent: read, not scanned
+        with _as("EmergencyKeyRotation"):
+            _emergency_rotation(monkeypatch, agents)
         with _as("RedriveDlq"):
             _redrive(monkeypatch, arn)
     return [{"binding": DEPLOYMENT, **BINDING}] + found
+
+
+def _emergency_rotation(monkeypatch, agents):
+    """EmergencyKeyRotation with Secrets Manager stubbed (moto cannot run the rotation function): the
+    recorder sees its calls as made; DynamoDB and the management API are moto's."""
+    secret = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{NAMES.jwt_secret}-AbCdEf"
+    client = boto3.client("secretsmanager", region_name=REGION)
+    stub = Stubber(client)
+    ids = {"SecretId": secret}
+    v1, v2 = "1" * 32, "2" * 32  # version ids are at least 32 characters
+    stub.add_response("describe_secret", {"VersionIdsToStages": {v1: ["AWSCURRENT"]}}, ids)
+    stub.add_response("rotate_secret", {"VersionId": v2}, {**ids, "RotateImmediately": True})
+    stub.add_response(
+        "describe_secret", {"VersionIdsToStages": {v1: ["AWSPREVIOUS"], v2: ["AWSCURRENT"]}}, ids
+    )
+    retire = {**ids, "VersionStage": "AWSPREVIOUS", "RemoveFromVersionId": v1}
+    stub.add_response("update_secret_version_stage", {}, retire)
+    stub.add_response("get_secret_value", {"SecretString": "n" * 64}, {**ids, "VersionStage": "AWSCURRENT"})
+    real = boto3.client
+    monkeypatch.setattr(
+        boto3, "client", lambda service, **kw: client if service == "secretsmanager" else real(service, **kw)
+    )
+    monkeypatch.setattr(
+        time, "sleep", lambda seconds: None
+    )  # the script's wait out of ws-connect's key cache
+    with stub:
+        doc = docs.emergency_key_rotation_document(
+            secret_arn=secret, agents_table=agents, ws_endpoint=ENDPOINT, role_arn=ROLE
+        )
+        assert execute(doc)["closed"] == 1  # conn#k1 recorded no key id
 
 
 def _redrive(monkeypatch, arn):

@@ -39,6 +39,7 @@ def synth(tmp_path_factory):
         agents_table=_table(stack, "Agents", "byoip-agn-agents"),
         ws_endpoint="https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
         ws_connections_arn="arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/DELETE/@connections/*",
+        jwt_secret_arn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:byoip/agn/ws-jwt-AbCdEf",
     )
     return Template.from_stack(stack).to_json(), outdir
 

@@ -45,6 +45,7 @@ def synth(tmp_path_factory):
         agents_table=_table(stack, "Agents", "byoip-test-agents", "pk"),
         ws_endpoint="https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
         ws_connections_arn="arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/DELETE/@connections/*",
+        jwt_secret_arn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:byoip/test/ws-jwt-AbCdEf",
     )
     return Template.from_stack(stack), stack, layer, outdir
 
@@ -54,7 +55,7 @@ def documents(template):
     return {r["Properties"]["Name"]: r["Properties"] for r in found.values()}
 
 
-def test_five_automations_and_one_runbook_document_per_part_with_schema_0_3(synth):
+def test_six_automations_and_one_runbook_document_per_part_with_schema_0_3(synth):
     template, *_ = synth
     docs = documents(template)
     # The runbook is one SSM document per part (monitoring/sections.py): BYOIP-test-Runbook, -SLO, ...
@@ -68,6 +69,7 @@ def test_five_automations_and_one_runbook_document_per_part_with_schema_0_3(synt
             "BYOIP-test-RedriveDlq",
             "BYOIP-test-ResumeCreator",
             "BYOIP-test-RevokeTokens",
+            "BYOIP-test-EmergencyKeyRotation",
             *runbook_parts,
         ]
     )
@@ -238,7 +240,7 @@ def test_automation_roles_trust_only_ssm(synth):
         for r in roles.values()
     )
     # two EventBridge roles: the DLQ alarm's start and the redrive-failed restart
-    assert principals == ["events.amazonaws.com"] * 2 + ["ssm.amazonaws.com"] * 5
+    assert principals == ["events.amazonaws.com"] * 2 + ["ssm.amazonaws.com"] * 6
 
 
 def test_events_role_may_start_only_guarded_redrive_and_pass_only_its_role(synth):

@@ -22,7 +22,12 @@ from aws_cdk.assertions import Template  # noqa: E402
 
 from contract.config import Config  # noqa: E402
 from stacks.byoip_stack import ByoIpStack  # noqa: E402
-from stacks.synth import app_context, build  # noqa: E402
+from stacks.synth import LOCAL_OPERATOR, app_context, build  # noqa: E402
+
+
+def deployable(**settings: Any) -> Config:
+    """A config synth accepts: the local operator is the one principal the operators' roles trust."""
+    return Config(trusted_principals=(LOCAL_OPERATOR,), **settings)
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Synth]:
         key = (stage, alert_mode)
         if key not in cache:
             outdir = tmp_path_factory.mktemp(f"cdk-{stage}-{alert_mode}")
-            cache[key] = synthesize(Config(stage=stage, alert_mode=alert_mode), outdir)
+            cache[key] = synthesize(deployable(stage=stage, alert_mode=alert_mode), outdir)
         return cache[key]
 
     return get

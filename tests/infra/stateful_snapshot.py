@@ -12,9 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from contract.config import Config
 from contract.stateful import snapshot_differences, stateful_snapshot
-from tests.infra.conftest import STAGES, synthesize
+from tests.infra.conftest import STAGES, deployable, synthesize
 
 SNAPSHOT = Path(__file__).with_name("stateful_snapshot.json")
 
@@ -24,7 +23,7 @@ def current() -> dict[str, dict]:
     result = {}
     with tempfile.TemporaryDirectory() as tmp:
         for stage in STAGES:
-            synth = synthesize(Config(stage=stage), Path(tmp) / stage)
+            synth = synthesize(deployable(stage=stage), Path(tmp) / stage)
             result[stage] = stateful_snapshot(synth.template_dict)
     return result
 

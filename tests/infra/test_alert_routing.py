@@ -10,12 +10,12 @@ import pytest
 
 from contract.config import Config
 from monitoring.catalog import ALARMS_BY_ID
-from tests.infra.conftest import synthesize
+from tests.infra.conftest import deployable, synthesize
 from tests.infra.monitoring_preview import preview_template
 
 # The probe's alarm: a CRITICAL unit alarm that must page in composite mode.
 assert ALARMS_BY_ID["ProbeFailed"].notify_composite
-ROUTED = Config(
+ROUTED = deployable(
     stage="routed",
     ops_alerts_email="oncall@example.com",
     ops_tickets_email="tickets@example.com",

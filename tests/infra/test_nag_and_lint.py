@@ -12,8 +12,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_sqs as sqs
 
-from contract.config import Config
 from stacks.synth import app_context, build
+from tests.infra.conftest import deployable
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 # CDK makes each function DependsOn its role although Role is already a GetAtt: harmless.
@@ -30,7 +30,7 @@ def test_aws_solutions_checks_report_no_finding(stage_synth):
 def test_nag_plugin_does_run_and_report(tmp_path):
     # GIVEN the app as app.py builds it, plus one queue that breaks an AwsSolutions rule
     app = cdk.App(outdir=str(tmp_path), context=app_context(bundling=False))
-    stack = build(app, Config(stage="nagcheck"))
+    stack = build(app, deployable(stage="nagcheck"))
     sqs.Queue(stack, "PlainQueue", enforce_ssl=False)
     # WHEN synthesized, synthesis stops
     with pytest.raises(RuntimeError, match="ValidationFailed"):
