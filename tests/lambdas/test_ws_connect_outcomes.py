@@ -103,7 +103,7 @@ def test_a_throttled_secret_read_counts_throttled(monkeypatch, queues, clock, ou
             {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "GetSecretValue"
         )
 
-    monkeypatch.setattr(keys, "verification_keys", throttled)
+    monkeypatch.setattr(keys, "key_named", throttled)
     assert connect(h.connect_event(h.token("agent-1"), "conn-t"), None) == {"statusCode": 503}
     assert out.messages() == ["ws_connect_failed reason=throttled"]
     assert _counted(out) == [{"ConnectThrottled": 1}]
