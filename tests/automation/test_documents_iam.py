@@ -76,14 +76,14 @@ def records(tables, sqs, cloudwatch, errors_alarm, monkeypatch):
         sqs.delete_queue(QueueUrl=urls["jobs-quarantine"])
         with _as("GuardedRedrive"):
             assert execute(doc)["status"] == "send_failed"
+        with _as("EmergencyKeyRotation"):
+            _emergency_rotation(monkeypatch, agents)  # before RevokeTokens closes k1
         with _as("RevokeTokens"):
             doc = docs.revoke_tokens_document(
                 agents_table=agents, limits_table=limits, ws_endpoint=ENDPOINT, role_arn=ROLE
             )
             assert execute(doc, CreatorId="c1")["closed"] == 1
             assert execute(doc, CreatorId="c1", AgentId="a1")["closed"] == 1  # one agent: read, not scanned
-        with _as("EmergencyKeyRotation"):
-            _emergency_rotation(monkeypatch, agents)
         with _as("RedriveDlq"):
             _redrive(monkeypatch, arn)
     return [{"binding": DEPLOYMENT, **BINDING}] + found
