@@ -9,7 +9,16 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SETTINGS = ("STAGE", "ALERT_MODE", "OPS_ALERTS_EMAIL", "RUNBOOK_BASE_URL", "CDK_CONTEXT_JSON", "CDK_OUTDIR")
+SETTINGS = (
+    "STAGE",
+    "ALERT_MODE",
+    "OPS_ALERTS_EMAIL",
+    "RUNBOOK_BASE_URL",
+    "TRUSTED_PRINCIPALS",
+    "CDK_CONTEXT_JSON",
+    "CDK_OUTDIR",
+)
+OPERATOR = "arn:aws:iam::123456789012:role/byoip-operator"
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -77,7 +86,12 @@ def test_cdk_cli_reports_the_bad_value_without_a_trace(tmp_path):
 
 
 def test_good_settings_synthesize_the_stage_template(tmp_path):
-    result = run_app({"stage": "staging", "aws:cdk:bundling-stacks": []}, tmp_path, ALERT_MODE="all")
+    result = run_app(
+        {"stage": "staging", "aws:cdk:bundling-stacks": []},
+        tmp_path,
+        ALERT_MODE="all",
+        TRUSTED_PRINCIPALS=OPERATOR,
+    )
     assert result.returncode == 0, result.stderr
     template = json.loads((tmp_path / "HuntazeByoIpStack-staging.template.json").read_text())
     names = {
@@ -88,3 +102,11 @@ def test_good_settings_synthesize_the_stage_template(tmp_path):
     assert names == {"byoip-staging-jobs", "byoip-staging-jobs-dlq", "byoip-staging-jobs-quarantine"}
     assert not (tmp_path / "HuntazeByoIpStack-prod.template.json").exists()
     assert not (tmp_path / "HuntazeByoIpStack.template.json").exists()
+
+
+def test_attack_stage_without_trusted_principals_exits_2_with_one_line(tmp_path):
+    result = run_app({"stage": "staging", "aws:cdk:bundling-stacks": []}, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: TRUSTED_PRINCIPALS is not set: name the roles or users")
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "HuntazeByoIpStack-staging.template.json").exists()
