@@ -2,8 +2,10 @@
 
 Nothing outside Secrets Manager holds the key: ws-connect reads it (current and previous
 versions, by `kid`), so `setSecret` has nothing to do. After `finishSecret` the old version is
-AWSPREVIOUS and still verifies tokens signed before the rotation; tokens live at most 15
-minutes, so rotations must be further apart than that (the stack rotates every 30 days).
+AWSPREVIOUS and still verifies tokens signed before the rotation, for 30 minutes after the new
+version was created (lambdas/common/keys.py); tokens live at most 15 minutes, so rotations must be
+further apart than that (the stack rotates every 30 days). An emergency rotation removes
+AWSPREVIOUS at once (automation/scripts/revoke_tokens.py).
 """
 
 from __future__ import annotations
