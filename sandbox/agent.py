@@ -194,7 +194,7 @@ class Agent:
 
     async def _patch(self, ws: ClientConnection, frame: dict[str, Any]) -> None:
         assert self.patches is not None
-        version, report = await self.patches.answer(frame)
+        version, report = await self.patches.answer(frame, self.behaviour.version)
         if version is not None:
             self.behaviour.version = version
         if report is not None:
