@@ -2,7 +2,8 @@
 
 Plain functions over boto3 clients (the CLI passes real ones, tests moto or a Stubber). The
 order is the point: the build is uploaded before `patches/latest.json` names it, so the
-manifest never points at a missing object, and a version is never overwritten.
+manifest never points at a missing object, and a version is never overwritten. A new version must
+be newer than the latest published one (lambdas/common/patch_version.py): agents refuse any other.
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ from lambdas.common.patch_manifest import (
     SIGNING_ALGORITHM,
     VERSION_PATTERN,
     Manifest,
+    ManifestInvalid,
     object_key,
+    parse_manifest,
     signed_digest,
 )
+from lambdas.common.patch_version import ORDERED_RULE, is_newer, version_key
 
 CHUNK = 1024 * 1024
 
@@ -66,7 +70,34 @@ def check_version(version: str) -> str:
             f"--version {version!r} is not a version (1-64 characters of A-Z a-z 0-9 . _ + -, "
             "starting with a letter or digit, e.g. 1.5.0)"
         )
+    if version_key(version) is None:
+        raise PublishRefused(
+            f"--version {version!r} cannot be ordered ({ORDERED_RULE}, e.g. 1.5.0): agents refuse it"
+        )
     return version
+
+
+def latest_version(s3: Any, bucket: str) -> str | None:
+    """The version `patches/latest.json` names; None when nothing (or no readable manifest) is published."""
+    try:
+        body = s3.get_object(Bucket=bucket, Key=LATEST_POINTER)["Body"].read()
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    try:
+        return parse_manifest(body).version
+    except ManifestInvalid:
+        return None  # agents are handed no patch at all meanwhile: any ordered version repairs it
+
+
+def check_newer(version: str, latest: str | None) -> None:
+    """Refuse `version` unless it is newer than the latest published one (agents refuse the others)."""
+    if latest is not None and not is_newer(version, latest):
+        raise PublishRefused(
+            f"--version {version} is not newer than the latest published version {latest}: "
+            "agents refuse a downgrade or a re-release; publish a higher version"
+        )
 
 
 def sign(kms: Any, key_id: str, version: str, build: Build) -> tuple[str, str]:
@@ -131,6 +162,7 @@ def publish(s3: Any, kms: Any, *, bucket: str, key_id: str, path: Path, version:
         raise PublishRefused(
             f"s3://{bucket}/{key} already exists: a published version is never replaced; use a new --version"
         )
+    check_newer(version, latest_version(s3, bucket))
     signature, key_arn = sign(kms, key_id, version, build)
     manifest = Manifest(version, key, build.size, build.sha256, signature, key_arn, SIGNING_ALGORITHM)
     with path.open("rb") as handle:

@@ -177,6 +177,8 @@ class Agent:
                         # already completed (a re-delivery run twice), so it is not a completion
                         if frame.get("duplicate") is not True:
                             self.stats.confirmed.append(job_id)
+                elif frame.get("type") == "ack" and frame.get("action") == "heartbeat":
+                    await self._relist_deferred(ws, frame)
                 elif frame.get("type") == "logs.upload" and self._logs:
                     await self._upload(frame, self._logs.pop(0))
                 elif frame.get("type") == "error":
@@ -194,19 +196,29 @@ class Agent:
 
     async def _patch(self, ws: ClientConnection, frame: dict[str, Any]) -> None:
         assert self.patches is not None
-        version, report = await self.patches.answer(frame)
+        version, report = await self.patches.answer(frame, self.behaviour.version)
         if version is not None:
             self.behaviour.version = version
         if report is not None:
             await ws.send(json.dumps(report))
 
+    def _heartbeat(self, jobs: list[str]) -> str:
+        frame: dict[str, Any] = {"action": "heartbeat", "version": self.behaviour.version}
+        if jobs:
+            frame["jobs"] = jobs[:25]
+        return json.dumps(frame)
+
     async def _heartbeats(self, ws: ClientConnection) -> None:
         while True:
-            frame: dict[str, Any] = {"action": "heartbeat", "version": self.behaviour.version}
-            if self._in_hand:
-                frame["jobs"] = sorted(self._in_hand)[:25]
-            await ws.send(json.dumps(frame))
+            await ws.send(self._heartbeat(sorted(self._in_hand)))
             await asyncio.sleep(self.behaviour.heartbeat_seconds)
+
+    async def _relist_deferred(self, ws: ClientConnection, ack: dict[str, Any]) -> None:
+        """Leases that were due but over the heartbeat's write bound are listed again at once."""
+        deferred = ack.get("deferredJobs")
+        again = [j for j in deferred if j in self._in_hand] if isinstance(deferred, list) else []
+        if again:
+            await ws.send(self._heartbeat(again))
 
     async def _run_job(self, ws: ClientConnection, frame: dict[str, Any]) -> None:
         job_id = frame["jobId"]

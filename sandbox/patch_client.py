@@ -5,6 +5,8 @@ nothing in a `patch.check` answer until the signature verifies over the statemen
 version, size and SHA-256 (lambdas/common/patch_manifest.py); only then does it download the
 build, and it keeps the build only if size and SHA-256 match what was signed. Any failure is a
 reason from PATCH_REJECT_REASONS, which the agent reports in a `patch.rejected` frame.
+A signed version that is not newer than the agent's own (lambdas/common/patch_version.py) is
+refused before anything is downloaded: `downgrade` (lower or equal), `version_invalid` (unordered).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from lambdas.common.patch_manifest import MAX_PATCH_BYTES, SIGNING_ALGORITHM, VERSION_PATTERN, statement
+from lambdas.common.patch_version import is_newer, version_key
 
 DOWNLOAD_TIMEOUT_S = 30
 
@@ -83,11 +86,19 @@ def _download(url: str, limit: int) -> bytes:
         return bytes(response.read(limit + 1))
 
 
+def check_order(frame: dict[str, Any], current: str | None) -> str | None:
+    """None when the (signed) offered version is newer than the agent's `current`, else the reason."""
+    if version_key(frame["version"]) is None:
+        return "version_invalid"
+    return None if is_newer(frame["version"], current) else "downgrade"
+
+
 async def fetch_verified(
-    frame: dict[str, Any], key: ec.EllipticCurvePublicKey
+    frame: dict[str, Any], key: ec.EllipticCurvePublicKey, current: str | None = None
 ) -> tuple[bytes | None, str | None]:
-    """(build, None) for a patch that verifies end to end, else (None, reason); downloads only if signed."""
-    reason = check_manifest(frame, key)
+    """(build, None) for a newer patch that verifies end to end, else (None, reason); downloads only
+    a signed version newer than `current` (the agent's own)."""
+    reason = check_manifest(frame, key) or check_order(frame, current)
     if reason is not None:
         return None, reason
     try:
@@ -113,11 +124,13 @@ class PatchChecker:
         """The `patch.check` frame for an agent running `version`."""
         return {"action": "patch.check", "version": version}
 
-    async def answer(self, frame: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
-        """(version to switch to, frame to send back) for one `patch.check` answer."""
+    async def answer(
+        self, frame: dict[str, Any], current: str | None = None
+    ) -> tuple[str | None, dict[str, Any] | None]:
+        """(version to switch to, frame to send back) for a `patch.check` answer; the agent runs `current`."""
         if frame.get("version") is None or frame.get("upToDate") is True:
             return None, None
-        body, reason = await fetch_verified(frame, self.key)
+        body, reason = await fetch_verified(frame, self.key, current)
         version = frame.get("version")
         if reason is None and body is not None and isinstance(version, str):
             self.applied.append(version)

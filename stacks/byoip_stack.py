@@ -249,7 +249,8 @@ class ByoIpStack(Stack):
         # failures; presign log PUTs and patch GETs (SSE-KMS); reply over the connection
         role = functions[WS_MESSAGE].role
         allow_table(role, s.agents_table, ["GetItem", "UpdateItem", "DeleteItem"])  # DeleteItem: closing
-        allow_table(role, s.jobs_table, ["GetItem", "UpdateItem"])
+        # BatchGetItem: a heartbeat reads its listed jobs' leases, to write only the due ones
+        allow_table(role, s.jobs_table, ["GetItem", "UpdateItem", "BatchGetItem"])
         allow_table(role, s.creator_limits_table, ["UpdateItem"])
         allow_send(role, q.jobs_queue)
         allow_objects(role, s.logs_bucket, ["PutObject"], why_any_key=LOGS_PREFIX_REASON)

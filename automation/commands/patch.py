@@ -31,7 +31,7 @@ def _bucket(ssm: object, parameter: str, stage: str) -> str:
 @app.command("publish")
 def publish_command(
     file: Annotated[Path, typer.Argument(help="The agent build to publish.", show_default=False)],
-    version: Annotated[str, typer.Option("--version", help="Patch version, e.g. 1.5.0 (never reused).")],
+    version: Annotated[str, typer.Option("--version", help="Version, e.g. 1.5.0, above the latest.")],
     stage: Annotated[str, typer.Option("--stage", help="Stage whose agents get the patch.")] = "prod",
     region: Annotated[str | None, typer.Option("--region", help="AWS region (default: AWS_REGION).")] = None,
 ) -> None:

@@ -25,6 +25,7 @@ class Caller:
     agent_id: str
     creator_id: str
     connection_id: str
+    connection_ttl: int = 0  # the connection item's `ttl` as read for this frame (0: unknown)
 
 
 def _not_assigned(job_id: str) -> FrameError:
@@ -33,9 +34,21 @@ def _not_assigned(job_id: str) -> FrameError:
 
 
 def heartbeat(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:
-    """Last seen + connection TTL; extends the leases of the listed jobs. Never touches a pause."""
-    connections.touch(caller.creator_id, caller.agent_id, caller.connection_id, now, fields.get("version"))
-    extended = job_updates.extend_leases(
+    """Last seen + connection TTL; extends the leases of the listed jobs where due. Never touches a pause.
+
+    The answer says which leases were written (`extendedJobs`) and which were due but over the
+    frame's bound (`deferredJobs`: the agent lists them again at once); the others were fresh or
+    are not the agent's.
+    """
+    connections.touch(
+        caller.creator_id,
+        caller.agent_id,
+        caller.connection_id,
+        now,
+        fields.get("version"),
+        caller.connection_ttl,
+    )
+    leases = job_updates.extend_leases(
         fields.get("jobs", []),
         caller.creator_id,
         caller.agent_id,
@@ -43,7 +56,12 @@ def heartbeat(caller: Caller, fields: dict[str, Any], now: int, counters: Counte
         lease_seconds=settings().lease_seconds,
     )
     counters.add(metrics.BYOIP, metrics.AGENT_HEARTBEATS)
-    return ack_frame("heartbeat", leasesExtended=extended)
+    return ack_frame(
+        "heartbeat",
+        leasesExtended=len(leases.extended),
+        extendedJobs=leases.extended,
+        deferredJobs=leases.deferred,
+    )
 
 
 def job_ack(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any] | None:

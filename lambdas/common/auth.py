@@ -22,6 +22,10 @@ from lambdas.common.reserved import PROBE_CLAIM, is_probe
 from lambdas.common.settings import Settings
 
 MAX_LIFETIME_SECONDS = 900
+# How far the issuer's clock may run ahead of (or behind) ours: `iat`, `nbf` and `exp` are checked
+# with this leeway (PyJWT's), so a token minted 3 s "in the future" by a slightly fast clock is
+# accepted and one 31 s ahead is not. The lifetime check (exp - iat) takes no leeway.
+CLOCK_SKEW_SECONDS = 30
 REQUIRED_CLAIMS = ["agentId", "creatorId", "exp", "iat"]
 
 
@@ -88,7 +92,10 @@ def mint_token(
 
 
 def verify_token(token: str | None, key: str) -> AgentIdentity:
-    """Verify signature, algorithm, required claims, expiry and lifetime; return the identity."""
+    """Verify signature, algorithm, required claims, expiry and lifetime; return the identity.
+
+    `iat`/`nbf`/`exp` are compared with the clock allowing CLOCK_SKEW_SECONDS either way.
+    """
     if not key:
         raise MisconfiguredSecret("the JWT secret is empty")
     if not token:
@@ -99,6 +106,7 @@ def verify_token(token: str | None, key: str) -> AgentIdentity:
             key,
             algorithms=["HS256"],
             options={"require": REQUIRED_CLAIMS, "enforce_minimum_key_length": True},
+            leeway=CLOCK_SKEW_SECONDS,
         )
     except jwt.InvalidKeyError as err:
         raise MisconfiguredSecret(f"the JWT secret is unusable: {err}") from None

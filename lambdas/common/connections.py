@@ -91,8 +91,15 @@ def agent(creator_id: str, agent_id: str) -> dict[str, Any] | None:
     return ddb.get(_table(), "pk", f"agent#{agent_ref(creator_id, agent_id)}")
 
 
-def touch(creator_id: str, agent_id: str, connection_id: str, now: int, version: str | None) -> None:
-    """Heartbeat bookkeeping: last seen, agent version, connection TTL pushed forward."""
+def touch(
+    creator_id: str, agent_id: str, connection_id: str, now: int, version: str | None, ttl: int = 0
+) -> None:
+    """Heartbeat bookkeeping: last seen, agent version; the connection TTL pushed forward when due.
+
+    `ttl`: the connection item's TTL as this frame read it (0 unknown). It is written again only
+    once less than half of CONNECTION_TTL_SECONDS is left: an hour's margin, so a heartbeat a minute
+    costs one write (the agent item) and the connection item a write an hour.
+    """
     client = ddb.dynamodb()
     expression = "SET lastSeen = :now"
     vals: dict[str, Any] = {"now": now}
@@ -105,6 +112,8 @@ def touch(creator_id: str, agent_id: str, connection_id: str, now: int, version:
         UpdateExpression=expression,
         ExpressionAttributeValues=ddb.values(**vals),
     )
+    if ttl - now >= CONNECTION_TTL_SECONDS // 2:
+        return
     # Conditional: if a disconnect raced the heartbeat, the connection item stays gone.
     ddb.update_if(
         TableName=_table(),

@@ -85,6 +85,28 @@ def get(table: str, key_attr: str, key_value: str, *, consistent: bool = True) -
     return from_item(resp.get("Item"))
 
 
+_BATCH_ATTEMPTS = 3  # BatchGetItem may return keys unprocessed under throttling; then retry them
+
+
+def batch_get(request: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """BatchGetItem of `request` (RequestItems), unprocessed keys retried: table -> its plain items.
+
+    Raises a ThrottlingException ClientError when keys are still unprocessed after the retries.
+    """
+    found: dict[str, list[dict[str, Any]]] = {}
+    for _ in range(_BATCH_ATTEMPTS):
+        response = dynamodb().batch_get_item(RequestItems=request)
+        for table, items in response.get("Responses", {}).items():
+            found.setdefault(table, []).extend(from_item(item) for item in items)  # type: ignore[misc]
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            return found
+    raise ClientError(
+        {"Error": {"Code": "ThrottlingException", "Message": "BatchGetItem left keys unprocessed"}},
+        "BatchGetItem",
+    )
+
+
 def update_if(**request: Any) -> bool:
     """UpdateItem with a ConditionExpression; False (nothing written) when the condition fails."""
     try:

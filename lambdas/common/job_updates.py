@@ -9,6 +9,7 @@ only for a job whose assignment counted it (`limitsDay` other than jobs.UNCOUNTE
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from lambdas.common import ddb, limits
@@ -58,18 +59,79 @@ def ack(job_id: str, creator_id: str, agent_id: str, *, now: int, lease_seconds:
     return "finished" if mine else "not_assigned"
 
 
-def extend_leases(job_ids: list[str], creator_id: str, agent_id: str, *, now: int, lease_seconds: int) -> int:
-    """Mark the listed jobs the agent still holds running and extend their leases; returns how many.
+# A heartbeat writes a listed job only when the write changes something that matters: the job is
+# still `assigned` (the listing is its acknowledgement) or less than EXTEND_BELOW of its lease is
+# left. With the default 300 s lease and a heartbeat a minute a lease is written every other
+# heartbeat, and one that is skipped still has more than 200 - 60 = 140 s left at the next one:
+# heartbeats must come less than two thirds of a lease apart (docs/contracts.md).
+EXTEND_BELOW = 2 / 3
+# At most this many lease writes per heartbeat frame; the others that are due are answered as
+# deferred (the agent lists them again at once), most urgent (earliest expiry) first.
+MAX_LEASE_WRITES = 10
+_LEASE_FIELDS = "jobId, agentId, creatorId, #status, leaseExpiresAt"
 
-    A heartbeat's job list is the agent's acknowledgement: no `job.ack` frame is needed.
+
+@dataclass(frozen=True)
+class LeaseWrites:
+    """What one heartbeat did with its job list: written, and due but over MAX_LEASE_WRITES."""
+
+    extended: list[str]
+    deferred: list[str]
+
+
+def due_for_extension(
+    item: dict[str, Any], creator_id: str, agent_id: str, *, now: int, lease_seconds: int
+) -> bool:
+    """Whether a heartbeat of this agent should write this job: the agent's, active, and unacknowledged
+    or with less than EXTEND_BELOW of its lease left."""
+    mine = (item.get("creatorId"), item.get("agentId")) == (creator_id, agent_id)
+    if not mine or item.get("status") not in ("assigned", "running"):
+        return False
+    left = int(item.get("leaseExpiresAt", 0)) - now
+    return item["status"] == "assigned" or left < lease_seconds * EXTEND_BELOW
+
+
+def extend_leases(
+    job_ids: list[str],
+    creator_id: str,
+    agent_id: str,
+    *,
+    now: int,
+    lease_seconds: int,
+    limit: int = MAX_LEASE_WRITES,
+) -> LeaseWrites:
+    """Mark the listed jobs the agent still holds running and extend their leases, where due.
+
+    A heartbeat's job list is the agent's acknowledgement: no `job.ack` frame is needed. One
+    BatchGetItem (eventually consistent) reads the listed jobs; only the due ones are written,
+    each conditionally as before, at most `limit`. A stale read is harmless: a lease only ever
+    moves forward while a job is held, so a lease read as fresh is at least that fresh, and a job
+    read as someone else's or closed would have failed the conditional write anyway.
     """
+    ids = list(dict.fromkeys(job_ids))
+    if not ids:
+        return LeaseWrites([], [])
+    table = jobs_table()
+    read = {
+        "Keys": [job_key(job_id) for job_id in ids],
+        "ProjectionExpression": _LEASE_FIELDS,
+        "ExpressionAttributeNames": _NAMES,
+        "ConsistentRead": False,
+    }
+    items = ddb.batch_get({table: read}).get(table, [])
+    due = [
+        i for i in items if due_for_extension(i, creator_id, agent_id, now=now, lease_seconds=lease_seconds)
+    ]
+    due.sort(key=lambda i: (int(i.get("leaseExpiresAt", 0)), i["jobId"]))
     lease = now + lease_seconds
-    return sum(
-        _update_owned(
-            job_id, creator_id, agent_id, "SET #status = :running, leaseExpiresAt = :lease", lease=lease
+    extended = [
+        i["jobId"]
+        for i in due[:limit]
+        if _update_owned(
+            i["jobId"], creator_id, agent_id, "SET #status = :running, leaseExpiresAt = :lease", lease=lease
         )
-        for job_id in dict.fromkeys(job_ids)
-    )
+    ]
+    return LeaseWrites(extended, [i["jobId"] for i in due[limit:]])
 
 
 def fit_result(result: Any) -> tuple[str | None, bool]:

@@ -20,29 +20,18 @@ from lambdas.common import ddb
 from lambdas.common.connections import agent_key
 from lambdas.common.settings import settings
 
-_ATTEMPTS = 3  # BatchGetItem may return keys unprocessed under throttling; then retry them
-
 
 def agent_and_limits(creator_id: str, agent_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """(agent item, CreatorLimits item), each None when absent."""
     config = settings()
-    request: dict[str, Any] = {
-        config.agents_table: {"Keys": [agent_key(creator_id, agent_id)], "ConsistentRead": False},
-        config.creator_limits_table: {"Keys": [ddb.key("creatorId", creator_id)], "ConsistentRead": False},
-    }
-    found: dict[str, dict[str, Any]] = {}
-    for _ in range(_ATTEMPTS):
-        response = ddb.dynamodb().batch_get_item(RequestItems=request)
-        for table, items in response.get("Responses", {}).items():
-            for item in items:
-                found[table] = item
-        request = response.get("UnprocessedKeys") or {}
-        if not request:
-            break
-    else:
-        raise ddb.ClientError(
-            {"Error": {"Code": "ThrottlingException", "Message": "BatchGetItem left keys unprocessed"}},
-            "BatchGetItem",
-        )
-    agent = ddb.from_item(found.get(config.agents_table))
-    return agent, ddb.from_item(found.get(config.creator_limits_table))
+    found = ddb.batch_get(
+        {
+            config.agents_table: {"Keys": [agent_key(creator_id, agent_id)], "ConsistentRead": False},
+            config.creator_limits_table: {
+                "Keys": [ddb.key("creatorId", creator_id)],
+                "ConsistentRead": False,
+            },
+        }
+    )
+    agents, limits = found.get(config.agents_table, []), found.get(config.creator_limits_table, [])
+    return (agents[0] if agents else None), (limits[0] if limits else None)

@@ -36,6 +36,8 @@ PATCH_REJECT_REASONS = (
     "size_mismatch",
     "download_failed",
     "manifest_invalid",  # the patch.check answer lacks a field the agent needs
+    "downgrade",  # signed, but not newer than the agent's own version (patch_version.is_newer)
+    "version_invalid",  # signed, but a version the agent cannot order (patch_version.py)
 )
 
 

@@ -139,7 +139,9 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
         if closing:
             return _close(connection_id, caller_item, closing, now, logger)
         request = parse_agent_frame(event.get("body"), is_base64=bool(event.get("isBase64Encoded")))
-        caller = Caller(caller_item["agentId"], caller_item["creatorId"], connection_id)
+        caller = Caller(
+            caller_item["agentId"], caller_item["creatorId"], connection_id, int(caller_item.get("ttl", 0))
+        )
         reply = ACTIONS[request.action](caller, request.fields, now, counters)
         note = reply.pop(LOG_LINE, None) if reply else None
         if note:

@@ -111,7 +111,39 @@ def test_bad_input_is_one_line_and_uploads_nothing(cli, stage, build, args, mess
 
 
 def test_the_longest_version_is_accepted(cli, stage, build):
-    assert cli("patch", "publish", build, "--version", "v" * 64, "--stage", "t").exit_code == 0
+    longest = "1.0.0-" + "v" * 58
+    assert cli("patch", "publish", build, "--version", longest, "--stage", "t").exit_code == 0
+
+
+def test_a_version_agents_cannot_order_is_refused(cli, stage, build):
+    result = cli("patch", "publish", build, "--version", "v" * 64, "--stage", "t")
+    assert (result.exit_code, one_error_line(result)) == (
+        2,
+        f"error: --version '{'v' * 64}' cannot be ordered (1-4 dot-separated numbers without leading "
+        "zeros, then optional -pre.release and +build, e.g. 1.5.0): agents refuse it",
+    )
+    assert "Contents" not in stage["s3"].list_objects_v2(Bucket=BUCKET)
+
+
+@pytest.mark.parametrize("lower", ["1.4.9", "1.5.0-rc.1", "1.5", "1.5.0+rebuilt"])
+def test_patch_publish_of_a_lower_or_equal_version_fails_and_writes_nothing(
+    cli, stage, build, tmp_path, lower
+):
+    # the attack (issue 21): `byoip patch publish` put an older version in front of every agent
+    assert cli("patch", "publish", build, "--version", "1.5.0", "--stage", "t").exit_code == 0
+    before = {o["Key"]: o["ETag"] for o in stage["s3"].list_objects_v2(Bucket=BUCKET)["Contents"]}
+    older = tmp_path / "agent-old.tar.gz"
+    older.write_bytes(b"old agent build\n" * 10)
+    result = cli("patch", "publish", older, "--version", lower, "--stage", "t")
+    assert (result.exit_code, one_error_line(result)) == (
+        2,
+        f"error: --version {lower} is not newer than the latest published version 1.5.0: "
+        "agents refuse a downgrade or a re-release; publish a higher version",
+    )
+    after = {o["Key"]: o["ETag"] for o in stage["s3"].list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert after == before
+    assert cli("patch", "publish", older, "--version", "1.5.1", "--stage", "t").exit_code == 0
+    assert parse_manifest(_object(stage["s3"], LATEST_POINTER)).version == "1.5.1"
 
 
 def test_a_missing_or_empty_file_is_refused(cli, stage, tmp_path):

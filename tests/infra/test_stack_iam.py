@@ -54,6 +54,7 @@ def expected_grants(s: str) -> dict[str, set[tuple[str, str]]]:
             ("dynamodb:DeleteItem", agents),  # closing a revoked or long-expired connection
             ("dynamodb:GetItem", jobs),
             ("dynamodb:UpdateItem", jobs),
+            ("dynamodb:BatchGetItem", jobs),  # a heartbeat reads its listed leases at once
             ("dynamodb:UpdateItem", limits),
             ("sqs:SendMessage", f"byoip-{s}-jobs"),
             ("s3:PutObject", "AgentLogsBucket/*"),

@@ -128,6 +128,15 @@ def test_patch_rejected_is_acknowledged_logged_and_counted(online, clock, out):
     assert doc["PatchesRejected"] == 1
 
 
+@pytest.mark.parametrize("reason", ["downgrade", "version_invalid"])
+def test_a_refused_downgrade_is_counted_as_patch_rejected_with_its_own_reason(reason, online, clock, out):
+    reply = send({"action": "patch.rejected", "version": "1.0.0", "reason": reason})
+    assert reply == {"type": "ack", "action": "patch.rejected", "reason": reason, "version": "1.0.0"}
+    assert f"patch_rejected reason={reason} version=1.0.0 agentId=agent-1" in out.messages()
+    (doc,) = [d for d in out.emf() if not set(CONNECT_OUTCOMES.values()) & set(d)]  # not ws-connect's
+    assert doc["PatchesRejected"] == 1
+
+
 @pytest.mark.parametrize(
     "frame",
     [

@@ -82,7 +82,9 @@ def test_the_other_creators_agent_cannot_ack_extend_or_close_a_job(a_job, both):
     before = len(h.frames("conn-a"))
     assert message(h.message_event({"action": "job.ack", "jobId": a_job}, "conn-a"), None) == OK
     assert (h.frames("conn-a")[before:], h.job(a_job)["status"]) == ([], "running")
-    assert _send({"action": "heartbeat", "jobs": [a_job]}, "conn-a")["leasesExtended"] == 1
+    both.set(NOW + 161)  # the ack's lease (NOW + 360) has less than two thirds left: due
+    assert _send({"action": "heartbeat", "jobs": [a_job]}, "conn-a")["extendedJobs"] == [a_job]
+    assert h.job(a_job)["leaseExpiresAt"] == NOW + 161 + 300
     # AND once creator-a's agent completed it, a resend is confirmed to it alone: creator-b's
     # agent-1 sending the same result is still refused, as if the job did not exist
     done_a = _send({"action": "job.result", "jobId": a_job, "status": "completed"}, "conn-a")

@@ -91,11 +91,13 @@ def test_heartbeat_updates_last_seen_connection_ttl_and_counts_fleet_wide(online
     clock.set(NOW + 60)
     # WHEN agent-1 sends a heartbeat
     reply = send({"action": "heartbeat", "version": "1.4.2"})
-    # THEN it is acknowledged, last seen/version/ttl move, the pause stays, one AgentHeartbeats
-    assert reply == {"type": "ack", "action": "heartbeat", "leasesExtended": 0}
+    # THEN it is acknowledged, last seen/version move, the pause stays, one AgentHeartbeats
+    reply_without_jobs = {"leasesExtended": 0, "extendedJobs": [], "deferredJobs": []}
+    assert reply == {"type": "ack", "action": "heartbeat", **reply_without_jobs}
     agent = h.agent("agent-1")
     assert (agent["lastSeen"], agent["version"]) == (NOW + 60, "1.4.2")
-    assert h.conn("conn-1")["ttl"] == NOW + 60 + 7200
+    # the connection's ttl (NOW + 2 h) has more than an hour left: not written again
+    assert h.conn("conn-1")["ttl"] == NOW + 7200
     assert h.creator_limits("creator-1")["paused"] is True
     connected, doc = out.emf()  # the `online` fixture's $connect counted ConnectOk first
     assert connected["ConnectOk"] == 1
@@ -108,6 +110,13 @@ def test_heartbeat_updates_last_seen_connection_ttl_and_counts_fleet_wide(online
         }
     ]
     assert "agent-1" not in json.dumps(doc)  # no per-agent dimension or value
+    # AND once less than an hour is left, a heartbeat pushes the ttl to 2 h from then
+    clock.set(NOW + 3601)
+    send({"action": "heartbeat"})
+    assert h.conn("conn-1")["ttl"] == NOW + 3601 + 7200
+    clock.set(NOW + 3602)
+    send({"action": "heartbeat"})
+    assert h.conn("conn-1")["ttl"] == NOW + 3601 + 7200
 
 
 def test_heartbeat_extends_only_the_agents_own_leases(assigned, clock, out):

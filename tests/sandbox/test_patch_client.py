@@ -145,3 +145,35 @@ def test_moto_signs_a_digest_as_kms_does(monkeypatch):
         assert kms.verify(Message=digest, Signature=signed["Signature"], **args)["SignatureValid"] is True
         with pytest.raises(kms.exceptions.KMSInvalidSignatureException):
             kms.verify(Message=hashlib.sha256(b"other").digest(), Signature=signed["Signature"], **args)
+
+
+def test_patch_rollback_agent_on_2_0_0_refuses_a_signed_1_0_0_and_2_0_0(signer, monkeypatch):
+    # the attack (issue 21): an agent on 2.0.0 applied a replayed, genuinely signed 1.0.0
+    from sandbox import patch_client
+
+    downloads = []
+    monkeypatch.setattr(patch_client, "_download", lambda url, limit: downloads.append(url) or BUILD)
+    checker = PatchChecker(signer.public_key(), lambda line: None)
+    for old in ("1.0.0", "2.0.0", "2.0.0+rebuilt", "2.0.0-rc.1"):
+        assert asyncio.run(checker.answer(_frame(signer, version=old), "2.0.0")) == (
+            None,
+            {"action": "patch.rejected", "version": old, "reason": "downgrade"},
+        ), old
+    assert asyncio.run(checker.answer(_frame(signer, version="banana"), "2.0.0")) == (
+        None,
+        {"action": "patch.rejected", "version": "banana", "reason": "version_invalid"},
+    )
+    assert downloads == [] and checker.applied == []
+    assert dict(checker.rejected) == {"downgrade": 4, "version_invalid": 1}
+    assert asyncio.run(checker.answer(_frame(signer, version="2.0.1"), "2.0.0")) == ("2.0.1", None)
+    assert checker.applied == ["2.0.1"]
+
+
+def test_an_unsigned_lower_version_is_still_signature_invalid(signer):
+    # the signature is checked first: a forged frame is reported as forged, not as a downgrade
+    from sandbox.patch_client import check_manifest, check_order
+
+    forged = {**_frame(signer), "version": "1.0.0"}
+    assert check_manifest(forged, signer.public_key()) == "signature_invalid"
+    assert check_order(forged, "2.0.0") == "downgrade"
+    assert check_order(_frame(signer, version="3.0.0"), "sandbox-1.0") is None

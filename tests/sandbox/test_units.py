@@ -275,3 +275,41 @@ def test_a_resent_result_confirmed_as_duplicate_is_not_a_second_completion():
     agent = asyncio.run(asyncio.wait_for(run(), 60))
     assert results == ["completed", "completed"] and agent.stats.completed == ["job-1", "job-1"]
     assert agent.stats.confirmed == ["job-1"]  # one completion the backend closed, not two
+
+
+def test_the_reference_agent_lists_deferred_leases_again_at_once():
+    """A heartbeat answer's `deferredJobs` (due leases over the frame's write bound) are sent again
+    in a heartbeat of their own, only those the agent still holds."""
+    import asyncio
+    import json
+
+    from websockets.asyncio.server import serve
+
+    from sandbox.agent import Agent, AgentBehaviour
+
+    listed: list[list[str]] = []
+
+    async def backend(ws) -> None:
+        for job_id in ("job-1", "job-2"):
+            await ws.send(json.dumps({"type": "job.assign", "jobId": job_id, "payload": {}}))
+        while True:
+            frame = json.loads(await ws.recv())
+            if frame.get("action") == "heartbeat":
+                listed.append(frame.get("jobs", []))
+                ack = {"type": "ack", "action": "heartbeat", "deferredJobs": ["job-2", "job-gone"]}
+                await ws.send(json.dumps(ack))
+
+    async def run() -> None:
+        async with serve(backend, "127.0.0.1", 0) as server:
+            port = server.sockets[0].getsockname()[1]
+            # jobs that never finish; the regular heartbeat always lists both
+            behaviour = AgentBehaviour(job_seconds=3600, heartbeat_seconds=0.05)
+            agent = Agent(f"ws://127.0.0.1:{port}", "a", lambda: "t", behaviour)
+            task = asyncio.create_task(agent.run())
+            while ["job-2"] not in listed:
+                await asyncio.sleep(0.01)
+            agent.stop()
+            await asyncio.wait_for(task, 30)
+
+    asyncio.run(asyncio.wait_for(run(), 60))
+    assert all(jobs in ([], ["job-1", "job-2"], ["job-2"]) for jobs in listed)  # never job-gone
