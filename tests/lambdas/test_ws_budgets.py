@@ -68,3 +68,31 @@ def test_patch_checks_are_budgeted_per_agent(online, clock, monkeypatch):
     )
     assert "rate_limited" not in answers[:2]
     assert answers[2:] == ["rate_limited", "rate_limited"]
+
+
+def test_a_connect_flood_of_expired_or_malformed_tokens_is_refused_before_any_key_lookup(queues, monkeypatch):
+    import time
+
+    from lambdas.common import keys
+
+    looked_up: list[bool] = []
+    real = keys.verification_keys
+
+    def counted(config, *, refresh=False):
+        looked_up.append(refresh)
+        return real(config, refresh=refresh)
+
+    monkeypatch.setattr(keys, "verification_keys", counted)
+    hour_ago = int(time.time()) - 3600
+    flood = [
+        h.token(iat=hour_ago, kid="k-unknown"),  # expired, under a kid we would read the keys again for
+        h.token(iat=hour_ago),  # expired, our own kid
+        h.token(lifetime=86_400, kid="k-unknown"),  # a day long
+        "not-a-jwt",
+        h.token(drop=("exp",), kid="k-unknown"),
+    ]
+    answers = [connect(h.connect_event(tok, f"conn-flood-{n}"), None) for n, tok in enumerate(flood)]
+    assert answers == [{"statusCode": 401}] * len(flood)
+    assert looked_up == []  # no key read: under WS_JWT_SECRET_ARN each would be a Secrets Manager call
+    assert connect(h.connect_event(h.token(), "conn-real"), None) == {"statusCode": 200}
+    assert looked_up == [False]
