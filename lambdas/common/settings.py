@@ -30,6 +30,20 @@ DEFAULT_CREATOR_LOG_UPLOADS_PER_DAY = 2400
 # minutes); per creator, what a few hundred agents reconnecting at once after a deploy need.
 DEFAULT_PATCH_CHECKS_PER_MINUTE = 2
 DEFAULT_CREATOR_PATCH_CHECKS_PER_MINUTE = 600
+
+
+def budget_environment() -> dict[str, str]:
+    """The budgets as Lambda env vars: the stack passes them, the sandbox scales them with its speed."""
+    return {
+        "FRAMES_PER_MINUTE": str(DEFAULT_FRAMES_PER_MINUTE),
+        "CREATOR_FRAMES_PER_MINUTE": str(DEFAULT_CREATOR_FRAMES_PER_MINUTE),
+        "LOG_UPLOADS_PER_DAY": str(DEFAULT_LOG_UPLOADS_PER_DAY),
+        "CREATOR_LOG_UPLOADS_PER_DAY": str(DEFAULT_CREATOR_LOG_UPLOADS_PER_DAY),
+        "PATCH_CHECKS_PER_MINUTE": str(DEFAULT_PATCH_CHECKS_PER_MINUTE),
+        "CREATOR_PATCH_CHECKS_PER_MINUTE": str(DEFAULT_CREATOR_PATCH_CHECKS_PER_MINUTE),
+    }
+
+
 # The time-to-assign SLO: a job assigned within this many seconds of being queued is on time.
 DEFAULT_ASSIGN_DEADLINE_SECONDS = 60
 # The black-box probe's wait for its job (SendMessage to job.assign). The dispatcher's event source
