@@ -142,3 +142,20 @@ def test_alarm_settings_come_from_the_catalog(case) -> None:
                 spec.period_s,
             )
             assert alarm.get("Statistic", alarm.get("ExtendedStatistic")) == spec.source.statistic
+
+
+def test_the_primary_dashboard_shows_connect_rejections_by_reason_per_minute(case) -> None:
+    from lambdas.common.metrics import CONNECT_OUTCOMES
+    from monitoring.dashboards import CONNECT_REJECTIONS_TITLE
+
+    config, _region, template = case
+    (widget,) = [
+        w
+        for w in dashboard_widgets(template, config.names.primary_dashboard)
+        if w.get("properties", {}).get("title") == CONNECT_REJECTIONS_TITLE
+    ]
+    props = widget["properties"]
+    drawn = [row[1] for row in props["metrics"] if row[0] == "Huntaze/ByoIP"]
+    rejections = [name for reason, name in CONNECT_OUTCOMES.items() if reason != "ok"]
+    assert drawn == rejections
+    assert (props["period"], props["stat"]) == (60, "Sum")
