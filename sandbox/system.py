@@ -130,7 +130,9 @@ class Sandbox:
                 "WS_ENDPOINT": self.connections.endpoint,
                 "LEASE_SECONDS": str(clock.scaled_int(lease)),
                 # Handlers count budgets per real minute (day): speed production minutes (days) of them.
-                **{name: str(round(value * clock.speed)) for name, value in budget_environment().items()},
+                **{
+                    name: str(round(int(value) * clock.speed)) for name, value in budget_environment().items()
+                },
                 # SentTimestamp and the handlers' clock are both real time here: scale the deadline.
                 "ASSIGN_DEADLINE_SECONDS": str(clock.scaled_int(DEFAULT_ASSIGN_DEADLINE_SECONDS)),
                 # The black-box probe connects where agents do, and waits for its job as long in
