@@ -164,6 +164,7 @@ def primary_dashboard(
                 _emf(m.DISPATCHER, m.JOBS_WAITING_LATE, config, resources),
             ],
         ),
+        CustomMetricGroup(title=CONNECT_REJECTIONS_TITLE, metrics=_connect_rejections(config, resources)),
     ]
     if resources.ws_api is not None and resources.ws_stage is not None:
         agent_groups.append(_websocket_group(resources))
@@ -202,6 +203,26 @@ def deprecated_dashboard(
 
 def _metric(spec: AlarmSpec, config: Config, resources: MonitoringResources) -> cw.Metric | cw.MathExpression:
     return to_cdk(spec.source, period_s=spec.period_s, resources=resources, stage=config.stage, label=spec.id)
+
+
+CONNECT_REJECTIONS_TITLE = "$connect rejections by reason, per minute (a connect flood shows here first)"
+
+
+def _connect_rejections(
+    config: Config, resources: MonitoringResources
+) -> list[cw.Metric | cw.MathExpression]:
+    """Every refused `$connect` by its reason (metrics.CONNECT_OUTCOMES but ok), a minute's Sum each."""
+    return [
+        to_cdk(
+            Metric(m.BYOIP, name, "Sum", Dim.STAGE),
+            period_s=60,
+            resources=resources,
+            stage=config.stage,
+            label=reason,
+        )
+        for reason, name in m.CONNECT_OUTCOMES.items()
+        if reason != "ok"
+    ]
 
 
 def _emf(

@@ -19,8 +19,8 @@ from contract.names import PROBE, SECRET_ROTATION, Names
 from lambdas.common.rotation import STEPS as ROTATION_STEPS
 from lambdas.common.settings import (
     DEFAULT_ASSIGN_DEADLINE_SECONDS,
-    DEFAULT_FRAMES_PER_MINUTE,
     DEFAULT_PROBE_DELIVER_SECONDS,
+    budget_environment,
 )
 from monitoring.catalog import ALARMS
 from monitoring.spec import Comparison, Dim, Metric, Missing
@@ -129,8 +129,10 @@ class Sandbox:
                 # The management API endpoint of the local gateway replaces the execute-api one.
                 "WS_ENDPOINT": self.connections.endpoint,
                 "LEASE_SECONDS": str(clock.scaled_int(lease)),
-                # Handlers count frames per real minute: speed production minutes of frames.
-                "FRAMES_PER_MINUTE": str(round(DEFAULT_FRAMES_PER_MINUTE * clock.speed)),
+                # Handlers count budgets per real minute (day): speed production minutes (days) of them.
+                **{
+                    name: str(round(int(value) * clock.speed)) for name, value in budget_environment().items()
+                },
                 # SentTimestamp and the handlers' clock are both real time here: scale the deadline.
                 "ASSIGN_DEADLINE_SECONDS": str(clock.scaled_int(DEFAULT_ASSIGN_DEADLINE_SECONDS)),
                 # The black-box probe connects where agents do, and waits for its job as long in

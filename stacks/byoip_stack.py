@@ -28,7 +28,7 @@ from contract.names import (
     WS_MESSAGE,
 )
 from lambdas.common.metrics import BYOIP
-from lambdas.common.settings import DEFAULT_LEASE_SECONDS, DEFAULT_MAX_ATTEMPTS
+from lambdas.common.settings import DEFAULT_LEASE_SECONDS, DEFAULT_MAX_ATTEMPTS, budget_environment
 from monitoring.layer import MonitoringLayer
 from monitoring.resources import MonitoringResources
 from stacks.agent_keys import AgentKeys
@@ -205,6 +205,7 @@ class ByoIpStack(Stack):
             "WS_JWT_SECRET_ARN": storage.jwt_secret.secret_arn,
             "LEASE_SECONDS": str(DEFAULT_LEASE_SECONDS),
             "MAX_ATTEMPTS": str(DEFAULT_MAX_ATTEMPTS),
+            **budget_environment(),
             "NOTIFY_OFFLINE_SECONDS": str(self.config.notify_offline_seconds),
             "POWERTOOLS_METRICS_NAMESPACE": BYOIP,
         }

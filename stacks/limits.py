@@ -13,6 +13,16 @@ from dataclasses import dataclass
 
 from contract.names import DISPATCHER, WS_CONNECT, WS_DISCONNECT, WS_MESSAGE
 
+# The fleet the edge is sized for (docs/contracts.md, *Capacity and limits*): agents connected at once.
+FLEET_AGENTS = 1_000
+# A busy honest agent: a heartbeat a minute plus one result frame per job, ~5 jobs a minute.
+HONEST_FRAMES_PER_AGENT_MINUTE = 6
+FLEET_FRAMES_PER_SECOND = FLEET_AGENTS * HONEST_FRAMES_PER_AGENT_MINUTE // 60  # 100
+# After a deploy or a regional blip the whole fleet reconnects; agents back off over ~20 s.
+FLEET_RECONNECT_SECONDS = 20
+# No creator may take more than this share of the `$default` rate (ws-message's creator ceiling).
+CREATOR_SHARE_OF_DEFAULT = 4
+
 
 @dataclass(frozen=True)
 class Throttle:
@@ -30,17 +40,19 @@ STAGE_THROTTLES = {
         "needs more than $connect's rate; 2x $connect leaves room for a mass disconnect.",
     ),
     "$connect": Throttle(
-        50,
-        100,
-        "A tenth of the account's 500 new connections a second, so an unauthenticated storm cannot take "
-        "the region's quota; 3,000 reconnects a minute brings a fleet of thousands back after a deploy "
-        "(agents back off and retry on 429). 50/s x ~0.5 s of ws-connect = ~25 concurrent, under its cap.",
+        FLEET_AGENTS // FLEET_RECONNECT_SECONDS,  # 50
+        2 * FLEET_AGENTS // FLEET_RECONNECT_SECONDS,
+        "The fleet (FLEET_AGENTS) reconnecting within FLEET_RECONNECT_SECONDS after a deploy: 1,000 / 20 s; "
+        "a tenth of the account's 500 new connections a second, so an unauthenticated storm cannot take "
+        "the region's quota (agents back off and retry on 429). 50/s x ~0.5 s of ws-connect = ~25 "
+        "concurrent, under its cap.",
     ),
     "$default": Throttle(
-        200,
-        400,
-        "Every agent frame: a heartbeat a minute plus ack and result per job, ~100/s for 1,000 busy "
-        "agents; 2x that. One agent is held to 10/s by ws-message's own frame limit (ratelimit.py).",
+        2 * FLEET_FRAMES_PER_SECOND,  # 200
+        4 * FLEET_FRAMES_PER_SECOND,
+        "Every agent frame: FLEET_AGENTS x HONEST_FRAMES_PER_AGENT_MINUTE / 60 = 100/s; 2x that, burst "
+        "4x. ws-message holds one agent to 10/s and one creator to a quarter of this rate (ratelimit.py); "
+        "the edge counts a frame before ws-message refuses it (docs/contracts.md, Capacity and limits).",
     ),
 }
 
@@ -71,3 +83,7 @@ RESERVED_CONCURRENCY = {
 }
 # The SQS event source scales the dispatcher up to this many concurrent batches.
 DISPATCHER_MAX_CONCURRENCY = RESERVED_CONCURRENCY[DISPATCHER].reserved
+
+# ws-message's ceiling per creator (frames a minute): a quarter of `$default`. The stack passes
+# lambdas/common/settings.py's budgets; tests/infra/test_stack_limits.py holds them to this arithmetic.
+CREATOR_FRAMES_PER_MINUTE = STAGE_THROTTLES["$default"].rate * 60 // CREATOR_SHARE_OF_DEFAULT  # 3,000

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lambdas.common import agent_files, breaker, connections, ddb, job_updates, limits, metrics
+from lambdas.common import agent_files, breaker, connections, ddb, job_updates, limits, metrics, ratelimit
 from lambdas.common.jobs import jobs_table
 from lambdas.common.log_upload import log_upload_form
 from lambdas.common.metrics import Counters
@@ -143,12 +143,14 @@ def agent_pause(caller: Caller, fields: dict[str, Any], now: int, counters: Coun
 
 
 def logs_upload(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:
-    """Presigned POST form under the caller's own prefix (size, type and SSE-KMS bound)."""
+    """Presigned POST form under the caller's own prefix (size, type and SSE-KMS bound), within budget."""
+    ratelimit.charge(ratelimit.LOG_UPLOADS, caller.creator_id, caller.agent_id, now)
     return log_upload_form(caller.agent_id, caller.creator_id, now)
 
 
 def patch_check(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:
-    """Latest patch version and a presigned GET."""
+    """Latest patch version and a presigned GET, within the patch-check budget."""
+    ratelimit.charge(ratelimit.PATCH_CHECKS, caller.creator_id, caller.agent_id, now)
     return agent_files.patch_check(fields.get("version"))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 
@@ -61,10 +62,44 @@ def key_for(token: str | None, config: Settings) -> str:
         raise TokenRejected(type(err).__name__) from None
     if not isinstance(kid, str) or not kid:
         raise TokenRejected("no kid")
+    _refuse_stale(token)
     key = keys.key_named(config, kid)
     if key is None:
         raise TokenRejected("unknown kid")
     return key
+
+
+# The unverified pre-check refuses only what verify_token would refuse too, whatever clock skew the
+# contract allows (at most 30 s): a token expired by more than this, or living longer than allowed.
+PRECHECK_SLACK_SECONDS = 60
+
+
+def _refuse_stale(token: str) -> None:
+    """Refuse a token that cannot pass verify_token before any key is looked up (no AWS call).
+
+    A `$connect` flood of replayed or expired tokens then costs ws-connect no Secrets Manager read,
+    not even under an unknown kid (which would read the keys again); its signature is not checked
+    here, so nothing it says is trusted: it can only be refused sooner.
+    """
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError as err:
+        raise TokenRejected(type(err).__name__) from None
+    if not isinstance(claims, dict) or "exp" not in claims or "iat" not in claims:
+        raise TokenRejected("MissingRequiredClaimError")  # the names verify_token would log
+    exp, _iat = _lifetime(claims)
+    if exp < time.time() - PRECHECK_SLACK_SECONDS:
+        raise TokenRejected("ExpiredSignatureError")
+
+
+def _lifetime(claims: dict[str, Any]) -> tuple[float, float]:
+    """(exp, iat), both numbers, at most MAX_LIFETIME_SECONDS apart; else TokenRejected."""
+    exp, iat = claims.get("exp"), claims.get("iat")
+    if not isinstance(exp, int | float) or not isinstance(iat, int | float):
+        raise TokenRejected("exp/iat are not numbers")
+    if exp - iat > MAX_LIFETIME_SECONDS:
+        raise TokenRejected("lifetime over 15 minutes")
+    return exp, iat
 
 
 def mint_token(
@@ -112,11 +147,7 @@ def verify_token(token: str | None, key: str) -> AgentIdentity:
         raise MisconfiguredSecret(f"the JWT secret is unusable: {err}") from None
     except jwt.PyJWTError as err:
         raise TokenRejected(type(err).__name__) from None
-    exp, iat = claims["exp"], claims["iat"]
-    if not isinstance(exp, int | float) or not isinstance(iat, int | float):
-        raise TokenRejected("exp/iat are not numbers")
-    if exp - iat > MAX_LIFETIME_SECONDS:
-        raise TokenRejected("lifetime over 15 minutes")
+    exp, iat = _lifetime(claims)
     agent_id, creator_id = claims["agentId"], claims["creatorId"]
     for name, value in (("agentId", agent_id), ("creatorId", creator_id)):
         if not is_id(value):

@@ -13,12 +13,37 @@ DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_RELEASE_DELAY_SECONDS = 2
 DEFAULT_CONNECT_GRACE_SECONDS = 10
 SQS_MAX_DELAY_SECONDS = 900
-# ws-message's frame limit per connection and clock minute (lambdas/common/ratelimit.py). An honest
-# agent sends a heartbeat a minute plus one frame (the result; two for older agents: ack, result) per
-# job: 600 a minute (10 a second) is five to ten jobs a second on one connection, far above what one
-# device's IP should run, and caps what one token can make ws-message spend at 10 invocations a
-# second (13 at worst across 50 containers). The sandbox scales it with its speed.
+# Budgets of ws-message (lambdas/common/ratelimit.py), each counted per agent (creatorId, agentId)
+# over all its connections, under a ceiling per creator over all its agents.
+# Frames per agent and clock minute. An honest agent sends a heartbeat a minute plus one frame (the
+# result; two for older agents: ack, result) per job: 600 a minute (10 a second) is five to ten jobs a
+# second, far above what one device's IP should run. The sandbox scales every budget with its speed.
 DEFAULT_FRAMES_PER_MINUTE = 600
+# Frames per creator and clock minute, all its agents together: five agents at their full budget, or
+# hundreds of honest ones. It caps what one creator makes ws-message spend at 50 invocations a second,
+# a quarter of the `$default` stage rate (stacks/limits.py checks that against the fleet size).
+DEFAULT_CREATOR_FRAMES_PER_MINUTE = 3000
+# `logs.upload` forms per agent and UTC day: a support bundle an hour; per creator, a hundred agents' worth.
+DEFAULT_LOG_UPLOADS_PER_DAY = 24
+DEFAULT_CREATOR_LOG_UPLOADS_PER_DAY = 2400
+# `patch.check` frames per agent and clock minute (an agent checks at connect and then every few
+# minutes); per creator, what a few hundred agents reconnecting at once after a deploy need.
+DEFAULT_PATCH_CHECKS_PER_MINUTE = 2
+DEFAULT_CREATOR_PATCH_CHECKS_PER_MINUTE = 600
+
+
+def budget_environment() -> dict[str, str]:
+    """The budgets as Lambda env vars: the stack passes them, the sandbox scales them with its speed."""
+    return {
+        "FRAMES_PER_MINUTE": str(DEFAULT_FRAMES_PER_MINUTE),
+        "CREATOR_FRAMES_PER_MINUTE": str(DEFAULT_CREATOR_FRAMES_PER_MINUTE),
+        "LOG_UPLOADS_PER_DAY": str(DEFAULT_LOG_UPLOADS_PER_DAY),
+        "CREATOR_LOG_UPLOADS_PER_DAY": str(DEFAULT_CREATOR_LOG_UPLOADS_PER_DAY),
+        "PATCH_CHECKS_PER_MINUTE": str(DEFAULT_PATCH_CHECKS_PER_MINUTE),
+        "CREATOR_PATCH_CHECKS_PER_MINUTE": str(DEFAULT_CREATOR_PATCH_CHECKS_PER_MINUTE),
+    }
+
+
 # The time-to-assign SLO: a job assigned within this many seconds of being queued is on time.
 DEFAULT_ASSIGN_DEADLINE_SECONDS = 60
 # The black-box probe's wait for its job (SendMessage to job.assign). The dispatcher's event source
@@ -47,6 +72,11 @@ class Settings:
     release_delay_seconds: int
     connect_grace_seconds: int
     frames_per_minute: int
+    creator_frames_per_minute: int = DEFAULT_CREATOR_FRAMES_PER_MINUTE
+    log_uploads_per_day: int = DEFAULT_LOG_UPLOADS_PER_DAY
+    creator_log_uploads_per_day: int = DEFAULT_CREATOR_LOG_UPLOADS_PER_DAY
+    patch_checks_per_minute: int = DEFAULT_PATCH_CHECKS_PER_MINUTE
+    creator_patch_checks_per_minute: int = DEFAULT_CREATOR_PATCH_CHECKS_PER_MINUTE
     assign_deadline_seconds: int = DEFAULT_ASSIGN_DEADLINE_SECONDS
     ws_public_url: str = ""  # the stage's wss:// URL, where agents (and the probe) connect
     probe_deliver_seconds: int = DEFAULT_PROBE_DELIVER_SECONDS
@@ -79,6 +109,19 @@ class Settings:
                 env.get("CONNECT_GRACE_SECONDS"), DEFAULT_CONNECT_GRACE_SECONDS, low=0
             ),
             frames_per_minute=_int_in(env.get("FRAMES_PER_MINUTE"), DEFAULT_FRAMES_PER_MINUTE),
+            creator_frames_per_minute=_int_in(
+                env.get("CREATOR_FRAMES_PER_MINUTE"), DEFAULT_CREATOR_FRAMES_PER_MINUTE
+            ),
+            log_uploads_per_day=_int_in(env.get("LOG_UPLOADS_PER_DAY"), DEFAULT_LOG_UPLOADS_PER_DAY),
+            creator_log_uploads_per_day=_int_in(
+                env.get("CREATOR_LOG_UPLOADS_PER_DAY"), DEFAULT_CREATOR_LOG_UPLOADS_PER_DAY
+            ),
+            patch_checks_per_minute=_int_in(
+                env.get("PATCH_CHECKS_PER_MINUTE"), DEFAULT_PATCH_CHECKS_PER_MINUTE
+            ),
+            creator_patch_checks_per_minute=_int_in(
+                env.get("CREATOR_PATCH_CHECKS_PER_MINUTE"), DEFAULT_CREATOR_PATCH_CHECKS_PER_MINUTE
+            ),
             assign_deadline_seconds=_int_in(
                 env.get("ASSIGN_DEADLINE_SECONDS"), DEFAULT_ASSIGN_DEADLINE_SECONDS
             ),

@@ -142,3 +142,21 @@ def test_alarm_settings_come_from_the_catalog(case) -> None:
                 spec.period_s,
             )
             assert alarm.get("Statistic", alarm.get("ExtendedStatistic")) == spec.source.statistic
+
+
+def test_the_primary_dashboard_shows_connect_rejections_by_reason_per_minute(case) -> None:
+    from lambdas.common.metrics import CONNECT_OUTCOMES
+    from monitoring.dashboards import CONNECT_REJECTIONS_TITLE
+
+    config, _region, template = case
+    (widget,) = [
+        w
+        for w in dashboard_widgets(template, config.names.primary_dashboard)
+        if w.get("properties", {}).get("title") == CONNECT_REJECTIONS_TITLE
+    ]
+    drawn = [(row[1], row[-1]) for row in widget["properties"]["metrics"]]
+    assert drawn == [
+        (name, {"label": reason, "period": 60, "stat": "Sum"})
+        for reason, name in CONNECT_OUTCOMES.items()
+        if reason != "ok"
+    ]

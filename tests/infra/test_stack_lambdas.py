@@ -78,6 +78,13 @@ def test_function_environment_follows_the_contract(stage_synth, name):
         "WS_JWT_SECRET_ARN": f"byoip/{s}/ws-jwt",
         "LEASE_SECONDS": "300",
         "MAX_ATTEMPTS": "3",
+        # ws-message's budgets (stacks/limits.py: the creator's frames are a quarter of `$default`)
+        "FRAMES_PER_MINUTE": "600",
+        "CREATOR_FRAMES_PER_MINUTE": "3000",
+        "LOG_UPLOADS_PER_DAY": "24",
+        "CREATOR_LOG_UPLOADS_PER_DAY": "2400",
+        "PATCH_CHECKS_PER_MINUTE": "2",
+        "CREATOR_PATCH_CHECKS_PER_MINUTE": "600",
         "NOTIFY_OFFLINE_SECONDS": "600",  # Config.notify_offline_seconds (the creator watch)
         "POWERTOOLS_SERVICE_NAME": name,
         "POWERTOOLS_METRICS_NAMESPACE": "Huntaze/ByoIP",

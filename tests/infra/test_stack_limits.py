@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from stacks.limits import RESERVED_CONCURRENCY, STAGE_THROTTLES
+from lambdas.common.settings import DEFAULT_CREATOR_FRAMES_PER_MINUTE, DEFAULT_FRAMES_PER_MINUTE
+from stacks.limits import (
+    CREATOR_FRAMES_PER_MINUTE,
+    FLEET_AGENTS,
+    FLEET_RECONNECT_SECONDS,
+    HONEST_FRAMES_PER_AGENT_MINUTE,
+    RESERVED_CONCURRENCY,
+    STAGE_THROTTLES,
+)
 from tests.infra.cfn import function, label, one, resources
 from tests.infra.test_stack_storage import _bucket
 
@@ -38,6 +46,18 @@ def test_throttles_stay_under_the_account_quotas():
     assert sum(t.rate for t in STAGE_THROTTLES.values()) <= 10_000
     for limit in STAGE_THROTTLES.values():
         assert limit.burst >= limit.rate and limit.reason
+
+
+def test_throttles_are_sized_from_the_stated_fleet():
+    # GIVEN 1,000 agents, each a heartbeat a minute and ~5 results: 100 frames a second in all
+    fleet_frames_per_second = FLEET_AGENTS * HONEST_FRAMES_PER_AGENT_MINUTE / 60
+    assert (FLEET_AGENTS, fleet_frames_per_second) == (1_000, 100)
+    # THEN `$default` carries twice the fleet, `$connect` the whole fleet back within 20 s
+    assert STAGE_THROTTLES["$default"].rate == 2 * fleet_frames_per_second
+    assert STAGE_THROTTLES["$connect"].rate * FLEET_RECONNECT_SECONDS == FLEET_AGENTS
+    # AND no creator may take more than a quarter of `$default`; one agent is well under that
+    assert CREATOR_FRAMES_PER_MINUTE == DEFAULT_CREATOR_FRAMES_PER_MINUTE == 200 * 60 // 4
+    assert DEFAULT_FRAMES_PER_MINUTE / 60 <= STAGE_THROTTLES["$default"].rate / 20
 
 
 def test_reserved_concurrency_caps_the_ws_functions_and_reserves_the_dispatcher(stage_synth):

@@ -223,11 +223,18 @@ def test_the_logs_upload_form_is_enforced_like_s3(box):
     assert upload_log(other_key, b"x").status == 403
 
 
-def test_the_frame_limit_is_scaled_like_leases(box):
+def test_the_budgets_are_scaled_like_leases(box):
     import os
 
-    # Handlers count frames per real minute, which is `speed` production minutes (20 here).
-    assert os.environ["FRAMES_PER_MINUTE"] == str(600 * 20)
+    # Handlers count budgets per real minute (day), which is `speed` production minutes (20 here).
+    assert (os.environ["FRAMES_PER_MINUTE"], os.environ["CREATOR_FRAMES_PER_MINUTE"]) == (
+        str(600 * 20),
+        str(3000 * 20),
+    )
+    assert (os.environ["PATCH_CHECKS_PER_MINUTE"], os.environ["LOG_UPLOADS_PER_DAY"]) == (
+        str(2 * 20),
+        str(24 * 20),
+    )
 
 
 def test_a_key_rotation_under_live_traffic_drops_no_agent(box, fleet):

@@ -1,9 +1,9 @@
 """The handlers' process-level state: reset before every schedule, and proven empty.
 
 A Lambda container keeps its module globals between invocations, and so does this process between
-schedules: cached clients, cached signing keys, ratelimit's unwritten frame counts, the
-dispatcher's batch processor. Connection ids (`conn-1`, …) and start times repeat from one
-schedule to the next, so a count left under `conn-1` changes when the next schedule's ws-message
+schedules: cached clients, cached signing keys, ratelimit's unwritten frame counts (per agent), the
+dispatcher's batch processor. Agent ids (`agent-1`, …) and start times repeat from one
+schedule to the next, so a count left under `agent-1` changes when the next schedule's ws-message
 flushes, hence which AWS call a fault numbered `@n` hits: a schedule would behave differently
 after others than alone (a soak batch, Hypothesis's shrinking, a replay).
 
@@ -53,6 +53,9 @@ TABLES = {
     "lambdas.common.jobs._STATUS",
     "lambdas.common.metrics.CONNECT_OUTCOMES",
     "lambdas.common.protocol._FIELDS",
+    "lambdas.common.ratelimit.FRAMES",
+    "lambdas.common.ratelimit.LOG_UPLOADS",
+    "lambdas.common.ratelimit.PATCH_CHECKS",
     "lambdas.common.session.ACTIONS",
     "lambdas.common.session.OK",
     "lambdas.common.session.UNAUTHORIZED",

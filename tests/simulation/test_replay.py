@@ -15,8 +15,8 @@ from tests.simulation.world import World
 BATCH_SEED = 4  # its later schedules send frames on connection ids the earlier ones used too
 
 
-def test_a_count_left_under_a_connection_id_is_found_and_reset():
-    ratelimit.LOCAL.set("conn-1", START // 60, 3)
+def test_a_count_left_under_an_agent_is_found_and_reset():
+    ratelimit.LOCAL.set(ratelimit.FRAMES.name, "agent#creator-1#agent-1", START // 60, 0, 3)
 
     assert process_state.leftovers() == [
         "lambdas.common.ratelimit.LOCAL holds 1 entries from an earlier schedule"
