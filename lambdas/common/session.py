@@ -145,7 +145,8 @@ def disconnect(event: dict[str, Any], logger: Any) -> dict[str, Any]:
     code = (event.get("requestContext") or {}).get("disconnectStatusCode")
     try:
         item = connections.connection(connection_id) or {}
-        goodbye = code == connections.GOODBYE_CLOSE_CODE or bool(item.get("revoked"))
+        # A connection already forgotten (superseded, or closed by ws-message) says no goodbye.
+        goodbye = bool(item) and (code == connections.GOODBYE_CLOSE_CODE or bool(item.get("revoked")))
         current = connections.drop(
             item.get("creatorId"), item.get("agentId"), connection_id, clock.now(), goodbye=goodbye
         )

@@ -231,9 +231,24 @@ def gateway_stub(*errors: tuple[str, int], before: Any = None) -> Any:
     stub.activate()
     if before is not None:  # registered after the Stubber so it runs ahead of its canned answer
         # (botocore aliases this service's event names; the wildcard is what reliably matches)
-        client.meta.events.register_first("before-call.*.*", lambda **_: before())
+        client.meta.events.register_first(
+            "before-call.*.*", lambda **_: _as_another_container(before, client)
+        )
     aws.override("apigatewaymanagementapi", client)
     return stub
+
+
+def _as_another_container(actor: Any, stubbed: Any) -> None:
+    """Run another function's move (e.g. a `$connect`, which may close a superseded connection) with
+    its own management API client: it runs in another container, and the canned answers are not its."""
+    from lambdas.common import aws
+
+    plain = boto3.client("apigatewaymanagementapi", endpoint_url=ENV["WS_ENDPOINT"], region_name=REGION)
+    aws.override("apigatewaymanagementapi", plain)
+    try:
+        actor()
+    finally:
+        aws.override("apigatewaymanagementapi", stubbed)
 
 
 class ManagementApi:

@@ -50,6 +50,7 @@ def test_a_superseded_connections_disconnect_is_no_goodbye_and_keeps_the_new_one
     agent = h.agent("agent-1")
     assert (agent["connectionId"], "goodbyeAt" in agent) == ("conn-2", False)
     assert h.conn("conn-2") is not None
+    assert out.messages()[-1] == "agent_disconnected code=1000 goodbye=false"
 
 
 def test_a_reconnect_after_a_disconnect_supersedes_nothing(clock, out, api):
