@@ -266,12 +266,15 @@ def revoke_tokens_document(
         _refs("CreatorId", "AgentId", "AgentsTable", "CreatorLimitsTable", "WsEndpoint"),
         {
             "Closed": ("$.Payload.closed", "Integer"),
+            "Unreachable": ("$.Payload.unreachable", "Integer"),
             "TokensValidAfter": ("$.Payload.tokensValidAfter", "Integer"),
         },
     )
     return _document(
         "# Revoke agent tokens\nTokens issued until now stop working for one agent (AgentId) or for every "
-        "agent of the creator: ws-connect refuses them and their open connections are closed at once.",
+        "agent of the creator: ws-connect refuses them and every open connection of theirs (not only the "
+        "current one) is closed at once; one that cannot be reached is closed by ws-message at its next "
+        "frame.",
         parameters,
         step,
     )

@@ -17,6 +17,12 @@ the first attempt after an established session drops waits U(0, W) (full jitter)
 drops a whole fleet, N agents come back at about N/W per second instead of all within 0.4 s
 (the stage throttles `$connect` at 50/s and API Gateway's account quota is 500/s: W >= N/40 s;
 `--reconnect-window`, default 30 s; docs/sandbox-performance.md).
+
+One live connection per agent (docs/contracts.md): a `$connect` of the same agent closes this
+one after an error frame `superseded`. Another copy of this agent (or a leaked token) took over:
+reconnecting at once would close that one in turn, and the two would fight in a tight loop. So
+after a superseded session the agent waits `superseded_backoff` (default 30 s, doubling per
+consecutive supersede up to 15 min, with jitter) before it reconnects.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from sandbox.log_upload import UploadRefused, upload_log
 from sandbox.patch_client import PatchChecker
+from sandbox.reconnect import retry_delay, superseded_delay
 
 
 @dataclass
@@ -58,6 +65,7 @@ class AgentStats:
     confirmed: list[str] = field(default_factory=list)  # completions the backend acked (closed the job)
     errors: list[dict[str, Any]] = field(default_factory=list)  # error frames received
     crashes: list[str] = field(default_factory=list)  # unexpected exceptions (then reconnected)
+    superseded: int = 0  # sessions closed because another connection of this agent replaced them
     attempts: list[float] = field(default_factory=list)  # epoch seconds of each connect attempt
     closes: list[str] = field(default_factory=list)  # close code and reason of each session
     uploads: list[tuple[str, int]] = field(default_factory=list)  # (log key, HTTP status) per upload
@@ -89,6 +97,7 @@ class Agent:
         stop_on_401: bool = False,
         patches: PatchChecker | None = None,
         reconnect_window: float = 0.0,
+        superseded_backoff: tuple[float, float] = (30.0, 900.0),
     ) -> None:
         self.url = url
         self.reconnect_window = reconnect_window  # seconds; 0: the first retry uses the backoff
@@ -96,6 +105,9 @@ class Agent:
         self.token = token
         self.behaviour = behaviour or AgentBehaviour()
         self.backoff = backoff
+        self.superseded_backoff = superseded_backoff
+        self._supersedes = 0  # consecutive sessions ended `superseded`
+        self._session_superseded = False
         self.log = log
         self.stop_on_401 = stop_on_401
         self.patches = patches  # verifies signed patches; None: the agent never asks for one
@@ -138,10 +150,19 @@ class Agent:
                 self.log(f"error: {type(exc).__name__}: {exc}")
             self.online.clear()
             if not self._stopped.is_set():
-                delay = retry_delay(failures, established, self.backoff, self.reconnect_window)
+                delay = self.next_delay(failures, established)
                 if not self._paused.is_set():
                     self.log(f"reconnecting in {delay:.1f} s (attempt {failures + 1})")
                 await self._sleep(delay)
+
+    def next_delay(self, failures: int, established: bool, draw: Any = random.uniform) -> float:
+        """Seconds before the next connect: long after a superseded session, else `retry_delay`."""
+        if established and self._session_superseded:
+            self._supersedes += 1
+            return superseded_delay(self._supersedes, self.superseded_backoff, draw)
+        if established:
+            self._supersedes = 0
+        return retry_delay(failures, established, self.backoff, self.reconnect_window, draw)
 
     async def _sleep(self, seconds: float) -> None:
         try:
@@ -151,6 +172,7 @@ class Agent:
 
     async def _session(self, ws: ClientConnection) -> None:
         self._ws = ws
+        self._session_superseded = False
         self.stats.connects += 1
         self.online.set()
         self.log(f"connected as {self.agent_id}")
@@ -183,7 +205,10 @@ class Agent:
                     await self._upload(frame, self._logs.pop(0))
                 elif frame.get("type") == "error":
                     self.stats.errors.append(frame)
-                    if frame.get("code") == "not_connected":
+                    if frame.get("code") == "superseded":  # the backend closes this connection now
+                        self._session_superseded = True
+                        self.stats.superseded += 1
+                    elif frame.get("code") == "not_connected":
                         # The backend forgot this connection (e.g. a push raced our $connect
                         # and got 410): reconnect so it records a fresh one.
                         await ws.close(1000, "reconnecting")
@@ -285,17 +310,6 @@ class Agent:
     def paused(self) -> bool:
         """Offline by its owner's choice (go_offline until resume): not expected to be connected."""
         return self._paused.is_set()
-
-
-def retry_delay(
-    failures: int, established: bool, backoff: tuple[float, float], window: float, draw: Any = random.uniform
-) -> float:
-    """Seconds before the next connect: U(0, window) right after an established session dropped
-    (when window > 0), else exponential backoff min(cap, base * 2^failures) with jitter (x0.5-1)."""
-    if established and window > 0:
-        return float(draw(0, window))
-    base, cap = backoff
-    return float(min(cap, base * 2 ** min(failures, 8)) * draw(0.5, 1.0))
 
 
 def _parse(raw: str | bytes) -> dict[str, Any]:

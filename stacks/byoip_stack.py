@@ -239,20 +239,23 @@ class ByoIpStack(Stack):
     def _grant(self, functions: dict[str, ByoIpFunction]) -> None:
         """Each function gets exactly what its handler calls (traced through lambdas/common/)."""
         s, q, api, stage = self.storage, self.queues, self.realtime.ws_api, self.realtime.ws_stage.stage_name
-        # ws-connect: verify token; record connection; read the pause flag; release held jobs
+        # ws-connect: verify token; record connection; read the pause flag; release held jobs;
+        # close the agent's previous connection (one live connection per agent: DeleteItem, the
+        # `superseded` frame and DeleteConnection). GetItem: the revocation marks.
         role = functions[WS_CONNECT].role
         allow_secret_value(role, s.jwt_secret)
-        allow_table(role, s.agents_table, ["GetItem", "PutItem", "UpdateItem"])  # GetItem: revocation
+        allow_table(role, s.agents_table, ["GetItem", "PutItem", "UpdateItem", "DeleteItem"])
         allow_table(role, s.creator_limits_table, ["GetItem"])
         allow_table(role, s.jobs_table, ["UpdateItem"], query_indexes=["ByHeldAgent"])
         allow_send(role, q.jobs_queue)
+        allow_post_to_connection(role, api, stage, methods=("POST", "DELETE"))
         # ws-message: resolve the connection; heartbeat/ack/result/pause; re-queue retryable
         # failures; presign log PUTs and patch GETs (SSE-KMS); reply over the connection
         role = functions[WS_MESSAGE].role
         allow_table(role, s.agents_table, ["GetItem", "UpdateItem", "DeleteItem"])  # DeleteItem: closing
         # BatchGetItem: a heartbeat reads its listed jobs' leases, to write only the due ones
         allow_table(role, s.jobs_table, ["GetItem", "UpdateItem", "BatchGetItem"])
-        allow_table(role, s.creator_limits_table, ["UpdateItem"])
+        allow_table(role, s.creator_limits_table, ["GetItem", "UpdateItem"])  # GetItem: revocation mark
         allow_send(role, q.jobs_queue)
         allow_objects(role, s.logs_bucket, ["PutObject"], why_any_key=LOGS_PREFIX_REASON)
         allow_objects(role, s.patches_bucket, ["GetObject"], why_any_key=PATCHES_REASON)

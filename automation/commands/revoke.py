@@ -61,6 +61,11 @@ def revoke(
     who = f"agent {agent_id} of creator {creator_id}" if agent_id else f"every agent of creator {creator_id}"
     console.print(
         f"revoked tokens of {who} issued at or before {summary['tokensValidAfter']}; "
-        f"closed {summary['closed']} open connection(s)",
+        f"closed {summary['closed']} open connection(s)"
+        + (
+            f"; {summary['unreachable']} refused DeleteConnection (closed at their next frame)"
+            if summary["unreachable"]
+            else ""
+        ),
         markup=False,
     )

@@ -2,10 +2,14 @@
 
 Inlined into `BYOIP-<s>-RevokeTokens` (aws:executeScript) and run by `byoip revoke`.
 Tokens issued at or before `tokensValidAfter` are refused by ws-connect from then on (on the
-agent item for one agent, on the creator's CreatorLimits item for all of them); the open
-connections are marked revoked (ws-message closes one at its next frame) and closed at once
-with DeleteConnection. Items follow docs/contracts.md: the agent item's key is
-`agent#<creatorId>#<agentId>`. Standard library only at module level.
+agent item for one agent, on the creator's CreatorLimits item for all of them); then EVERY
+connection item of the agent (or of the creator's agents) is marked revoked and closed at once
+with DeleteConnection: not only the agent's current connection, but any older one still open (a
+leaked token that connected before the agent did). A connection this misses (one registered
+while it ran, or whose DeleteConnection fails) is closed by ws-message at its next frame: its
+token's `iat` is at or before `tokensValidAfter`. Items follow docs/contracts.md: the agent item's
+key is `agent#<creatorId>#<agentId>`, a connection item's `conn#<connectionId>` with `agentId` and
+`creatorId`. Standard library only at module level.
 
 An emergency rotation of the agents' key (`BYOIP-<s>-EmergencyKeyRotation`, `byoip rotate-key
 --emergency`) lives here too, as it closes connections the same way: it rotates the secret, retires
@@ -31,7 +35,11 @@ def _agent_pk(creator_id, agent_id):
 def revoke_tokens(
     dynamodb, connections_api, *, agents_table, limits_table, creator_id, agent_id=None, now=time.time
 ):
-    """Set tokensValidAfter, then close every open connection it concerns; returns a summary."""
+    """Set tokensValidAfter, then close every open connection it concerns; returns a summary.
+
+    `closed` counts the connections marked revoked, `unreachable` those of them whose
+    DeleteConnection failed (other than gone): ws-message closes those at their next frame.
+    """
     at = int(now())
     if agent_id:
         dynamodb.update_item(
@@ -47,40 +55,49 @@ def revoke_tokens(
             UpdateExpression="SET tokensValidAfter = :t",
             ExpressionAttributeValues={":t": {"N": str(at)}},
         )
-    closed = [
-        connection_id
+    outcomes = [
+        _close(dynamodb, connections_api, agents_table, connection_id)
         for connection_id in _open_connections(dynamodb, agents_table, creator_id, agent_id)
-        if _close(dynamodb, connections_api, agents_table, connection_id)
     ]
-    return {"creatorId": creator_id, "agentId": agent_id, "tokensValidAfter": at, "closed": len(closed)}
+    return {
+        "creatorId": creator_id,
+        "agentId": agent_id,
+        "tokensValidAfter": at,
+        "closed": sum(outcome is not None for outcome in outcomes),
+        "unreachable": sum(outcome is False for outcome in outcomes),
+    }
 
 
 def _open_connections(dynamodb, agents_table, creator_id, agent_id):
-    """Current connection ids of the agent, or of every agent of the creator (an operator's scan)."""
+    """Every connection item of the agent, or of every agent of the creator (an operator's scan)."""
+    condition = "begins_with(pk, :p) AND creatorId = :c"
+    values = {":p": {"S": "conn#"}, ":c": {"S": creator_id}}
     if agent_id:
-        item = dynamodb.get_item(
-            TableName=agents_table, Key={"pk": {"S": _agent_pk(creator_id, agent_id)}}, ConsistentRead=True
-        ).get("Item", {})
-        return [item["connectionId"]["S"]] if "connectionId" in item else []
+        condition += " AND agentId = :a"
+        values[":a"] = {"S": agent_id}
     found, start = [], None
     while True:
         kwargs = {
             "TableName": agents_table,
-            "FilterExpression": "begins_with(pk, :p) AND attribute_exists(connectionId)",
-            "ExpressionAttributeValues": {":p": {"S": f"agent#{creator_id}#"}},
+            "FilterExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ProjectionExpression": "pk",
             "ConsistentRead": True,
         }
         if start:
             kwargs["ExclusiveStartKey"] = start
         page = dynamodb.scan(**kwargs)
-        found.extend(item["connectionId"]["S"] for item in page.get("Items", []))
+        found.extend(item["pk"]["S"].removeprefix("conn#") for item in page.get("Items", []))
         start = page.get("LastEvaluatedKey")
         if not start:
             return found
 
 
 def _close(dynamodb, connections_api, agents_table, connection_id):
-    """Mark the connection revoked (its next frame closes it), then close it now; True if it was open."""
+    """Mark the connection revoked (its next frame closes it), then close it now.
+
+    None when it was already gone, True when closed, False when DeleteConnection failed.
+    """
     try:
         dynamodb.update_item(
             TableName=agents_table,
@@ -90,11 +107,13 @@ def _close(dynamodb, connections_api, agents_table, connection_id):
             ExpressionAttributeValues={":t": {"BOOL": True}},
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:
-        return False  # already gone
+        return None  # already gone
     try:
         connections_api.delete_connection(ConnectionId=connection_id)
     except connections_api.exceptions.GoneException:
         pass  # closed meanwhile; the revoked mark and tokensValidAfter still hold
+    except connections_api.exceptions.ClientError:
+        return False  # e.g. throttled: the revoked mark closes it at its next frame; go on with the rest
     return True
 
 

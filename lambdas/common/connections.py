@@ -6,6 +6,11 @@ nothing one of them does (connect, heartbeat, disconnect, a 410) touches the oth
 The connection item answers "which agent is this connection?" with one consistent GetItem.
 The agent item's `connectionId` is only ever removed conditionally on its current value,
 so a late disconnect or a 410 for an old connection never drops a newer one.
+
+One live connection per agent: `register` returns the connection it replaced, and ws-connect
+closes that one (`supersede`): its item is forgotten first, so its `$disconnect` finds nothing to
+drop and is no goodbye. The connection item keeps its token's `iat` (`tokenIssuedAt`), so a
+connection whose token a revocation covers is closed at its next frame (`closing_reason`).
 """
 
 from __future__ import annotations
@@ -54,9 +59,13 @@ def register(
     connection_id: str,
     now: int,
     token_expires_at: int = 0,
+    token_issued_at: int = 0,
     token_kid: str = "",
-) -> None:
-    """Record a new connection (with its token's expiry and key id) and make it the agent's current one."""
+) -> str | None:
+    """Record a new connection (its token's iat, expiry and key id) and make it the agent's current one.
+
+    Returns the connection it replaced (the agent's previous current one), or None.
+    """
     client = ddb.dynamodb()
     client.put_item(
         TableName=_table(),
@@ -67,18 +76,31 @@ def register(
                 "creatorId": creator_id,
                 "connectedAt": now,
                 "tokenExpiresAt": token_expires_at,
+                "tokenIssuedAt": token_issued_at,
                 "tokenKid": token_kid,
                 "ttl": now + CONNECTION_TTL_SECONDS,
             }
         ),
     )
-    client.update_item(
+    # UPDATED_OLD: every `$connect` sees the connection it replaced, so of N racing connects of
+    # one agent each replaced one is seen by exactly one successor, and all but the last close.
+    old = client.update_item(
         TableName=_table(),
         Key=agent_key(creator_id, agent_id),
         UpdateExpression="SET agentId = :agent, creatorId = :creator, connectionId = :conn,"
         " connectedAt = :now, lastSeen = :now REMOVE goodbyeAt",
         ExpressionAttributeValues=ddb.values(agent=agent_id, creator=creator_id, conn=connection_id, now=now),
+        ReturnValues="UPDATED_OLD",
     )
+    previous = ddb.from_item(old.get("Attributes")) or {}
+    replaced = previous.get("connectionId")
+    return str(replaced) if replaced and replaced != connection_id else None
+
+
+def forget(connection_id: str) -> bool:
+    """Delete a connection item; True when it was still there (the connection may still be open)."""
+    old = ddb.dynamodb().delete_item(TableName=_table(), Key=_conn_key(connection_id), ReturnValues="ALL_OLD")
+    return bool(old.get("Attributes"))
 
 
 def connection(connection_id: str) -> dict[str, Any] | None:
@@ -157,9 +179,17 @@ def revoked_since(creator_id: str, agent_id: str, limits_item: dict[str, Any] | 
     )
 
 
-def closing_reason(item: dict[str, Any], now: int) -> str | None:
-    """Why an open connection must be closed at its next frame: revoked, or its token long expired."""
+def closing_reason(item: dict[str, Any], now: int, revoked_at: int = 0) -> str | None:
+    """Why an open connection must be closed at its next frame: revoked, or its token long expired.
+
+    `revoked_at` is the agent's revocation mark (`revoked_since`): a connection whose token was
+    issued at or before it is revoked even if the revocation never reached it (its item unmarked,
+    its DeleteConnection failed). An item without `tokenIssuedAt` (made before it was recorded)
+    counts as issued at 0.
+    """
     if item.get("revoked"):
+        return "token_revoked"
+    if revoked_at and int(item.get("tokenIssuedAt") or 0) <= revoked_at:
         return "token_revoked"
     expires = int(item.get("tokenExpiresAt") or 0)
     if expires and now > expires + MAX_TOKEN_OVERRUN_SECONDS:

@@ -10,7 +10,18 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lambdas.common import auth, aws, clock, connections, ddb, limits, metrics, ratelimit, reserved
+from lambdas.common import (
+    auth,
+    aws,
+    clock,
+    connections,
+    ddb,
+    limits,
+    metrics,
+    ratelimit,
+    reserved,
+    revocation,
+)
 from lambdas.common.agent_actions import ACTIONS, Caller
 from lambdas.common.protocol import LOG_LINE, FrameError, encode, error_frame, parse_agent_frame
 from lambdas.common.requeue import release_held
@@ -81,13 +92,21 @@ def _connect(event: dict[str, Any], logger: Any, now: int, seen: dict[str, str])
         ):
             logger.warning("ws_connect_rejected reason=token_revoked", extra={"agentId": identity.agent_id})
             raise _Refused("revoked", UNAUTHORIZED)
-        connections.register(
-            identity.agent_id, identity.creator_id, connection_id, now, identity.expires_at, identity.key_id
+        replaced = connections.register(
+            identity.agent_id,
+            identity.creator_id,
+            connection_id,
+            now,
+            identity.expires_at,
+            identity.issued_at,
+            identity.key_id,
         )
     except (ClientError, BotoCoreError) as err:
         refused = _ours(err, "register_failed")
         logger.exception(f"ws_connect_failed reason={refused.reason}", extra={"agentId": identity.agent_id})
         raise refused from None
+    if replaced:
+        _supersede(replaced, identity.agent_id, logger)
     released = 0
     try:
         # A paused creator keeps its jobs parked; the connection itself never changes the pause.
@@ -101,6 +120,22 @@ def _connect(event: dict[str, Any], logger: Any, now: int, seen: dict[str, str])
     )
 
 
+def _supersede(connection_id: str, agent_id: str, logger: Any) -> None:
+    """Close the connection a new `$connect` of the same agent replaced (one live connection per agent).
+
+    Its item is forgotten first: its `$disconnect` then finds nothing to drop (the new connection
+    stays current) and is no goodbye; a frame it still sends is `not_connected`. Best effort: a
+    failure here does not refuse the new connection.
+    """
+    try:
+        if connections.forget(connection_id):
+            logger.warning("ws_connection_closed reason=superseded", extra={"agentId": agent_id})
+            why = "another connection of this agent replaced this one"
+            _hang_up(connection_id, "superseded", why, logger)
+    except (ClientError, BotoCoreError):
+        logger.exception("ws_supersede_failed", extra={"agentId": agent_id})
+
+
 def disconnect(event: dict[str, Any], logger: Any) -> dict[str, Any]:
     """Forget the connection; the agent's newer connection, if any, stays.
 
@@ -111,7 +146,8 @@ def disconnect(event: dict[str, Any], logger: Any) -> dict[str, Any]:
     code = (event.get("requestContext") or {}).get("disconnectStatusCode")
     try:
         item = connections.connection(connection_id) or {}
-        goodbye = code == connections.GOODBYE_CLOSE_CODE or bool(item.get("revoked"))
+        # A connection already forgotten (superseded, or closed by ws-message) says no goodbye.
+        goodbye = bool(item) and (code == connections.GOODBYE_CLOSE_CODE or bool(item.get("revoked")))
         current = connections.drop(
             item.get("creatorId"), item.get("agentId"), connection_id, clock.now(), goodbye=goodbye
         )
@@ -135,7 +171,8 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
         caller_item = ratelimit.admit(connection_id, now)
         if not caller_item:
             raise FrameError("not_connected", "unknown connection; reconnect with a fresh token")
-        closing = connections.closing_reason(caller_item, now)
+        mark = revocation.MARKS.mark(caller_item["creatorId"], caller_item["agentId"], now)
+        closing = connections.closing_reason(caller_item, now, mark)
         if closing:
             return _close(connection_id, caller_item, closing, now, logger)
         request = parse_agent_frame(event.get("body"), is_base64=bool(event.get("isBase64Encoded")))
@@ -162,19 +199,24 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
 
 
 def _close(connection_id: str, item: dict[str, Any], code: str, now: int, logger: Any) -> dict[str, Any]:
-    """Tell the agent why, then close the connection and forget it (revoked or long-expired token)."""
+    """Forget the connection, tell the agent why and close it (revoked or long-expired token)."""
     logger.warning(
         f"ws_connection_closed reason={code}", extra={"agentId": item.get("agentId"), "code": code}
     )
-    send(connection_id, error_frame(code, "reconnect with a fresh token"), logger)
     # Forgotten before it is closed: the `$disconnect` that the close causes (code 1000) then finds
     # no current connection to drop, and is not taken for the agent's goodbye.
     connections.drop(item.get("creatorId"), item.get("agentId"), connection_id, now)
+    _hang_up(connection_id, code, "reconnect with a fresh token", logger)
+    return OK
+
+
+def _hang_up(connection_id: str, code: str, why: str, logger: Any) -> None:
+    """Send the error frame that says why, then DeleteConnection (a gone connection is no error)."""
+    send(connection_id, error_frame(code, why), logger)
     try:
         aws.client("apigatewaymanagementapi").delete_connection(ConnectionId=connection_id)
     except (ClientError, BotoCoreError):
-        pass  # already gone: the records above are what matter
-    return OK
+        pass  # already gone: the records are what matter
 
 
 def send(connection_id: str, frame: dict[str, Any], logger: Any) -> bool:

@@ -26,7 +26,8 @@ def stage(tables):
             },
         )
         ddb.put_item(
-            TableName="byoip-test-agents", Item={"pk": {"S": f"conn#{conn}"}, "creatorId": {"S": creator}}
+            TableName="byoip-test-agents",
+            Item={"pk": {"S": f"conn#{conn}"}, "creatorId": {"S": creator}, "agentId": {"S": agent}},
         )
     return ddb
 
@@ -51,6 +52,20 @@ def test_revoking_one_agent_closes_only_that_agent(cli, stage):
     assert [_revoked(stage, c) for c in ("k1", "k2", "k3")] == [False, True, False]
     agent = stage.get_item(TableName="byoip-test-agents", Key={"pk": {"S": "agent#c-1#a-2"}})["Item"]
     assert int(agent["tokensValidAfter"]["N"]) > 0
+
+
+def test_revoking_one_agent_closes_its_older_connection_too(cli, stage):
+    # GIVEN a-2 of c-1 also holds an older connection k0 (a leaked token connected before the agent)
+    stage.put_item(
+        TableName="byoip-test-agents",
+        Item={"pk": {"S": "conn#k0"}, "creatorId": {"S": "c-1"}, "agentId": {"S": "a-2"}},
+    )
+    # WHEN the agent is revoked
+    result = cli("revoke", "--stage", "test", "--creator-id", "c-1", "--agent-id", "a-2", "--region", REGION)
+    # THEN both of its connections are marked and closed, not only the current one
+    assert result.exit_code == 0, result.output
+    assert "closed 2 open connection(s)" in result.stdout
+    assert [_revoked(stage, c) for c in ("k0", "k1", "k2", "k3")] == [True, False, True, False]
 
 
 @pytest.mark.parametrize(

@@ -42,10 +42,14 @@ def expected_grants(s: str) -> dict[str, set[tuple[str, str]]]:
             ("dynamodb:GetItem", agents),  # tokensValidAfter (revocation)
             ("dynamodb:PutItem", agents),
             ("dynamodb:UpdateItem", agents),
+            ("dynamodb:DeleteItem", agents),  # forgetting the connection a new $connect supersedes
             ("dynamodb:GetItem", limits),
             ("dynamodb:UpdateItem", jobs),
             ("dynamodb:Query", f"{jobs}/index/ByHeldAgent"),
             ("sqs:SendMessage", f"byoip-{s}-jobs"),
+            # the `superseded` frame to the replaced connection, then closing it
+            ("execute-api:ManageConnections", _connections(s)),
+            ("execute-api:ManageConnections", _connections(s, "DELETE")),
         },
         "ws-message": logs("ws-message")
         | {
@@ -55,6 +59,7 @@ def expected_grants(s: str) -> dict[str, set[tuple[str, str]]]:
             ("dynamodb:GetItem", jobs),
             ("dynamodb:UpdateItem", jobs),
             ("dynamodb:BatchGetItem", jobs),  # a heartbeat reads its listed leases at once
+            ("dynamodb:GetItem", limits),  # the creator's revocation mark (cached a minute)
             ("dynamodb:UpdateItem", limits),
             ("sqs:SendMessage", f"byoip-{s}-jobs"),
             ("s3:PutObject", "AgentLogsBucket/*"),

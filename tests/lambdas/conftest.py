@@ -16,7 +16,7 @@ from moto import mock_aws
 
 from contract.callers import FUNCTION, Caller, acting_as
 from contract.names import Names
-from lambdas.common import aws, keys, ratelimit
+from lambdas.common import aws, keys, ratelimit, revocation
 from sandbox.iam import recorder
 from tests.lambdas.helpers import ENV, REGION
 from tests.lambdas.resources import create_resources
@@ -111,6 +111,7 @@ def queues(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     aws.reset()
     keys.clear_cache()
     ratelimit.LOCAL.clear()  # frames counted in memory belong to one test's connections
+    revocation.MARKS.clear()  # so do the revocation marks a container read
     with mock_aws():
         # One botocore session for every test: its loader caches the service models, which
         # otherwise are parsed again for each client (moto resets boto3's default session).
@@ -145,6 +146,16 @@ def out(capsys: pytest.CaptureFixture[str], queues: dict[str, str]) -> Output:
         # of an earlier pytest session in this process (mutmut runs several in one).
         module.logger.registered_handler.stream = _CurrentStdout()
     return Output(capsys, [])
+
+
+@pytest.fixture
+def api(queues: dict[str, str]) -> Any:
+    """The handlers' management API, recording frames and closes (helpers.ManagementApi)."""
+    from tests.lambdas.helpers import ManagementApi
+
+    recorder = ManagementApi()
+    aws.override("apigatewaymanagementapi", recorder)
+    return recorder
 
 
 @pytest.fixture

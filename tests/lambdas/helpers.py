@@ -231,9 +231,59 @@ def gateway_stub(*errors: tuple[str, int], before: Any = None) -> Any:
     stub.activate()
     if before is not None:  # registered after the Stubber so it runs ahead of its canned answer
         # (botocore aliases this service's event names; the wildcard is what reliably matches)
-        client.meta.events.register_first("before-call.*.*", lambda **_: before())
+        client.meta.events.register_first(
+            "before-call.*.*", lambda **_: _as_another_container(before, client)
+        )
     aws.override("apigatewaymanagementapi", client)
     return stub
+
+
+def _as_another_container(actor: Any, stubbed: Any) -> None:
+    """Run another function's move (e.g. a `$connect`, which may close a superseded connection) with
+    its own management API client: it runs in another container, and the canned answers are not its."""
+    from lambdas.common import aws
+
+    plain = boto3.client("apigatewaymanagementapi", endpoint_url=ENV["WS_ENDPOINT"], region_name=REGION)
+    aws.override("apigatewaymanagementapi", plain)
+    try:
+        actor()
+    finally:
+        aws.override("apigatewaymanagementapi", stubbed)
+
+
+class ManagementApi:
+    """The management API as the handlers see it, recording every frame and close (moto forgets a
+    deleted connection's frames, and accepts any connection id). `refuse_deletes` names the error
+    code every DeleteConnection then fails with (e.g. a throttle), after it is recorded."""
+
+    def __init__(self) -> None:
+        self._api = boto3.client(
+            "apigatewaymanagementapi", endpoint_url=ENV["WS_ENDPOINT"], region_name=REGION
+        )
+        self.exceptions = self._api.exceptions
+        self.sent: list[tuple[str, dict[str, Any]]] = []  # (connection id, frame)
+        self.closed: list[str] = []
+        self.refuse_deletes: str | None = None
+
+    @property
+    def frames(self) -> list[dict[str, Any]]:
+        return [frame for _, frame in self.sent]
+
+    def frames_to(self, connection_id: str) -> list[dict[str, Any]]:
+        return [frame for conn, frame in self.sent if conn == connection_id]
+
+    def post_to_connection(self, *, ConnectionId: str, Data: bytes) -> dict[str, Any]:  # noqa: N803
+        self.sent.append((ConnectionId, json.loads(Data)))
+        return self._api.post_to_connection(ConnectionId=ConnectionId, Data=Data)
+
+    def delete_connection(self, *, ConnectionId: str) -> dict[str, Any]:  # noqa: N803
+        from botocore.exceptions import ClientError
+
+        self.closed.append(ConnectionId)
+        if self.refuse_deletes:
+            error = {"Error": {"Code": self.refuse_deletes, "Message": "refused by the test"}}
+            raise ClientError(error, "DeleteConnection")  # type: ignore[arg-type]
+        return self._api.delete_connection(ConnectionId=ConnectionId)
 
 
 def job_fields(job_id: str, *, critical: bool = False, attempt: int = 1) -> dict[str, Any]:

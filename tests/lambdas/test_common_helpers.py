@@ -143,13 +143,17 @@ def test_pause_keeps_the_first_pauser(queues):
 
 
 def test_register_writes_the_connection_and_makes_it_current(queues):
-    connections.register("agent-1", "creator-1", "conn-1", NOW, token_expires_at=NOW + 600, token_kid="k1")
+    replaced = connections.register(
+        "agent-1", "creator-1", "conn-1", NOW, token_expires_at=NOW + 600, token_issued_at=NOW - 5, token_kid="k1"
+    )
+    assert replaced is None
     assert h.conn("conn-1") == {
         "pk": "conn#conn-1",
         "agentId": "agent-1",
         "creatorId": "creator-1",
         "connectedAt": NOW,
         "tokenExpiresAt": NOW + 600,
+        "tokenIssuedAt": NOW - 5,
         "tokenKid": "k1",
         "ttl": NOW + 7200,
     }
@@ -161,6 +165,14 @@ def test_register_writes_the_connection_and_makes_it_current(queues):
         "connectedAt": NOW,
         "lastSeen": NOW,
     }
+
+
+def test_register_returns_the_connection_it_replaced(queues):
+    connections.register("agent-1", "creator-1", "conn-1", NOW)
+    assert connections.register("agent-1", "creator-1", "conn-2", NOW + 1) == "conn-1"
+    assert connections.register("agent-1", "creator-1", "conn-2", NOW + 2) is None  # the same one again
+    assert connections.register("agent-1", "creator-2", "conn-3", NOW + 3) is None  # another creator's
+    assert (connections.forget("conn-1"), connections.forget("conn-1")) == (True, False)
 
 
 def test_touch_moves_last_seen_the_version_and_the_ttl_but_never_revives_a_connection(queues):
@@ -216,6 +228,20 @@ def test_revoked_since_is_the_later_of_the_creators_and_the_agents(queues):
 )
 def test_closing_reason(item, now, reason):
     assert connections.closing_reason(item, now) == reason
+
+
+@pytest.mark.parametrize(
+    ("issued_at", "mark", "reason"),
+    [
+        (NOW, NOW, "token_revoked"),  # issued in the second of the revocation: revoked
+        (NOW + 1, NOW, None),
+        (None, NOW, "token_revoked"),  # an item without tokenIssuedAt counts as issued at 0
+        (NOW, 0, None),  # no revocation mark
+    ],
+)
+def test_closing_reason_compares_the_tokens_iat_with_the_revocation_mark(issued_at, mark, reason):
+    item = {"tokenExpiresAt": NOW + 600, **({"tokenIssuedAt": issued_at} if issued_at else {})}
+    assert connections.closing_reason(item, NOW, mark) == reason
 
 
 def test_offline_check_op(queues):

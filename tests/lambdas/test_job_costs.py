@@ -38,7 +38,25 @@ def replies(body, connection_id: str = "conn-1") -> list[dict]:
     return h.frames(connection_id)[before:]
 
 
+def warm() -> None:
+    """A first frame this minute: this container reads (and caches) the agent's revocation marks."""
+    assert replies({"action": "heartbeat"})[0]["type"] == "ack"
+
+
+def test_the_revocation_marks_are_read_once_a_minute_per_container_not_per_frame(calls, clock, out):
+    # WHEN the agent sends three heartbeats: now, 59 s later, and 60 s later
+    for at in (NOW, NOW + 59, NOW + 60):
+        clock.set(at)
+        calls.clear()
+        warm()
+        # THEN the first and the one a minute later also read the creator's and the agent's marks
+        marks = ["GetItem", "GetItem"] if at != NOW + 59 else []
+        assert calls == ["GetItem", *marks, "UpdateItem", "UpdateItem"]  # connection; marks; touch
+
+
 def test_a_creator_without_limits_costs_one_read_and_one_write_per_side(calls, clock, out):
+    warm()
+    calls.clear()
     # WHEN a job of a creator without a CreatorLimits item is dispatched, then completed
     assert dispatch(h.sqs_event(h.job_body("job-1")), None) == NO_FAILURES
     dispatched = list(calls)
@@ -56,6 +74,7 @@ def test_a_creator_without_limits_costs_one_read_and_one_write_per_side(calls, c
 
 def test_a_creator_with_limits_moves_its_counters_in_a_transaction_on_both_sides(calls, clock, out):
     h.put_limits("creator-1", maxConcurrent=2)
+    warm()
     calls.clear()
     assert dispatch(h.sqs_event(h.job_body("job-1")), None) == NO_FAILURES
     dispatched = list(calls)

@@ -2,10 +2,10 @@
 
 A Lambda container keeps its module globals between invocations, and so does this process between
 schedules: cached clients, cached signing keys, ratelimit's unwritten frame counts (per agent), the
-dispatcher's batch processor. Agent ids (`agent-1`, …) and start times repeat from one
-schedule to the next, so a count left under `agent-1` changes when the next schedule's ws-message
-flushes, hence which AWS call a fault numbered `@n` hits: a schedule would behave differently
-after others than alone (a soak batch, Hypothesis's shrinking, a replay).
+revocation marks ws-message read, the dispatcher's batch processor. Agent ids (`agent-1`, …) and
+start times repeat from one schedule to the next, so a count left under `agent-1` changes when the
+next schedule's ws-message flushes, hence which AWS call a fault numbered `@n` hits: a schedule would
+behave differently after others than alone (a soak batch, Hypothesis's shrinking, a replay).
 
 `leftovers()` does not trust a list of what to reset: it walks every loaded `lambdas.*` module and
 reports any module-level mutable object that is neither empty (`STATE`: how to measure and reset
@@ -20,7 +20,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from lambdas.common import aws, keys, ratelimit
+from lambdas.common import aws, keys, ratelimit, revocation
 
 
 def _batch_processor(processor: Any) -> int:
@@ -38,6 +38,7 @@ STATE: dict[str, tuple[Callable[[Any], int], Callable[[Any], None]]] = {
     "lambdas.common.aws._overrides": (len, lambda _: aws.reset()),
     "lambdas.common.keys._cache": (len, lambda _: keys.clear_cache()),
     "lambdas.common.ratelimit.LOCAL": (lambda local: len(local._counts), lambda _: ratelimit.LOCAL.clear()),
+    "lambdas.common.revocation.MARKS": (lambda marks: len(marks._marks), lambda _: revocation.MARKS.clear()),
     "lambdas.dispatcher_sqs.handler.processor": (_batch_processor, _clear_batch_processor),
 }
 # Module-level tables and objects the code only reads: each must stay as it was first seen.
