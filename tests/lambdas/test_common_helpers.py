@@ -144,7 +144,13 @@ def test_pause_keeps_the_first_pauser(queues):
 
 def test_register_writes_the_connection_and_makes_it_current(queues):
     replaced = connections.register(
-        "agent-1", "creator-1", "conn-1", NOW, token_expires_at=NOW + 600, token_issued_at=NOW - 5, token_kid="k1"
+        "agent-1",
+        "creator-1",
+        "conn-1",
+        NOW,
+        token_expires_at=NOW + 600,
+        token_issued_at=NOW - 5,
+        token_kid="k1",
     )
     assert replaced is None
     assert h.conn("conn-1") == {
