@@ -85,7 +85,7 @@ class AutomationLayer(Construct):
         _allow(resume, ["dynamodb:Scan"], f"{jobs_table.table_arn}/index/{HELD_INDEX}")
         _allow(resume, ["sqs:SendMessage"], jobs_queue.queue_arn)
         revoke = self.roles[REVOKE_TOKENS]
-        _allow(revoke, ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Scan"], agents_table.table_arn)
+        _allow(revoke, ["dynamodb:UpdateItem", "dynamodb:Scan"], agents_table.table_arn)
         _allow(revoke, ["dynamodb:UpdateItem"], creator_limits_table.table_arn)
         _allow(revoke, ["execute-api:ManageConnections"], ws_connections_arn)
         emergency = self.roles[EMERGENCY_KEY_ROTATION]

@@ -50,7 +50,10 @@ def records(tables, sqs, cloudwatch, errors_alarm, monkeypatch):
         TableName=NAMES.table("agents"),
         Item={"pk": {"S": "agent#c1#a1"}, "creatorId": {"S": "c1"}, "connectionId": {"S": "k1"}},
     )
-    ddb.put_item(TableName=NAMES.table("agents"), Item={"pk": {"S": "conn#k1"}, "creatorId": {"S": "c1"}})
+    ddb.put_item(
+        TableName=NAMES.table("agents"),
+        Item={"pk": {"S": "conn#k1"}, "creatorId": {"S": "c1"}, "agentId": {"S": "a1"}},
+    )
     limits, jobs, agents = NAMES.table("creator-limits"), NAMES.table("jobs"), NAMES.table("agents")
     recorder.bind(DEPLOYMENT, **BINDING)  # for the session's check, which reads every process's records
     with recorder.collected() as found:
@@ -83,7 +86,9 @@ def records(tables, sqs, cloudwatch, errors_alarm, monkeypatch):
                 agents_table=agents, limits_table=limits, ws_endpoint=ENDPOINT, role_arn=ROLE
             )
             assert execute(doc, CreatorId="c1")["closed"] == 1
-            assert execute(doc, CreatorId="c1", AgentId="a1")["closed"] == 1  # one agent: read, not scanned
+            assert (
+                execute(doc, CreatorId="c1", AgentId="a1")["closed"] == 1
+            )  # one agent: its connections only
         with _as("RedriveDlq"):
             _redrive(monkeypatch, arn)
     return [{"binding": DEPLOYMENT, **BINDING}] + found

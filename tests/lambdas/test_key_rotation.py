@@ -253,7 +253,8 @@ def test_attack_emergency_rotation_retires_the_leaked_key_and_closes_its_connect
     # AND every connection its tokens opened, before or during the wait, was closed and marked revoked
     assert summary == {"retiredVersion": old, "currentVersion": _current_version(secret), "closed": 3}
     assert sorted(closer.closed) == ["conn-agent", "conn-attacker", "conn-late"]
-    assert h.conn("conn-attacker")["revoked"] is True
+    assert h.conn("conn-agent")["revoked"] is True and h.conn("conn-late")["revoked"] is True
+    assert h.conn("conn-attacker") is None  # superseded by conn-late (same agent): forgotten
     # AND a token of the new key connects and records the new key's id
     new = sm.get_secret_value(SecretId=secret, VersionStage="AWSCURRENT")["SecretString"]
     assert _connect(mint_token(new, "agent-2", "creator-2"), "conn-new") == OK
