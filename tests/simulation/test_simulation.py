@@ -18,7 +18,7 @@ from tests.simulation.stats import STATS
 
 settings.register_profile(
     "simulation-ci",
-    max_examples=int(os.environ.get("SIM_EXAMPLES", "35")),
+    max_examples=int(os.environ.get("SIM_EXAMPLES", "50")),
     stateful_step_count=int(os.environ.get("SIM_STEPS", "50")),
     derandomize=True,  # the same schedules on every run: CI is reproducible
     database=None,
