@@ -87,6 +87,8 @@ def test_acknowledgements_are_narrow_and_reasoned(stage_synth):
         ("Jobs/JobsQuarantine", "AwsSolutions::AwsSolutions-SQS3"),
         ("WsMessage/Role", connections("POST")),
         ("WsMessage/Role", connections("DELETE")),
+        ("WsConnect/Role", connections("POST")),  # telling a superseded connection why, then
+        ("WsConnect/Role", connections("DELETE")),  # closing it (one live connection per agent)
         ("Dispatcher/Role", connections("POST")),
         ("SecretRotation/Role", "AwsSolutions::AwsSolutions-IAM5[Resource::*]"),
         ("WsMessage/Role", f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logs_bucket}.Arn>/*]"),
