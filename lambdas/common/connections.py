@@ -179,6 +179,18 @@ def revoked_since(creator_id: str, agent_id: str, limits_item: dict[str, Any] | 
     )
 
 
+def revoke_agent_tokens(creator_id: str, agent_id: str, now: int) -> bool:
+    """Refuse the agent's tokens issued at or before `now` (its `tokensValidAfter`, never moved back)."""
+    return ddb.update_if(
+        TableName=_table(),
+        Key=agent_key(creator_id, agent_id),
+        UpdateExpression="SET tokensValidAfter = :now",
+        ConditionExpression="attribute_exists(pk)"
+        " AND (attribute_not_exists(tokensValidAfter) OR tokensValidAfter < :now)",
+        ExpressionAttributeValues=ddb.values(now=now),
+    )
+
+
 def closing_reason(item: dict[str, Any], now: int, revoked_at: int = 0) -> str | None:
     """Why an open connection must be closed at its next frame: revoked, or its token long expired.
 

@@ -33,6 +33,16 @@ frame (past half). So across C containers an agent gets at most limit + C × (FL
 a minute (600 + 50 × 4 = 800 with ws-message's reserved concurrency of 50), a creator at most its
 ceiling + C × (FLUSH_EVERY - 1), never an unbounded number. A frame the creator's ceiling refuses
 after the agent's count took it stays counted on the agent: the agent was refused anyway.
+
+A client that keeps sending after `rate_limited` is flooding. API Gateway counted each of its frames
+in the stage's `$default` bucket, which every tenant shares, before ws-message refused it; WebSocket
+stages have no per-client throttle, so the budgets alone cannot keep it from starving the edge. Once
+one container has refused as many of an agent's frames in a minute as its whole minute's budget (600:
+an honest agent waits the `retry in` it is told; a flood of 400 frames a second, spread over the ~20
+containers that rate keeps busy, trips it within the minute), `admit` raises `Flooding`:
+ws-message revokes the agent's tokens (its `tokensValidAfter`, as `byoip revoke` does) and closes
+the connection. The flood then meets `$connect`'s own bucket and a 401 before any frame bucket; the
+agent's owner fetches a new token (docs/contracts.md, *Capacity and limits*).
 """
 
 from __future__ import annotations
@@ -104,6 +114,22 @@ class LocalCounts:
 LOCAL = LocalCounts()
 
 
+class Refused(FrameError):
+    """`rate_limited`; `agent`: the agent's own budget refused it (not its creator's ceiling)."""
+
+    def __init__(self, message: str, *, agent: bool) -> None:
+        super().__init__("rate_limited", message)
+        self.agent = agent
+
+
+class Flooding(FrameError):
+    """The agent went on sending after its frames were refused: ws-message cuts it off."""
+
+    def __init__(self, refused: int, item: dict[str, Any]) -> None:
+        super().__init__("flooding", f"{refused} frames sent after rate_limited; fetch a new token")
+        self.item = item  # the connection item
+
+
 def _read(connection_id: str) -> dict[str, Any] | None:
     table = settings().agents_table
     item = ddb.get(table, "pk", f"conn#{connection_id}", consistent=False)
@@ -118,8 +144,23 @@ def admit(connection_id: str, now: int, local: LocalCounts = LOCAL) -> dict[str,
     item = _read(connection_id)
     if item is None:
         return None
-    charge(FRAMES, item["creatorId"], item["agentId"], now, local=local)
+    try:
+        charge(FRAMES, item["creatorId"], item["agentId"], now, local=local)
+    except Refused as refused:
+        if refused.agent:
+            _count_refusal(item, now, local)
+        raise
     return item
+
+
+def _count_refusal(item: dict[str, Any], now: int, local: LocalCounts) -> None:
+    """Count one refused frame of the agent in this container; Flooding once they reach the bound."""
+    pk = f"agent#{connections.agent_ref(item['creatorId'], item['agentId'])}"
+    window = now // FRAMES.window_seconds
+    refused = local.get("frameRefused", pk, window)[0] + 1
+    local.set("frameRefused", pk, window, refused, 0)
+    if refused >= settings().frames_per_minute:
+        raise Flooding(refused, item)
 
 
 @dataclass(frozen=True)
@@ -153,10 +194,10 @@ def charge(budget: Budget, creator_id: str, agent_id: str, now: int, local: Loca
             local.set(budget.name, scope.pk, window, known, unwritten)
 
 
-def _refused(budget: Budget, scope: _Scope, now: int) -> FrameError:
+def _refused(budget: Budget, scope: _Scope, now: int) -> Refused:
     retry = budget.window_seconds - now % budget.window_seconds
-    return FrameError(
-        "rate_limited", f"over {scope.limit} {budget.what} for {scope.whose}; retry in {retry} s"
+    return Refused(
+        f"over {scope.limit} {budget.what} for {scope.whose}; retry in {retry} s", agent=scope.must_exist
     )
 
 

@@ -183,6 +183,8 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
         note = reply.pop(LOG_LINE, None) if reply else None
         if note:
             logger.warning(note, extra={"agentId": caller.agent_id, "creatorId": caller.creator_id})
+    except ratelimit.Flooding as flooding:
+        return _cut_off(connection_id, flooding.item, now, logger)
     except FrameError as err:
         if err.detail:  # the backend's own fault (e.g. a bad patch manifest): an operator must act
             logger.error(f"ws_message_rejected code={err.code} {err.detail}", extra={"code": err.code})
@@ -208,6 +210,19 @@ def _close(connection_id: str, item: dict[str, Any], code: str, now: int, logger
     connections.drop(item.get("creatorId"), item.get("agentId"), connection_id, now)
     _hang_up(connection_id, code, "reconnect with a fresh token", logger)
     return OK
+
+
+def _cut_off(connection_id: str, item: dict[str, Any], now: int, logger: Any) -> dict[str, Any]:
+    """A flooding agent (ratelimit.Flooding): revoke its tokens, as `byoip revoke` would, and close.
+
+    Its reconnects with the same token then end at `$connect` (401, `$connect`'s own throttle
+    bucket), not in the stage's `$default` bucket that every tenant's frames share.
+    """
+    try:
+        connections.revoke_agent_tokens(item["creatorId"], item["agentId"], now)
+    except (ClientError, BotoCoreError):
+        logger.exception("ws_flood_revoke_failed", extra={"agentId": item.get("agentId")})
+    return _close(connection_id, item, "flooding", now, logger)
 
 
 def _hang_up(connection_id: str, code: str, why: str, logger: Any) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from lambdas.ws_connect.handler import handler as connect
 from lambdas.ws_message.handler import handler as message
 from tests.lambdas import helpers as h
@@ -96,3 +98,30 @@ def test_a_connect_flood_of_expired_or_malformed_tokens_is_refused_before_any_ke
     assert looked_up == []  # no key read: under WS_JWT_SECRET_ARN each would be a Secrets Manager call
     assert connect(h.connect_event(h.token(), "conn-real"), None) == {"statusCode": 200}
     assert looked_up == [False]
+
+
+def test_an_agent_that_floods_past_rate_limited_is_cut_off_and_its_token_refused(
+    online, clock, api, out, monkeypatch
+):
+    # GIVEN an agent's budget of 10 frames a minute, and another creator's agent online (the handlers'
+    # clock is the wall clock's second here: token expiry is checked against the wall clock)
+    start = int(time.time())
+    clock.set(start)
+    monkeypatch.setenv("FRAMES_PER_MINUTE", "10")
+    other = _connect("agent-9", "creator-2", "conn-9")
+    # WHEN creator-1's agent goes on sending after rate_limited (each frame spent the stage's shared
+    # $default bucket at the edge before ws-message refused it)
+    for _ in range(20):
+        assert message(h.message_event(HEARTBEAT, "conn-1"), None) == {"statusCode": 200}
+    # THEN once as many frames were refused as its whole budget, it is told and cut off
+    codes = [f.get("code") or f["type"] for f in api.frames_to("conn-1")]
+    assert codes == ["ack"] * 10 + ["rate_limited"] * 9 + ["flooding"]
+    assert api.closed == ["conn-1"] and h.conn("conn-1") is None
+    # AND its token is revoked: a reconnect ends at $connect (its own bucket, 401), not in $default
+    reconnect = h.connect_event(h.token("agent-1", "creator-1", iat=start), "conn-1c")
+    assert connect(reconnect, None) == {"statusCode": 401}
+    assert "ws_connect_rejected reason=token_revoked" in out.messages()
+    # AND another creator's agent is untouched
+    assert _send(other, HEARTBEAT, 10) == ["ack"] * 10
+    # AND an agent refused fewer frames than its budget is never cut off (it may wait out the minute)
+    assert _send(other, HEARTBEAT, 9) == ["rate_limited"] * 9 and api.closed == ["conn-1"]

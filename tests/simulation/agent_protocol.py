@@ -18,7 +18,7 @@ from tests.simulation.world import World
 
 Twist = Callable[[], None] | None  # another actor's move, run when an `interleave` fault fires
 # Error codes after which the backend has closed (or never knew) the connection.
-CLOSING_CODES = ("token_expired", "token_revoked", "not_connected", "superseded")
+CLOSING_CODES = ("token_expired", "token_revoked", "not_connected", "superseded", "flooding")
 
 
 # ---- agent -> backend frames -------------------------------------------------------------------
