@@ -37,7 +37,8 @@ after the agent's count took it stays counted on the agent: the agent was refuse
 A client that keeps sending after `rate_limited` is flooding. API Gateway counted each of its frames
 in the stage's `$default` bucket, which every tenant shares, before ws-message refused it; WebSocket
 stages have no per-client throttle, so the budgets alone cannot keep it from starving the edge. Once
-one container has refused as many of an agent's frames in a minute as its whole minute's budget (600:
+one container has refused as many of an agent's frames in a minute as its whole minute's budget (600,
+and never fewer than FLOOD_FLOOR:
 an honest agent waits the `retry in` it is told; a flood of 400 frames a second, spread over the ~20
 containers that rate keeps busy, trips it within the minute), `admit` raises `Flooding`:
 ws-message revokes the agent's tokens (its `tokensValidAfter`, as `byoip revoke` does) and closes
@@ -56,6 +57,7 @@ from lambdas.common.protocol import FrameError
 from lambdas.common.settings import Settings, settings
 
 FLUSH_EVERY = 5
+FLOOD_FLOOR = 10  # refused frames that never make a flood, however small the budget
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ def _count_refusal(item: dict[str, Any], now: int, local: LocalCounts) -> None:
     window = now // FRAMES.window_seconds
     refused = local.get("frameRefused", pk, window)[0] + 1
     local.set("frameRefused", pk, window, refused, 0)
-    if refused >= settings().frames_per_minute:
+    if refused >= max(FLOOD_FLOOR, settings().frames_per_minute):
         raise Flooding(refused, item)
 
 

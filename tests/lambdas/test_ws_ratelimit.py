@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lambdas.common import aws, ratelimit
+from lambdas.common.protocol import FrameError
 from lambdas.common.settings import DEFAULT_FRAMES_PER_MINUTE
 from lambdas.ws_message.handler import handler as message
 from tests.lambdas import helpers as h
@@ -80,7 +81,7 @@ def test_the_real_limit_600_a_minute_on_both_sides(online, clock):
     assert frames_counted() == (NOW // 60, DEFAULT_FRAMES_PER_MINUTE)  # past half: written frame by frame
     with pytest.raises(Exception) as err:
         ratelimit.admit("conn-1", NOW + 59)
-    assert (type(err.value).__name__, err.value.code) == ("FrameError", "rate_limited")
+    assert isinstance(err.value, FrameError) and err.value.code == "rate_limited"
     assert ratelimit.admit("conn-1", NOW + 60)["agentId"] == "agent-1"
     assert ratelimit.LOCAL.get("frame", AGENT_PK, (NOW + 60) // 60) == (0, 1)
 
