@@ -104,7 +104,9 @@ def _anchors(path: Path) -> set[str]:
 
 def test_links_stay_in_the_repo_and_land_on_a_heading() -> None:
     for path in docs_blocks.doc_files() + [REPO / "lambdas/README.md"]:
-        for target in _LINK.findall(path.read_text()):
+        text = path.read_text()
+        assert "DESIGN.md" not in text, f"{path.relative_to(REPO)}: names a design file outside the repo"
+        for target in _LINK.findall(text):
             if target.startswith(("http://", "https://", "mailto:")):
                 continue
             file_part, _, anchor = target.partition("#")
