@@ -83,6 +83,14 @@ def test_counts_in_prose_are_the_code_s() -> None:
             assert _number(count) == true, f"{name}: {count} {what}, the code has {true}"
 
 
+def test_every_make_target_is_in_the_cli_reference() -> None:
+    phony = re.search(r"^\.PHONY: (.+)$", (REPO / "Makefile").read_text(), re.M)
+    assert phony is not None
+    cli = (REPO / "docs/cli.md").read_text()
+    for target in phony.group(1).split():
+        assert f"make {target}" in cli, target
+
+
 def test_every_ssm_document_is_named_in_the_contracts() -> None:
     lines = (REPO / "docs/contracts.md").read_text().splitlines()
     row = next(line for line in lines if "| SSM documents |" in line)
