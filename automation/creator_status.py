@@ -15,6 +15,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 
 from contract.names import Names
+from lambdas.common import tables
 from lambdas.common.breaker import BreakerPolicy, judge
 from lambdas.common.clock import day_of
 
@@ -56,22 +57,22 @@ class CreatorStatus:
 
 def creator_status(dynamodb: Any, names: Names, creator_id: str, *, now: int) -> CreatorStatus:
     """Read one creator's limits, agents, outcome window and held jobs."""
-    limits_table, agents_table = names.table("creator-limits"), names.table("agents")
+    limits_table, agents_table = names.table(tables.CREATOR_LIMITS.short), names.table(tables.AGENTS.short)
     get = dynamodb.get_item
-    limits = _plain(
-        get(TableName=limits_table, Key={"creatorId": {"S": creator_id}}, ConsistentRead=True).get("Item")
-    )
-    window = _plain(get(TableName=agents_table, Key={"pk": {"S": f"breaker#{creator_id}"}}).get("Item"))
+    limits_key = tables.key(tables.CREATOR_LIMITS, creator_id)
+    limits = _plain(get(TableName=limits_table, Key=limits_key, ConsistentRead=True).get("Item"))
+    window_key = tables.key(tables.AGENTS, tables.breaker_pk(creator_id))
+    window = _plain(get(TableName=agents_table, Key=window_key).get("Item"))
     agents = _scan(
         dynamodb,
         TableName=agents_table,
         FilterExpression="begins_with(pk, :p)",
-        ExpressionAttributeValues={":p": {"S": f"agent#{creator_id}#"}},
+        ExpressionAttributeValues={":p": {"S": tables.creator_agents_prefix(creator_id)}},
     )
     held = _scan(
         dynamodb,
-        TableName=names.table("jobs"),
-        IndexName="ByHeldAgent",
+        TableName=names.table(tables.JOBS.short),
+        IndexName=tables.BY_HELD_AGENT.name,
         FilterExpression="creatorId = :c AND #s = :held",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":c": {"S": creator_id}, ":held": {"S": "held"}},

@@ -27,12 +27,13 @@ from contract.names import (
     REVOKE_TOKENS,
 )
 from contract.principals import source_conditions
+from lambdas.common.tables import BY_HELD_AGENT
 from monitoring.catalog import ALARMS
 from runbooks.render import render_runbook_parts, write_runbook
 
 # The guarded redrive only moves messages while this alarm is OK.
 GUARD_ALARM_ID = "DispatcherErrors"
-HELD_INDEX = "ByHeldAgent"
+HELD_INDEX = BY_HELD_AGENT.name
 # What EmergencyKeyRotation calls on the agents' key; the secret's resource policy names its role
 # among the few principals allowed RotateSecret, UpdateSecretVersionStage and GetSecretValue.
 EMERGENCY_SECRET_ACTIONS = ("DescribeSecret", "RotateSecret", "UpdateSecretVersionStage", "GetSecretValue")

@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from contract.stateful import is_stateful
+from lambdas.common import tables
 
 # What the runbook needs from the original stack, found by the logical ids the original's
 # README names (JobsQueue, JobsTable, AgentsTable, CreatorLimits, AgentPatchesBucket, ...).
@@ -113,15 +114,15 @@ def to_current_schema(item: dict[str, Any]) -> dict[str, Any] | None:
     """
     pk = item.get("pk", {}).get("S")
     creator = item.get("creatorId", {}).get("S")
-    if pk is not None and pk.startswith("conn#"):
+    if pk is not None and pk.startswith(tables.CONNECTION_PREFIX):
         return None
-    if pk is not None and pk.startswith("agent#") and pk.count("#") == 1 and creator:
+    if pk is not None and pk.startswith(tables.AGENT_PREFIX) and pk.count("#") == 1 and creator:
         upgraded = {k: v for k, v in item.items() if k != "connectionId"}
-        upgraded["pk"] = {"S": f"agent#{creator}#{pk.removeprefix('agent#')}"}
+        upgraded["pk"] = {"S": tables.agent_pk(creator, pk.removeprefix(tables.AGENT_PREFIX))}
         return upgraded
     held = item.get("heldAgentId", {}).get("S")
     if held is not None and "#" not in held and creator:
-        return {**item, "heldAgentId": {"S": f"{creator}#{held}"}}
+        return {**item, "heldAgentId": {"S": tables.agent_ref(creator, held)}}
     return item
 
 

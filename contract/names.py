@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lambdas.common.tables import TABLE_NAMES
+
 # The TypeScript original's stack. This app never deploys over it (every logical id differs, so
 # CloudFormation would replace its queue, API and tables): docs/migration.md moves prod over.
 ORIGINAL_STACK_NAME = "HuntazeByoIpStack"
@@ -82,7 +84,9 @@ class Names:
         return f"{self.prefix}-{suffix}"
 
     def table(self, short: str) -> str:
-        """byoip-<stage>-jobs | -agents | -creator-limits."""
+        """byoip-<stage>-jobs | -agents | -creator-limits (lambdas/common/tables.py defines them)."""
+        if short not in TABLE_NAMES:
+            raise ValueError(f"unknown table {short!r}: allowed {' | '.join(TABLE_NAMES)}")
         return f"{self.prefix}-{short}"
 
     def function(self, short: str) -> str:

@@ -165,7 +165,8 @@ API_ALARMS: tuple[AlarmSpec, ...] = (
         severity=Severity.HIGH,
         section="W1",
         first_steps=(
-            "The API's access log (/aws/apigateway/byoip-{stage}-ws-access): integrationErrorMessage per route.",
+            "The API's access log (/aws/apigateway/byoip-{stage}-ws-access): "
+            "integrationErrorMessage per route.",
             "A function deleted or its invoke permission lost? Redeploy the stack.",
         ),
     ),
@@ -199,7 +200,8 @@ API_ALARMS: tuple[AlarmSpec, ...] = (
         first_steps=(
             "ClientError against ConnectCount and MessageCount on the dashboard; the access log's sourceIp "
             "of the 429s.",
-            "One creator's agents hammering the stage? Revoke their tokens (RevokeTokens) or pause the creator.",
+            "One creator's agents hammering the stage? Revoke their tokens (RevokeTokens) or "
+            "pause the creator.",
         ),
     ),
 )
@@ -323,7 +325,8 @@ DELIVERY_ALARMS: tuple[AlarmSpec, ...] = (
         section="W3",
         notify_composite=True,
         first_steps=(
-            "Secret byoip/{stage}/ws-jwt: the secret-rotation log names the failed step; AWSPENDING left over?",
+            "Secret byoip/{stage}/ws-jwt: the secret-rotation log names the failed step; "
+            "AWSPENDING left over?",
             "Fix the cause, then rotate again (aws secretsmanager rotate-secret); tokens keep verifying.",
         ),
     ),

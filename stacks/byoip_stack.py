@@ -30,6 +30,7 @@ from contract.names import (
 from contract.sizes import BATCHING_WINDOW_S
 from lambdas.common.metrics import BYOIP
 from lambdas.common.settings import DEFAULT_LEASE_SECONDS, DEFAULT_MAX_ATTEMPTS, budget_environment
+from lambdas.common.tables import BY_HELD_AGENT, BY_LEASE
 from monitoring.layer import MonitoringLayer
 from monitoring.resources import MonitoringResources
 from stacks.agent_keys import AgentKeys
@@ -247,7 +248,7 @@ class ByoIpStack(Stack):
         allow_secret_value(role, s.jwt_secret)
         allow_table(role, s.agents_table, ["GetItem", "PutItem", "UpdateItem", "DeleteItem"])
         allow_table(role, s.creator_limits_table, ["GetItem"])
-        allow_table(role, s.jobs_table, ["UpdateItem"], query_indexes=["ByHeldAgent"])
+        allow_table(role, s.jobs_table, ["UpdateItem"], query_indexes=[BY_HELD_AGENT.name])
         allow_send(role, q.jobs_queue)
         allow_post_to_connection(role, api, stage, methods=("POST", "DELETE"))
         # ws-message: resolve the connection; heartbeat/ack/result/pause; re-queue retryable
@@ -278,11 +279,11 @@ class ByoIpStack(Stack):
         # the limits and the sparse held-jobs index once a minute, steps breakers (limits, the
         # outcome windows in agents, the probe job), releases held jobs and sends creator events
         role = functions[LEASE_REAPER].role
-        allow_table(role, s.jobs_table, ["UpdateItem", "GetItem"], query_indexes=["ByLease"])
+        allow_table(role, s.jobs_table, ["UpdateItem", "GetItem"], query_indexes=[BY_LEASE.name])
         allow_table(role, s.creator_limits_table, ["UpdateItem", "Scan"])
         # DeleteItem: a breaker that healed forgets its outcome window (breaker.forget)
         allow_table(role, s.agents_table, ["UpdateItem", "DeleteItem", "Scan"])
-        allow(role, "dynamodb", ["Scan"], [f"{s.jobs_table.table_arn}/index/ByHeldAgent"])
+        allow(role, "dynamodb", ["Scan"], [f"{s.jobs_table.table_arn}/index/{BY_HELD_AGENT.name}"])
         allow_send(role, q.jobs_queue)
         allow(role, "events", ["PutEvents"], [self._default_event_bus()])
         # probe: mint its token with the current key; send its job to JobsQueue. The rest of its path

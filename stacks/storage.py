@@ -11,23 +11,28 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from contract.names import Names
+from lambdas.common import tables
 
-_S = dynamodb.AttributeType.STRING
-_N = dynamodb.AttributeType.NUMBER
+_TYPES = {tables.S: dynamodb.AttributeType.STRING, tables.N: dynamodb.AttributeType.NUMBER}
 ACCESS_LOG_RETENTION = Duration.days(90)
 # Agent logs are support bundles from creators' own devices (their IPs, their sites): kept long
 # enough to debug an incident reported a few weeks late, then gone.
 AGENT_LOG_RETENTION = Duration.days(30)
 
 
-def _table(scope: Construct, cid: str, *, name: str, key: str, ttl: str | None = None) -> dynamodb.Table:
-    return dynamodb.Table(
+def _attribute(attr: tables.Attr) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=attr.name, type=_TYPES[attr.type])
+
+
+def _table(scope: Construct, cid: str, schema: tables.Table, names: Names) -> dynamodb.Table:
+    """One table as lambdas/common/tables.py defines it (key, TTL, indexes)."""
+    table = dynamodb.Table(
         scope,
         cid,
-        table_name=name,
-        partition_key=dynamodb.Attribute(name=key, type=_S),
+        table_name=names.table(schema.short),
+        partition_key=_attribute(schema.key),
         billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-        time_to_live_attribute=ttl,
+        time_to_live_attribute=schema.ttl,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
             point_in_time_recovery_enabled=True
         ),
@@ -35,6 +40,13 @@ def _table(scope: Construct, cid: str, *, name: str, key: str, ttl: str | None =
         # A console click or a stray `delete-table` must not take the jobs with it either.
         deletion_protection=True,
     )
+    for index in schema.indexes:
+        table.add_global_secondary_index(
+            index_name=index.name,
+            partition_key=_attribute(index.partition),
+            sort_key=_attribute(index.sort) if index.sort else None,
+        )
+    return table
 
 
 class Storage(Construct):
@@ -45,22 +57,10 @@ class Storage(Construct):
         # Server access logs are granted by bucket policy, not by a log-delivery ACL (ACLs stay
         # disabled); pinned here so the stack never depends on the app's feature flags.
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
-        self.jobs_table = _table(self, "JobsTable", name=names.table("jobs"), key="jobId", ttl="ttl")
-        # Sparse indexes: the attributes exist only while a job is leased / held.
-        self.jobs_table.add_global_secondary_index(
-            index_name="ByLease",
-            partition_key=dynamodb.Attribute(name="leaseState", type=_S),
-            sort_key=dynamodb.Attribute(name="leaseExpiresAt", type=_N),
-        )
-        self.jobs_table.add_global_secondary_index(
-            index_name="ByHeldAgent",
-            partition_key=dynamodb.Attribute(name="heldAgentId", type=_S),
-            sort_key=dynamodb.Attribute(name="createdAt", type=_N),
-        )
-        self.agents_table = _table(self, "AgentsTable", name=names.table("agents"), key="pk", ttl="ttl")
-        self.creator_limits_table = _table(
-            self, "CreatorLimits", name=names.table("creator-limits"), key="creatorId"
-        )
+        # Construct ids shape the logical ids: never rename them.
+        self.jobs_table = _table(self, "JobsTable", tables.JOBS, names)
+        self.agents_table = _table(self, "AgentsTable", tables.AGENTS, names)
+        self.creator_limits_table = _table(self, "CreatorLimits", tables.CREATOR_LIMITS, names)
 
         self.key = kms.Key(
             self,

@@ -12,13 +12,14 @@ from automation.output import REFUSED, console, errors, fail
 from automation.queues import queue_url_by_name
 from automation.stage import stage_config
 from contract.names import DLQ, JOBS, ORIGINAL_STACK_NAME
+from lambdas.common.tables import TABLE_NAMES
 
 app = typer.Typer(help="Move an installation of the original stack over to this one.", no_args_is_help=True)
 
 Region = Annotated[str | None, typer.Option("--region", help="AWS region (default: AWS_REGION).")]
 Stage = Annotated[str, typer.Option("--stage", help="Stage of the new stack (its names are derived).")]
 Yes = Annotated[bool, typer.Option("--yes", help="Confirm: actually change something.", metavar="")]
-TABLES = {"jobs": "jobs", "agents": "agents", "creator-limits": "creator-limits"}
+TABLES = {short: short for short in TABLE_NAMES}
 QUEUES = {"jobs": JOBS, "jobs-dlq": DLQ}
 BUCKETS = {"patches": "StorageAgentPatchesBucket", "logs": "StorageAgentLogsBucket"}
 

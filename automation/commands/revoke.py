@@ -12,6 +12,7 @@ from automation.scripts.revoke_tokens import revoke_tokens
 from automation.stage import stage_config
 from contract.names import Names
 from lambdas.common.protocol import ID_RULE, is_id
+from lambdas.common.tables import AGENTS, CREATOR_LIMITS
 
 
 def management_endpoint(apigw: Any, names: Names, region: str) -> str:
@@ -53,8 +54,8 @@ def revoke(
     summary = revoke_tokens(
         clients.client("dynamodb", chosen),
         clients.client("apigatewaymanagementapi", chosen, endpoint),
-        agents_table=names.table("agents"),
-        limits_table=names.table("creator-limits"),
+        agents_table=names.table(AGENTS.short),
+        limits_table=names.table(CREATOR_LIMITS.short),
         creator_id=creator_id,
         agent_id=agent_id,
     )

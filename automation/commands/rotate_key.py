@@ -11,6 +11,7 @@ from automation.commands.revoke import management_endpoint
 from automation.output import console
 from automation.scripts.revoke_tokens import emergency_rotation
 from automation.stage import stage_config
+from lambdas.common.tables import AGENTS
 
 
 def rotate_key(
@@ -42,7 +43,7 @@ def rotate_key(
         clients.client("dynamodb", chosen),
         clients.client("apigatewaymanagementapi", chosen, endpoint),
         secret_id=names.jwt_secret,
-        agents_table=names.table("agents"),
+        agents_table=names.table(AGENTS.short),
     )
     console.print(
         f"rotated to version {summary['currentVersion']}; retired version {summary['retiredVersion']} "

@@ -20,6 +20,7 @@ from lambdas.common import (
     metrics,
     protocol,
     ratelimit,
+    tables,
 )
 from lambdas.common.jobs import jobs_table
 from lambdas.common.log_upload import log_upload_form
@@ -97,7 +98,7 @@ def job_result(caller: Caller, fields: dict[str, Any], now: int, counters: Count
         reason = "agent_failed"  # a failed job always says why (tests/simulation)
     condition, values = job_updates.owned_condition(caller.creator_id, caller.agent_id)
     if status == "failed" and fields.get("retryable"):
-        item = ddb.get(jobs_table(), "jobId", job_id)
+        item = ddb.get(jobs_table(), tables.JOBS.key.name, job_id)
         attempt = int((item or {}).get("attempt", 1))
         if item and attempt < settings().max_attempts:
             mine = (item.get("creatorId"), item.get("agentId")) == (caller.creator_id, caller.agent_id)
@@ -140,7 +141,7 @@ def job_result(caller: Caller, fields: dict[str, Any], now: int, counters: Count
 
 def _recorded_before(job_id: str, caller: Caller, status: str) -> bool:
     """Whether this agent's job already ended with this status (one read, only when a close failed)."""
-    item = ddb.get(jobs_table(), "jobId", job_id) or {}
+    item = ddb.get(jobs_table(), tables.JOBS.key.name, job_id) or {}
     mine = (item.get("creatorId"), item.get("agentId")) == (caller.creator_id, caller.agent_id)
     return mine and item.get("status") == status
 

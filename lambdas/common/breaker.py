@@ -36,7 +36,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lambdas.common import ddb
+from lambdas.common import ddb, tables
 from lambdas.common.claims import claimed_update
 from lambdas.common.reserved import is_probe
 from lambdas.common.settings import int_setting, settings
@@ -91,7 +91,7 @@ def policy() -> BreakerPolicy:
 
 def window_key(creator_id: str) -> dict[str, Any]:
     """Key of the creator's outcome window item (AgentsTable)."""
-    return ddb.key("pk", f"breaker#{creator_id}")
+    return tables.key(tables.AGENTS, tables.breaker_pk(creator_id))
 
 
 def record(creator_id: str, job_id: str, *, ok: bool, now: int) -> bool:
@@ -197,7 +197,7 @@ def _transition(creator_id: str, expression: str, condition: str, token: str, **
     """One claimed conditional write on the creator's limits item (lambdas/common/claims.py)."""
     return claimed_update(
         settings().creator_limits_table,
-        ddb.key("creatorId", creator_id),
+        tables.key(tables.CREATOR_LIMITS, creator_id),
         claim="breakerClaim",
         token=token,
         expression=expression,

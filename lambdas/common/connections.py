@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambdas.common import ddb
+from lambdas.common import ddb, tables
 from lambdas.common.settings import settings
 
 CONNECTION_TTL_SECONDS = 2 * 3600
@@ -32,21 +32,13 @@ MAX_TOKEN_OVERRUN_SECONDS = 15 * 60
 GOODBYE_CLOSE_CODE = 1000
 
 
-def agent_ref(creator_id: str, agent_id: str) -> str:
-    """The agent's identity as one string, `<creatorId>#<agentId>` (ids never contain `#`).
-
-    It keys the agent item and marks the jobs held for the agent (`heldAgentId`).
-    """
-    return f"{creator_id}#{agent_id}"
-
-
 def agent_key(creator_id: str, agent_id: str) -> dict[str, Any]:
     """Key of the agent item."""
-    return ddb.key("pk", f"agent#{agent_ref(creator_id, agent_id)}")
+    return tables.key(tables.AGENTS, tables.agent_pk(creator_id, agent_id))
 
 
 def _conn_key(connection_id: str) -> dict[str, Any]:
-    return ddb.key("pk", f"conn#{connection_id}")
+    return tables.key(tables.AGENTS, tables.connection_pk(connection_id))
 
 
 def _table() -> str:
@@ -71,7 +63,7 @@ def register(
         TableName=_table(),
         Item=ddb.to_item(
             {
-                "pk": f"conn#{connection_id}",
+                tables.AGENTS.key.name: tables.connection_pk(connection_id),
                 "agentId": agent_id,
                 "creatorId": creator_id,
                 "connectedAt": now,
@@ -105,12 +97,12 @@ def forget(connection_id: str) -> bool:
 
 def connection(connection_id: str) -> dict[str, Any] | None:
     """The connection item (agentId, creatorId), strongly consistent; None if unknown."""
-    return ddb.get(_table(), "pk", f"conn#{connection_id}")
+    return ddb.get(_table(), tables.AGENTS.key.name, tables.connection_pk(connection_id))
 
 
 def agent(creator_id: str, agent_id: str) -> dict[str, Any] | None:
     """The creator's agent item, strongly consistent; None if that agent never connected."""
-    return ddb.get(_table(), "pk", f"agent#{agent_ref(creator_id, agent_id)}")
+    return ddb.get(_table(), tables.AGENTS.key.name, tables.agent_pk(creator_id, agent_id))
 
 
 def touch(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lambdas.common import connections, ddb, limits
+from lambdas.common import connections, ddb, limits, tables
 from lambdas.common.job_message import JobMessage
 from lambdas.common.settings import settings
 
@@ -70,7 +70,7 @@ def jobs_table() -> str:
 
 def job_key(job_id: str) -> dict[str, Any]:
     """Key of a job item."""
-    return ddb.key("jobId", job_id)
+    return tables.key(tables.JOBS, job_id)
 
 
 def transact(ops: list[dict[str, Any]], *, optional: int | None = None) -> list[dict[str, Any]] | None:
@@ -163,7 +163,7 @@ def _not_assignable(msg: JobMessage, old: dict[str, Any] | None) -> Exception:
 def hold(msg: JobMessage, *, now: int, reason: str, only_if_offline: bool) -> None:
     """Park a job for its agent (released on connect); AgentOnline if it just reconnected."""
     fields, vals = _message_fields(msg, now)
-    vals.update(reason=reason, heldfor=connections.agent_ref(msg.creator_id, msg.agent_id))
+    vals.update(reason=reason, heldfor=tables.agent_ref(msg.creator_id, msg.agent_id))
     ops = [
         {
             "Update": {
@@ -208,7 +208,7 @@ def unassign(
     expression = "SET #status = :target, updatedAt = :now"
     if hold_reason:
         expression += ", heldAgentId = :heldfor, reason = :reason"
-        vals.update(heldfor=connections.agent_ref(msg.creator_id, msg.agent_id), reason=hold_reason)
+        vals.update(heldfor=tables.agent_ref(msg.creator_id, msg.agent_id), reason=hold_reason)
     update = {
         "TableName": jobs_table(),
         "Key": job_key(msg.job_id),

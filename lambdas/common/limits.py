@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lambdas.common import ddb
+from lambdas.common import ddb, tables
 from lambdas.common.breaker import BREAKER_BY
 from lambdas.common.clock import day_of
 from lambdas.common.settings import settings
@@ -41,7 +41,7 @@ def _table() -> str:
 
 
 def _key(creator_id: str) -> dict[str, Any]:
-    return ddb.key("creatorId", creator_id)
+    return tables.key(tables.CREATOR_LIMITS, creator_id)
 
 
 def admit_op(creator_id: str, day: str, job_id: str = "-") -> dict[str, Any]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambdas.common import ddb
+from lambdas.common import ddb, tables
 from lambdas.common.connections import agent_key
 from lambdas.common.settings import settings
 
@@ -28,7 +28,7 @@ def agent_and_limits(creator_id: str, agent_id: str) -> tuple[dict[str, Any] | N
         {
             config.agents_table: {"Keys": [agent_key(creator_id, agent_id)], "ConsistentRead": False},
             config.creator_limits_table: {
-                "Keys": [ddb.key("creatorId", creator_id)],
+                "Keys": [tables.key(tables.CREATOR_LIMITS, creator_id)],
                 "ConsistentRead": False,
             },
         }

@@ -52,7 +52,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from lambdas.common import connections, ddb
+from lambdas.common import ddb, tables
 from lambdas.common.protocol import FrameError
 from lambdas.common.settings import Settings, settings
 
@@ -134,8 +134,9 @@ class Flooding(FrameError):
 
 def _read(connection_id: str) -> dict[str, Any] | None:
     table = settings().agents_table
-    item = ddb.get(table, "pk", f"conn#{connection_id}", consistent=False)
-    return item if item is not None else ddb.get(table, "pk", f"conn#{connection_id}")
+    pk = tables.connection_pk(connection_id)
+    item = ddb.get(table, tables.AGENTS.key.name, pk, consistent=False)
+    return item if item is not None else ddb.get(table, tables.AGENTS.key.name, pk)
 
 
 def admit(connection_id: str, now: int, local: LocalCounts = LOCAL) -> dict[str, Any] | None:
@@ -157,7 +158,7 @@ def admit(connection_id: str, now: int, local: LocalCounts = LOCAL) -> dict[str,
 
 def _count_refusal(item: dict[str, Any], now: int, local: LocalCounts) -> None:
     """Count one refused frame of the agent in this container; Flooding once they reach the bound."""
-    pk = f"agent#{connections.agent_ref(item['creatorId'], item['agentId'])}"
+    pk = tables.agent_pk(item["creatorId"], item["agentId"])
     window = now // FRAMES.window_seconds
     refused = local.get("frameRefused", pk, window)[0] + 1
     local.set("frameRefused", pk, window, refused, 0)
@@ -177,8 +178,8 @@ def charge(budget: Budget, creator_id: str, agent_id: str, now: int, local: Loca
     """Spend one of `budget` for the agent and its creator, or raise FrameError("rate_limited")."""
     agent_limit, creator_limit = budget.limits(settings())
     scopes = (
-        _Scope(f"agent#{connections.agent_ref(creator_id, agent_id)}", agent_limit, True, "this agent"),
-        _Scope(f"budget#{creator_id}", creator_limit, False, "this creator's agents"),
+        _Scope(tables.agent_pk(creator_id, agent_id), agent_limit, True, "this agent"),
+        _Scope(tables.budget_pk(creator_id), creator_limit, False, "this creator's agents"),
     )
     window = now // budget.window_seconds
     views = [local.get(budget.name, scope.pk, window) for scope in scopes]
@@ -217,7 +218,7 @@ def _write(
     exists = "attribute_exists(pk) AND " if scope.must_exist else ""
     base = {
         "TableName": settings().agents_table,
-        "Key": ddb.key("pk", scope.pk),
+        "Key": tables.key(tables.AGENTS, scope.pk),
         "ReturnValues": "UPDATED_NEW",
         "ExpressionAttributeNames": names,
     }

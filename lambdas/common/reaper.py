@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lambdas.common import breaker, ddb
+from lambdas.common import breaker, ddb, tables
 from lambdas.common.job_updates import close, is_counted
 from lambdas.common.jobs import ACTIVE, jobs_table
 from lambdas.common.requeue import requeue
@@ -39,7 +39,7 @@ def expired_jobs(now: int, limit: int) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
         "TableName": jobs_table(),
-        "IndexName": "ByLease",
+        "IndexName": tables.BY_LEASE.name,
         "KeyConditionExpression": "leaseState = :active AND leaseExpiresAt < :now",
         "ExpressionAttributeValues": ddb.values(active=ACTIVE, now=now),
         "Limit": limit,

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambdas.common import aws, ddb
-from lambdas.common.connections import agent_ref
+from lambdas.common import aws, ddb, tables
 from lambdas.common.job_message import JobMessage
 from lambdas.common.job_updates import is_counted, write_releasing
 from lambdas.common.jobs import job_key, jobs_table
@@ -60,9 +59,9 @@ def held_jobs(creator_id: str, agent_id: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
         "TableName": jobs_table(),
-        "IndexName": "ByHeldAgent",
-        "KeyConditionExpression": "heldAgentId = :heldfor",
-        "ExpressionAttributeValues": ddb.values(heldfor=agent_ref(creator_id, agent_id)),
+        "IndexName": tables.BY_HELD_AGENT.name,
+        "KeyConditionExpression": f"{tables.BY_HELD_AGENT.partition.name} = :heldfor",
+        "ExpressionAttributeValues": ddb.values(heldfor=tables.agent_ref(creator_id, agent_id)),
     }
     while True:
         resp = ddb.dynamodb().query(**kwargs)

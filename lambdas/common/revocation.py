@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from lambdas.common import connections, ddb
+from lambdas.common import ddb, tables
 from lambdas.common.settings import settings
 
 MARK_TTL_SECONDS = 60
@@ -28,11 +28,19 @@ class MarkCache:
 
     def mark(self, creator_id: str, agent_id: str, now: int) -> int:
         """Tokens of the agent issued at or before this epoch are revoked; 0 if none."""
-        ref = connections.agent_ref(creator_id, agent_id)
+        ref = tables.agent_ref(creator_id, agent_id)
         creator_mark = self._read(
-            creator_id, now, lambda: _mark(settings().creator_limits_table, "creatorId", creator_id)
+            creator_id,
+            now,
+            lambda: _mark(settings().creator_limits_table, tables.CREATOR_LIMITS.key.name, creator_id),
         )
-        agent_mark = self._read(ref, now, lambda: _mark(settings().agents_table, "pk", f"agent#{ref}"))
+        agent_mark = self._read(
+            ref,
+            now,
+            lambda: _mark(
+                settings().agents_table, tables.AGENTS.key.name, tables.agent_pk(creator_id, agent_id)
+            ),
+        )
         return max(creator_mark, agent_mark)
 
     def _read(self, name: str, now: int, load: Callable[[], int]) -> int:

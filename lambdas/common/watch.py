@@ -25,7 +25,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lambdas.common import breaker, ddb, fleet, notify
+from lambdas.common import breaker, ddb, fleet, notify, tables
 from lambdas.common.claims import new_token
 from lambdas.common.clock import day_of
 from lambdas.common.jobs import jobs_table
@@ -79,15 +79,15 @@ def snapshot() -> Snapshot:
     for item in scan(
         TableName=config.agents_table,
         FilterExpression="begins_with(pk, :agent) OR begins_with(pk, :window)",
-        ExpressionAttributeValues=ddb.values(agent="agent#", window="breaker#"),
+        ExpressionAttributeValues=ddb.values(agent=tables.AGENT_PREFIX, window=tables.BREAKER_PREFIX),
     ):
-        if item["pk"].startswith("breaker#"):
-            windows[item["pk"].removeprefix("breaker#")] = item
+        if item["pk"].startswith(tables.BREAKER_PREFIX):
+            windows[item["pk"].removeprefix(tables.BREAKER_PREFIX)] = item
         elif item.get("creatorId") and item.get("agentId"):  # an item missing them names nobody
             agents[item["creatorId"]].append(item)
     limits = {i["creatorId"]: i for i in scan(TableName=config.creator_limits_table)}
     held: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for job in scan(TableName=jobs_table(), IndexName="ByHeldAgent"):
+    for job in scan(TableName=jobs_table(), IndexName=tables.BY_HELD_AGENT.name):
         if job.get("status") == "held" and job.get("creatorId"):
             held[job["creatorId"]].append(job)
     for jobs in held.values():
@@ -238,7 +238,7 @@ def _judge_probe(
 ) -> str | None:
     """Close on the probe's completion, reopen on its failure, else keep waiting."""
     probe = str(limits.get("breakerProbeJob", ""))
-    job = ddb.get(jobs_table(), "jobId", probe) if probe else None
+    job = ddb.get(jobs_table(), tables.JOBS.key.name, probe) if probe else None
     verdict = probe_verdict(job, int(limits.get("breakerProbeAttempt", 1)))
     if verdict is None:
         return breaker.HALF_OPEN

@@ -27,6 +27,7 @@ from typing import Any
 
 from contract.names import DLQ, JOBS, QUARANTINE, Names
 from lambdas.common.auth import mint_token
+from lambdas.common.tables import JOBS as JOBS_TABLE
 from sandbox.agent import AgentBehaviour
 from sandbox.fleet import Fleet
 from sandbox.gameday.ledger import Ledger
@@ -144,7 +145,7 @@ def run_fleet_day(options: FleetDayOptions) -> FleetReport:
                 "dlq": names.queue(DLQ),
                 "quarantine": names.queue(QUARANTINE),
             }
-            ledger = Ledger(box.client("dynamodb"), box.table("jobs"), queues)
+            ledger = Ledger(box.client("dynamodb"), box.table(JOBS_TABLE.short), queues)
             plan = TrafficPlan(agents=pairs, per_minute=options.jobs_per_minute)
             producer = Producer(box.client("sqs"), box.queue_url(JOBS), ledger, clock, plan).start()
             try:

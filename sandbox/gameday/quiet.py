@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 
 from contract.names import DISPATCHER, DLQ, LEASE_REAPER, SECRET_ROTATION, WS_CONNECT, Names
+from lambdas.common.tables import AGENTS
 from sandbox.agent import AgentBehaviour
 from sandbox.gameday.runner import GameDay, ScenarioFailed, mode_of
 from sandbox.iam.revoke import revoked
@@ -71,7 +72,7 @@ def _restart_environments() -> None:
 
 
 def connect_denied(g: GameDay) -> None:
-    agents = Names(g.box.options.stage).table("agents")
+    agents = Names(g.box.options.stage).table(AGENTS.short)
     g.fault("a deploy takes away ws-connect's writes on the agents table; every agent reconnects")
     with revoked(Names(g.box.options.stage).function(WS_CONNECT), DDB_WRITES, f"table/{agents}"):
         drop_every_connection(g)

@@ -16,6 +16,7 @@ from typing import Any
 
 from contract.names import DLQ, JOBS, QUARANTINE, Names
 from lambdas.common.auth import mint_token
+from lambdas.common.tables import JOBS as JOBS_TABLE
 from monitoring.failure_modes import FAILURE_MODES, FailureMode
 from monitoring.routing import PAGE_WRAPPER_SUFFIX, Route
 from monitoring.slo_catalog import OUTLIVE_INCIDENTS
@@ -171,7 +172,7 @@ class GameDay:
             raise ScenarioFailed("the agent fleet did not connect within 30 s")
         names = Names(box.options.stage)
         queues = {"jobs": names.queue(JOBS), "dlq": names.queue(DLQ), "quarantine": names.queue(QUARANTINE)}
-        self.ledger = Ledger(box.client("dynamodb"), box.table("jobs"), queues)
+        self.ledger = Ledger(box.client("dynamodb"), box.table(JOBS_TABLE.short), queues)
         plan = TrafficPlan(agents=list(self.agents), per_minute=BASE_RATE)
         self.producer = Producer(box.client("sqs"), box.queue_url(JOBS), self.ledger, box.clock, plan).start()
 

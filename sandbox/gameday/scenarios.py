@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from contract.names import DLQ
+from lambdas.common.tables import CREATOR_LIMITS
 from monitoring.catalog import ALARMS, COMPOSITE
 from monitoring.failure_modes import FAILURE_MODES_BY_ID
 from monitoring.slo_catalog import SLO_ALARMS, SLO_COMPOSITES
@@ -65,7 +66,7 @@ def poison_pill(g: GameDay) -> None:
 
 def backlog(g: GameDay) -> None:
     """B: a site slows down; creator-1 is capped at 2 concurrent jobs, so its queue ages."""
-    limits = g.box.table("creator-limits")
+    limits = g.box.table(CREATOR_LIMITS.short)
     creator = g.agents[0][1]
     g.box.client("dynamodb").put_item(
         TableName=limits,

@@ -6,6 +6,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from lambdas.common import tables as tables_schema
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
@@ -103,32 +105,8 @@ def errors_alarm(cloudwatch):
 @pytest.fixture
 def tables(aws):
     ddb = boto3.client("dynamodb", region_name=REGION)
-    ddb.create_table(
-        TableName="byoip-test-creator-limits",
-        KeySchema=[{"AttributeName": "creatorId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "creatorId", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    ddb.create_table(
-        TableName="byoip-test-jobs",
-        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "jobId", "AttributeType": "S"},
-            {"AttributeName": "heldAgentId", "AttributeType": "S"},
-            {"AttributeName": "createdAt", "AttributeType": "N"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "ByHeldAgent",
-                "KeySchema": [
-                    {"AttributeName": "heldAgentId", "KeyType": "HASH"},
-                    {"AttributeName": "createdAt", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    for table in (tables_schema.CREATOR_LIMITS, tables_schema.JOBS):
+        ddb.create_table(**tables_schema.create_table_request(table, f"byoip-test-{table.short}"))
     return ddb
 
 

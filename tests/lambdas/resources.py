@@ -2,49 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import boto3
 
+from lambdas.common import tables
 from tests.lambdas.helpers import ENV, REGION
-
-_S, _N = "S", "N"
-
-
-def _gsi(name: str, pk: str, sk: str) -> dict[str, Any]:
-    return {
-        "IndexName": name,
-        "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}, {"AttributeName": sk, "KeyType": "RANGE"}],
-        "Projection": {"ProjectionType": "ALL"},
-    }
 
 
 def create_resources() -> dict[str, str]:
     """Create the contract's tables, queues and buckets; return the queue URLs by env name."""
     ddb = boto3.client("dynamodb", region_name=REGION)
-    ddb.create_table(
-        TableName=ENV["JOBS_TABLE"],
-        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "jobId", "AttributeType": _S},
-            {"AttributeName": "leaseState", "AttributeType": _S},
-            {"AttributeName": "leaseExpiresAt", "AttributeType": _N},
-            {"AttributeName": "heldAgentId", "AttributeType": _S},
-            {"AttributeName": "createdAt", "AttributeType": _N},
-        ],
-        GlobalSecondaryIndexes=[
-            _gsi("ByLease", "leaseState", "leaseExpiresAt"),
-            _gsi("ByHeldAgent", "heldAgentId", "createdAt"),
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    for table, pk in (("AGENTS_TABLE", "pk"), ("CREATOR_LIMITS_TABLE", "creatorId")):
-        ddb.create_table(
-            TableName=ENV[table],
-            KeySchema=[{"AttributeName": pk, "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": pk, "AttributeType": _S}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    for table, env in (
+        (tables.JOBS, "JOBS_TABLE"),
+        (tables.AGENTS, "AGENTS_TABLE"),
+        (tables.CREATOR_LIMITS, "CREATOR_LIMITS_TABLE"),
+    ):
+        ddb.create_table(**tables.create_table_request(table, ENV[env]))
     sqs = boto3.client("sqs", region_name=REGION)
     urls = {
         "DLQ_URL": sqs.create_queue(QueueName="byoip-test-jobs-dlq")["QueueUrl"],

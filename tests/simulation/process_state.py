@@ -61,6 +61,12 @@ TABLES = {
     "lambdas.common.session.OK",
     "lambdas.common.session.UNAUTHORIZED",
     "lambdas.common.session.UNAVAILABLE",
+    "lambdas.common.tables.AGENTS",
+    "lambdas.common.tables.BY_HELD_AGENT",
+    "lambdas.common.tables.BY_LEASE",
+    "lambdas.common.tables.CREATOR_LIMITS",
+    "lambdas.common.tables.JOBS",
+    "lambdas.common.tables.TABLES",
 }
 _SCALARS = (str, bytes, int, float, complex, bool, tuple, frozenset, type(None), range)
 _CODE = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType, types.GenericAlias)

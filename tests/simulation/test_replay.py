@@ -16,6 +16,7 @@ BATCH_SEED = 4  # its later schedules send frames on connection ids the earlier 
 
 
 def test_a_count_left_under_an_agent_is_found_and_reset():
+    process_state.reset()  # whatever an earlier test in this process left (a dispatcher batch, a count)
     ratelimit.LOCAL.set(ratelimit.FRAMES.name, "agent#creator-1#agent-1", START // 60, 0, 3)
 
     assert process_state.leftovers() == [

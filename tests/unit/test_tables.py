@@ -1,0 +1,66 @@
+"""The table schema (lambdas/common/tables.py) is the one definition: Names, the moto tables and the
+standard-library SSM scripts (which cannot import it) all agree with it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from automation.scripts import creator_pause, revoke_tokens
+from contract.names import Names
+from lambdas.common import tables
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "automation" / "scripts"
+
+
+def test_names_accept_exactly_the_schemas_tables() -> None:
+    names = Names("qa")
+    assert [names.table(t.short) for t in tables.TABLES] == [
+        "byoip-qa-jobs",
+        "byoip-qa-agents",
+        "byoip-qa-creator-limits",
+    ]
+    with pytest.raises(
+        ValueError, match="unknown table 'creator_limits': allowed jobs | agents | creator-limits"
+    ):
+        names.table("creator_limits")
+
+
+@pytest.mark.parametrize("script", ["creator_pause.py", "revoke_tokens.py"])
+def test_the_standard_library_scripts_literals_are_the_schemas(script: str) -> None:
+    source = (SCRIPTS / script).read_text()
+    keys = set(re.findall(r'Key=\{"(\w+)"', source))
+    assert keys and keys <= {t.key.name for t in tables.TABLES}
+    prefixes = set(re.findall(r'"(\w+#)', source))
+    assert prefixes <= {
+        tables.AGENT_PREFIX,
+        tables.CONNECTION_PREFIX,
+        tables.BUDGET_PREFIX,
+        tables.BREAKER_PREFIX,
+    }
+
+
+def test_the_scripts_build_the_same_keys_and_read_the_same_index() -> None:
+    assert revoke_tokens._agent_pk("creator-1", "agent-1") == tables.agent_pk("creator-1", "agent-1")
+    assert creator_pause.HELD_INDEX == tables.BY_HELD_AGENT.name
+    assert "heldAgentId" == tables.BY_HELD_AGENT.partition.name
+
+
+def test_a_moto_table_from_the_schema_has_its_key_and_indexes() -> None:
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(**tables.create_table_request(tables.JOBS, "byoip-qa-jobs"))
+        described = ddb.describe_table(TableName="byoip-qa-jobs")["Table"]
+    assert described["KeySchema"] == [{"AttributeName": "jobId", "KeyType": "HASH"}]
+    indexes = {
+        i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]]
+        for i in described["GlobalSecondaryIndexes"]
+    }
+    assert indexes == {
+        "ByLease": ["leaseState", "leaseExpiresAt"],
+        "ByHeldAgent": ["heldAgentId", "createdAt"],
+    }
