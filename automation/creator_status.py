@@ -14,10 +14,12 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
+from contract import console as links
 from contract.names import Names
 from lambdas.common import tables
 from lambdas.common.breaker import BreakerPolicy, judge
 from lambdas.common.clock import day_of
+from monitoring.insights import RULES
 
 _DESERIALIZER = TypeDeserializer()
 
@@ -96,3 +98,27 @@ def usage_line(limits: dict[str, Any], now: int) -> str:
     return f"in flight {in_flight} of {cap if cap is not None else 'no limit'} · today {used} of " + (
         f"{quota}" if quota is not None else "no quota"
     )
+
+
+@dataclass(frozen=True)
+class InsightLink:
+    """One per-creator view: the Contributor Insights rule and this creator's lines it counts."""
+
+    what: str
+    rule_name: str
+    creator_logs: str  # Logs Insights over the rule's log group, filtered to the creator
+
+
+def insight_links(names: Names, creator_id: str, region: str) -> tuple[str, list[InsightLink]]:
+    """The Contributor Insights page (the console cannot filter a rule's graph to one contributor)
+    and, per rule of monitoring/insights.py, the creator's own lines in Logs Insights."""
+    return links.contributor_insights(region), [
+        InsightLink(
+            rule.what,
+            names.insight_rule(rule.id),
+            links.logs_insights(
+                region, names.function_log_group(rule.function), rule.creator_query(creator_id)
+            ),
+        )
+        for rule in RULES
+    ]

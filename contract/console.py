@@ -48,6 +48,11 @@ def logs_insights(region: str, log_group_name: str, query: str, *, last_seconds:
     return _console(region, f"cloudwatch/home?region={region}#logsV2:logs-insights$3FqueryDetail$3D{detail}")
 
 
+def contributor_insights(region: str) -> str:
+    """CloudWatch Contributor Insights: the rules, each opening its graph of top contributors."""
+    return _console(region, f"cloudwatch/home?region={region}#contributorinsights:rules")
+
+
 def ssm_document(region: str, name: str) -> str:
     """SSM document page (its description tab renders the Markdown)."""
     return _console(region, f"systems-manager/documents/{quote(name)}/description?region={region}")

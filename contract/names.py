@@ -59,6 +59,13 @@ AUTOMATIONS = (
 # failed, timed out or was cancelled (starts it again); a failed rotation of the agents' key.
 REDRIVE_FAILED_RULE = "redrive-failed"
 ROTATION_FAILED_RULE = "rotation-failed"
+# Contributor Insights rules (top creators by ...), as BYOIP-<stage>-TopCreators-<id>;
+# monitoring/insights.py defines each one.
+FAILED_RESULTS = "FailedResults"
+HELD_JOBS = "HeldJobs"
+RATE_LIMITED_FRAMES = "RateLimitedFrames"
+REJECTED_CONNECTS = "RejectedConnects"
+INSIGHT_RULES = (FAILED_RESULTS, HELD_JOBS, RATE_LIMITED_FRAMES, REJECTED_CONNECTS)
 
 
 @dataclass(frozen=True)
@@ -182,6 +189,12 @@ class Names:
     def slo(self, slo_id: str) -> str:
         """CloudWatch (Application Signals) service level objective BYOIP-<stage>-<SloId>."""
         return f"{self.alarm_prefix}{slo_id}"
+
+    def insight_rule(self, rule_id: str) -> str:
+        """Contributor Insights rule BYOIP-<stage>-TopCreators-<id> (FailedResults, HeldJobs, ...)."""
+        if rule_id not in INSIGHT_RULES:
+            raise ValueError(f"unknown insight rule {rule_id!r}: allowed {' | '.join(INSIGHT_RULES)}")
+        return f"{self.alarm_prefix}TopCreators-{rule_id}"
 
     def metric_filter(self, alarm_id: str) -> str:
         return f"{self.prefix}-{alarm_id}"

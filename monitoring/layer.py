@@ -12,6 +12,7 @@ from monitoring.alarms import Routing, incident_composite, metric_alarm, unit_al
 from monitoring.alerting import AlertTopics, alert_topics
 from monitoring.catalog import ALARMS
 from monitoring.dashboards import deprecated_dashboard, primary_dashboard
+from monitoring.insight_rules import insight_rules, insight_widgets
 from monitoring.queries import QUERIES
 from monitoring.resources import MonitoringResources
 from monitoring.routing import MAINTENANCE
@@ -21,7 +22,7 @@ from monitoring.slo_native import native_slos
 
 class MonitoringLayer(Construct):
     """Page and ticket topics, the maintenance window, catalog alarms + Incident composite, SLO
-    burn-rate alerts, dashboards, saved queries.
+    burn-rate alerts, dashboards, Contributor Insights rules (per-creator views), saved queries.
 
     `config.alert_mode` only changes which alarms carry SNS actions, never which exist.
     """
@@ -68,6 +69,12 @@ class MonitoringLayer(Construct):
         for row in slo_widgets(
             config=config, resources=resources, composites=list(self.slo_composites.values())
         ):
+            self.primary_dashboard.add_widgets(*row)
+        # Per-creator views (monitoring/insights.py): the rules, and their graphs at the bottom.
+        self.insight_rules: dict[str, cw.CfnInsightRule] = insight_rules(
+            self, config=config, resources=resources
+        )
+        for row in insight_widgets(config, region):
             self.primary_dashboard.add_widgets(*row)
         self.deprecated_dashboard: cw.Dashboard = deprecated_dashboard(
             self, config=config, alarms=every_alarm, region=region

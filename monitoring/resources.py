@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_lambda as lambda_
@@ -21,3 +22,5 @@ class MonitoringResources:
     ws_api: apigwv2.IWebSocketApi | None = None
     ws_stage: apigwv2.IWebSocketStage | None = None
     quarantine_queue: sqs.IQueue | None = None
+    # Function short name (contract.names) -> its log group: the Contributor Insights rules read them.
+    function_log_groups: Mapping[str, logs.ILogGroup] = field(default_factory=dict)

@@ -226,6 +226,7 @@ class ByoIpStack(Stack):
             ws_api=self.realtime.ws_api,
             ws_stage=self.realtime.ws_stage,
             quarantine_queue=self.queues.quarantine_queue,
+            function_log_groups={short: function.log_group for short, function in self.functions.items()},
         )
 
     def _grant_patch_release(self) -> None:

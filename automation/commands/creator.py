@@ -10,14 +10,16 @@ import typer
 from rich.table import Table
 
 from automation import clients
-from automation.creator_status import CreatorStatus, creator_status, usage_line
+from automation.creator_status import CreatorStatus, creator_status, insight_links, usage_line
 from automation.output import console, fail
 from automation.stage import stage_config
+from contract.names import Names
 from lambdas.common.protocol import ID_RULE, is_id
 
 _clock = time.time  # tests pin it
 app = typer.Typer(
-    help="One creator: agents, limits, pause, circuit breaker, held jobs.", no_args_is_help=True
+    help="One creator: agents, limits, pause, circuit breaker, held jobs, per-creator views.",
+    no_args_is_help=True,
 )
 
 
@@ -33,15 +35,16 @@ def status(
     creator_id: Annotated[str, typer.Option("--creator-id", help="The creator to show.")],
     region: Annotated[str | None, typer.Option("--region", help="AWS region (default: AWS_REGION).")] = None,
 ) -> None:
-    """Agents online or offline since when, limits and usage, who paused, breaker state, held jobs."""
+    """Agents online or offline since when, limits and usage, who paused, breaker state, held jobs,
+    and links to the per-creator views (Contributor Insights, this creator's log lines)."""
     if not is_id(creator_id):
         fail(f"--creator-id {creator_id!r} is not an id ({ID_RULE})")
     names = stage_config(stage).names
     now = int(_clock())
-    found = creator_status(
-        clients.client("dynamodb", clients.region_or_fail(region)), names, creator_id, now=now
-    )
+    region = clients.region_or_fail(region)
+    found = creator_status(clients.client("dynamodb", region), names, creator_id, now=now)
     show(found, stage, now)
+    show_views(names, creator_id, region)
 
 
 def show(found: CreatorStatus, stage: str, now: int) -> None:
@@ -74,3 +77,14 @@ def show(found: CreatorStatus, stage: str, now: int) -> None:
     console.print(table)
     reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(found.held_by_reason.items())) or "none"
     console.print(f"held jobs: {found.held} ({reasons})", markup=False)
+
+
+def show_views(names: Names, creator_id: str, region: str) -> None:
+    """The per-creator views: each Contributor Insights rule, and this creator's lines it counts."""
+    page, views = insight_links(names, creator_id, region)
+    console.print(f"top creators (Contributor Insights): {page}", markup=False)
+    for view in views:
+        console.print(
+            f"  by {view.what}: rule {view.rule_name}; this creator's lines: {view.creator_logs}",
+            markup=False,
+        )

@@ -114,7 +114,7 @@ def job_result(caller: Caller, fields: dict[str, Any], now: int, counters: Count
             if not requeued:
                 raise _not_assigned(job_id)
             breaker.record(caller.creator_id, job_id, ok=False, now=now)  # circuit breaker: outcome
-            return ack_frame("job.result", jobId=job_id, requeued=True)
+            return _result_ack(job_id, status, reason, requeued=True)
     closed = job_updates.close(
         job_id,
         caller.creator_id,
@@ -132,11 +132,24 @@ def job_result(caller: Caller, fields: dict[str, Any], now: int, counters: Count
         raise _not_assigned(job_id)
     breaker.record(caller.creator_id, job_id, ok=status == "completed", now=now)  # circuit breaker: outcome
     if is_probe(caller.creator_id):  # the black-box probe measures itself (ProbeSuccess), not the SLIs
-        return ack_frame("job.result", jobId=job_id, requeued=False)
+        return _result_ack(job_id, status, reason, requeued=False)
     counters.add(metrics.BYOIP, metrics.JOBS_COMPLETED if status == "completed" else metrics.JOBS_FAILED)
     if status != "completed":
         counters.add(metrics.BYOIP, metrics.JOBS_FAILED_AFTER_ASSIGN)  # the job-success SLI's bad event
-    return ack_frame("job.result", jobId=job_id, requeued=False)
+    return _result_ack(job_id, status, reason, requeued=False)
+
+
+def _result_ack(job_id: str, status: str, reason: str | None, *, requeued: bool) -> dict[str, Any]:
+    """The `job.result` ack; a failed result also logs `job_result_failed` (with the caller's creatorId).
+
+    One line per failed result the backend accepted (re-queued or final, not a resend): the
+    per-creator view of failed results (monitoring/insights.py) counts these lines.
+    """
+    ack = ack_frame("job.result", jobId=job_id, requeued=requeued)
+    if status != "failed":
+        return ack
+    line = f"job_result_failed jobId={job_id} requeued={str(requeued).lower()} reason={reason}"
+    return {**ack, LOG_LINE: line}
 
 
 def _recorded_before(job_id: str, caller: Caller, status: str) -> bool:

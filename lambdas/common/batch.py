@@ -74,7 +74,8 @@ class BatchRun:
         """
         # The black-box probe's jobs are logged like any other but counted nowhere: they are no
         # creator's work, and the probe records its own outcome (ProbeSuccess).
-        counters = metrics.Counters() if is_probe(_field_hint(body, "creatorId")) else self.counters
+        creator = _field_hint(body, "creatorId")
+        counters = metrics.Counters() if is_probe(creator) else self.counters
         counters.add(metrics.DISPATCHER, metrics.BATCH_ITEMS)
         now = clock.now()
         try:
@@ -92,17 +93,17 @@ class BatchRun:
             counters.add(metrics.DISPATCHER, metrics.ASSIGN_ATTEMPTS)
             if on_time(sent_timestamp_ms, now, settings().assign_deadline_seconds):
                 counters.add(metrics.DISPATCHER, metrics.ASSIGNED_ON_TIME)
-        self._account(counters, outcome)
+        self._account(counters, outcome, creator)
         return outcome
 
-    def _account(self, counters: metrics.Counters, outcome: Outcome) -> None:
+    def _account(self, counters: metrics.Counters, outcome: Outcome, creator: str) -> None:
         fields = {"jobId": outcome.job_id, "reason": outcome.reason, "status": outcome.status}
         line = f"jobId={outcome.job_id} reason={outcome.reason} status={outcome.status}"
         if outcome.kind == "delivered":
             counters.add(metrics.BYOIP, metrics.JOBS_ASSIGNED)
         elif outcome.kind == "held":
             counters.add(metrics.BYOIP, metrics.JOBS_HELD)
-            self.logger.info(f"job_held {line}", extra=fields)
+            self.logger.info(f"job_held {line}", extra={**fields, "creatorId": creator})
         elif outcome.kind == "skipped":
             self.logger.info(f"job_skipped {line}", extra=fields)
         else:  # dead-lettered: a failed item even though SQS is told it succeeded

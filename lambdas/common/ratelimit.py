@@ -117,11 +117,15 @@ LOCAL = LocalCounts()
 
 
 class Refused(FrameError):
-    """`rate_limited`; `agent`: the agent's own budget refused it (not its creator's ceiling)."""
+    """`rate_limited`; `agent`: the agent's own budget refused it (not its creator's ceiling).
 
-    def __init__(self, message: str, *, agent: bool) -> None:
+    `creator_id`: whose frame it was (ws-message logs it: the per-creator view of rate-limited frames).
+    """
+
+    def __init__(self, message: str, *, agent: bool, creator_id: str) -> None:
         super().__init__("rate_limited", message)
         self.agent = agent
+        self.creator_id = creator_id
 
 
 class Flooding(FrameError):
@@ -185,22 +189,24 @@ def charge(budget: Budget, creator_id: str, agent_id: str, now: int, local: Loca
     views = [local.get(budget.name, scope.pk, window) for scope in scopes]
     for scope, (known, unwritten) in zip(scopes, views, strict=True):
         if known + unwritten + 1 > scope.limit:  # refused here: nothing written
-            raise _refused(budget, scope, now)
+            raise _refused(budget, scope, now, creator_id)
     for scope, (known, unwritten) in zip(scopes, views, strict=True):
         unwritten += 1
         if unwritten >= budget.batch or 2 * (known + unwritten) > scope.limit:
             full, count = _write(budget, scope, window, unwritten, knows_window=known > 0)
             local.set(budget.name, scope.pk, window, known if count is None else count, 0)
             if full:
-                raise _refused(budget, scope, now)
+                raise _refused(budget, scope, now, creator_id)
         else:
             local.set(budget.name, scope.pk, window, known, unwritten)
 
 
-def _refused(budget: Budget, scope: _Scope, now: int) -> Refused:
+def _refused(budget: Budget, scope: _Scope, now: int, creator_id: str) -> Refused:
     retry = budget.window_seconds - now % budget.window_seconds
     return Refused(
-        f"over {scope.limit} {budget.what} for {scope.whose}; retry in {retry} s", agent=scope.must_exist
+        f"over {scope.limit} {budget.what} for {scope.whose}; retry in {retry} s",
+        agent=scope.must_exist,
+        creator_id=creator_id,
     )
 
 

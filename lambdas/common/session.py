@@ -90,7 +90,10 @@ def _connect(event: dict[str, Any], logger: Any, now: int, seen: dict[str, str])
         if identity.issued_at <= connections.revoked_since(
             identity.creator_id, identity.agent_id, creator_limits
         ):
-            logger.warning("ws_connect_rejected reason=token_revoked", extra={"agentId": identity.agent_id})
+            logger.warning(
+                "ws_connect_rejected reason=token_revoked",
+                extra={"agentId": identity.agent_id, "creatorId": identity.creator_id},
+            )
             raise _Refused("revoked", UNAUTHORIZED)
         replaced = connections.register(
             identity.agent_id,
@@ -166,6 +169,7 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
     connection_id = _connection_id(event)
     counters = metrics.Counters()
     now = clock.now()
+    caller_item: dict[str, Any] | None = None
     try:
         # Counted before parsing: junk frames spend the connection's allowance too.
         caller_item = ratelimit.admit(connection_id, now)
@@ -189,7 +193,7 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
         if err.detail:  # the backend's own fault (e.g. a bad patch manifest): an operator must act
             logger.error(f"ws_message_rejected code={err.code} {err.detail}", extra={"code": err.code})
         else:
-            logger.info(f"ws_message_rejected code={err.code}", extra={"code": err.code})
+            logger.info(f"ws_message_rejected code={err.code}", extra=_rejected_fields(err, caller_item))
         reply = error_frame(err.code, err.message)
     except Exception:
         logger.exception("ws_message_failed code=internal_error")
@@ -198,6 +202,12 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
         send(connection_id, reply, logger)
     counters.flush(settings().stage, now * 1000)
     return OK
+
+
+def _rejected_fields(err: FrameError, caller_item: dict[str, Any] | None) -> dict[str, Any]:
+    """The code, and the creator whose frame it was once known (a rate-limited frame always names it)."""
+    creator = err.creator_id if isinstance(err, ratelimit.Refused) else (caller_item or {}).get("creatorId")
+    return {"code": err.code, "creatorId": creator} if creator else {"code": err.code}
 
 
 def _close(connection_id: str, item: dict[str, Any], code: str, now: int, logger: Any) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 Text widgets are Markdown rendered to HTML; metric widgets are SVG charts of recorded metrics
 (single metrics and metric math, computed by the offline evaluator); alarm widgets list each
-alarm with its state; any other widget type is a labelled placeholder, never dropped.
+alarm with its state; a Contributor Insights graph (a metric widget naming an `insightRule`: its
+data are log lines, which no recording holds) and any other widget type are labelled
+placeholders, never dropped.
 """
 
 from __future__ import annotations
@@ -142,6 +144,19 @@ def alarm_widget(props: Mapping[str, Any], states: Mapping[str, str], notes: Map
     return f'<h3>{escape(props.get("title", "Alarms"))}</h3><div class="alarms">{"".join(rows)}</div>'
 
 
+def insight_placeholder(props: Mapping[str, Any]) -> str:
+    """A Contributor Insights graph's box: its title, what it ranks and the rule, drawn in the console."""
+    title = str(props.get("title", ""))
+    rule = props.get("insightRule", {})
+    what = title[:1].lower() + title[1:] if title else "top contributors"
+    return (
+        f"<h3>{escape(title)}</h3>"
+        f"<p>Contributor Insights: {escape(what)}, drawn in the console.</p>"
+        f'<p class="muted">rule {escape(str(rule.get("ruleName", "?")))} · top '
+        f"{escape(str(rule.get('maxContributorCount', '?')))} by {escape(str(rule.get('orderBy', '?')))}</p>"
+    )
+
+
 def render_widget(
     widget: Mapping[str, Any],
     store: MetricStore,
@@ -159,6 +174,9 @@ def render_widget(
         inner = markdown(str(props.get("markdown", "")))
         if props.get("background") == "solid":
             classes.append("text-solid")
+    elif kind == "metric" and "insightRule" in props:
+        classes.append("placeholder")
+        inner = insight_placeholder(props)
     elif kind == "metric":
         inner = metric_widget(props, store, start, end, (width, height))
     elif kind == "alarm":

@@ -8,6 +8,9 @@ import boto3
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
+from contract import console
+from contract.names import Names
+from monitoring.insights import RULES
 from tests.automation.conftest import REGION, create_agents_table, held, one_error_line
 
 NOW = int(time.time())
@@ -72,6 +75,11 @@ def stage(tables, monkeypatch):
     return ddb
 
 
+def held_line(lines: list[str]) -> str:
+    (line,) = [line for line in lines if line.startswith("held jobs: ")]
+    return line
+
+
 def test_status_shows_one_creator_on_one_screen(cli, stage):
     result = cli("creator", "status", "--stage", "test", "--creator-id", "c-1", "--region", REGION)
     assert result.exit_code == 0, result.output
@@ -82,7 +90,7 @@ def test_status_shows_one_creator_on_one_screen(cli, stage):
     assert lines[2].startswith("circuit breaker: open since ")
     assert lines[2].endswith("; recent deliveries: 5 failed of 6")
     assert lines[3] == "limits: in flight 1 of 4 · today 7 of 50"
-    assert lines[-1] == "held jobs: 2 (agent_offline 1, creator_paused 1)"
+    assert held_line(lines) == "held jobs: 2 (agent_offline 1, creator_paused 1)"
     a1 = next(line for line in lines if "a-1" in line)
     a2 = next(line for line in lines if "a-2" in line)
     assert "online" in a1 and " 1 " in a1
@@ -100,7 +108,7 @@ def test_a_creator_with_nothing_recorded_is_unpaused_and_closed(cli, stage):
         "circuit breaker: closed; recent deliveries: 0 failed of 0",
         "limits: in flight 0 of no limit · today 0 of no quota",
     ]
-    assert result.stdout.splitlines()[-1] == "held jobs: 0 (none)"
+    assert held_line(result.stdout.splitlines()) == "held jobs: 0 (none)"
 
 
 @pytest.mark.parametrize(
@@ -114,3 +122,25 @@ def test_bad_creator_id_is_one_error_line(cli, stage, args, message):
     result = cli("creator", "status", "--stage", "test", "--region", REGION, *args)
     assert result.exit_code == 2
     assert one_error_line(result).startswith(message)
+
+
+def test_status_links_each_per_creator_view_filtered_to_the_creator(cli, stage):
+    result = cli("creator", "status", "--stage", "test", "--creator-id", "c-1", "--region", REGION)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    start = lines.index(
+        f"top creators (Contributor Insights): https://{REGION}.console.aws.amazon.com/cloudwatch/home"
+        f"?region={REGION}#contributorinsights:rules"
+    )
+    views = lines[start + 1 :]
+    names = Names("test")
+    assert len(views) == len(RULES)
+    for rule, line in zip(RULES, views, strict=True):
+        logs = console.logs_insights(
+            REGION, names.function_log_group(rule.function), rule.creator_query("c-1")
+        )
+        assert (
+            line == f"  by {rule.what}: rule BYOIP-test-TopCreators-{rule.id}; this creator's lines: {logs}"
+        )
+        # the link's query names this creator and the rule's own log line
+        assert "creatorId*20*3d*20*22c-1*22" in logs and rule.prefix.split()[0] in logs

@@ -149,3 +149,28 @@ def test_recorded_metrics_are_renamed_for_the_previewed_stage(tmp_path):
         MetricKey.of("Huntaze/ByoIP/prod", "StaleConnections"),
         MetricKey.of("Huntaze/ByoIP", "JobsHeld", {"Stage": "prod"}),
     }
+
+
+def test_a_contributor_insights_graph_is_a_labelled_placeholder_in_its_place():
+    insight = widget(
+        "metric",
+        12,
+        4,
+        12,
+        6,
+        title="Top creators by held jobs",
+        region="eu-west-3",
+        view="timeSeries",
+        insightRule={
+            "maxContributorCount": 10,
+            "orderBy": "Sum",
+            "ruleName": "BYOIP-prod-TopCreators-HeldJobs",
+        },
+    )
+    html = render_widget(insight, MetricStore(), T0, T0 + 600, {})
+    assert 'class="widget w-metric placeholder"' in html
+    assert f"left:{12 * COLUMN_PX}px;top:{4 * ROW_PX}px;width:{12 * COLUMN_PX}px" in html
+    assert "<h3>Top creators by held jobs</h3>" in html
+    assert "Contributor Insights: top creators by held jobs, drawn in the console." in html
+    assert "rule BYOIP-prod-TopCreators-HeldJobs · top 10 by Sum" in html
+    assert "<svg" not in html  # no empty chart pretending to be data
