@@ -114,7 +114,6 @@ def parse_rate(text: str) -> int:
 
 
 def filters_from(
-    *,
     reason: _Many = None,
     creator: _Many = None,
     job_id: _Many = None,
@@ -203,14 +202,7 @@ def replay_command(
     per_second = parse_rate(rate)
     if not MAX_LOW <= max_messages <= MAX_HIGH:
         fail(f"--max {max_messages} is outside {MAX_LOW}-{MAX_HIGH}")
-    filters = filters_from(
-        reason=reason,
-        creator=creator,
-        job_id=job_id,
-        kind=kind,
-        exclude_kind=exclude_kind,
-        everything=everything,
-    )
+    filters = filters_from(reason, creator, job_id, kind, exclude_kind, everything)
     chosen = clients.region_or_fail(region)
     sqs = clients.client("sqs", chosen)
     queues = stage_queues(sqs, stage, chosen)
