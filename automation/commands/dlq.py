@@ -14,7 +14,7 @@ from automation.arns import BadArn, parse_queue_arn
 from automation.dlq_tools import DEFAULT_BUDGET, REASONS, Filters, job_fields, marked_reason, replay
 from automation.output import REFUSED, console, fail
 from automation.queues import queue_url, queue_url_by_name
-from automation.scripts.guarded_redrive import LIMITS, classify, redrive_count
+from automation.scripts.guarded_redrive import GUARD_ALARM_ID, LIMITS, alarm_state, classify, redrive_count
 from automation.stage import stage_config
 from contract.names import DLQ, JOBS, QUARANTINE, QUEUES
 from lambdas.common.protocol import ID_RULE, is_id
@@ -196,6 +196,10 @@ def replay_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would move; move nothing.", metavar="")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replay while the dispatcher-errors alarm is in ALARM.", metavar=""),
+    ] = False,
     region: Region = None,
 ) -> None:
     """Move only the DLQ messages matching every filter back to the jobs queue (poison pills: quarantine)."""
@@ -206,6 +210,13 @@ def replay_command(
     chosen = clients.region_or_fail(region)
     sqs = clients.client("sqs", chosen)
     queues = stage_queues(sqs, stage, chosen)
+    guard = stage_config(stage).names.alarm(GUARD_ALARM_ID)
+    if alarm_state(clients.client("cloudwatch", chosen), guard) == "ALARM" and not (force or dry_run):
+        fail(
+            f"{guard} is in ALARM: replayed jobs would fail again; wait for OK (GuardedRedrive waits "
+            "too) or add --force",
+            REFUSED,
+        )
     report = replay(
         sqs,
         dlq_url=queues[DLQ][1],

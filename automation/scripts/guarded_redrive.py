@@ -12,6 +12,8 @@ Standard library only at module level: inlined into the Automation document.
 import json
 import time
 
+# The alarm whose OK state the guard waits for (`byoip dlq replay` checks it too).
+GUARD_ALARM_ID = "DispatcherErrors"
 REDRIVE_COUNT_ATTR = "byoip-redrive-count"
 QUARANTINE_REASON_ATTR = "byoip-quarantine-reason"
 SOURCE_MESSAGE_ATTR = "byoip-source-message-id"

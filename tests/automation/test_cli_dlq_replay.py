@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from automation.dlq_tools import Filters, replay
 from automation.scripts.guarded_redrive import QUARANTINE_REASON_ATTR, REDRIVE_COUNT_ATTR
-from tests.automation.conftest import REGION, one_error_line
+from tests.automation.conftest import REGION, one_error_line, put_alarm
 
 STAGE = "t"
 JOBS, DLQ, QUARANTINE = (f"byoip-{STAGE}-{suffix}" for suffix in ("jobs", "jobs-dlq", "jobs-quarantine"))
@@ -128,6 +128,22 @@ def test_a_failed_send_loses_nothing(cli, sqs, mixed):
     assert "SendMessage failed, the message is still in the DLQ" in one_error_line(result)
     assert drain(sqs, mixed[JOBS]) == []
     assert job_ids(drain(sqs, mixed[DLQ])) == ["j-1", "j-2", "j-3", "j-4", "j-5"]
+
+
+def test_replay_waits_for_the_guards_alarm_unless_forced(cli, sqs, cloudwatch, mixed):
+    put_alarm(cloudwatch, f"BYOIP-{STAGE}-DispatcherErrors", "ALARM")
+    args = ("dlq", "replay", "--stage", STAGE, "--region", REGION, "--job-id", "j-1")
+    result = cli(*args)
+    assert result.exit_code == 1
+    assert one_error_line(result) == (
+        f"error: BYOIP-{STAGE}-DispatcherErrors is in ALARM: replayed jobs would fail again; "
+        "wait for OK (GuardedRedrive waits too) or add --force"
+    )
+    assert drain(sqs, mixed[JOBS]) == []
+    assert cli(*args, "--dry-run").exit_code == 0  # a look moves nothing: allowed
+    assert drain(sqs, mixed[JOBS]) == []
+    assert cli(*args, "--force").exit_code == 0
+    assert job_ids(drain(sqs, mixed[JOBS])) == ["j-1"]
 
 
 def test_replay_keeps_to_the_rate(sqs, queues, clock):
