@@ -40,7 +40,8 @@ DEFAULT_BUDGET = 3  # the GuardedRedrive document's RedriveBudget default
 # Every reason `--reason` may name: the dispatcher's `reason` attribute or classify()'s class.
 REASONS = tuple(dict.fromkeys((TRANSIENT, *DISPATCHER_POISON, REASON_JSON, REASON_AGENT, REASON_BUDGET)))
 VISIBILITY_SECONDS = 300  # how long a run holds a received message before SQS shows it again
-MAX_SCAN = 10_000  # messages one run receives at most (matching or not)
+MAX_SCAN = 10_000  # messages one replay receives at most (matching or not)
+MAX_EXPORT = 100_000  # messages one export or delete reads at most (SQS allows 120,000 in flight)
 _IDLE_ROUNDS = 3  # receives in a row that bring nothing new end the scan
 
 
@@ -57,6 +58,16 @@ def job_fields(message: dict[str, Any]) -> dict[str, str]:
 def marked_reason(message: dict[str, Any]) -> str:
     """The dispatcher's `reason` message attribute ("" when it did not dead-letter it itself)."""
     return str(message.get("MessageAttributes", {}).get("reason", {}).get("StringValue", ""))
+
+
+def parked_reason(message: dict[str, Any]) -> str:
+    """Why the guard (or a replay) quarantined the message: `byoip-quarantine-reason` ("" if none)."""
+    return str(message.get("MessageAttributes", {}).get(QUARANTINE_REASON_ATTR, {}).get("StringValue", ""))
+
+
+def reasons_of(message: dict[str, Any], budget: int = DEFAULT_BUDGET) -> set[str]:
+    """What `--reason` matches: the dispatcher's mark, the quarantine's reason, classify()'s class."""
+    return {marked_reason(message), parked_reason(message), classify(message, budget)} - {""}
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,7 @@ class Filters:
 
     def matches(self, message: dict[str, Any], budget: int = DEFAULT_BUDGET) -> bool:
         job = job_fields(message)
-        if self.reasons and not {marked_reason(message), classify(message, budget)} & set(self.reasons):
+        if self.reasons and not reasons_of(message, budget) & set(self.reasons):
             return False
         for values, key in ((self.creators, "creatorId"), (self.job_ids, "jobId"), (self.kinds, "kind")):
             if values and job[key] not in values:
@@ -216,7 +227,7 @@ def export_record(message: dict[str, Any]) -> dict[str, Any]:
     return {
         "messageId": message["MessageId"],
         "sourceMessageId": own.get(SOURCE_MESSAGE_ATTR, {}).get("StringValue"),
-        "quarantineReason": own.get(QUARANTINE_REASON_ATTR, {}).get("StringValue"),
+        "quarantineReason": parked_reason(message) or None,
         **{key: value or None for key, value in job_fields(message).items()},
         "sentAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(sent_ms / 1000)) if sent_ms else None,
         "receiveCount": int(attributes.get("ApproximateReceiveCount", 0) or 0),

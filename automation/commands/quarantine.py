@@ -31,10 +31,9 @@ from automation.commands.dlq import (
     filters_from,
     print_rows,
 )
-from automation.dlq_tools import Reader, export_record, job_fields, marked_reason
+from automation.dlq_tools import MAX_EXPORT, Reader, export_record, job_fields, marked_reason, parked_reason
 from automation.output import REFUSED, console, fail
 from automation.queues import queue_url_by_name
-from automation.scripts.guarded_redrive import QUARANTINE_REASON_ATTR
 from automation.stage import stage_config
 from contract.names import QUARANTINE
 
@@ -87,7 +86,7 @@ def export(
         fail(f"--out {out} exists: name a new file (an export never overwrites)")
     sqs, chosen, name, url = _quarantine(stage, region)
     key_arn = _kms_key(stage, chosen, kms_key) if target else ""
-    reader = Reader(sqs, url)
+    reader = Reader(sqs, url, max_scan=MAX_EXPORT)
     try:
         lines = [json.dumps(export_record(message), sort_keys=True) + "\n" for message in reader.messages()]
         text = "".join(lines)
@@ -115,17 +114,18 @@ def export(
         "(each expires 14 days after it was sent)",
         markup=False,
     )
+    if len(lines) >= MAX_EXPORT:
+        console.print(f"stopped at {MAX_EXPORT} messages: export the rest with a second run", markup=False)
 
 
 def _row(message: dict[str, Any]) -> dict[str, str]:
     job = job_fields(message)
-    own = message.get("MessageAttributes", {}).get(QUARANTINE_REASON_ATTR, {}).get("StringValue")
     return {
         "messageId": message["MessageId"],
         "jobId": job["jobId"] or "-",
         "creatorId": job["creatorId"] or "-",
         "kind": job["kind"] or "-",
-        "reason": own or marked_reason(message) or "-",
+        "reason": parked_reason(message) or marked_reason(message) or "-",
     }
 
 
@@ -152,7 +152,7 @@ def delete(
         fail("name the messages by --id or by filters, not both")
     filters = None if ids else filters_from(reason, creator, job_id, kind, exclude_kind, everything)
     sqs, _, name, url = _quarantine(stage, region)
-    reader = Reader(sqs, url)
+    reader = Reader(sqs, url, max_scan=MAX_EXPORT)
     try:
         chosen = []
         for message in reader.messages():

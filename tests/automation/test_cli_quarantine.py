@@ -123,6 +123,12 @@ def test_delete_by_filter_after_a_yes_deletes_exactly_those(sqs, parked):
     assert remaining(sqs, url) == [f"j-{n}" for n in range(10)]
 
 
+def test_delete_by_the_quarantine_reason(cli, sqs, parked):
+    result = cli("quarantine", "delete", *BASE, "--reason", "agent_missing", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert remaining(sqs, parked[0]) == [f"j-{n}" for n in range(10)]
+
+
 def test_delete_by_id_with_yes(cli, sqs, parked):
     url, ids = parked
     result = cli("quarantine", "delete", *BASE, "--id", ids["j-3"], "--id", ids["k-1"], "--yes")
