@@ -137,12 +137,14 @@ deploy: install
 	trap '$(BYOIP) maintenance stop --stage $(STAGE) --missing-ok' EXIT; trap 'exit 130' INT TERM; \
 	$(CDK) deploy --app cdk.out --method=execute-change-set --change-set-name $(CHANGE_SET)
 
-## bench: the three benchmarks (figures printed, nothing asserted)
+## bench: the five benchmarks below (figures printed, nothing asserted; docs/cli.md says what each measures);
+## benchmarks/cost_model.py is dispatcher_calls.py's price table, benchmarks/gameday_speed.py is run by hand
 bench: install
 	$(PY) benchmarks/dispatcher_calls.py
 	$(PY) benchmarks/evaluator_bench.py
 	$(PY) benchmarks/sandbox_bench.py
 	$(PY) benchmarks/moto_calls.py
+	$(PY) benchmarks/capacity.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .sandbox reports mutants

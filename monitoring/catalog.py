@@ -9,6 +9,7 @@ can read the catalog cheaply.
 
 from __future__ import annotations
 
+from contract.sizes import DISPATCHER_TIMEOUT_S, DURATION_ALARM_FRACTION
 from lambdas.common import metrics as m
 from monitoring.spec import (
     AlarmSpec,
@@ -50,6 +51,10 @@ __all__ = [
     "rule_ids",
 ]
 
+# Thresholds derived from what the stack deploys (contract/sizes.py).
+DURATION_ALARM_S = DURATION_ALARM_FRACTION * DISPATCHER_TIMEOUT_S
+BACKLOG_S = 900  # 15 minutes, the spec's figure (tests/unit/test_catalog.py holds it over the retries)
+
 SQS = "AWS/SQS"
 LAMBDA = "AWS/Lambda"
 STALE_CONNECTIONS = Metric(m.STALE_CONNECTIONS_NAMESPACE, m.STALE_CONNECTIONS, "Sum", Dim.NONE)
@@ -64,6 +69,7 @@ def _queue_not_empty(
     section: str,
     ok_action: bool = False,
     automation: str | None = None,
+    first_steps: tuple[str, ...] = (),
 ) -> AlarmSpec:
     """Any visible message at all is worth acting on; SQS publishes queue metrics every minute."""
     return AlarmSpec(
@@ -80,6 +86,7 @@ def _queue_not_empty(
         section=section,
         ok_action=ok_action,
         automation=automation,
+        first_steps=first_steps,
     )
 
 
@@ -92,23 +99,34 @@ ALARMS: tuple[AlarmSpec, ...] = (
         section="A",
         ok_action=True,  # closes the loop when the DLQ is drained
         automation="GuardedRedrive",
+        first_steps=(
+            "byoip dlq sample --stage {stage}: poison pills or transient failures? Do not purge the DLQ.",
+            "Check the GuardedRedrive run this alarm started: it redrives only while DispatcherErrors is OK "
+            "and parks poison pills in quarantine.",
+            "Fix the cause, then redrive (byoip redrive, or the RedriveDlq automation).",
+        ),
     ),
     AlarmSpec(
         id="Backlog",
         meaning="The oldest job in JobsQueue has waited over 15 minutes: the dispatcher is not keeping up.",
         source=Metric(SQS, "ApproximateAgeOfOldestMessage", "Maximum", Dim.JOBS_QUEUE),
-        # 900 s > 2 x visibility (360 s) + batching window (10 s): a message on its second
-        # failed receive (~730 s) stays under it, and re-queued leases (300 s) are fresh
-        # messages. Past it, jobs wait because the dispatcher is slow, throttled or failing.
-        # 3 consecutive minutes so a single late sample does not flap.
+        # BACKLOG_S > 2 x visibility + batching window: a message on its second failed receive
+        # stays under it, and re-queued leases (300 s) are fresh messages. Past it, jobs wait
+        # because the dispatcher is slow, throttled or failing. 3 consecutive minutes so a single
+        # late sample does not flap.
         period_s=60,
-        threshold=900,
+        threshold=BACKLOG_S,
         comparison=Comparison.GT,
         evaluation_periods=3,
         datapoints_to_alarm=3,
         missing=Missing.NOT_BREACHING,
         severity=Severity.HIGH,
         section="B",
+        first_steps=(
+            "byoip triage --stage {stage}: queue depth, age of the oldest job, DLQ size.",
+            "Dispatcher errors, throttles and duration on the BYOIP-Ops-{stage} dashboard.",
+            "One creator flooding the queue? Pause it with the PauseCreator automation.",
+        ),
     ),
     AlarmSpec(
         id="DispatcherErrors",
@@ -124,6 +142,11 @@ ALARMS: tuple[AlarmSpec, ...] = (
         missing=Missing.NOT_BREACHING,
         severity=Severity.HIGH,
         section="D",
+        first_steps=(
+            "Dispatcher errors by reason: the saved Logs Insights query on the dispatcher log group.",
+            "A recent deploy? Roll back or fix dispatcher-sqs; GuardedRedrive waits until this alarm is OK.",
+            "Then redrive what reached the DLQ.",
+        ),
     ),
     AlarmSpec(
         id="DispatcherThrottles",
@@ -138,21 +161,30 @@ ALARMS: tuple[AlarmSpec, ...] = (
         missing=Missing.NOT_BREACHING,
         severity=Severity.WARNING,
         section="D",
+        first_steps=(
+            "Throttles and ConcurrentExecutions of dispatcher-sqs; concurrency used by other functions.",
+            "Raise its reserved concurrency or lower the event source's maximum concurrency.",
+        ),
     ),
     AlarmSpec(
         id="DispatcherDuration",
-        meaning="dispatcher-sqs p95 duration is above 48 s, 80% of its 60 s timeout.",
+        meaning=f"dispatcher-sqs p95 duration is above {DURATION_ALARM_S:g} s, "
+        f"{DURATION_ALARM_FRACTION:.0%} of its {DISPATCHER_TIMEOUT_S} s timeout.",
         source=Metric(LAMBDA, "Duration", "p95", Dim.DISPATCHER),
-        # 48 000 ms = 80% of the 60 s timeout: batches are close to timing out (and then
-        # every item in them is retried). 2 of 3 five-minute periods.
+        # Batches are close to timing out (and then every item in them is retried).
+        # 2 of 3 five-minute periods.
         period_s=300,
-        threshold=48_000,
+        threshold=round(DURATION_ALARM_S * 1000),
         comparison=Comparison.GT,
         evaluation_periods=3,
         datapoints_to_alarm=2,
         missing=Missing.NOT_BREACHING,
         severity=Severity.WARNING,
         section="D",
+        first_steps=(
+            "Slow calls in the dispatcher log; p95 duration on the BYOIP-Ops-{stage} dashboard.",
+            "Reduce work per batch, or raise the timeout together with the queue visibility (at least 6x).",
+        ),
     ),
     AlarmSpec(
         id="PartialFailPct",
@@ -178,6 +210,11 @@ ALARMS: tuple[AlarmSpec, ...] = (
         missing=Missing.NOT_BREACHING,  # no invocations, no items: nothing failed
         severity=Severity.HIGH,
         section="C",
+        first_steps=(
+            "Partial-batch failures by reason: the saved Logs Insights query on the dispatcher log group.",
+            "Heartbeats on the dashboard: an offline fleet or a bad input?",
+            "One creator's campaign? Pause it with the PauseCreator automation.",
+        ),
     ),
     AlarmSpec(
         id="HeartbeatDip",
@@ -213,6 +250,10 @@ ALARMS: tuple[AlarmSpec, ...] = (
         missing=Missing.IGNORE,
         severity=Severity.WARNING,
         section="E",
+        first_steps=(
+            "Heartbeats and WebSocket connects on the BYOIP-Ops-{stage} dashboard; a recent agent patch?",
+            "Pause the affected creators (PauseCreator) until their agents are back.",
+        ),
     ),
     AlarmSpec(
         id="StaleConnections",
@@ -229,6 +270,10 @@ ALARMS: tuple[AlarmSpec, ...] = (
         severity=Severity.WARNING,
         section="E",
         log_filter=LogMetricFilter('"status=410"', STALE_CONNECTIONS),
+        first_steps=(
+            "410s over time: the saved Logs Insights query; compare with HeartbeatDip.",
+            "Pause a creator whose agents keep dropping (PauseCreator).",
+        ),
     ),
     AlarmSpec(
         id="CircuitBreakerOpen",
@@ -248,6 +293,12 @@ ALARMS: tuple[AlarmSpec, ...] = (
         missing=Missing.NOT_BREACHING,
         severity=Severity.WARNING,
         section="E",
+        first_steps=(
+            "Which creator: byoip creator status --stage {stage} --creator-id C, or breakerState in "
+            "byoip-{stage}-creator-limits (pausedBy circuit-breaker).",
+            "Leave it to close itself (a probe job after 5 minutes) or close it by hand with ResumeCreator; "
+            "PauseCreator keeps it paused.",
+        ),
     ),
     AlarmSpec(
         id="FleetDisconnected",
@@ -275,7 +326,13 @@ ALARMS: tuple[AlarmSpec, ...] = (
         missing=Missing.IGNORE,
         severity=Severity.HIGH,
         section="E",
-        notify_composite=True,  # a fleet-wide disconnect pages in both modes
+        notify_composite=True,  # a fleet-wide disconnect pages in both modes,
+        first_steps=(
+            "Connected agents and $connect outcomes on the BYOIP-Ops-{stage} dashboard: agents trying and "
+            "refused (503: ws_connect_failed in the ws-connect log) or not trying at all?",
+            "Refused: roll back the deploy that changed ws-connect, its role, the agents table or the key; "
+            "not trying: the agents' network or patch (see HeartbeatDip).",
+        ),
     ),
     AlarmSpec(
         id="ProbeFailed",
@@ -302,7 +359,13 @@ ALARMS: tuple[AlarmSpec, ...] = (
         missing=Missing.BREACHING,
         severity=Severity.CRITICAL,
         section="P",
-        notify_composite=True,  # the signal that sees any outage of the agent's path: pages in both modes
+        notify_composite=True,  # the signal that sees any outage of the agent's path: pages in both modes,
+        first_steps=(
+            "The byoip-{stage}-probe log: its line 'probe failed step=S reason=R' names where the agents' "
+            "path breaks (connect, send, deliver, complete); no line at all: the probe did not run.",
+            "connect: ws-connect's log (401, 503) or the $connect throttle; deliver: the dispatcher's event "
+            "source mapping, errors, throttles; complete: ws-message.",
+        ),
     ),
     # Only GuardedRedrive writes to the quarantine, and every message is a job given up on (bad
     # JSON, no agent, redrive budget spent). Nothing reads the queue, so the alarm stays in ALARM
@@ -313,6 +376,10 @@ ALARMS: tuple[AlarmSpec, ...] = (
         Dim.QUARANTINE,
         severity=Severity.HIGH,
         section="G",
+        first_steps=(
+            "Sample the byoip-{stage}-jobs-quarantine queue (byoip dlq sample --queue-arn): read each reason.",
+            "Fix the producer or the agent, then have the producer send the jobs again; never move them back.",
+        ),
     ),
     # Every part watched (issue 20): the other functions, the WebSocket API, the dead-man's
     # switches, redrive and rotation failures, EventBridge and SNS delivery (monitoring/watched.py).
@@ -325,6 +392,10 @@ COMPOSITE = CompositeSpec(
     rule=AnyOf(("DLQNotEmpty", AllOf(("DispatcherErrors", "Backlog")))),
     severity=Severity.CRITICAL,
     section="preflight",
+    first_steps=(
+        "byoip triage --stage {stage}: which child fired (DLQNotEmpty, or DispatcherErrors and Backlog)?",
+        "Follow that alarm's runbook section.",
+    ),
 )
 
 ALARMS_BY_ID = {spec.id: spec for spec in ALARMS}

@@ -99,6 +99,8 @@ class AlarmSpec:
     ok_action: bool = False
     automation: str | None = None  # SSM document suffix: BYOIP-<s>-<automation>
     log_filter: LogMetricFilter | None = None
+    # What on-call does first: plain text, no URL, `{stage}` replaced (monitoring/first_steps.py).
+    first_steps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ class CompositeSpec:
     notify_composite: bool = True
     notify_all: bool = True
     ok_action: bool = True
+    # What on-call does first: plain text, no URL, `{stage}` replaced (monitoring/first_steps.py).
+    first_steps: tuple[str, ...] = ()
 
 
 def notifies(spec: AlarmSpec | CompositeSpec, alert_mode: str) -> bool:

@@ -69,9 +69,26 @@ WATCHED_FUNCTIONS: tuple[WatchedFunction, ...] = (
 )
 
 
+def _function_steps(fn: WatchedFunction) -> dict[str, tuple[str, ...]]:
+    name = "byoip-{stage}-" + fn.dim.value.partition(":")[2]
+    steps = {
+        f"{fn.prefix}Errors": (
+            f"The first unhandled error in /aws/lambda/{name} (Logs Insights: filter @message like /ERROR/).",
+            "A recent deploy? Roll back; else fix the failing call (a missing grant shows AccessDenied).",
+        ),
+    }
+    if fn.throttles:
+        steps[f"{fn.prefix}Throttles"] = (
+            f"Throttles and ConcurrentExecutions of {name}; account concurrency used by other functions.",
+            "Raise its reserved concurrency (stacks/limits.py) or find what floods it.",
+        )
+    return steps
+
+
 def function_alarms(fn: WatchedFunction) -> tuple[AlarmSpec, ...]:
     """`<prefix>Errors` and `<prefix>Throttles` of one function (section W1; no invocation is fine)."""
     window = 5 if fn.bad_minutes > 1 else 1
+    steps = _function_steps(fn)
 
     def alarm(kind: str, over: int, meaning: str) -> AlarmSpec:
         return AlarmSpec(
@@ -86,6 +103,7 @@ def function_alarms(fn: WatchedFunction) -> tuple[AlarmSpec, ...]:
             missing=Missing.NOT_BREACHING,
             severity=fn.severity,
             section="W1",
+            first_steps=steps[f"{fn.prefix}{kind}"],
         )
 
     errors = alarm("Errors", fn.errors_over, f"Invocations for {fn.role} fail (unhandled error or timeout).")
@@ -126,6 +144,10 @@ API_ALARMS: tuple[AlarmSpec, ...] = (
         missing=Missing.NOT_BREACHING,
         severity=Severity.HIGH,
         section="W1",
+        first_steps=(
+            "WebSocket API graphs on the BYOIP-Ops-{stage} dashboard: which route, $connect or frames?",
+            "ws-connect and ws-message errors and logs (reason= of each refused $connect).",
+        ),
     ),
     AlarmSpec(
         id="ApiExecutionErrors",
@@ -142,6 +164,10 @@ API_ALARMS: tuple[AlarmSpec, ...] = (
         missing=Missing.NOT_BREACHING,
         severity=Severity.HIGH,
         section="W1",
+        first_steps=(
+            "The API's access log (/aws/apigateway/byoip-{stage}-ws-access): integrationErrorMessage per route.",
+            "A function deleted or its invoke permission lost? Redeploy the stack.",
+        ),
     ),
     AlarmSpec(
         id="EdgeThrottled",
@@ -170,11 +196,16 @@ API_ALARMS: tuple[AlarmSpec, ...] = (
         severity=Severity.HIGH,
         section="W1",
         notify_composite=True,
+        first_steps=(
+            "ClientError against ConnectCount and MessageCount on the dashboard; the access log's sourceIp "
+            "of the 429s.",
+            "One creator's agents hammering the stage? Revoke their tokens (RevokeTokens) or pause the creator.",
+        ),
     ),
 )
 
 
-def _silent(alarm_id: str, meaning: str, name: str) -> AlarmSpec:
+def _silent(alarm_id: str, meaning: str, name: str, first_steps: tuple[str, ...]) -> AlarmSpec:
     """A dead-man's switch: fewer than 1 run a minute, and no data at all is breaching.
 
     With one period of a minute, the alarm reads the last 3 minutes (the evaluator's N + 2,
@@ -195,6 +226,7 @@ def _silent(alarm_id: str, meaning: str, name: str) -> AlarmSpec:
         severity=Severity.HIGH,
         section="W2",
         notify_composite=True,
+        first_steps=first_steps,
     )
 
 
@@ -212,11 +244,19 @@ SCHEDULED_ALARMS: tuple[AlarmSpec, ...] = (
         "ReaperSilent",
         "lease-reaper has not completed a run for 3 minutes: expired leases are not re-queued.",
         m.REAPER_RUNS,
+        first_steps=(
+            "Is rule byoip-{stage}-lease-reaper enabled, and does lease-reaper run (Invocations, Errors)?",
+            "Re-enable the rule or fix the function; expired leases are re-queued on its next run.",
+        ),
     ),
     _silent(
         "WatchSilent",
         "The creator watch has not completed a run for 3 minutes: breakers and held jobs are not stepped.",
         m.WATCH_RUNS,
+        first_steps=(
+            "lease-reaper's log: creator_watch lines missing? The watch could not read its tables.",
+            "Fix the reads (grants, throttled tables); breakers and held jobs step again on the next run.",
+        ),
     ),
     AlarmSpec(
         id="RedriveFailed",
@@ -236,6 +276,10 @@ SCHEDULED_ALARMS: tuple[AlarmSpec, ...] = (
         severity=Severity.HIGH,
         section="W2",
         notify_composite=True,
+        first_steps=(
+            "The failed BYOIP-{stage}-GuardedRedrive execution in SSM Automation: its error.",
+            "It restarts every 4 minutes while it fails; fix the cause or redrive by hand (byoip redrive).",
+        ),
     ),
     AlarmSpec(
         id="ScheduleFailedInvocations",
@@ -254,6 +298,10 @@ SCHEDULED_ALARMS: tuple[AlarmSpec, ...] = (
         missing=Missing.NOT_BREACHING,
         severity=Severity.HIGH,
         section="W2",
+        first_steps=(
+            "FailedInvocations per rule of byoip-{stage}-*: which target cannot be invoked?",
+            "Restore the target or the rule's permission (redeploy the stack).",
+        ),
     ),
 )
 
@@ -274,6 +322,10 @@ DELIVERY_ALARMS: tuple[AlarmSpec, ...] = (
         severity=Severity.HIGH,
         section="W3",
         notify_composite=True,
+        first_steps=(
+            "Secret byoip/{stage}/ws-jwt: the secret-rotation log names the failed step; AWSPENDING left over?",
+            "Fix the cause, then rotate again (aws secretsmanager rotate-secret); tokens keep verifying.",
+        ),
     ),
     AlarmSpec(
         id="AlertDeliveryFailed",
@@ -290,6 +342,10 @@ DELIVERY_ALARMS: tuple[AlarmSpec, ...] = (
         missing=Missing.NOT_BREACHING,
         severity=Severity.HIGH,
         section="W3",
+        first_steps=(
+            "The byoip-{stage}-ops-alerts subscriptions: a bounced email, an HTTPS endpoint down?",
+            "Fix the subscription; read the missed alarms in byoip triage --stage {stage}.",
+        ),
     ),
 )
 
@@ -302,61 +358,3 @@ WATCHED_ALARMS: tuple[AlarmSpec, ...] = (
     *SCHEDULED_ALARMS,
     *DELIVERY_ALARMS,
 )
-
-
-def _function_steps(fn: WatchedFunction) -> dict[str, tuple[str, ...]]:
-    name = "byoip-{stage}-" + fn.dim.value.partition(":")[2]
-    steps = {
-        f"{fn.prefix}Errors": (
-            f"The first unhandled error in /aws/lambda/{name} (Logs Insights: filter @message like /ERROR/).",
-            "A recent deploy? Roll back; else fix the failing call (a missing grant shows AccessDenied).",
-        ),
-    }
-    if fn.throttles:
-        steps[f"{fn.prefix}Throttles"] = (
-            f"Throttles and ConcurrentExecutions of {name}; account concurrency used by other functions.",
-            "Raise its reserved concurrency (stacks/limits.py) or find what floods it.",
-        )
-    return steps
-
-
-WATCHED_FIRST_STEPS: dict[str, tuple[str, ...]] = {
-    **{alarm_id: steps for fn in WATCHED_FUNCTIONS for alarm_id, steps in _function_steps(fn).items()},
-    "ApiIntegrationErrors": (
-        "WebSocket API graphs on the BYOIP-Ops-{stage} dashboard: which route, $connect or frames?",
-        "ws-connect and ws-message errors and logs (reason= of each refused $connect).",
-    ),
-    "ApiExecutionErrors": (
-        "The API's access log (/aws/apigateway/byoip-{stage}-ws-access): integrationErrorMessage per route.",
-        "A function deleted or its invoke permission lost? Redeploy the stack.",
-    ),
-    "EdgeThrottled": (
-        "ClientError against ConnectCount and MessageCount on the dashboard; the access log's sourceIp "
-        "of the 429s.",
-        "One creator's agents hammering the stage? Revoke their tokens (RevokeTokens) or pause the creator.",
-    ),
-    "ReaperSilent": (
-        "Is rule byoip-{stage}-lease-reaper enabled, and does lease-reaper run (Invocations, Errors)?",
-        "Re-enable the rule or fix the function; expired leases are re-queued on its next run.",
-    ),
-    "WatchSilent": (
-        "lease-reaper's log: creator_watch lines missing? The watch could not read its tables.",
-        "Fix the reads (grants, throttled tables); breakers and held jobs step again on the next run.",
-    ),
-    "RedriveFailed": (
-        "The failed BYOIP-{stage}-GuardedRedrive execution in SSM Automation: its error.",
-        "It restarts every 4 minutes while it fails; fix the cause or redrive by hand (byoip redrive).",
-    ),
-    "ScheduleFailedInvocations": (
-        "FailedInvocations per rule of byoip-{stage}-*: which target cannot be invoked?",
-        "Restore the target or the rule's permission (redeploy the stack).",
-    ),
-    "RotationFailed": (
-        "Secret byoip/{stage}/ws-jwt: the secret-rotation log names the failed step; AWSPENDING left over?",
-        "Fix the cause, then rotate again (aws secretsmanager rotate-secret); tokens keep verifying.",
-    ),
-    "AlertDeliveryFailed": (
-        "The byoip-{stage}-ops-alerts subscriptions: a bounced email, an HTTPS endpoint down?",
-        "Fix the subscription; read the missed alarms in byoip triage --stage {stage}.",
-    ),
-}

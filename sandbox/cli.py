@@ -21,6 +21,9 @@ for _module in ("moto", "websockets"):
     if importlib.util.find_spec(_module) is None:
         raise ModuleNotFoundError(f"No module named {_module!r}", name=_module)
 
+# The scenario registry: `byoip gameday --help` lists it, so a new scenario shows up there by itself.
+from sandbox.gameday.scenarios import SCENARIOS  # noqa: E402
+
 app = typer.Typer(help="Local sandbox: the whole system on one machine.", no_args_is_help=True)
 console = make_console()
 err = make_console(stderr=True)
@@ -133,8 +136,8 @@ def gameday(
     scenario: Annotated[
         str,
         typer.Argument(
-            help="A scenario of sandbox/gameday/scenarios.py (a runbook section's, a failure mode's, "
-            "healthy or chaos); an unknown name lists them all."
+            help=f"One of the {len(SCENARIOS)} scenarios of sandbox/gameday/scenarios.py (a runbook "
+            f"section's, a failure mode's, healthy or chaos): {', '.join(SCENARIOS)}.",
         ),
     ],
     alert_mode: Mode = AlertMode.composite,
@@ -146,7 +149,6 @@ def gameday(
     """Run one game-day scenario in a fresh sandbox: timeline, summary, JSON report."""
     from sandbox.gameday.report import html_path, print_result, write_report
     from sandbox.gameday.runner import GameDay, GameDayOptions
-    from sandbox.gameday.scenarios import SCENARIOS
 
     if scenario not in SCENARIOS:
         err.print(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")

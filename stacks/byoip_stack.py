@@ -27,6 +27,7 @@ from contract.names import (
     WS_DISCONNECT,
     WS_MESSAGE,
 )
+from contract.sizes import BATCHING_WINDOW_S
 from lambdas.common.metrics import BYOIP
 from lambdas.common.settings import DEFAULT_LEASE_SECONDS, DEFAULT_MAX_ATTEMPTS, budget_environment
 from monitoring.layer import MonitoringLayer
@@ -105,7 +106,7 @@ class ByoIpStack(Stack):
             "JobsQueueSource",
             event_source_arn=jobs_queue.queue_arn,
             batch_size=10,
-            max_batching_window=Duration.seconds(10),
+            max_batching_window=Duration.seconds(BATCHING_WINDOW_S),
             report_batch_item_failures=True,
             max_concurrency=DISPATCHER_MAX_CONCURRENCY,
         )

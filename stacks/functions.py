@@ -20,6 +20,7 @@ from contract.names import (
     WS_MESSAGE,
     Names,
 )
+from contract.sizes import DISPATCHER_TIMEOUT_S
 from stacks.lambda_asset import ARCHITECTURE, RUNTIME
 from stacks.limits import RESERVED_CONCURRENCY
 from stacks.log_groups import retained_log_group
@@ -89,7 +90,7 @@ class FunctionSpec:
 WS_TIMEOUT = Duration.seconds(10)
 # $connect may release many held jobs; API Gateway stops waiting at 29 s anyway.
 WS_CONNECT_TIMEOUT = Duration.seconds(29)
-DISPATCHER_TIMEOUT = Duration.seconds(60)
+DISPATCHER_TIMEOUT = Duration.seconds(DISPATCHER_TIMEOUT_S)
 ROTATION_TIMEOUT = Duration.seconds(30)  # four Secrets Manager calls at most per step
 # Under the probe's one-minute schedule, so two runs of its one agent never overlap; room for its
 # waits (connect 10 s + deliver 30 s + complete 5 s: lambdas/common/probe.py) and a cold start.

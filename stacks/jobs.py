@@ -7,10 +7,10 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from contract.names import DLQ, JOBS, QUARANTINE, Names
+from contract.sizes import JOBS_VISIBILITY_S
 from stacks.nag import acknowledge
 
-# 6 x the dispatcher's 60 s timeout, as AWS recommends for Lambda event sources.
-VISIBILITY_TIMEOUT = Duration.seconds(360)
+VISIBILITY_TIMEOUT = Duration.seconds(JOBS_VISIBILITY_S)  # contract/sizes.py says why
 MAX_RECEIVE_COUNT = 5
 SOURCE_RETENTION = Duration.days(4)
 # Longer than the source's, so a message never expires in the DLQ sooner than it would have upstream.

@@ -12,16 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contract.names import DISPATCHER, WS_CONNECT, WS_DISCONNECT, WS_MESSAGE
+from stacks.capacity import FRAMES_PER_AGENT_MINUTE, RECONNECT_S, sizing
 
-# The fleet the edge is sized for (docs/contracts.md, *Capacity and limits*): agents connected at once.
+# The fleet the edge is sized for (docs/capacity.md): agents connected at once. Every number below
+# comes from the capacity model's sizing for it (stacks/capacity.py); a larger fleet raises this.
 FLEET_AGENTS = 1_000
-# A busy honest agent: a heartbeat a minute plus one result frame per job, ~5 jobs a minute.
-HONEST_FRAMES_PER_AGENT_MINUTE = 6
-FLEET_FRAMES_PER_SECOND = FLEET_AGENTS * HONEST_FRAMES_PER_AGENT_MINUTE // 60  # 100
-# After a deploy or a regional blip the whole fleet reconnects; agents back off over ~20 s.
-FLEET_RECONNECT_SECONDS = 20
-# No creator may take more than this share of the `$default` rate (ws-message's creator ceiling).
-CREATOR_SHARE_OF_DEFAULT = 4
+SIZED = sizing(FLEET_AGENTS)
+HONEST_FRAMES_PER_AGENT_MINUTE = FRAMES_PER_AGENT_MINUTE
+FLEET_RECONNECT_SECONDS = RECONNECT_S
 
 
 @dataclass(frozen=True)
@@ -34,22 +32,22 @@ class Throttle:
 # Route key → throttle. A route not listed takes the stage default ("*").
 STAGE_THROTTLES = {
     "*": Throttle(
-        100,
-        200,
+        SIZED.other_rate,  # 100
+        SIZED.other_burst,
         "Stage default, i.e. $disconnect: API Gateway calls it once per closed connection, so it never "
         "needs more than $connect's rate; 2x $connect leaves room for a mass disconnect.",
     ),
     "$connect": Throttle(
-        FLEET_AGENTS // FLEET_RECONNECT_SECONDS,  # 50
-        2 * FLEET_AGENTS // FLEET_RECONNECT_SECONDS,
+        SIZED.connect_rate,  # 50
+        SIZED.connect_burst,
         "The fleet (FLEET_AGENTS) reconnecting within FLEET_RECONNECT_SECONDS after a deploy: 1,000 / 20 s; "
         "a tenth of the account's 500 new connections a second, so an unauthenticated storm cannot take "
         "the region's quota (agents back off and retry on 429). 50/s x ~0.5 s of ws-connect = ~25 "
         "concurrent, under its cap.",
     ),
     "$default": Throttle(
-        2 * FLEET_FRAMES_PER_SECOND,  # 200
-        4 * FLEET_FRAMES_PER_SECOND,
+        SIZED.default_rate,  # 200
+        SIZED.default_burst,
         "Every agent frame: FLEET_AGENTS x HONEST_FRAMES_PER_AGENT_MINUTE / 60 = 100/s; 2x that, burst "
         "4x. ws-message holds one agent to 10/s and one creator to a quarter of this rate (ratelimit.py); "
         "the edge counts a frame before ws-message refuses it (docs/contracts.md, Capacity and limits).",
@@ -68,22 +66,26 @@ class Concurrency:
 # because at least 100 must stay unreserved.
 RESERVED_CONCURRENCY = {
     DISPATCHER: Concurrency(
-        20,
+        SIZED.dispatcher,  # 20
         "Reserved so a WebSocket storm cannot starve job delivery. One batch of 10 takes ~1 s, so 20 "
         "instances deliver ~200 jobs/s; the SQS event source's maximum concurrency is the same 20 so "
         "the poller never invokes into a throttle (a throttled batch would count as a receive).",
     ),
     WS_CONNECT: Concurrency(
-        50, "2x what the $connect throttle can keep busy (50/s x ~0.5 s, the secret cached after the first)."
+        SIZED.ws_connect,
+        "2x what the $connect throttle can keep busy (50/s x ~0.5 s, the secret cached after the first).",
     ),
     WS_MESSAGE: Concurrency(
-        50, "The $default throttle (200/s) x ~0.1 s per frame = ~20 busy; 50 absorbs its 400 burst."
+        SIZED.ws_message,
+        "The $default throttle (200/s) x ~0.1 s per frame = ~20 busy; 1.25 x its 400 burst's 40 = 50.",
     ),
-    WS_DISCONNECT: Concurrency(20, "100/s x ~0.05 s (two small DynamoDB calls) = ~5 busy; 4x headroom."),
+    WS_DISCONNECT: Concurrency(
+        SIZED.ws_disconnect, "100/s x ~0.05 s (two small DynamoDB calls) = ~5 busy; 4x headroom."
+    ),
 }
 # The SQS event source scales the dispatcher up to this many concurrent batches.
 DISPATCHER_MAX_CONCURRENCY = RESERVED_CONCURRENCY[DISPATCHER].reserved
 
 # ws-message's ceiling per creator (frames a minute): a quarter of `$default`. The stack passes
 # lambdas/common/settings.py's budgets; tests/infra/test_stack_limits.py holds them to this arithmetic.
-CREATOR_FRAMES_PER_MINUTE = STAGE_THROTTLES["$default"].rate * 60 // CREATOR_SHARE_OF_DEFAULT  # 3,000
+CREATOR_FRAMES_PER_MINUTE = SIZED.creator_frames_per_minute  # 200 x 60 / CREATOR_SHARE_OF_DEFAULT = 3,000

@@ -10,11 +10,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lambdas.common import agent_files, breaker, connections, ddb, job_updates, limits, metrics, ratelimit
+from lambdas.common import (
+    agent_files,
+    breaker,
+    connections,
+    ddb,
+    job_updates,
+    limits,
+    metrics,
+    protocol,
+    ratelimit,
+)
 from lambdas.common.jobs import jobs_table
 from lambdas.common.log_upload import log_upload_form
 from lambdas.common.metrics import Counters
-from lambdas.common.protocol import LOG_LINE, FrameError, ack_frame
+from lambdas.common.protocol import BOOL, LIST, LOG_LINE, TEXT, FrameError, Schema, ack_frame
 from lambdas.common.requeue import requeue
 from lambdas.common.reserved import is_probe
 from lambdas.common.settings import settings
@@ -163,13 +173,45 @@ def patch_rejected(caller: Caller, fields: dict[str, Any], now: int, counters: C
 
 
 # An action answers one frame, or None when no agent acts on an answer (nothing is sent).
-Action = Callable[[Caller, dict[str, Any], int, Counters], dict[str, Any] | None]
+Run = Callable[[Caller, dict[str, Any], int, Counters], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Action:
+    schema: Schema
+    run: Run
+
+
+# The one registry of agent actions: each name bound to its frame schema and its handler. A frame
+# whose action is not here is refused as `unknown_action` before any handler could be missing.
 ACTIONS: dict[str, Action] = {
-    "heartbeat": heartbeat,
-    "job.ack": job_ack,
-    "job.result": job_result,
-    "agent.pause": agent_pause,
-    "logs.upload": logs_upload,
-    "patch.check": patch_check,
-    "patch.rejected": patch_rejected,
+    "heartbeat": Action(
+        Schema({"version": (TEXT, False), "jobs": (LIST, False)}, protocol.check_heartbeat), heartbeat
+    ),
+    "job.ack": Action(Schema({"jobId": (TEXT, True)}), job_ack),
+    "job.result": Action(
+        Schema(
+            {
+                "jobId": (TEXT, True),
+                "status": (TEXT, True),
+                "reason": (TEXT, False),
+                "retryable": (BOOL, False),
+            },
+            protocol.check_result,
+        ),
+        job_result,
+    ),
+    "agent.pause": Action(Schema({"reason": (TEXT, False)}), agent_pause),
+    "logs.upload": Action(Schema({}), logs_upload),
+    "patch.check": Action(Schema({"version": (TEXT, False)}), patch_check),
+    "patch.rejected": Action(
+        Schema({"version": (TEXT, True), "reason": (TEXT, True)}, protocol.check_patch_rejected),
+        patch_rejected,
+    ),
 }
+SCHEMAS: dict[str, Schema] = {name: action.schema for name, action in ACTIONS.items()}
+
+
+def parse_agent_frame(body: str | None, *, is_base64: bool = False) -> protocol.AgentRequest:
+    """Validate one agent frame against the registry (protocol.parse_frame)."""
+    return protocol.parse_frame(SCHEMAS, body, is_base64=is_base64)

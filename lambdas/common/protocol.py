@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,24 +26,10 @@ ID_SYNTAX = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}"  # an id's characters, unanchor
 ID_PATTERN = re.compile(rf"\A{ID_SYNTAX}\Z")
 ID_RULE = "1-128 characters of A-Z a-z 0-9 _ . : -, starting with a letter or digit"
 
-_BOOL = (bool,)
-_TEXT = (str,)
-_FIELDS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
-    # action -> field -> (allowed types, required)
-    "heartbeat": {"version": (_TEXT, False), "jobs": ((list,), False)},
-    "job.ack": {"jobId": (_TEXT, True)},
-    "job.result": {
-        "jobId": (_TEXT, True),
-        "status": (_TEXT, True),
-        "reason": (_TEXT, False),
-        "retryable": (_BOOL, False),
-    },
-    "agent.pause": {"reason": (_TEXT, False)},
-    "logs.upload": {},
-    "patch.check": {"version": (_TEXT, False)},
-    "patch.rejected": {"version": (_TEXT, True), "reason": (_TEXT, True)},
-}
-ACTIONS = tuple(_FIELDS)
+# A field's allowed types (bool is never an int here, nor an int a bool).
+BOOL = (bool,)
+TEXT = (str,)
+LIST = (list,)
 RESULT_STATUSES = ("completed", "failed")
 # An action's reply may carry this key: the backend logs it and never sends it.
 LOG_LINE = "_log"
@@ -63,14 +50,30 @@ class FrameError(Exception):
         self.detail = detail  # `key=value …` for the backend's log line only, never sent
 
 
+Check = Callable[[dict[str, Any], dict[str, Any]], None]
+
+
+def _no_check(fields: dict[str, Any], data: dict[str, Any]) -> None:
+    """An action whose fields need nothing beyond their types."""
+
+
+@dataclass(frozen=True)
+class Schema:
+    """An action's frame: field -> (allowed types, required), then the checks types cannot state."""
+
+    fields: dict[str, tuple[tuple[type, ...], bool]]
+    check: Check = _no_check
+
+
 @dataclass(frozen=True)
 class AgentRequest:
     action: str
     fields: dict[str, Any]
 
 
-def parse_agent_frame(body: str | None, *, is_base64: bool = False) -> AgentRequest:
-    """Validate one agent frame; raise FrameError with a precise code and message."""
+def parse_frame(schemas: Mapping[str, Schema], body: str | None, *, is_base64: bool = False) -> AgentRequest:
+    """Validate one agent frame against the action registry's schemas; raise FrameError with a
+    precise code and message. ws-message calls it through `agent_actions.parse_agent_frame`."""
     raw = body or ""
     if is_base64:
         raise FrameError("json_invalid", "binary frames are not accepted; send a JSON text frame")
@@ -83,44 +86,48 @@ def parse_agent_frame(body: str | None, *, is_base64: bool = False) -> AgentRequ
     if not isinstance(data, dict):
         raise FrameError("json_invalid", "frame must be a JSON object")
     action = data.get("action")
-    if action not in _FIELDS:
-        raise FrameError("unknown_action", f"action must be one of: {', '.join(ACTIONS)}")
+    schema = schemas.get(action) if isinstance(action, str) else None
+    if schema is None:
+        raise FrameError("unknown_action", f"action must be one of: {', '.join(schemas)}")
     fields: dict[str, Any] = {}
-    for name, (types, required) in _FIELDS[action].items():
+    for name, (types, required) in schema.fields.items():
         value = data.get(name)
         if value is None:
             if required:
                 raise FrameError("schema_invalid", f"{action} needs field '{name}'")
             continue
-        if not isinstance(value, types) or (types is not _BOOL and isinstance(value, bool)):
+        if not isinstance(value, types) or (types is not BOOL and isinstance(value, bool)):
             raise FrameError("schema_invalid", f"{action}.{name} has the wrong type")
         fields[name] = value[:MAX_TEXT] if isinstance(value, str) and name in ("reason", "version") else value
-    _check_specifics(action, fields, data)
-    return AgentRequest(action, fields)
-
-
-def _check_specifics(action: str, fields: dict[str, Any], data: dict[str, Any]) -> None:
     job_id = fields.get("jobId")
     if job_id is not None and not is_id(job_id):
         raise FrameError("schema_invalid", "jobId must be 1-128 characters of [A-Za-z0-9_.:-]")
-    if action == "job.result":
-        if fields["status"] not in RESULT_STATUSES:
-            raise FrameError("schema_invalid", "job.result status must be 'completed' or 'failed'")
-        fields["result"] = data.get("result")
-    if action == "heartbeat" and "jobs" in fields:
-        jobs = fields["jobs"]
-        if len(jobs) > MAX_HEARTBEAT_JOBS or not all(is_id(j) for j in jobs):
-            rule = f"at most {MAX_HEARTBEAT_JOBS} job ids, each 1-128 characters of [A-Za-z0-9_.:-]"
-            raise FrameError("schema_invalid", f"heartbeat.jobs must be {rule}")
-    if action == "patch.rejected":
-        if fields["reason"] not in PATCH_REJECT_REASONS:
-            raise FrameError(
-                "schema_invalid", f"patch.rejected reason must be one of: {', '.join(PATCH_REJECT_REASONS)}"
-            )
-        if not VERSION_PATTERN.fullmatch(fields["version"]):
-            raise FrameError(
-                "schema_invalid", "patch.rejected version must be 1-64 characters of [0-9A-Za-z._+-]"
-            )
+    schema.check(fields, data)
+    return AgentRequest(action, fields)
+
+
+def check_result(fields: dict[str, Any], data: dict[str, Any]) -> None:
+    if fields["status"] not in RESULT_STATUSES:
+        raise FrameError("schema_invalid", "job.result status must be 'completed' or 'failed'")
+    fields["result"] = data.get("result")
+
+
+def check_heartbeat(fields: dict[str, Any], data: dict[str, Any]) -> None:
+    jobs = fields.get("jobs")
+    if jobs is not None and (len(jobs) > MAX_HEARTBEAT_JOBS or not all(is_id(j) for j in jobs)):
+        rule = f"at most {MAX_HEARTBEAT_JOBS} job ids, each 1-128 characters of [A-Za-z0-9_.:-]"
+        raise FrameError("schema_invalid", f"heartbeat.jobs must be {rule}")
+
+
+def check_patch_rejected(fields: dict[str, Any], data: dict[str, Any]) -> None:
+    if fields["reason"] not in PATCH_REJECT_REASONS:
+        raise FrameError(
+            "schema_invalid", f"patch.rejected reason must be one of: {', '.join(PATCH_REJECT_REASONS)}"
+        )
+    if not VERSION_PATTERN.fullmatch(fields["version"]):
+        raise FrameError(
+            "schema_invalid", "patch.rejected version must be 1-64 characters of [0-9A-Za-z._+-]"
+        )
 
 
 def error_frame(code: str, message: str) -> dict[str, Any]:

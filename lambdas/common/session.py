@@ -22,8 +22,8 @@ from lambdas.common import (
     reserved,
     revocation,
 )
-from lambdas.common.agent_actions import ACTIONS, Caller
-from lambdas.common.protocol import LOG_LINE, FrameError, encode, error_frame, parse_agent_frame
+from lambdas.common.agent_actions import ACTIONS, Caller, parse_agent_frame
+from lambdas.common.protocol import LOG_LINE, FrameError, encode, error_frame
 from lambdas.common.requeue import release_held
 from lambdas.common.settings import settings
 
@@ -185,7 +185,7 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
         caller = Caller(
             caller_item["agentId"], caller_item["creatorId"], connection_id, int(caller_item.get("ttl", 0))
         )
-        reply = ACTIONS[request.action](caller, request.fields, now, counters)
+        reply = ACTIONS[request.action].run(caller, request.fields, now, counters)
         note = reply.pop(LOG_LINE, None) if reply else None
         if note:
             logger.warning(note, extra={"agentId": caller.agent_id, "creatorId": caller.creator_id})

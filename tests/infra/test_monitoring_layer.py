@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from contract import sizes
 from contract.config import Config
 from monitoring.catalog import ALARMS, Severity
 from tests.infra.monitoring_preview import as_text, preview_template
@@ -257,7 +258,8 @@ def test_partial_fail_pct_is_metric_math_cloudwatch_accepts(templates, stage) ->
 def test_dispatcher_duration_and_backlog_thresholds(templates) -> None:
     alarms = alarms_by_name(templates[("prod", "composite")])
     duration = alarms["BYOIP-prod-DispatcherDuration"]
-    assert (duration["ExtendedStatistic"], duration["Threshold"]) == ("p95", 48_000)
+    timeout_ms = sizes.DISPATCHER_TIMEOUT_S * 1000
+    assert (duration["ExtendedStatistic"], duration["Threshold"]) == ("p95", 0.8 * timeout_ms)
     backlog = alarms["BYOIP-prod-Backlog"]
     assert (backlog["MetricName"], backlog["Statistic"], backlog["Threshold"]) == (
         "ApproximateAgeOfOldestMessage",

@@ -6,6 +6,7 @@ import json
 
 from aws_cdk.assertions import Match
 
+from contract import sizes
 from tests.infra.cfn import function, label, one, resources
 
 
@@ -28,7 +29,7 @@ def test_jobs_queue_visibility_retention_encryption_and_dlq(stage_synth):
 def test_visibility_is_at_least_six_dispatcher_timeouts(stage_synth):
     _lid, queue = _queue(stage_synth, "jobs")
     _lid, dispatcher = function(stage_synth.template_dict, f"byoip-{stage_synth.config.stage}-dispatcher-sqs")
-    assert dispatcher["Properties"]["Timeout"] == 60
+    assert dispatcher["Properties"]["Timeout"] == sizes.DISPATCHER_TIMEOUT_S
     assert queue["Properties"]["VisibilityTimeout"] >= 6 * dispatcher["Properties"]["Timeout"]
 
 

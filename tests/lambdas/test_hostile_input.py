@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from lambdas.common.agent_actions import parse_agent_frame
 from lambdas.common.job_message import BadJob, parse_job_message
-from lambdas.common.protocol import FrameError, is_id, parse_agent_frame
+from lambdas.common.protocol import FrameError, is_id
 from lambdas.dispatcher_sqs.handler import handler as dispatch
 from lambdas.ws_message.handler import handler as message
 from tests.lambdas import helpers as h

@@ -6,10 +6,11 @@ import json
 
 import pytest
 
+from lambdas.common.agent_actions import parse_agent_frame
 from lambdas.common.job_message import BadJob, JobMessage, parse_job_message
 from lambdas.common.job_updates import MAX_RESULT_BYTES, fit_result
 from lambdas.common.metrics import Counters
-from lambdas.common.protocol import AgentRequest, FrameError, parse_agent_frame
+from lambdas.common.protocol import AgentRequest, FrameError
 from lambdas.common.settings import Settings
 
 
@@ -139,3 +140,23 @@ def test_emf_document_has_both_namespaces_and_only_the_stage_dimension():
         },
     }
     assert Counters().document("prod", 1000) is None
+
+
+def test_the_action_registry_is_what_ws_message_parses_and_runs() -> None:
+    """One registry: an action is known to the parser exactly when it has a handler, and each
+    registered schema's required fields are enforced for that action."""
+    from lambdas.common.agent_actions import ACTIONS
+
+    with pytest.raises(FrameError) as err:
+        parse_agent_frame('{"action":"job.cancel","jobId":"job-1"}')
+    assert (err.value.code, err.value.message) == (
+        "unknown_action",
+        "action must be one of: " + ", ".join(ACTIONS),
+    )
+    for name, action in ACTIONS.items():
+        required = [field for field, (_, needed) in action.schema.fields.items() if needed]
+        for missing in required:
+            frame = {"action": name, **{field: "x-1" for field in required if field != missing}}
+            with pytest.raises(FrameError) as err:
+                parse_agent_frame(json.dumps(frame))
+            assert err.value.message == f"{name} needs field '{missing}'"

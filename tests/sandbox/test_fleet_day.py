@@ -1,6 +1,6 @@
 """The `fleet` game day (sandbox/gameday/fleet_day.py): a small fleet in CI, the parts in isolation.
 
-The 1,000-agent run is a documented command (README, docs/sandbox-performance.md):
+The 1,000-agent run is a documented command (docs/cli.md, `make gameday-fleet`; docs/sandbox-performance.md):
     .venv/bin/python -m sandbox.gameday.fleet_day --agents 1000 --speed 3
 """
 

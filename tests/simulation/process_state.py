@@ -53,7 +53,7 @@ TABLES = {
     "lambdas.common.job_updates._NAMES",
     "lambdas.common.jobs._STATUS",
     "lambdas.common.metrics.CONNECT_OUTCOMES",
-    "lambdas.common.protocol._FIELDS",
+    "lambdas.common.agent_actions.SCHEMAS",
     "lambdas.common.ratelimit.FRAMES",
     "lambdas.common.ratelimit.LOG_UPLOADS",
     "lambdas.common.ratelimit.PATCH_CHECKS",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from contract import sizes
 from contract.config import Config
 from contract.names import Names
 from monitoring.catalog import (
@@ -131,10 +132,9 @@ def test_only_dlq_and_incident_have_ok_actions_and_dlq_starts_guarded_redrive() 
 
 
 def test_thresholds_keep_their_justifications() -> None:
-    visibility_s, batching_window_s, lambda_timeout_s = 360, 10, 60
     backlog = ALARMS_BY_ID["Backlog"]
-    assert backlog.threshold > 2 * visibility_s + batching_window_s
-    assert ALARMS_BY_ID["DispatcherDuration"].threshold == 0.8 * lambda_timeout_s * 1000
+    assert backlog.threshold > 2 * sizes.JOBS_VISIBILITY_S + sizes.BATCHING_WINDOW_S
+    assert ALARMS_BY_ID["DispatcherDuration"].threshold == 0.8 * sizes.DISPATCHER_TIMEOUT_S * 1000
     assert ALARMS_BY_ID["DispatcherDuration"].source.statistic == "p95"
     partial = ALARMS_BY_ID["PartialFailPct"]
     assert isinstance(partial.source, Math)
