@@ -377,8 +377,10 @@ ALARMS: tuple[AlarmSpec, ...] = (
         severity=Severity.HIGH,
         section="G",
         first_steps=(
-            "Sample the byoip-{stage}-jobs-quarantine queue (byoip dlq sample --queue-arn): read each reason.",
-            "Fix the producer or the agent, then have the producer send the jobs again; never move them back.",
+            "Sample the byoip-{stage}-jobs-quarantine queue (byoip dlq sample --queue-arn): "
+            "read each reason.",
+            "Fix the producer or the agent, then have the producer send the jobs again; never move them "
+            "back: byoip quarantine export keeps them, byoip quarantine delete removes them.",
         ),
     ),
     # Every part watched (issue 20): the other functions, the WebSocket API, the dead-man's
