@@ -24,6 +24,7 @@ from automation.commands import (
     maintenance,
     migrate,
     patch,
+    quarantine,
     redrive,
     revoke,
     rotate_key,
@@ -51,6 +52,7 @@ app.command("rotate-key")(rotate_key.rotate_key)
 app.command("triage")(triage.triage)
 app.command("deploy-check")(deploy_check.deploy_check)
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(quarantine.app, name="quarantine")
 app.add_typer(maintenance.app, name="maintenance")
 app.add_typer(runbook.app, name="runbook")
 app.add_typer(migrate.app, name="migrate")

@@ -15,6 +15,7 @@ from constructs import Construct
 
 from automation import documents as docs
 from automation.rule_target import SsmAutomationTarget, automation_definition_arn
+from automation.scripts.guarded_redrive import GUARD_ALARM_ID
 from contract.config import Config
 from contract.names import (
     AUTOMATIONS,
@@ -32,7 +33,6 @@ from monitoring.catalog import ALARMS
 from runbooks.render import render_runbook_parts, write_runbook
 
 # The guarded redrive only moves messages while this alarm is OK.
-GUARD_ALARM_ID = "DispatcherErrors"
 HELD_INDEX = BY_HELD_AGENT.name
 # What EmergencyKeyRotation calls on the agents' key; the secret's resource policy names its role
 # among the few principals allowed RotateSecret, UpdateSecretVersionStage and GetSecretValue.

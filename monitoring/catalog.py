@@ -379,8 +379,8 @@ ALARMS: tuple[AlarmSpec, ...] = (
         first_steps=(
             "Sample the byoip-{stage}-jobs-quarantine queue (byoip dlq sample --queue-arn): "
             "read each reason.",
-            "Fix the producer or the agent, then have the producer send the jobs again; never "
-            "move them back.",
+            "Fix the producer or the agent, then have the producer send the jobs again; never move them "
+            "back: byoip quarantine export keeps them, byoip quarantine delete removes them.",
         ),
     ),
     # Every part watched (issue 20): the other functions, the WebSocket API, the dead-man's

@@ -10,14 +10,28 @@ import json
 import time
 
 HELD_INDEX = "ByHeldAgent"
+KIND_PAUSE_PREFIX = "pausedKind#"  # lambdas/common/limits.py's (a test pins them equal)
 _JOB_FIELDS = ("jobId", "agentId", "creatorId", "kind", "payload", "critical", "attempt")
 
 
-def pause_creator(dynamodb, *, limits_table, creator_id, reason, operator, now=time.time):
+def pause_creator(dynamodb, *, limits_table, creator_id, reason, operator, kind=None, now=time.time):
     """Set the pause flag; the dispatcher then holds the creator's jobs instead of sending them.
 
     Unconditional, unlike an agent's own pause: the operator's reason replaces the agent's.
+    With `kind`, only that kind of the creator's jobs is paused (`pausedKind#<kind>`, read by
+    lambdas/common/limits.py); its other kinds keep running.
     """
+    by = f"operator:{operator}"
+    if kind:
+        pause = {"M": {"by": {"S": by}, "reason": {"S": reason}, "at": {"N": str(int(now()))}}}
+        dynamodb.update_item(
+            TableName=limits_table,
+            Key={"creatorId": {"S": creator_id}},
+            UpdateExpression="SET #kind = :pause",
+            ExpressionAttributeNames={"#kind": KIND_PAUSE_PREFIX + kind},
+            ExpressionAttributeValues={":pause": pause},
+        )
+        return {"creatorId": creator_id, "kind": kind, "paused": True, "pausedBy": by}
     dynamodb.update_item(
         TableName=limits_table,
         Key={"creatorId": {"S": creator_id}},
@@ -25,15 +39,20 @@ def pause_creator(dynamodb, *, limits_table, creator_id, reason, operator, now=t
         ExpressionAttributeValues={
             ":t": {"BOOL": True},
             ":r": {"S": reason},
-            ":b": {"S": f"operator:{operator}"},
+            ":b": {"S": by},
             ":at": {"N": str(int(now()))},
         },
     )
-    return {"creatorId": creator_id, "paused": True, "pausedBy": f"operator:{operator}"}
+    return {"creatorId": creator_id, "paused": True, "pausedBy": by}
 
 
-def held_jobs(dynamodb, *, jobs_table, creator_id, limit):
-    """The creator's held jobs (plain dicts), read from the sparse ByHeldAgent index."""
+def paused_kinds(item):
+    """Kinds paused on a CreatorLimits item (DynamoDB JSON)."""
+    return {key[len(KIND_PAUSE_PREFIX) :] for key in item if key.startswith(KIND_PAUSE_PREFIX)}
+
+
+def held_jobs(dynamodb, *, jobs_table, creator_id, limit, wanted=lambda job: True):
+    """The creator's held jobs (plain dicts) that `wanted` accepts, from the sparse ByHeldAgent index."""
     jobs, start = [], None
     while len(jobs) < limit:
         kwargs = {
@@ -45,7 +64,7 @@ def held_jobs(dynamodb, *, jobs_table, creator_id, limit):
         if start:
             kwargs["ExclusiveStartKey"] = start
         page = dynamodb.scan(**kwargs)
-        jobs.extend(_plain(item) for item in page.get("Items", []))
+        jobs.extend(job for job in map(_plain, page.get("Items", [])) if wanted(job))
         start = page.get("LastEvaluatedKey")
         if not start:
             break
@@ -108,26 +127,59 @@ MAX_JOBS = 1000
 
 
 def resume_creator(
-    dynamodb, sqs, *, limits_table, jobs_table, jobs_queue_url, creator_id, max_jobs=500, now=time.time
+    dynamodb,
+    sqs,
+    *,
+    limits_table,
+    jobs_table,
+    jobs_queue_url,
+    creator_id,
+    kind=None,
+    max_jobs=500,
+    now=time.time,
 ):
     """Clear the pause flag, then release up to max_jobs held jobs of the creator.
 
     This also closes an open circuit breaker by hand: its pause is gone, `breakerResetAt` starts
     its failure window afresh (older failures cannot reopen it), and lease-reaper's next run
-    forgets the breaker's state and announces it closed by an operator.
+    forgets the breaker's state and announces it closed by an operator. Kinds paused on their own
+    stay paused, and their held jobs held. With `kind`, only that kind's pause is lifted and only
+    its held jobs released (none while the whole creator is still paused).
     """
     if isinstance(max_jobs, bool) or not isinstance(max_jobs, int) or not MIN_JOBS <= max_jobs <= MAX_JOBS:
         raise ValueError(f"max_jobs={max_jobs!r} is outside {MIN_JOBS}-{MAX_JOBS}")
-    dynamodb.update_item(
-        TableName=limits_table,
-        Key={"creatorId": {"S": creator_id}},
-        UpdateExpression="SET paused = :f, breakerResetAt = :now REMOVE pauseReason, pausedBy, pausedAt",
-        ExpressionAttributeValues={":f": {"BOOL": False}, ":now": {"N": str(int(now()))}},
-    )
-    jobs = held_jobs(dynamodb, jobs_table=jobs_table, creator_id=creator_id, limit=max_jobs)
+    if kind:
+        item = dynamodb.update_item(
+            TableName=limits_table,
+            Key={"creatorId": {"S": creator_id}},
+            UpdateExpression="REMOVE #kind",
+            ExpressionAttributeNames={"#kind": KIND_PAUSE_PREFIX + kind},
+            ReturnValues="ALL_NEW",
+        ).get("Attributes", {})
+        paused = item.get("paused", {}).get("BOOL", False)
+
+        def wanted(job):
+            return not paused and job.get("kind") == kind
+    else:
+        item = dynamodb.update_item(
+            TableName=limits_table,
+            Key={"creatorId": {"S": creator_id}},
+            UpdateExpression="SET paused = :f, breakerResetAt = :now REMOVE pauseReason, pausedBy, pausedAt",
+            ExpressionAttributeValues={":f": {"BOOL": False}, ":now": {"N": str(int(now()))}},
+            ReturnValues="ALL_NEW",
+        ).get("Attributes", {})
+        kept = paused_kinds(item)
+
+        def wanted(job):
+            return job.get("kind") not in kept
+
+    jobs = held_jobs(dynamodb, jobs_table=jobs_table, creator_id=creator_id, limit=max_jobs, wanted=wanted)
     for job in jobs:
         release_job(dynamodb, sqs, jobs_table=jobs_table, jobs_queue_url=jobs_queue_url, job=job, now=now)
-    return {"creatorId": creator_id, "paused": False, "released": len(jobs)}
+    report = {"creatorId": creator_id, "paused": bool(kind and paused), "released": len(jobs)}
+    if paused_kinds(item):
+        report["pausedKinds"] = sorted(paused_kinds(item))  # still paused on their own
+    return report
 
 
 def pause_handler(events, context):

@@ -12,6 +12,8 @@ Standard library only at module level: inlined into the Automation document.
 import json
 import time
 
+# The alarm whose OK state the guard waits for (`byoip dlq replay` checks it too).
+GUARD_ALARM_ID = "DispatcherErrors"
 REDRIVE_COUNT_ATTR = "byoip-redrive-count"
 QUARANTINE_REASON_ATTR = "byoip-quarantine-reason"
 SOURCE_MESSAGE_ATTR = "byoip-source-message-id"
@@ -111,12 +113,31 @@ def copy_message(sqs, message, reason, *, jobs_queue_url, quarantine_url):
     sqs.send_message(QueueUrl=target, MessageBody=message["Body"], MessageAttributes=attributes)
 
 
-def _release(sqs, dlq_url, messages):
+class SendFailed(Exception):
+    """The copy could not be written: the original is still in the DLQ, untouched."""
+
+
+def move_message(sqs, message, reason, *, dlq_url, jobs_queue_url, quarantine_url):
+    """Copy one received DLQ message where its class sends it, then delete the original.
+
+    Send first, delete second: a failed send raises SendFailed with the original still in the DLQ
+    (nothing lost); a crash or failed delete after the send leaves a duplicate, which the
+    dispatcher's exactly-once assignment absorbs (it assigns each jobId once). `byoip dlq replay`
+    moves with this function too: the CLI and this document share one order and one classification.
+    """
+    try:
+        copy_message(sqs, message, reason, jobs_queue_url=jobs_queue_url, quarantine_url=quarantine_url)
+    except Exception as error:
+        raise SendFailed(f"{type(error).__name__}: {error}") from error
+    sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def release(sqs, queue_url, messages):
     """Make received-but-unhandled messages visible again at once (best effort)."""
     for message in messages:
         try:
             sqs.change_message_visibility(
-                QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
             )
         except Exception:  # they reappear anyway when the visibility timeout ends
             pass
@@ -196,18 +217,20 @@ def guarded_redrive(
         for index, message in enumerate(batch):
             reason = classify(message, redrive_budget)
             try:
-                copy_message(
-                    sqs, message, reason, jobs_queue_url=jobs_queue_url, quarantine_url=quarantine_url
+                move_message(
+                    sqs,
+                    message,
+                    reason,
+                    dlq_url=dlq_url,
+                    jobs_queue_url=jobs_queue_url,
+                    quarantine_url=quarantine_url,
                 )
-            except Exception as error:  # stop, keep the original, report why
+            except SendFailed as error:  # stop, keep the original, report why
                 report["failed"] += 1
                 report["status"] = "send_failed"
-                report["error"] = f"{type(error).__name__}: {error}"
-                _release(sqs, dlq_url, batch[index:])
+                report["error"] = str(error)
+                release(sqs, dlq_url, batch[index:])
                 return report
-            # The copy exists now; deleting the original is safe (a failed delete only duplicates,
-            # and the dispatcher assigns each jobId once).
-            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
             report["handled"] += 1
             if reason == TRANSIENT:
                 report["redriven"] += 1

@@ -141,12 +141,12 @@ def assign(msg: JobMessage, connection_id: str, *, now: int, lease_seconds: int,
             raise _not_assignable(msg, old)
         return
     job_op = {"Update": {**update, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
-    reasons = transact([job_op, limits.admit_op(msg.creator_id, day, msg.job_id)])
+    reasons = transact([job_op, limits.admit_op(msg.creator_id, day, msg.job_id, msg.kind)])
     if reasons is None:
         return
     if ddb.failed_condition(reasons, 0):
         raise _not_assignable(msg, ddb.from_item(reasons[0].get("Item")))
-    raise LimitRefused(limits.refusal(ddb.from_item(reasons[1].get("Item")), day))
+    raise LimitRefused(limits.refusal(ddb.from_item(reasons[1].get("Item")), day, msg.kind))
 
 
 def _not_assignable(msg: JobMessage, old: dict[str, Any] | None) -> Exception:

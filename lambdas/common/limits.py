@@ -1,4 +1,9 @@
-"""CreatorLimits: quota, concurrency and the pause flag (circuit breaker).
+"""CreatorLimits: quota, concurrency, the pause flag (circuit breaker) and per-kind pauses.
+
+An operator can pause one kind of a creator's jobs (`byoip creator pause C --kind K`): the item
+then carries `pausedKind#<kind>` (a map: by, reason, at), and the admit condition refuses that
+kind's jobs exactly like a paused creator's (`creator_paused`, 423, held), while its other kinds
+run. Releases of held jobs (the creator watch, a reconnect) leave a paused kind's jobs held.
 
 A missing item means no limits. The counters `inFlight` and `used#<day>` move only inside
 the same transaction as the job transition that justifies them, so they never double-count.
@@ -23,7 +28,21 @@ _ADMIT = (
     "(attribute_not_exists(paused) OR paused = :false OR breakerProbeJob = :job)"
     " AND (attribute_not_exists(maxConcurrent) OR attribute_not_exists(inFlight) OR inFlight < maxConcurrent)"
     " AND (attribute_not_exists(dailyQuota) OR attribute_not_exists(#used) OR #used < dailyQuota)"
+    " AND attribute_not_exists(#kindpause)"
 )
+KIND_PAUSE_PREFIX = "pausedKind#"
+
+
+def kind_pause_attr(kind: str) -> str:
+    """The CreatorLimits attribute that pauses one kind of the creator's jobs."""
+    return f"{KIND_PAUSE_PREFIX}{kind}"
+
+
+def paused_kinds(limits: dict[str, Any] | None) -> frozenset[str]:
+    """The kinds of the creator's jobs an operator paused (empty when none)."""
+    return frozenset(
+        key.removeprefix(KIND_PAUSE_PREFIX) for key in (limits or {}) if key.startswith(KIND_PAUSE_PREFIX)
+    )
 
 
 @dataclass(frozen=True)
@@ -44,11 +63,12 @@ def _key(creator_id: str) -> dict[str, Any]:
     return tables.key(tables.CREATOR_LIMITS, creator_id)
 
 
-def admit_op(creator_id: str, day: str, job_id: str = "-") -> dict[str, Any]:
+def admit_op(creator_id: str, day: str, job_id: str = "-", kind: str = "") -> dict[str, Any]:
     """Transaction op: count one more job in flight and against today's quota, if allowed.
 
     `job_id` passes a circuit breaker's pause when it is the half-open breaker's probe (the
-    default, `-`, is no job id: ids start with a letter or digit).
+    default, `-`, is no job id: ids start with a letter or digit); a job of a paused `kind`
+    never passes.
     """
     return {
         "Update": {
@@ -57,7 +77,7 @@ def admit_op(creator_id: str, day: str, job_id: str = "-") -> dict[str, Any]:
             "UpdateExpression": "SET inFlight = if_not_exists(inFlight, :zero) + :one,"
             " #used = if_not_exists(#used, :zero) + :one",
             "ConditionExpression": _ADMIT,
-            "ExpressionAttributeNames": {"#used": f"used#{day}"},
+            "ExpressionAttributeNames": {"#used": f"used#{day}", "#kindpause": kind_pause_attr(kind)},
             "ExpressionAttributeValues": ddb.values(zero=0, one=1, false=False, job=job_id),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
@@ -85,12 +105,14 @@ def release_op(creator_id: str, *, refund_day: str | None = None) -> dict[str, A
     return {"Update": op}
 
 
-def refusal(limits: dict[str, Any] | None, day: str) -> Refusal:
-    """Classify the CreatorLimits item that failed admit_op."""
+def refusal(limits: dict[str, Any] | None, day: str, kind: str = "") -> Refusal:
+    """Classify the CreatorLimits item that failed admit_op (for a job of `kind`)."""
     limits = limits or {}
     if limits.get("paused"):
         by_breaker = limits.get("pausedBy") == BREAKER_BY
         return Refusal("creator_paused", 423, holdable=True, hold_critical=by_breaker)
+    if kind in paused_kinds(limits):
+        return Refusal("creator_paused", 423, holdable=True)
     quota = limits.get("dailyQuota")
     if quota is not None and limits.get(f"used#{day}", 0) >= quota:
         return Refusal("limit_exceeded", 429, holdable=True)
@@ -99,13 +121,18 @@ def refusal(limits: dict[str, Any] | None, day: str) -> Refusal:
 
 
 def has_limits(limits: dict[str, Any] | None) -> bool:
-    """True when the creator's item sets a limit or the pause: only then must counters move with jobs.
+    """True when the creator's item sets a limit or a pause: only then must counters move with jobs.
 
     A creator without one (no item, or only counters and token revocations) is assigned with a
     plain conditional write; its jobs carry `limitsDay = "-"`, so nothing is ever released for them.
     """
     limits = limits or {}
-    return bool(limits.get("paused")) or "maxConcurrent" in limits or "dailyQuota" in limits
+    return (
+        bool(limits.get("paused"))
+        or "maxConcurrent" in limits
+        or "dailyQuota" in limits
+        or bool(paused_kinds(limits))
+    )
 
 
 # The creator watch drops daily counters older than yesterday: a refund only ever concerns the

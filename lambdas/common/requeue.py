@@ -71,14 +71,21 @@ def held_jobs(creator_id: str, agent_id: str) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
 
-def release_held(creator_id: str, agent_id: str, *, now: int) -> int:
+def release_held(
+    creator_id: str, agent_id: str, *, now: int, keep_kinds: frozenset[str] = frozenset()
+) -> int:
     """Send the creator's agent's held jobs back to the queue and clear their hold; returns how many.
+
+    Jobs of `keep_kinds` (kinds an operator paused, limits.paused_kinds) stay held.
 
     The messages are delayed by RELEASE_DELAY_SECONDS: this runs inside `$connect`, and API
     Gateway answers 410 to a push until `$connect` has returned and the connection is open;
     the n-th one by n // RELEASES_PER_SECOND seconds more (spread, see above).
     """
-    return release_items([i for i in held_jobs(creator_id, agent_id) if i.get("status") == "held"], now=now)
+    held = held_jobs(creator_id, agent_id)
+    return release_items(
+        [i for i in held if i.get("status") == "held" and i.get("kind") not in keep_kinds], now=now
+    )
 
 
 def release_items(items: list[dict[str, Any]], *, now: int) -> int:

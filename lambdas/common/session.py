@@ -112,9 +112,15 @@ def _connect(event: dict[str, Any], logger: Any, now: int, seen: dict[str, str])
         _supersede(replaced, identity.agent_id, logger)
     released = 0
     try:
-        # A paused creator keeps its jobs parked; the connection itself never changes the pause.
+        # A paused creator keeps its jobs parked (a paused kind, its jobs of that kind); the
+        # connection itself never changes a pause.
         if not (creator_limits or {}).get("paused"):
-            released = release_held(identity.creator_id, identity.agent_id, now=now)
+            released = release_held(
+                identity.creator_id,
+                identity.agent_id,
+                now=now,
+                keep_kinds=limits.paused_kinds(creator_limits),
+            )
     except (ClientError, BotoCoreError):
         logger.exception("held_release_failed", extra={"agentId": identity.agent_id})
     logger.info(

@@ -29,7 +29,7 @@ from lambdas.common import breaker, ddb, fleet, notify, tables
 from lambdas.common.claims import new_token
 from lambdas.common.clock import day_of
 from lambdas.common.jobs import jobs_table
-from lambdas.common.limits import prune_days
+from lambdas.common.limits import paused_kinds, prune_days
 from lambdas.common.requeue import release_items
 from lambdas.common.settings import settings
 
@@ -135,7 +135,8 @@ def _creator(
     state = step_breaker(creator, limits, window, held, online, counts, now=now, pol=pol, logger=logger)
     counts.open_now += state is not None
     if state is None and admits(limits, day_of(now)):
-        ready = [j for j in held if j.get("agentId") in online]
+        kept = paused_kinds(limits)  # a paused kind stays held while the rest go
+        ready = [j for j in held if j.get("agentId") in online and j.get("kind") not in kept]
         counts.released += release_items(ready, now=now)
         held = [j for j in held if j.get("agentId") not in online]
     if window:

@@ -110,12 +110,12 @@ def tables(aws):
     return ddb
 
 
-def held(ddb, job_id, agent, creator, status="held"):
+def held(ddb, job_id, agent, creator, status="held", kind="post"):
     item = {
         "jobId": {"S": job_id},
         "agentId": {"S": agent},
         "creatorId": {"S": creator},
-        "kind": {"S": "post"},
+        "kind": {"S": kind},
         "payload": {"S": '{"n": 3}'},
         "critical": {"BOOL": False},
         "attempt": {"N": "2"},

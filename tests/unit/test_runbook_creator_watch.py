@@ -24,7 +24,8 @@ def test_section_e_names_the_stages_parts_and_how_to_close_a_breaker_by_hand():
         "`byoip-staging-creator-limits` (`pausedBy = circuit-breaker`, `breakerState = open`)",
         "After 5 min one held job is the probe",
         "`byoip creator status --stage staging --creator-id <creatorId> --region eu-west-1`",
-        "Close it by hand: `BYOIP-staging-ResumeCreator`",
+        "Close it by hand: `byoip creator resume <creatorId> --stage staging --region eu-west-1`"
+        " (or `BYOIP-staging-ResumeCreator`)",
         "It never lifts a pause an operator or agent set",
     ):
         assert fact in text, fact

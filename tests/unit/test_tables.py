@@ -35,7 +35,7 @@ def test_the_standard_library_scripts_literals_are_the_schemas(script: str) -> N
     source = (SCRIPTS / script).read_text()
     keys = set(re.findall(r'Key=\{"(\w+)"', source))
     assert keys and keys <= {t.key.name for t in tables.TABLES}
-    prefixes = set(re.findall(r'"(\w+#)', source))
+    prefixes = set(re.findall(r'"S": f?"(\w+#)', source))  # key values: a pk's item-kind prefix
     assert prefixes <= {
         tables.AGENT_PREFIX,
         tables.CONNECTION_PREFIX,
