@@ -266,7 +266,7 @@ def test_a_resent_result_confirmed_as_duplicate_is_not_a_second_completion():
             port = server.sockets[0].getsockname()[1]
             agent = Agent(f"ws://127.0.0.1:{port}", "a", lambda: "t", AgentBehaviour(job_seconds=0))
             task = asyncio.create_task(agent.run())
-            while len(agent.stats.completed) < 2 or agent._completing:
+            while len(agent.stats.completed) < 2 or agent._completing or agent._unconfirmed:
                 await asyncio.sleep(0.01)
             agent.stop()
             await asyncio.wait_for(task, 30)
