@@ -72,3 +72,26 @@ def test_the_table_prices_a_run_and_totals_both_columns():
     lines = table(rows)
     assert len(lines) == 1 + len(ROWS) + 1
     assert lines[-1].split()[-2:] == [f"{sum(usd for _, usd in BEFORE.values()):.2f}", "3.65"]
+
+
+def test_a_confirming_heartbeat_charges_the_jobs_only_its_batch_read():
+    # the heartbeat is sent once a minute anyway: its connection read, agent-item write and answer
+    # are not per job; the BatchGetItem of the results it lists is (0.5 RRU a listed job)
+    counter = CallCounter()
+    with counter.acting("heartbeat"):
+        _call(counter, "GetItem")
+        _call(counter, "UpdateItem")
+        _call(counter, "BatchGetItem", RequestItems={"jobs": {"Keys": [{}, {}], "ConsistentRead": False}})
+        _call(counter, "PostToConnection", service="apigatewaymanagementapi")
+    result = {
+        "jobs": 2,
+        "counter": counter,
+        "inbound_frames": 2,
+        "dispatcher_invocations": 0,
+        "gb_seconds": 0.0,
+        "dispatcher_log_bytes": 0,
+        "ws_message_log_bytes": 0,
+    }
+    rows = after_rows(result)
+    assert rows["ddb_ws_message"] == ("0.00 WRU + 0.50 RRU", pytest.approx(0.0625))
+    assert rows["ws_messages"][0] == "1.0"  # the two results; the heartbeat's answer is not per job
