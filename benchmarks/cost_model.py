@@ -75,6 +75,7 @@ class CallCounter:
     calls: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     wru: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     rru: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    batch_rru: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))  # of rru
     aws_seconds: float = 0.0  # wall time inside boto3 calls (moto's own work included)
     modelled_seconds: float = 0.0  # the same calls at LATENCY_S
     _started: float = 0.0
@@ -108,6 +109,7 @@ class CallCounter:
             for request in params.get("RequestItems", {}).values():
                 unit = 1 if request.get("ConsistentRead") else 0.5
                 self.rru[self.actor] += unit * len(request.get("Keys", []))
+                self.batch_rru[self.actor] += unit * len(request.get("Keys", []))
         elif op == "Query":
             self.rru[self.actor] += 1 if params.get("ConsistentRead") else 0.5
 
@@ -137,9 +139,11 @@ def after_rows(result: dict[str, Any]) -> dict[str, tuple[str, float]]:
     rows = {"sqs": (f"{sqs / jobs:.2f} requests", sqs * per_million * PRICES["sqs_request"])}
     for actor in ("dispatcher", "ws_message"):
         wru, rru = counter.wru[actor], counter.rru[actor]
+        if actor == "ws_message":  # a heartbeat listing results is ws-message: its batch read is per job
+            rru += counter.batch_rru["heartbeat"]
         cost = (wru * PRICES["ddb_wru"] + rru * PRICES["ddb_rru"]) * per_million
         rows[f"ddb_{actor}"] = (f"{wru / jobs:.2f} WRU + {rru / jobs:.2f} RRU", cost)
-    pushes = sum(n for (_, s, o), n in counter.calls.items() if o == "PostToConnection")
+    pushes = sum(n for (a, _, o), n in counter.calls.items() if o == "PostToConnection" and a != "heartbeat")
     messages = pushes + result["inbound_frames"]
     rows["ws_messages"] = (f"{messages / jobs:.1f}", messages * per_million * PRICES["ws_message"])
     invocations = result["dispatcher_invocations"] + result["inbound_frames"]

@@ -3,9 +3,14 @@
 Drives N jobs (default 1000) for connected agents through the path of a real deployment:
 the producer's SendMessage, the Lambda event source's ReceiveMessage/DeleteMessageBatch
 (batches of 10), dispatcher-sqs (PostToConnection goes to moto, which accepts every
-connection), then each agent's frames through ws-message: `job.result` (current agents: the
-heartbeat's job list is the acknowledgement), or `job.ack` then `job.result` with
-`--legacy-agents` (agents in the field speaking the older protocol). Every boto3 call is
+connection), then each agent's frames through ws-message: `job.result` with `"ack": false`
+(current agents: the heartbeat's job list is the acknowledgement, and the heartbeat's
+`results` list is the result's confirmation, so a recorded result gets no answer), or `job.ack`
+then `job.result`, each result answered, with `--legacy-agents` (agents in the field speaking
+the older protocol). Current agents then send one heartbeat each listing their results (at
+most 75 a heartbeat), as actor `heartbeat`: the heartbeat is sent once a minute anyway, so only
+what listing the results adds is charged to the jobs, its BatchGetItem read units (0.5 RRU a
+listed job); its frame, answer, invocation and agent-item write are not per job. Every boto3 call is
 counted by a botocore `before-parameter-build` hook on the default session, by (service,
 operation) and by who made it, with its DynamoDB capacity (cost_model.CallCounter). Log bytes
 printed by the handlers are counted too (CloudWatch Logs ingestion: EMF + log lines), and each
@@ -42,6 +47,7 @@ from benchmarks.cost_model import (  # noqa: E402
 )
 
 BATCH = 10
+HEARTBEAT = "heartbeat"  # the actor of the heartbeats that confirm current agents' results
 
 
 def configure_env() -> None:
@@ -155,11 +161,12 @@ def run(jobs: int, agents: int, duplicates: float, limited: float, legacy: bool)
                 if legacy:
                     message(h.message_event({"action": "job.ack", "jobId": f"job-{i}"}, conn))
                 done_frame = {"action": "job.result", "jobId": f"job-{i}", "status": "completed"}
-                message(h.message_event(done_frame, conn))
+                message(h.message_event(done_frame if legacy else {**done_frame, "ack": False}, conn))
         result["inbound_frames"] = len(message.durations)
         result["ws_message_log_bytes"] = len(log_bytes.getvalue().encode())
         result["job_item_bytes"] = item_bytes(h.job("job-0"))
         result["answers"] = sum(len(h.frames(f"conn-{n}")) for n in range(agents)) - result["delivered"]
+        result["confirmed"] = 0 if legacy else confirm(agents, jobs, counter)
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
     from stacks.functions import MEMORY_MB
@@ -172,6 +179,24 @@ def run(jobs: int, agents: int, duplicates: float, limited: float, legacy: bool)
         for name, t in (("dispatcher-sqs", dispatcher), ("ws-message", message))
     }
     return result
+
+
+def confirm(agents: int, jobs: int, counter: CallCounter) -> int:
+    """Each agent's next heartbeat lists its results (75 at most a frame); returns those confirmed."""
+    from lambdas.common.protocol import MAX_HEARTBEAT_RESULTS
+    from lambdas.ws_message.handler import handler
+    from tests.lambdas import helpers as h
+
+    confirmed = 0
+    with counter.acting(HEARTBEAT):
+        for n in range(agents):
+            mine = [f"job-{i}" for i in range(n, jobs, agents)]
+            for start in range(0, len(mine), MAX_HEARTBEAT_RESULTS):
+                listed = mine[start : start + MAX_HEARTBEAT_RESULTS]
+                frame = {"action": "heartbeat", "results": listed}
+                handler(h.message_event(frame, f"conn-{n}"), None)
+                confirmed += len(h.frames(f"conn-{n}")[-1].get("recordedJobs", []))
+    return confirmed
 
 
 def item_bytes(item: dict[str, Any] | None) -> int:
@@ -195,12 +220,19 @@ def report(result: dict[str, Any], legacy: bool) -> str:
         f"jobs={jobs} delivered={result['delivered']} invocations={result['dispatcher_invocations']}"
         f" agents' frames={result['inbound_frames']} answers={result['answers']}"
         f" ({'legacy agents: job.ack + job.result' if legacy else 'current agents: job.result'})",
+        *(
+            []
+            if legacy
+            else [
+                f"results confirmed by the agents' heartbeats (recordedJobs): {result['confirmed']} of {jobs}"
+            ]
+        ),
         f"creators with limits: {limited} of {creators}; job item ~{result['job_item_bytes']} B (< 1 KB)",
         f"dispatch wall time over moto: {result['dispatch_seconds']:.1f} s (not a latency figure)",
         "",
         f"{'actor':<13} {'service':<24} {'operation':<22} {'calls':>7} {'per job':>8}",
     ]
-    for actor in ("producer", "event_source", "dispatcher", "ws_message"):
+    for actor in ("producer", "event_source", "dispatcher", "ws_message", HEARTBEAT):
         for (service, op), n in counter.by_actor(actor).items():
             lines.append(f"{actor:<13} {service:<24} {op:<22} {n:>7} {n / jobs:>8.3f}")
     dispatcher = counter.by_actor("dispatcher")
@@ -229,10 +261,18 @@ def report(result: dict[str, Any], legacy: bool) -> str:
         *price_list(),
         "",
         "Not per job, so in neither column: heartbeats (1 frame + 1 answer a minute per connected agent,"
-        " both protocols),",
-        "and the lease extension of a job still running at a heartbeat (1 WRU per listing, both protocols:"
-        " a 10 s job",
-        "under the reference agent's 60 s heartbeat is listed 1 time in 6, $0.10 per million jobs).",
+        " both protocols;",
+        "docs/cost.md prices an idle agent's month), and the lease extension of a job still running at a"
+        " heartbeat",
+        "(1 WRU per listing, both protocols: a 10 s job under the reference agent's 60 s heartbeat is listed"
+        " 1 time in 6,",
+        "$0.10 per million jobs). Current agents' heartbeats also carry the results' confirmations: the"
+        " heartbeat rows",
+        "above; only their BatchGetItem read units (0.5 RRU per listed result) are in the DynamoDB"
+        " ws-message row, and",
+        "the BatchGetItem's round trip (~6 ms at 256 MB, once a heartbeat that lists results) is not in"
+        " the duration row:",
+        "at worst one job per heartbeat, 0.0015 GB-s = $0.02 per million jobs.",
     ]
     return "\n".join(lines)
 

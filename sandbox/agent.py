@@ -6,9 +6,16 @@ Usable against a real deployment's WebSocketUrl as well as the sandbox:
 
 Protocol (docs/contracts.md, "Agent frames"): connect with `?token=`; send `heartbeat` with
 the jobs in hand (listing a job is its acknowledgement: running, lease extended); on
-`job.assign` run the job and send `job.result`, whose answer confirms it. No `job.ack` frame
-(each one is a billed message and an invocation); `legacy_ack` sends it as agents built for
-the older protocol do, which the backend still accepts (unanswered). With
+`job.assign` run the job and send `job.result` with `"ack": false`: no answer when it is
+recorded. The agent keeps each result it has not seen confirmed, lists it in its heartbeats'
+`results`, drops it when an answer's `recordedJobs` names it, and sends it again after
+RESEND_AFTER heartbeats without confirmation (the backend takes a resend of a recorded result as
+a no-op), at most MAX_RESENDS times (then the job's lease decides: the reaper re-queues it).
+A retryable failure is sent asking for its answer (`requeued: true`; never resent), and so is a
+result for a job already confirmed to this agent (a re-delivered job run twice: its answer
+`duplicate: true` tells it closed nothing). No `job.ack` frame (each one is a billed message and
+an invocation); `legacy_ack` speaks the older protocol: `job.ack` on assignment (accepted,
+unanswered) and a result without `"ack": false`, confirmed by its own answer. With
 `--patch-public-key PEM` it asks for the latest patch on every connect and applies it only if
 the signature verifies (sandbox/patch_client.py), else sends `patch.rejected`. A lost
 connection is retried with exponential backoff and jitter; the token is fetched again on every
@@ -44,6 +51,10 @@ from sandbox.log_upload import UploadRefused, upload_log
 from sandbox.patch_client import PatchChecker
 from sandbox.reconnect import retry_delay, superseded_delay
 
+RESEND_AFTER = 3  # heartbeats listing a result without its confirmation before it is sent again
+MAX_RESENDS = 3  # then the agent gives the result up: the lease expires and the job is re-queued
+MAX_RESULTS = 75  # results listed in one heartbeat (lambdas/common/protocol.py MAX_HEARTBEAT_RESULTS)
+
 
 @dataclass
 class AgentBehaviour:
@@ -53,7 +64,7 @@ class AgentBehaviour:
     fail_jobs: bool = False  # answer every job with a retryable failure
     heartbeat_seconds: float = 2.0  # real seconds between heartbeats
     version: str = "sandbox-1.0"
-    legacy_ack: bool = False  # also send `job.ack` on assignment (the older protocol)
+    legacy_ack: bool = False  # the older protocol: `job.ack` on assignment, every result answered
 
 
 @dataclass
@@ -62,7 +73,9 @@ class AgentStats:
     rejected: int = 0  # handshakes refused (401/403)
     assignments: Counter[str] = field(default_factory=Counter)  # jobId -> times pushed
     completed: list[str] = field(default_factory=list)  # completions this agent sent
-    confirmed: list[str] = field(default_factory=list)  # completions the backend acked (closed the job)
+    confirmed: list[str] = field(default_factory=list)  # completions the backend recorded (closed the job)
+    resent: int = 0  # results sent again after RESEND_AFTER heartbeats without confirmation
+    given_up: list[str] = field(default_factory=list)  # results never confirmed after MAX_RESENDS
     errors: list[dict[str, Any]] = field(default_factory=list)  # error frames received
     crashes: list[str] = field(default_factory=list)  # unexpected exceptions (then reconnected)
     superseded: int = 0  # sessions closed because another connection of this agent replaced them
@@ -117,7 +130,10 @@ class Agent:
         self._paused = asyncio.Event()  # set: stay offline until resume()
         self._ws: ClientConnection | None = None
         self._in_hand: set[str] = set()
-        self._completing: set[str] = set()  # completions sent, ack not yet received
+        self._completing: set[str] = set()  # completions sent asking for an answer, not yet answered
+        # completions sent with `"ack": false`, not yet confirmed: jobId -> [frame, listings, resends]
+        self._unconfirmed: dict[str, list[Any]] = {}
+        self._confirmed_ids: set[str] = set()
         self._logs: list[bytes] = []  # log files waiting for a logs.upload form
 
     async def run(self) -> None:
@@ -192,15 +208,23 @@ class Agent:
                     jobs.add(task)
                     task.add_done_callback(jobs.discard)
                 elif frame.get("type") == "ack" and frame.get("action") == "job.result":
+                    # answered: asked for, or a backend that predates `"ack": false` answers all
                     job_id = frame.get("jobId")
-                    if job_id in self._completing and frame.get("requeued") is False:
+                    pending = job_id in self._completing or job_id in self._unconfirmed
+                    if isinstance(job_id, str) and pending and frame.get("requeued") is False:
                         self._completing.discard(job_id)
                         # a resent result answered `duplicate: true` closed nothing: the job was
                         # already completed (a re-delivery run twice), so it is not a completion
-                        if frame.get("duplicate") is not True:
-                            self.stats.confirmed.append(job_id)
+                        self._confirm(job_id, counted=frame.get("duplicate") is not True)
                 elif frame.get("type") == "ack" and frame.get("action") == "heartbeat":
+                    recorded = frame.get("recordedJobs")
+                    recorded = recorded if isinstance(recorded, list) else []
+                    for job_id in recorded:
+                        if job_id in self._unconfirmed:
+                            self._confirm(job_id, counted=True)
                     await self._relist_deferred(ws, frame)
+                    if len(recorded) >= MAX_RESULTS and self._unconfirmed:
+                        await ws.send(self._heartbeat([], self._list_results()))  # a full page: next one
                 elif frame.get("type") == "logs.upload" and self._logs:
                     await self._upload(frame, self._logs.pop(0))
                 elif frame.get("type") == "error":
@@ -227,16 +251,49 @@ class Agent:
         if report is not None:
             await ws.send(json.dumps(report))
 
-    def _heartbeat(self, jobs: list[str]) -> str:
+    def _heartbeat(self, jobs: list[str], results: list[str] | None = None) -> str:
         frame: dict[str, Any] = {"action": "heartbeat", "version": self.behaviour.version}
         if jobs:
             frame["jobs"] = jobs[:25]
+        if results:
+            frame["results"] = results[:MAX_RESULTS]
         return json.dumps(frame)
 
     async def _heartbeats(self, ws: ClientConnection) -> None:
         while True:
-            await ws.send(self._heartbeat(sorted(self._in_hand)))
+            await self._resend_unconfirmed(ws)
+            await ws.send(self._heartbeat(sorted(self._in_hand), self._list_results()))
             await asyncio.sleep(self.behaviour.heartbeat_seconds)
+
+    def _list_results(self) -> list[str]:
+        """The oldest unconfirmed results, at most MAX_RESULTS, each counted as listed once more."""
+        results = list(self._unconfirmed)[:MAX_RESULTS]
+        for job_id in results:
+            self._unconfirmed[job_id][1] += 1
+        return results
+
+    def _confirm(self, job_id: str, *, counted: bool) -> None:
+        """The backend recorded this agent's result (an answer, or a heartbeat's `recordedJobs`)."""
+        self._unconfirmed.pop(job_id, None)
+        if counted and job_id not in self._confirmed_ids:
+            self._confirmed_ids.add(job_id)
+            self.stats.confirmed.append(job_id)
+
+    async def _resend_unconfirmed(self, ws: ClientConnection) -> None:
+        """Results listed RESEND_AFTER times without confirmation are sent again (or given up)."""
+        for job_id, entry in list(self._unconfirmed.items()):
+            frame, listings, resends = entry
+            if listings < RESEND_AFTER:
+                continue
+            if resends >= MAX_RESENDS:
+                del self._unconfirmed[job_id]
+                self.stats.given_up.append(job_id)
+                self.log(f"job {job_id} result never confirmed: given up (its lease decides)")
+                continue
+            entry[1:] = [0, resends + 1]
+            self.stats.resent += 1
+            await ws.send(json.dumps(frame))
+            self.log(f"job {job_id} result sent again")
 
     async def _relist_deferred(self, ws: ClientConnection, ack: dict[str, Any]) -> None:
         """Leases that were due but over the heartbeat's write bound are listed again at once."""
@@ -259,9 +316,15 @@ class Agent:
                 result = {"status": "failed", "reason": "site_pushback", "retryable": True}
             else:
                 result = {"status": "completed", "result": {"echo": frame.get("payload")}}
+            message = {"action": "job.result", "jobId": job_id, **result}
             if result["status"] == "completed":
-                self._completing.add(job_id)
-            await ws.send(json.dumps({"action": "job.result", "jobId": job_id, **result}))
+                answered = self.behaviour.legacy_ack or job_id in self._confirmed_ids
+                if answered:
+                    self._completing.add(job_id)
+                else:
+                    message["ack"] = False
+                    self._unconfirmed[job_id] = [message, 0, 0]
+            await ws.send(json.dumps(message))
             self.log(f"job {job_id} result {result['status']}")
             if result["status"] == "completed":
                 self.stats.completed.append(job_id)

@@ -100,8 +100,9 @@ class Fleet:
     def completions(self) -> Counter[str]:
         """jobId -> completions the backend accepted (closed the job); more than 1 is a bug.
 
-        A re-delivered job may be run and reported twice; the backend refuses the second
-        result (job_not_assigned), so only confirmed completions (answered requeued=false) count.
+        A re-delivered job may be run and reported twice; the backend records the first result
+        only, so only confirmed completions count: a heartbeat's `recordedJobs` (results sent with
+        `"ack": false`) or an answer `requeued=false` without `duplicate`, once per job and agent.
         """
         return Counter(job for agent in self.agents.values() for job in agent.stats.confirmed)
 

@@ -49,7 +49,9 @@ def heartbeat(caller: Caller, fields: dict[str, Any], now: int, counters: Counte
 
     The answer says which leases were written (`extendedJobs`) and which were due but over the
     frame's bound (`deferredJobs`: the agent lists them again at once); the others were fresh or
-    are not the agent's.
+    are not the agent's. When the frame lists `results` (results sent with `"ack": false` and not
+    yet seen confirmed), `recordedJobs` names those this agent's result closed: read in the same
+    BatchGetItem as the leases, nothing written.
     """
     connections.touch(
         caller.creator_id,
@@ -65,13 +67,16 @@ def heartbeat(caller: Caller, fields: dict[str, Any], now: int, counters: Counte
         caller.agent_id,
         now=now,
         lease_seconds=settings().lease_seconds,
+        results=fields.get("results"),
     )
     counters.add(metrics.BYOIP, metrics.AGENT_HEARTBEATS)
+    confirmations = {"recordedJobs": leases.recorded} if "results" in fields else {}
     return ack_frame(
         "heartbeat",
         leasesExtended=len(leases.extended),
         extendedJobs=leases.extended,
         deferredJobs=leases.deferred,
+        **confirmations,
     )
 
 
@@ -91,8 +96,16 @@ def job_ack(caller: Caller, fields: dict[str, Any], now: int, counters: Counters
     return None
 
 
-def job_result(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any]:
-    """Close the agent's job once; a retryable failure re-queues it until MAX_ATTEMPTS."""
+def job_result(caller: Caller, fields: dict[str, Any], now: int, counters: Counters) -> dict[str, Any] | None:
+    """Close the agent's job once; a retryable failure re-queues it until MAX_ATTEMPTS.
+
+    A result sent with `"ack": false` (current agents) gets no answer when it is recorded (closed,
+    or a resend of a result already recorded): the agent learns it from a heartbeat's
+    `recordedJobs`. A re-queue is still answered (`requeued: true`: the agent must not resend
+    it), and so is every refusal (an error frame). Without the field (older agents) every result
+    is answered, as before.
+    """
+    answered = fields.get("ack") is not False
     job_id, status, reason = fields["jobId"], fields["status"], fields.get("reason")
     if status == "failed" and not reason:
         reason = "agent_failed"  # a failed job always says why (tests/simulation)
@@ -114,7 +127,7 @@ def job_result(caller: Caller, fields: dict[str, Any], now: int, counters: Count
             if not requeued:
                 raise _not_assigned(job_id)
             breaker.record(caller.creator_id, job_id, ok=False, now=now)  # circuit breaker: outcome
-            return _result_ack(job_id, status, reason, requeued=True)
+            return _result_answer(job_id, status, reason, requeued=True)
     closed = job_updates.close(
         job_id,
         caller.creator_id,
@@ -128,28 +141,35 @@ def job_result(caller: Caller, fields: dict[str, Any], now: int, counters: Count
     if not closed:
         if _recorded_before(job_id, caller, status):
             # A resend of a result whose answer the agent did not get: confirmed again, nothing counted.
-            return ack_frame("job.result", jobId=job_id, requeued=False, duplicate=True)
+            return _recorded("job.result", answered, jobId=job_id, requeued=False, duplicate=True)
         raise _not_assigned(job_id)
     breaker.record(caller.creator_id, job_id, ok=status == "completed", now=now)  # circuit breaker: outcome
-    if is_probe(caller.creator_id):  # the black-box probe measures itself (ProbeSuccess), not the SLIs
-        return _result_ack(job_id, status, reason, requeued=False)
-    counters.add(metrics.BYOIP, metrics.JOBS_COMPLETED if status == "completed" else metrics.JOBS_FAILED)
-    if status != "completed":
-        counters.add(metrics.BYOIP, metrics.JOBS_FAILED_AFTER_ASSIGN)  # the job-success SLI's bad event
-    return _result_ack(job_id, status, reason, requeued=False)
+    if not is_probe(caller.creator_id):  # the black-box probe measures itself (ProbeSuccess), not the SLIs
+        counters.add(metrics.BYOIP, metrics.JOBS_COMPLETED if status == "completed" else metrics.JOBS_FAILED)
+        if status != "completed":
+            counters.add(metrics.BYOIP, metrics.JOBS_FAILED_AFTER_ASSIGN)  # the job-success SLI's bad event
+    return _result_answer(job_id, status, reason, requeued=False, answered=answered)
 
 
-def _result_ack(job_id: str, status: str, reason: str | None, *, requeued: bool) -> dict[str, Any]:
-    """The `job.result` ack; a failed result also logs `job_result_failed` (with the caller's creatorId).
+def _recorded(action: str, answered: bool, **extra: Any) -> dict[str, Any] | None:
+    """The answer to a recorded result: none when the agent asked for none (`"ack": false`)."""
+    return ack_frame(action, **extra) if answered else None
 
-    One line per failed result the backend accepted (re-queued or final, not a resend): the
-    per-creator view of failed results (monitoring/insights.py) counts these lines.
+
+def _result_answer(
+    job_id: str, status: str, reason: str | None, *, requeued: bool, answered: bool = True
+) -> dict[str, Any] | None:
+    """The answer to a result the backend accepted (`_recorded`); a failed one also logs
+    `job_result_failed` with the caller's creatorId, even when nothing is sent.
+
+    One line per failed result accepted (re-queued or final, not a resend): the per-creator view of
+    failed results (monitoring/insights.py) counts these lines.
     """
-    ack = ack_frame("job.result", jobId=job_id, requeued=requeued)
-    if status != "failed":
-        return ack
-    line = f"job_result_failed jobId={job_id} requeued={str(requeued).lower()} reason={reason}"
-    return {**ack, LOG_LINE: line}
+    answer = _recorded("job.result", answered, jobId=job_id, requeued=requeued) or {}
+    if status == "failed":
+        flag = str(requeued).lower()
+        answer[LOG_LINE] = f"job_result_failed jobId={job_id} requeued={flag} reason={reason}"
+    return answer or None
 
 
 def _recorded_before(job_id: str, caller: Caller, status: str) -> bool:
@@ -200,7 +220,11 @@ class Action:
 # whose action is not here is refused as `unknown_action` before any handler could be missing.
 ACTIONS: dict[str, Action] = {
     "heartbeat": Action(
-        Schema({"version": (TEXT, False), "jobs": (LIST, False)}, protocol.check_heartbeat), heartbeat
+        Schema(
+            {"version": (TEXT, False), "jobs": (LIST, False), "results": (LIST, False)},
+            protocol.check_heartbeat,
+        ),
+        heartbeat,
     ),
     "job.ack": Action(Schema({"jobId": (TEXT, True)}), job_ack),
     "job.result": Action(
@@ -210,6 +234,7 @@ ACTIONS: dict[str, Action] = {
                 "status": (TEXT, True),
                 "reason": (TEXT, False),
                 "retryable": (BOOL, False),
+                "ack": (BOOL, False),  # false: no answer once recorded (heartbeat `recordedJobs`)
             },
             protocol.check_result,
         ),

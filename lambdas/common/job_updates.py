@@ -9,7 +9,7 @@ only for a job whose assignment counted it (`limitsDay` other than jobs.UNCOUNTE
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lambdas.common import ddb, limits
@@ -73,10 +73,18 @@ _LEASE_FIELDS = "jobId, agentId, creatorId, #status, leaseExpiresAt"
 
 @dataclass(frozen=True)
 class LeaseWrites:
-    """What one heartbeat did with its job list: written, and due but over MAX_LEASE_WRITES."""
+    """What one heartbeat did with its lists: leases written, leases due but over MAX_LEASE_WRITES,
+    and the listed results this agent's jobs record (closed by it: completed or failed)."""
 
     extended: list[str]
     deferred: list[str]
+    recorded: list[str] = field(default_factory=list)
+
+
+def is_recorded(item: dict[str, Any], creator_id: str, agent_id: str) -> bool:
+    """Whether this agent's result closed the job: the agent's, and completed or failed."""
+    mine = (item.get("creatorId"), item.get("agentId")) == (creator_id, agent_id)
+    return mine and item.get("status") in ("completed", "failed")
 
 
 def due_for_extension(
@@ -99,16 +107,22 @@ def extend_leases(
     now: int,
     lease_seconds: int,
     limit: int = MAX_LEASE_WRITES,
+    results: list[str] | None = None,
 ) -> LeaseWrites:
-    """Mark the listed jobs the agent still holds running and extend their leases, where due.
+    """Mark the listed jobs the agent still holds running and extend their leases, where due;
+    say which of the listed `results` (results sent without asking for an answer) are recorded.
 
     A heartbeat's job list is the agent's acknowledgement: no `job.ack` frame is needed. One
     BatchGetItem (eventually consistent) reads the listed jobs; only the due ones are written,
     each conditionally as before, at most `limit`. A stale read is harmless: a lease only ever
     moves forward while a job is held, so a lease read as fresh is at least that fresh, and a job
-    read as someone else's or closed would have failed the conditional write anyway.
+    read as someone else's or closed would have failed the conditional write anyway. The same
+    read answers `results` (0.5 RRU per listed id): a stale read may miss a result just recorded
+    (the agent lists it again at its next heartbeat), never report one that is not, since a
+    closed job never reopens.
     """
-    ids = list(dict.fromkeys(job_ids))
+    held, sent = list(dict.fromkeys(job_ids)), list(dict.fromkeys(results or []))
+    ids = list(dict.fromkeys(held + sent))
     if not ids:
         return LeaseWrites([], [])
     table = jobs_table()
@@ -119,8 +133,11 @@ def extend_leases(
         "ConsistentRead": False,
     }
     items = ddb.batch_get({table: read}).get(table, [])
+    found = {i["jobId"]: i for i in items}
+    recorded = [j for j in sent if j in found and is_recorded(found[j], creator_id, agent_id)]
+    listed = [found[j] for j in held if j in found]
     due = [
-        i for i in items if due_for_extension(i, creator_id, agent_id, now=now, lease_seconds=lease_seconds)
+        i for i in listed if due_for_extension(i, creator_id, agent_id, now=now, lease_seconds=lease_seconds)
     ]
     due.sort(key=lambda i: (int(i.get("leaseExpiresAt", 0)), i["jobId"]))
     lease = now + lease_seconds
@@ -131,7 +148,7 @@ def extend_leases(
             i["jobId"], creator_id, agent_id, "SET #status = :running, leaseExpiresAt = :lease", lease=lease
         )
     ]
-    return LeaseWrites(extended, [i["jobId"] for i in due[limit:]])
+    return LeaseWrites(extended, [i["jobId"] for i in due[limit:]], recorded)
 
 
 def fit_result(result: Any) -> tuple[str | None, bool]:

@@ -6,6 +6,9 @@ that read (and a share of a count write) and one PostToConnection (the error fra
 Besides DESIGN.md's fields, `heartbeat` may list the `jobs` the agent is working on
 (at most MAX_HEARTBEAT_JOBS ids): that is their acknowledgement (running, lease extended), so
 current agents send no `job.ack`; older agents' `job.ack` frames are still accepted.
+A current agent also sends `job.result` with `"ack": false` (no answer when it records the
+result) and lists the results it has not seen confirmed in the heartbeat's `results` (at most
+MAX_HEARTBEAT_RESULTS ids); the heartbeat's answer names the recorded ones (`recordedJobs`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from lambdas.common.patch_manifest import PATCH_REJECT_REASONS, VERSION_PATTERN
 
 MAX_FRAME_BYTES = 32 * 1024  # API Gateway's WebSocket frame size
 MAX_HEARTBEAT_JOBS = 25
+# jobs + results fit one BatchGetItem (100 keys); each listed result costs 0.5 RRU there.
+MAX_HEARTBEAT_RESULTS = 75
 MAX_TEXT = 256  # reasons, versions: short free text
 ID_SYNTAX = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}"  # an id's characters, unanchored
 # \A…\Z, not ^…$: `$` also matches before a final newline, so "job-1\n" would pass.
@@ -113,10 +118,11 @@ def check_result(fields: dict[str, Any], data: dict[str, Any]) -> None:
 
 
 def check_heartbeat(fields: dict[str, Any], data: dict[str, Any]) -> None:
-    jobs = fields.get("jobs")
-    if jobs is not None and (len(jobs) > MAX_HEARTBEAT_JOBS or not all(is_id(j) for j in jobs)):
-        rule = f"at most {MAX_HEARTBEAT_JOBS} job ids, each 1-128 characters of [A-Za-z0-9_.:-]"
-        raise FrameError("schema_invalid", f"heartbeat.jobs must be {rule}")
+    for name, most in (("jobs", MAX_HEARTBEAT_JOBS), ("results", MAX_HEARTBEAT_RESULTS)):
+        ids = fields.get(name)
+        if ids is not None and (len(ids) > most or not all(is_id(j) for j in ids)):
+            rule = f"at most {most} job ids, each 1-128 characters of [A-Za-z0-9_.:-]"
+            raise FrameError("schema_invalid", f"heartbeat.{name} must be {rule}")
 
 
 def check_patch_rejected(fields: dict[str, Any], data: dict[str, Any]) -> None:

@@ -193,6 +193,7 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
         note = reply.pop(LOG_LINE, None) if reply else None
         if note:
             logger.warning(note, extra={"agentId": caller.agent_id, "creatorId": caller.creator_id})
+            reply = reply or None  # only a line to log: nothing to send
     except ratelimit.Flooding as flooding:
         return _cut_off(connection_id, flooding.item, now, logger)
     except FrameError as err:

@@ -179,7 +179,7 @@ def test_reference_agent_logs_connect_and_job_lines(box):
         "job log-001 assigned",
         "job log-001 result completed",
     ]
-    assert stats.confirmed == ["log-001"]  # the backend acked the completion once
+    assert stats.confirmed == ["log-001"]  # recorded once, confirmed by a heartbeat (recordedJobs)
 
 
 def test_an_agent_of_the_older_protocol_still_acks_and_gets_no_answer_to_it(box):

@@ -266,7 +266,7 @@ def test_a_resent_result_confirmed_as_duplicate_is_not_a_second_completion():
             port = server.sockets[0].getsockname()[1]
             agent = Agent(f"ws://127.0.0.1:{port}", "a", lambda: "t", AgentBehaviour(job_seconds=0))
             task = asyncio.create_task(agent.run())
-            while len(agent.stats.completed) < 2 or agent._completing:
+            while len(agent.stats.completed) < 2 or agent._completing or agent._unconfirmed:
                 await asyncio.sleep(0.01)
             agent.stop()
             await asyncio.wait_for(task, 30)
@@ -313,3 +313,47 @@ def test_the_reference_agent_lists_deferred_leases_again_at_once():
 
     asyncio.run(asyncio.wait_for(run(), 60))
     assert all(jobs in ([], ["job-1", "job-2"], ["job-2"]) for jobs in listed)  # never job-gone
+
+
+def test_the_reference_agent_confirms_results_through_heartbeats_and_resends_unconfirmed_ones():
+    """A result sent with `"ack": false` is listed in heartbeats until `recordedJobs` names it; one
+    listed RESEND_AFTER times without confirmation is sent again (the backend takes it as a no-op)."""
+    import asyncio
+    import json
+
+    from websockets.asyncio.server import serve
+
+    from sandbox.agent import RESEND_AFTER, Agent, AgentBehaviour
+
+    results: list[dict] = []
+    listings: list[list[str]] = []
+
+    async def backend(ws) -> None:
+        await ws.send(json.dumps({"type": "job.assign", "jobId": "job-1", "payload": {}}))
+        while True:
+            frame = json.loads(await ws.recv())
+            if frame.get("action") == "job.result":
+                results.append(frame)  # recorded, and not answered: the agent asked for no answer
+            elif frame.get("action") == "heartbeat":
+                listed = frame.get("results", [])
+                listings.append(listed)
+                # the first result is "lost"; once the resend arrived, the heartbeat confirms it
+                recorded = [j for j in listed if len(results) > 1]
+                await ws.send(json.dumps({"type": "ack", "action": "heartbeat", "recordedJobs": recorded}))
+
+    async def run() -> Agent:
+        async with serve(backend, "127.0.0.1", 0) as server:
+            port = server.sockets[0].getsockname()[1]
+            behaviour = AgentBehaviour(job_seconds=0, heartbeat_seconds=0.02)
+            agent = Agent(f"ws://127.0.0.1:{port}", "a", lambda: "t", behaviour)
+            task = asyncio.create_task(agent.run())
+            while not agent.stats.confirmed:
+                await asyncio.sleep(0.01)
+            agent.stop()
+            await asyncio.wait_for(task, 30)
+            return agent
+
+    agent = asyncio.run(asyncio.wait_for(run(), 60))
+    assert [(r["jobId"], r["status"], r["ack"]) for r in results] == [("job-1", "completed", False)] * 2
+    assert listings.count(["job-1"]) >= RESEND_AFTER + 1  # listed until the resend was confirmed
+    assert (agent.stats.confirmed, agent.stats.resent, agent._unconfirmed) == (["job-1"], 1, {})

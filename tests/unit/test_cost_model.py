@@ -14,6 +14,19 @@ def _call(counter: CallCounter, op: str, service: str = "dynamodb", **params) ->
     counter(model, params)
 
 
+def _run(counter: CallCounter, *, jobs: int, frames: int, dispatcher_invocations: int) -> dict:
+    """A benchmark run's result as after_rows reads it: no duration, no log bytes."""
+    return {
+        "jobs": jobs,
+        "counter": counter,
+        "inbound_frames": frames,
+        "dispatcher_invocations": dispatcher_invocations,
+        "gb_seconds": 0.0,
+        "dispatcher_log_bytes": 0,
+        "ws_message_log_bytes": 0,
+    }
+
+
 @pytest.mark.parametrize(
     ("op", "params", "wru", "rru"),
     [
@@ -56,19 +69,24 @@ def test_the_table_prices_a_run_and_totals_both_columns():
         _call(counter, "UpdateItem")
         _call(counter, "UpdateItem")
         _call(counter, "PostToConnection", service="apigatewaymanagementapi")
-    result = {
-        "jobs": 1,
-        "counter": counter,
-        "inbound_frames": 1,
-        "dispatcher_invocations": 1,
-        "gb_seconds": 0.0,
-        "dispatcher_log_bytes": 0,
-        "ws_message_log_bytes": 0,
-    }
-    rows = after_rows(result)
+    rows = after_rows(_run(counter, jobs=1, frames=1, dispatcher_invocations=1))
     assert rows["ddb_dispatcher"] == ("2.00 WRU + 0.00 RRU", pytest.approx(1.25))
     assert rows["ws_messages"] == ("2.0", pytest.approx(2.0))
     assert rows["lambda_requests"] == ("2.00", pytest.approx(0.4))
     lines = table(rows)
     assert len(lines) == 1 + len(ROWS) + 1
     assert lines[-1].split()[-2:] == [f"{sum(usd for _, usd in BEFORE.values()):.2f}", "3.65"]
+
+
+def test_a_confirming_heartbeat_charges_the_jobs_only_its_batch_read():
+    # the heartbeat is sent once a minute anyway: its connection read, agent-item write and answer
+    # are not per job; the BatchGetItem of the results it lists is (0.5 RRU a listed job)
+    counter = CallCounter()
+    with counter.acting("heartbeat"):
+        _call(counter, "GetItem")
+        _call(counter, "UpdateItem")
+        _call(counter, "BatchGetItem", RequestItems={"jobs": {"Keys": [{}, {}], "ConsistentRead": False}})
+        _call(counter, "PostToConnection", service="apigatewaymanagementapi")
+    rows = after_rows(_run(counter, jobs=2, frames=2, dispatcher_invocations=0))
+    assert rows["ddb_ws_message"] == ("0.00 WRU + 0.50 RRU", pytest.approx(0.0625))
+    assert rows["ws_messages"][0] == "1.0"  # the two results; the heartbeat's answer is not per job
