@@ -261,6 +261,8 @@ class Agent:
                 result = {"status": "completed", "result": {"echo": frame.get("payload")}}
             if result["status"] == "completed":
                 self._completing.add(job_id)
+            if isinstance(frame.get("traceId"), str):  # echo the correlation id (an older agent does not)
+                result["traceId"] = frame["traceId"]
             await ws.send(json.dumps({"action": "job.result", "jobId": job_id, **result}))
             self.log(f"job {job_id} result {result['status']}")
             if result["status"] == "completed":

@@ -196,6 +196,7 @@ ACTIONS: dict[str, Action] = {
                 "status": (TEXT, True),
                 "reason": (TEXT, False),
                 "retryable": (BOOL, False),
+                "traceId": (TEXT, False),  # the job.assign frame's correlation id, echoed (optional)
             },
             protocol.check_result,
         ),
