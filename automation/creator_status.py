@@ -21,7 +21,7 @@ from lambdas.common.clock import day_of
 _DESERIALIZER = TypeDeserializer()
 
 
-def _plain(item: dict[str, Any] | None) -> dict[str, Any]:
+def plain_item(item: dict[str, Any] | None) -> dict[str, Any]:
     out = {}
     for key, value in (item or {}).items():
         plain = _DESERIALIZER.deserialize(value)
@@ -33,7 +33,7 @@ def _scan(dynamodb: Any, **kwargs: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     while True:
         page = dynamodb.scan(**kwargs)
-        items.extend(_plain(i) for i in page.get("Items", []))
+        items.extend(plain_item(i) for i in page.get("Items", []))
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -58,10 +58,10 @@ def creator_status(dynamodb: Any, names: Names, creator_id: str, *, now: int) ->
     """Read one creator's limits, agents, outcome window and held jobs."""
     limits_table, agents_table = names.table("creator-limits"), names.table("agents")
     get = dynamodb.get_item
-    limits = _plain(
+    limits = plain_item(
         get(TableName=limits_table, Key={"creatorId": {"S": creator_id}}, ConsistentRead=True).get("Item")
     )
-    window = _plain(get(TableName=agents_table, Key={"pk": {"S": f"breaker#{creator_id}"}}).get("Item"))
+    window = plain_item(get(TableName=agents_table, Key={"pk": {"S": f"breaker#{creator_id}"}}).get("Item"))
     agents = _scan(
         dynamodb,
         TableName=agents_table,

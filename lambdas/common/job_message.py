@@ -90,7 +90,7 @@ class JobMessage:
 
 def trace_id_of(value: object) -> str | None:
     """A usable correlation id (id syntax), else None: a bad traceId never fails a job."""
-    return value if is_id(value) else None
+    return value if isinstance(value, str) and is_id(value) else None
 
 
 def parse_job_message(body: str | None) -> JobMessage:
