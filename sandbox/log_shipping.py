@@ -2,8 +2,8 @@
 
 The sandbox captures what handlers print (capture.py) in memory; this subscriber also writes
 each line to the function's log group (`/aws/lambda/<function>`) in moto, so tools outside the
-sandbox's process (`byoip job show`, the console-less operator) read them where they would in
-AWS. Lines are batched and written by one background thread every FLUSH_SECONDS, so a handler
+sandbox's process (`byoip job show`) read them where they would in
+AWS. Lines are batched and written by a Ticker every FLUSH_SECONDS, so a handler
 never waits on it; `stop()` writes what is left.
 """
 
@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from sandbox.ticker import Ticker
 
 FLUSH_SECONDS = 0.5
 STREAM = "sandbox"
@@ -30,8 +32,7 @@ class LogShipper:
         self._lock = threading.Lock()
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._created: set[str] = set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="log-shipper", daemon=True)
+        self._ticker = Ticker("log-shipper", self._tick, lambda: FLUSH_SECONDS)
 
     def __call__(self, group: str, line: str) -> None:
         event = {"timestamp": int(self._clock() * 1000), "message": line}
@@ -39,20 +40,18 @@ class LogShipper:
             self._pending.setdefault(group, []).append(event)
 
     def start(self) -> LogShipper:
-        self._thread.start()
+        self._ticker.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        self._ticker.stop()
         self.flush()
 
-    def _run(self) -> None:
-        while not self._stop.wait(FLUSH_SECONDS):
-            try:
-                self.flush()
-            except Exception:  # moto going down with the sandbox: nothing left to ship to
-                return
+    def _tick(self) -> None:
+        try:
+            self.flush()
+        except Exception:  # noqa: S110 - moto going down with the sandbox: the lines are lost, as in a crash
+            pass
 
     def flush(self) -> None:
         """Write every pending line now (each group's lines in the order they were printed)."""
