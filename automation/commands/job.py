@@ -133,6 +133,9 @@ def print_story(story: JobStory, job_id: str, trace_id: str, stage: str, way: st
         markup=False,
     )
     for line in story.lines:
-        console.print(f"  {_at_ms(line.timestamp_ms)}  {line.function:<15} {line.message}", markup=False)
+        level = f"{line.level} " if line.level not in ("", "INFO") else ""  # warnings and errors stand out
+        console.print(
+            f"  {_at_ms(line.timestamp_ms)}  {line.function:<15} {level}{line.message}", markup=False
+        )
     if story.truncated:
         console.print("  (more lines than shown: narrow --since)", markup=False)

@@ -18,7 +18,7 @@ WS_MESSAGE = "/aws/lambda/byoip-test-ws-message"
 
 
 def line(message, **keys):
-    return json.dumps({"level": "INFO", "message": message, **keys})
+    return json.dumps({"level": "INFO", "message": message} | keys)
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def story(tables, monkeypatch):
             (NOW - 58, "START RequestId: 1 Version: $LATEST"),
         ],
         WS_MESSAGE: [
-            (NOW - 40, line("ws_message_failed code=internal_error", correlation_id="req-1")),
+            (NOW - 40, line("ws_message_failed code=internal_error", correlation_id="req-1", level="ERROR")),
             (NOW - 30, line("job_result jobId=job-1 status=completed requeued=False", jobId="job-1")),
             (NOW - 29, line("job_result jobId=job-2 status=completed requeued=False", jobId="job-2")),
         ],
@@ -67,7 +67,7 @@ def story(tables, monkeypatch):
 
 STORY = [
     "dispatcher-sqs  job_assigned jobId=job-1",
-    "ws-message      ws_message_failed code=internal_error",
+    "ws-message      ERROR ws_message_failed code=internal_error",
     "ws-message      job_result jobId=job-1 status=completed requeued=False",
 ]
 
