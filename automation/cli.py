@@ -21,6 +21,7 @@ from automation.commands import (
     dashboard,
     deploy_check,
     dlq,
+    job,
     maintenance,
     migrate,
     patch,
@@ -59,6 +60,7 @@ app.add_typer(migrate.app, name="migrate")
 app.add_typer(dashboard.app, name="dashboard")
 app.add_typer(patch.app, name="patch")
 app.add_typer(creator.app, name="creator")
+app.add_typer(job.app, name="job")
 app.add_typer(alarms_app, name="alarms")
 EXTRAS_GROUP = "byoip.cli"  # entry points: name = command, value = a Typer app or a command function
 EXTRA_INSTALL = "pip install -e '.[sandbox]'"
@@ -142,3 +144,7 @@ def run(args: Sequence[str]) -> int:
 def main(args: Sequence[str] | None = None) -> NoReturn:
     """Console-script entry point (`byoip`)."""
     sys.exit(run(sys.argv[1:] if args is None else args))
+
+
+if __name__ == "__main__":  # `python -m automation.cli ...` (a worktree's code, not the installed script's)
+    main()

@@ -24,7 +24,7 @@ from monitoring.insights import RULES
 _DESERIALIZER = TypeDeserializer()
 
 
-def _plain(item: dict[str, Any] | None) -> dict[str, Any]:
+def plain_item(item: dict[str, Any] | None) -> dict[str, Any]:
     out = {}
     for key, value in (item or {}).items():
         plain = _DESERIALIZER.deserialize(value)
@@ -36,7 +36,7 @@ def _scan(dynamodb: Any, **kwargs: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     while True:
         page = dynamodb.scan(**kwargs)
-        items.extend(_plain(i) for i in page.get("Items", []))
+        items.extend(plain_item(i) for i in page.get("Items", []))
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -62,9 +62,9 @@ def creator_status(dynamodb: Any, names: Names, creator_id: str, *, now: int) ->
     limits_table, agents_table = names.table(tables.CREATOR_LIMITS.short), names.table(tables.AGENTS.short)
     get = dynamodb.get_item
     limits_key = tables.key(tables.CREATOR_LIMITS, creator_id)
-    limits = _plain(get(TableName=limits_table, Key=limits_key, ConsistentRead=True).get("Item"))
+    limits = plain_item(get(TableName=limits_table, Key=limits_key, ConsistentRead=True).get("Item"))
     window_key = tables.key(tables.AGENTS, tables.breaker_pk(creator_id))
-    window = _plain(get(TableName=agents_table, Key=window_key).get("Item"))
+    window = plain_item(get(TableName=agents_table, Key=window_key).get("Item"))
     agents = _scan(
         dynamodb,
         TableName=agents_table,

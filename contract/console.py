@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from urllib.parse import quote
 
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.-]")
@@ -39,11 +40,15 @@ def log_group(region: str, name: str) -> str:
     return _console(region, f"cloudwatch/home?region={region}#logsV2:log-groups/log-group/{encoded}")
 
 
-def logs_insights(region: str, log_group_name: str, query: str, *, last_seconds: int = 3600) -> str:
-    """Logs Insights with the query typed in and the log group selected, over the last hour."""
+def logs_insights(
+    region: str, log_group_name: str | Sequence[str], query: str, *, last_seconds: int = 3600
+) -> str:
+    """Logs Insights with the query typed in and the log group(s) selected, over the last hour."""
+    groups = [log_group_name] if isinstance(log_group_name, str) else list(log_group_name)
+    source = "".join(f"~'{_console_escape(group)}" for group in groups)
     detail = (
         f"~(end~0~start~-{last_seconds}~timeType~'RELATIVE~unit~'seconds"
-        f"~editorString~'{_console_escape(query)}~source~(~'{_console_escape(log_group_name)}))"
+        f"~editorString~'{_console_escape(query)}~source~({source}))"
     )
     return _console(region, f"cloudwatch/home?region={region}#logsV2:logs-insights$3FqueryDetail$3D{detail}")
 

@@ -8,12 +8,13 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from contract.config import Config
+from contract.names import FUNCTIONS
 from monitoring.alarms import Routing, incident_composite, metric_alarm, unit_alarms, unit_page_composites
 from monitoring.alerting import AlertTopics, alert_topics
 from monitoring.catalog import ALARMS
 from monitoring.dashboards import deprecated_dashboard, primary_dashboard
 from monitoring.insight_rules import insight_rules, insight_widgets
-from monitoring.queries import QUERIES
+from monitoring.queries import JOB_STORY, QUERIES
 from monitoring.resources import MonitoringResources
 from monitoring.routing import MAINTENANCE
 from monitoring.slo_alarms import slo_alarms, slo_widgets
@@ -87,7 +88,8 @@ class MonitoringLayer(Construct):
 def saved_queries(
     scope: Construct, *, config: Config, log_group: logs.ILogGroup
 ) -> list[logs.CfnQueryDefinition]:
-    """One AWS::Logs::QueryDefinition per query (L1: the L2 QueryString reorders clauses)."""
+    """One AWS::Logs::QueryDefinition per query (L1: the L2 QueryString reorders clauses): the
+    spec's three on the dispatcher's log group, one job's story on every function's."""
     return [
         logs.CfnQueryDefinition(
             scope,
@@ -97,4 +99,13 @@ def saved_queries(
             log_group_names=[log_group.log_group_name],
         )
         for index, query in enumerate(QUERIES, start=1)
+    ] + [
+        logs.CfnQueryDefinition(
+            scope,
+            "QueryJobStory",
+            name=config.names.query(JOB_STORY.slug),
+            query_string=JOB_STORY.query,
+            # Physical names (contract.names): the functions' groups are the functions' stack's.
+            log_group_names=[config.names.function_log_group(short) for short in FUNCTIONS],
+        )
     ]

@@ -1,4 +1,5 @@
-"""The spec's three saved Logs Insights queries, as data (no CDK: the runbooks render them too)."""
+"""The spec's three saved Logs Insights queries, and one job's story, as data (no CDK: the
+runbooks render them too)."""
 
 from __future__ import annotations
 
@@ -37,3 +38,19 @@ QUERIES: tuple[SavedQuery, ...] = (
         "| stats count() by reason, bin(1m)",
     ),
 )
+
+
+def job_story_query(job_id: str, trace_id: str, *, limit: int = 1000) -> str:
+    """One job's log lines across every function, oldest first: its `jobId` key or its
+    `correlation_id` (the job's traceId; docs/contracts.md "Log lines"). Ids are id syntax."""
+    return (
+        "fields @timestamp, @log, @message\n"
+        f'| filter jobId = "{job_id}" or correlation_id = "{trace_id}"\n'
+        "| sort @timestamp asc\n"
+        f"| limit {limit}"
+    )
+
+
+# Saved over every function's log group (`byoip job show` runs it with the ids filled in and
+# prints a console link to it): replace JOB_ID with the job's id, or its traceId.
+JOB_STORY = SavedQuery("job-story", "One job's story (replace JOB_ID)", job_story_query("JOB_ID", "JOB_ID"))

@@ -324,6 +324,8 @@ class Agent:
                 else:
                     message["ack"] = False
                     self._unconfirmed[job_id] = [message, 0, 0]
+            if isinstance(frame.get("traceId"), str):  # echo the correlation id (an older agent does not)
+                message["traceId"] = frame["traceId"]
             await ws.send(json.dumps(message))
             self.log(f"job {job_id} result {result['status']}")
             if result["status"] == "completed":

@@ -34,6 +34,7 @@ from sandbox.gateway import API_ID, Gateway, read_routes
 from sandbox.iam.recorder import bind_sandbox
 from sandbox.lambda_runtime import InvocationError, LambdaRuntime, Throttled, cold_start, read_functions
 from sandbox.log_metrics import LogMetrics, read_filters
+from sandbox.log_shipping import LogShipper
 from sandbox.metrics import MetricStore
 from sandbox.moto_server import MotoServer
 from sandbox.outbox import Outbox
@@ -97,6 +98,10 @@ class Sandbox:
         seed_heartbeats(self.metrics, stage=self.options.stage, now=clock.now())
         self.logs = LogGroups()
         self.logs.subscribe(LogMetrics(self.metrics, read_filters(self.resolver)))
+        # The lines also reach moto's CloudWatch Logs, where `byoip job show` reads them.
+        self.log_shipper = LogShipper(self.client("logs")).start()
+        self._stops.append(self.log_shipper.stop)
+        self.logs.subscribe(self.log_shipper)
         routing = routed_stdout(self.logs)
         routing.__enter__()
         self._stops.append(lambda: routing.__exit__(None, None, None))

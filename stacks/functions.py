@@ -24,7 +24,12 @@ from contract.sizes import DISPATCHER_TIMEOUT_S
 from stacks.lambda_asset import ARCHITECTURE, RUNTIME
 from stacks.limits import RESERVED_CONCURRENCY
 from stacks.log_groups import retained_log_group
+from stacks.nag import acknowledge
 
+XRAY_REASON = (
+    "xray:PutTraceSegments and xray:PutTelemetryRecords are not resource-level actions: IAM only accepts"
+    " `*` for them; Lambda's active tracing adds them so the runtime can send the function's trace segments."
+)
 MEMORY_MB = 256  # every function's memory (benchmarks/dispatcher_calls.py prices its GB-s with it)
 
 
@@ -77,7 +82,12 @@ class ByoIpFunction(Construct):
             role=self.role,
             log_group=self.log_group,
             reserved_concurrent_executions=reserved_concurrency,
+            # X-Ray active tracing: Lambda samples and records each invocation's segment (and
+            # grants the role xray:PutTraceSegments/PutTelemetryRecords). No Powertools Tracer in
+            # the handlers: it needs aws-xray-sdk, which the locked bundle does not hold (docs/cost.md).
+            tracing=lambda_.Tracing.ACTIVE,
         )
+        acknowledge(self.role, "IAM5[Resource::*]", XRAY_REASON)
 
 
 @dataclass(frozen=True)

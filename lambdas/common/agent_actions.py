@@ -235,6 +235,7 @@ ACTIONS: dict[str, Action] = {
                 "reason": (TEXT, False),
                 "retryable": (BOOL, False),
                 "ack": (BOOL, False),  # false: no answer once recorded (heartbeat `recordedJobs`)
+                "traceId": (TEXT, False),  # the job.assign frame's correlation id, echoed (optional)
             },
             protocol.check_result,
         ),

@@ -1,5 +1,8 @@
 """The job message on the queue: `{"jobId","agentId","creatorId","kind","payload","critical"}`
-plus an optional `attempt` (re-queues carry the next attempt number)."""
+plus an optional `attempt` (re-queues carry the next attempt number) and an optional `traceId`:
+the producer's correlation id. It follows the job into the job item, the `job.assign` frame and
+the agent's `job.result`, and every log line about the job carries it as `correlation_id`. A
+message without one (an older producer) is correlated by its jobId."""
 
 from __future__ import annotations
 
@@ -11,6 +14,9 @@ from lambdas.common.protocol import is_id
 
 # API Gateway caps a WebSocket message at 128 KB; keep room for the job.assign envelope.
 MAX_JOB_BYTES = 120 * 1024
+# The keys every log line about one job carries (docs/contracts.md "Log lines"); `correlation_id`
+# is Powertools Logger's own key for it.
+JOB_KEYS = ("jobId", "correlation_id")
 
 
 class BadJob(Exception):
@@ -33,21 +39,27 @@ class JobMessage:
     payload: Any
     critical: bool
     attempt: int = 1
+    trace_id: str | None = None  # the producer's `traceId`, when it sent one
+
+    @property
+    def correlation_id(self) -> str:
+        """The id every log line about this job carries: the producer's traceId, else the jobId."""
+        return self.trace_id or self.job_id
 
     def to_body(self) -> str:
         """The queue message body."""
-        return json.dumps(
-            {
-                "jobId": self.job_id,
-                "agentId": self.agent_id,
-                "creatorId": self.creator_id,
-                "kind": self.kind,
-                "payload": self.payload,
-                "critical": self.critical,
-                "attempt": self.attempt,
-            },
-            separators=(",", ":"),
-        )
+        body = {
+            "jobId": self.job_id,
+            "agentId": self.agent_id,
+            "creatorId": self.creator_id,
+            "kind": self.kind,
+            "payload": self.payload,
+            "critical": self.critical,
+            "attempt": self.attempt,
+        }
+        if self.trace_id:
+            body["traceId"] = self.trace_id
+        return json.dumps(body, separators=(",", ":"))
 
     def assign_frame(self, lease_seconds: int) -> dict[str, Any]:
         """backend → agent `job.assign` frame."""
@@ -58,6 +70,7 @@ class JobMessage:
             "payload": self.payload,
             "attempt": self.attempt,
             "leaseSeconds": lease_seconds,
+            "traceId": self.correlation_id,  # agents echo it in job.result; older ones ignore it
         }
 
     @classmethod
@@ -71,7 +84,13 @@ class JobMessage:
             payload=json.loads(item["payload"]) if "payload" in item else None,
             critical=bool(item.get("critical", False)),
             attempt=attempt,
+            trace_id=trace_id_of(item.get("traceId")),
         )
+
+
+def trace_id_of(value: object) -> str | None:
+    """A usable correlation id (id syntax), else None: a bad traceId never fails a job."""
+    return value if isinstance(value, str) and is_id(value) else None
 
 
 def parse_job_message(body: str | None) -> JobMessage:
@@ -104,4 +123,5 @@ def parse_job_message(body: str | None) -> JobMessage:
         raise BadJob("schema_invalid", 400, "critical must be true or false", job_id)
     if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
         raise BadJob("schema_invalid", 400, "attempt must be a positive integer", job_id)
-    return JobMessage(job_id, agent_id, creator_id, kind, data.get("payload"), critical, attempt)
+    trace_id = trace_id_of(data.get("traceId"))
+    return JobMessage(job_id, agent_id, creator_id, kind, data.get("payload"), critical, attempt, trace_id)

@@ -95,7 +95,7 @@ def transact(ops: list[dict[str, Any]], *, optional: int | None = None) -> list[
 def _message_fields(msg: JobMessage, now: int) -> tuple[str, dict[str, Any]]:
     expression = (
         "agentId = :agent, creatorId = :creator, kind = :kind, payload = :payload, critical = :critical,"
-        " attempt = :attempt, updatedAt = :now, createdAt = if_not_exists(createdAt, :now)"
+        " attempt = :attempt, traceId = :trace, updatedAt = :now, createdAt = if_not_exists(createdAt, :now)"
     )
     vals = {
         "agent": msg.agent_id,
@@ -104,6 +104,7 @@ def _message_fields(msg: JobMessage, now: int) -> tuple[str, dict[str, Any]]:
         "payload": json.dumps(msg.payload, separators=(",", ":")),
         "critical": msg.critical,
         "attempt": msg.attempt,
+        "trace": msg.correlation_id,
         "now": now,
         "queued": "queued",
         "held": "held",

@@ -115,6 +115,8 @@ def check_result(fields: dict[str, Any], data: dict[str, Any]) -> None:
     if fields["status"] not in RESULT_STATUSES:
         raise FrameError("schema_invalid", "job.result status must be 'completed' or 'failed'")
     fields["result"] = data.get("result")
+    if not is_id(fields.get("traceId", "")):
+        fields.pop("traceId", None)  # a bad correlation id is dropped, never refused
 
 
 def check_heartbeat(fields: dict[str, Any], data: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ from lambdas.common import (
     revocation,
 )
 from lambdas.common.agent_actions import ACTIONS, Caller, parse_agent_frame
+from lambdas.common.job_message import JOB_KEYS
 from lambdas.common.protocol import LOG_LINE, FrameError, encode, error_frame
 from lambdas.common.requeue import release_held
 from lambdas.common.settings import settings
@@ -189,11 +190,14 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
         caller = Caller(
             caller_item["agentId"], caller_item["creatorId"], connection_id, int(caller_item.get("ttl", 0))
         )
+        correlate(logger, request.fields)
         reply = ACTIONS[request.action].run(caller, request.fields, now, counters)
         note = reply.pop(LOG_LINE, None) if reply else None
         if note:
             logger.warning(note, extra={"agentId": caller.agent_id, "creatorId": caller.creator_id})
             reply = reply or None  # only a line to log: nothing to send
+        if request.action == "job.result":  # the job's last line in ws-message, answered or not
+            logger.info(result_line(request.fields, reply or {}), extra={"agentId": caller.agent_id})
     except ratelimit.Flooding as flooding:
         return _cut_off(connection_id, flooding.item, now, logger)
     except FrameError as err:
@@ -207,6 +211,7 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
         reply = error_frame("internal_error", "the backend could not handle this frame; retry later")
     if reply is not None:  # frames no agent acts on (job.ack) get no answer: a message is billed
         send(connection_id, reply, logger)
+    logger.remove_keys(list(JOB_KEYS))  # the next frame (a warm container) is about another job
     counters.flush(settings().stage, now * 1000)
     return OK
 
@@ -215,6 +220,27 @@ def _rejected_fields(err: FrameError, caller_item: dict[str, Any] | None) -> dic
     """The code, and the creator whose frame it was once known (a rate-limited frame always names it)."""
     creator = err.creator_id if isinstance(err, ratelimit.Refused) else (caller_item or {}).get("creatorId")
     return {"code": err.code, "creatorId": creator} if creator else {"code": err.code}
+
+
+def correlate(logger: Any, fields: dict[str, Any]) -> None:
+    """Tag every following log line of a frame about one job with its jobId and correlation id.
+
+    The correlation id is the agent's echoed `traceId` (the job.assign frame's); an older agent
+    sends none, and its lines are correlated by the jobId, which every line carries as well.
+    """
+    job_id = fields.get("jobId")
+    if job_id:
+        logger.append_keys(jobId=job_id, correlation_id=fields.get("traceId") or job_id)
+
+
+def result_line(fields: dict[str, Any], reply: dict[str, Any]) -> str:
+    """`job_result jobId=<id> status=<s> requeued=<bool>`: the job's last line in ws-message."""
+    line = (
+        f"job_result jobId={fields['jobId']} status={fields['status']} requeued={bool(reply.get('requeued'))}"
+    )
+    if reply.get("duplicate"):
+        line += " duplicate=True"
+    return line
 
 
 def _close(connection_id: str, item: dict[str, Any], code: str, now: int, logger: Any) -> dict[str, Any]:

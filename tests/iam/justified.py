@@ -6,6 +6,7 @@ of ours can use the grant: AWS uses it for us, or uses it as a side condition of
 from __future__ import annotations
 
 LAMBDA_LOGS = "Lambda's runtime writes the function's logs with its role; no handler calls CloudWatch Logs"
+XRAY = "active tracing: Lambda's runtime sends the trace segments with the role; no handler calls X-Ray"
 ESM = "the SQS event source mapping polls with the dispatcher's role; the sandbox's poller is not recorded"
 _FUNCTIONS = (
     "ws-connect",
@@ -28,6 +29,11 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
         (f"function:byoip-S-{f}", f"logs:{a}", _GROUP.format(f)): LAMBDA_LOGS
         for f in _FUNCTIONS
         for a in ("CreateLogStream", "PutLogEvents")
+    },
+    **{
+        (f"function:byoip-S-{f}", f"xray:{a}", "*"): XRAY
+        for f in _FUNCTIONS
+        for a in ("PutTraceSegments", "PutTelemetryRecords")
     },
     **{("function:byoip-S-dispatcher-sqs", f"sqs:{a}", "arn:aws:sqs:R:A:byoip-S-jobs"): ESM for a in _ESM},
 }

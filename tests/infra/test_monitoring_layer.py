@@ -16,6 +16,7 @@ import pytest
 
 from contract import sizes
 from contract.config import Config
+from contract.names import FUNCTIONS
 from monitoring.catalog import ALARMS, Severity
 from tests.infra.monitoring_preview import as_text, preview_template
 
@@ -320,7 +321,7 @@ def test_primary_dashboard_graphs_everything_the_issue_lists(templates) -> None:
 
 
 @pytest.mark.parametrize("stage", ["prod", "staging"])
-def test_three_saved_queries_on_the_dispatcher_log_group(templates, stage) -> None:
+def test_three_saved_queries_on_the_dispatcher_log_group_and_the_job_story(templates, stage) -> None:
     template = templates[(stage, "all")]
     queries = {q["Name"]: q for q in of_type(template, "AWS::Logs::QueryDefinition")}
     assert queries[f"BYOIP-{stage}/error-types-by-reason"]["QueryString"] == (
@@ -334,9 +335,13 @@ def test_three_saved_queries_on_the_dispatcher_log_group(templates, stage) -> No
         "fields @timestamp, @message, jobId, reason\n| filter @message like /batch_item_failed/\n"
         "| stats count() by reason, bin(1m)"
     )
+    story = queries.pop(f"BYOIP-{stage}/job-story")
     assert len(queries) == 3
     for query in queries.values():
         assert as_text(query["LogGroupNames"], template) == ["ref:AWS::Logs::LogGroup"]
+    # one job's story reads every function's log group, by the job's keys
+    assert story["LogGroupNames"] == [f"/aws/lambda/byoip-{stage}-{f}" for f in FUNCTIONS]
+    assert '| filter jobId = "JOB_ID" or correlation_id = "JOB_ID"' in story["QueryString"]
 
 
 @pytest.mark.parametrize("key", STAGE_MODES)

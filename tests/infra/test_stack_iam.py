@@ -32,8 +32,10 @@ def expected_grants(s: str) -> dict[str, set[tuple[str, str]]]:
     jobs, agents, limits = f"byoip-{s}-jobs", f"byoip-{s}-agents", f"byoip-{s}-creator-limits"
 
     def logs(name):
+        """Lambda's own: the function's log group, and X-Ray for its active tracing (never a handler's)."""
         group = f"/aws/lambda/byoip-{s}-{name}"
-        return {("logs:CreateLogStream", group), ("logs:PutLogEvents", group)}
+        xray = {("xray:PutTraceSegments", "*"), ("xray:PutTelemetryRecords", "*")}
+        return {("logs:CreateLogStream", group), ("logs:PutLogEvents", group)} | xray
 
     return {
         "ws-connect": logs("ws-connect")
@@ -136,5 +138,10 @@ def test_no_function_may_scan_or_read_everything(stage_synth):
                 action,
             )
             # GetRandomPassword is not resource-level: IAM accepts only "*" for it (the one exception)
-            if (name, action) != ("secret-rotation", "secretsmanager:GetRandomPassword"):
+            # and X-Ray's, which Lambda's active tracing grants on every role
+            star = {("secret-rotation", "secretsmanager:GetRandomPassword")} | {
+                (name, "xray:PutTraceSegments"),
+                (name, "xray:PutTelemetryRecords"),
+            }
+            if (name, action) not in star:
                 assert resource != "*", (name, action)

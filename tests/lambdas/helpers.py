@@ -296,6 +296,7 @@ def job_fields(job_id: str, *, critical: bool = False, attempt: int = 1) -> dict
         "payload": json.dumps({"postId": f"p-{job_id}"}, separators=(",", ":")),
         "critical": critical,
         "attempt": attempt,
+        "traceId": job_id,  # job_body sends no traceId: the job is correlated by its id
     }
 
 

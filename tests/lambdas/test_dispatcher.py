@@ -61,6 +61,7 @@ def test_happy_path_assigns_delivers_and_counts(online, clock, out):
             "payload": {"postId": "p-job-1"},
             "attempt": 1,
             "leaseSeconds": 300,
+            "traceId": "job-1",
         }
     ]
     job = h.job("job-1")

@@ -76,7 +76,22 @@ def test_job_message_round_trips_with_attempt():
         "payload": [1],
         "attempt": 2,
         "leaseSeconds": 300,
+        "traceId": "j",  # no producer traceId: the job is correlated by its id
     }
+
+
+def test_trace_id_travels_from_the_message_to_the_assign_frame():
+    body = '{"jobId":"j","agentId":"a","creatorId":"c","kind":"k","traceId":"req-42"}'
+    msg = parse_job_message(body)
+    assert (msg.trace_id, msg.correlation_id) == ("req-42", "req-42")
+    assert parse_job_message(msg.to_body()) == msg
+    assert msg.assign_frame(300)["traceId"] == "req-42"
+    assert JobMessage.from_job_item({**json.loads(body), "traceId": "req-42"}, 2).trace_id == "req-42"
+
+
+def test_a_bad_trace_id_never_fails_the_job():
+    msg = parse_job_message('{"jobId":"j","agentId":"a","creatorId":"c","kind":"k","traceId":"bad id"}')
+    assert (msg.trace_id, msg.correlation_id) == (None, "j")
 
 
 def test_oversized_job_message_is_refused_before_parsing():

@@ -240,3 +240,36 @@ def test_logs_upload_prefix_comes_from_the_token_not_the_frame(online, clock, ou
     assert reply["key"].startswith("creator-1/agent-1/2026/11/28/133000-")
     assert reply["fields"]["key"] == reply["key"]
     assert urlparse(reply["url"]).netloc.startswith("byoip-test-logs.s3.")
+
+
+def test_the_producers_trace_id_follows_the_job_into_every_log_line(online, clock, out):
+    # GIVEN a job whose producer set a traceId
+    body = h.job_body("job-7", traceId="req-7")
+    # WHEN the dispatcher delivers it and the agent echoes the frame's traceId in its result
+    assert dispatch(h.sqs_event(body), None) == {"batchItemFailures": []}
+    (frame,) = [f for f in h.frames("conn-1") if f.get("type") == "job.assign"]
+    send({"action": "job.result", "jobId": "job-7", "status": "completed", "traceId": frame["traceId"]})
+    # and a job from an older producer (no traceId) whose older agent echoes nothing
+    assert dispatch(h.sqs_event(h.job_body("job-8")), None) == {"batchItemFailures": []}
+    send({"action": "job.result", "jobId": "job-8", "status": "completed"})
+    # THEN the frame carried it, the item stores it, and both functions' lines carry the job's keys
+    assert (frame["traceId"], h.job("job-7")["traceId"], h.job("job-8")["traceId"]) == (
+        "req-7",
+        "req-7",
+        "job-8",
+    )
+    lines = [
+        (d["message"], d.get("jobId"), d.get("correlation_id"))
+        for d in out.logs()
+        if str(d.get("message", "")).startswith(("job_assigned", "job_result"))
+    ]
+    assert lines == [
+        ("job_assigned jobId=job-7", "job-7", "req-7"),
+        ("job_result jobId=job-7 status=completed requeued=False", "job-7", "req-7"),
+        ("job_assigned jobId=job-8", "job-8", "job-8"),
+        ("job_result jobId=job-8 status=completed requeued=False", "job-8", "job-8"),
+    ]
+    # and a line about no job (a junk frame) carries no job's keys: they do not leak across frames
+    send("not json")
+    (rejected,) = [d for d in out.logs() if d.get("message") == "ws_message_rejected code=json_invalid"]
+    assert "jobId" not in rejected and "correlation_id" not in rejected
