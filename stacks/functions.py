@@ -83,8 +83,8 @@ class ByoIpFunction(Construct):
             log_group=self.log_group,
             reserved_concurrent_executions=reserved_concurrency,
             # X-Ray active tracing: Lambda samples and records each invocation's segment (and
-            # grants the role xray:PutTraceSegments/PutTelemetryRecords). No Powertools Tracer in
-            # the handlers: it needs aws-xray-sdk, which the locked bundle does not hold (docs/cost.md).
+            # grants the role xray:PutTraceSegments/PutTelemetryRecords); every handler runs inside
+            # Powertools Tracer (lambdas/common/tracing.py), so each AWS call is a subsegment.
             tracing=lambda_.Tracing.ACTIVE,
         )
         acknowledge(self.role, "IAM5[Resource::*]", XRAY_REASON)

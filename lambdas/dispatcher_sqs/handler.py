@@ -9,12 +9,14 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from lambdas.common.batch import BatchRun
+from lambdas.common.tracing import traced
 
 logger = Logger()
 # A batch whose every record failed still answers with batchItemFailures, not a function error.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
+@traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     run = BatchRun(logger)
 

@@ -10,11 +10,13 @@ from aws_lambda_powertools import Logger
 from lambdas.common import clock, metrics
 from lambdas.common.reaper import reap
 from lambdas.common.settings import settings
+from lambdas.common.tracing import traced
 from lambdas.common.watch import watch
 
 logger = Logger()
 
 
+@traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     config = settings()
     now = clock.now()

@@ -10,10 +10,12 @@ from aws_lambda_powertools import Logger
 from lambdas.common import clock, probe
 from lambdas.common.reserved import probe_agent
 from lambdas.common.settings import settings
+from lambdas.common.tracing import traced
 
 logger = Logger()
 
 
+@traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     config = settings()
     started = clock.now()

@@ -8,10 +8,12 @@ from aws_lambda_powertools import Logger
 
 from lambdas.common import aws
 from lambdas.common.rotation import rotate
+from lambdas.common.tracing import traced
 
 logger = Logger()
 
 
+@traced
 def handler(event: dict[str, Any], context: Any) -> None:
     step, token = event["Step"], event["ClientRequestToken"]
     done = rotate(aws.client("secretsmanager"), event["SecretId"], token, step)

@@ -7,9 +7,11 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from lambdas.common import session
+from lambdas.common.tracing import traced
 
 logger = Logger()
 
 
+@traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return session.message(event, logger)

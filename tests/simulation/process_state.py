@@ -67,6 +67,7 @@ TABLES = {
     "lambdas.common.tables.CREATOR_LIMITS",
     "lambdas.common.tables.JOBS",
     "lambdas.common.tables.TABLES",
+    "lambdas.common.tracing.tracer",
 }
 _SCALARS = (str, bytes, int, float, complex, bool, tuple, frozenset, type(None), range)
 _CODE = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType, types.GenericAlias)
