@@ -39,7 +39,7 @@ def _run_as_its_function(package: str) -> None:
     function's role. Wrapped once, before the test modules import the handlers."""
     module = importlib.import_module(f"lambdas.{package}.handler")
     handler = module.handler
-    if getattr(handler, "__wrapped__", None) is not None:
+    if getattr(handler, "_runs_as_its_function", False):  # not __wrapped__: the tracer wraps it too
         return
     caller = Caller(FUNCTION, Names(ENV["STAGE"]).function(package.replace("_", "-")), DEPLOYMENT)
 
@@ -48,6 +48,7 @@ def _run_as_its_function(package: str) -> None:
         with acting_as(caller):
             return handler(event, context)
 
+    as_function._runs_as_its_function = True  # type: ignore[attr-defined]
     module.handler = as_function
 
 
