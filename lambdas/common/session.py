@@ -197,7 +197,11 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
             logger.warning(note, extra={"agentId": caller.agent_id, "creatorId": caller.creator_id})
             reply = reply or None  # only a line to log: nothing to send
         if request.action == "job.result":  # the job's last line in ws-message, answered or not
-            logger.info(result_line(request.fields, reply or {}), extra={"agentId": caller.agent_id})
+            # The job's keys on the line itself too: appended keys are the logger's, shared by the
+            # sandbox's handler threads, and another frame may remove them in between.
+            job = request.fields["jobId"]
+            keys = {"jobId": job, "correlation_id": request.fields.get("traceId") or job}
+            logger.info(result_line(request.fields, reply or {}), extra={"agentId": caller.agent_id, **keys})
     except ratelimit.Flooding as flooding:
         return _cut_off(connection_id, flooding.item, now, logger)
     except FrameError as err:
