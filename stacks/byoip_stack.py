@@ -30,7 +30,7 @@ from contract.names import (
 from contract.sizes import BATCHING_WINDOW_S
 from lambdas.common.metrics import BYOIP
 from lambdas.common.settings import DEFAULT_LEASE_SECONDS, DEFAULT_MAX_ATTEMPTS, budget_environment
-from lambdas.common.tables import BY_HELD_AGENT, BY_LEASE
+from lambdas.common.tables import BY_BREAKER, BY_HELD_AGENT, BY_LEASE, BY_WATCH
 from monitoring.layer import MonitoringLayer
 from monitoring.resources import MonitoringResources
 from stacks.agent_keys import AgentKeys
@@ -276,14 +276,20 @@ class ByoIpStack(Stack):
         allow_table(role, s.creator_limits_table, ["BatchGetItem", "UpdateItem"])
         allow_send(role, q.dlq)
         allow_post_to_connection(role, api, stage)
-        # lease-reaper: leases; then the creator watch (lambdas/common/watch.py) scans the agents,
-        # the limits and the sparse held-jobs index once a minute, steps breakers (limits, the
-        # outcome windows in agents, the probe job), releases held jobs and sends creator events
+        # lease-reaper: leases; then the creator watch (lambdas/common/watch.py) reads the sparse
+        # held-jobs index, the keys-only ByWatch/ByBreaker indexes and the items they name
+        # (BatchGetItem) once a minute, steps breakers (limits, the outcome windows in agents, the
+        # probe job), releases held jobs and sends creator events. No Scan of a table: its reads
+        # never grow with the fleet.
         role = functions[LEASE_REAPER].role
         allow_table(role, s.jobs_table, ["UpdateItem", "GetItem"], query_indexes=[BY_LEASE.name])
-        allow_table(role, s.creator_limits_table, ["UpdateItem", "Scan"])
+        allow_table(
+            role, s.creator_limits_table, ["UpdateItem", "BatchGetItem"], query_indexes=[BY_BREAKER.name]
+        )
         # DeleteItem: a breaker that healed forgets its outcome window (breaker.forget)
-        allow_table(role, s.agents_table, ["UpdateItem", "DeleteItem", "Scan"])
+        allow_table(
+            role, s.agents_table, ["UpdateItem", "DeleteItem", "BatchGetItem"], query_indexes=[BY_WATCH.name]
+        )
         allow(role, "dynamodb", ["Scan"], [f"{s.jobs_table.table_arn}/index/{BY_HELD_AGENT.name}"])
         allow_send(role, q.jobs_queue)
         allow(role, "events", ["PutEvents"], [self._default_event_bus()])

@@ -91,8 +91,6 @@ JOB_WRU = 1.60 + 2.14
 # item takes a write per FLUSH_EVERY (5) frames per container (ratelimit.py).
 LIMITED_CREATOR_WCU_PER_JOB = 2 * TRANSACT_WCU
 BUDGET_WCU_PER_FRAME = 1 / 5
-# The creator watch's reads a minute at 10,000 agents (issue 22's measure of today's full scans).
-WATCH_RCU_PER_MINUTE_AT_10K = 375
 
 # How much room the stack leaves over the fleet's steady demand.
 DEFAULT_HEADROOM = 2  # `$default` rate = 2 x the fleet's frames; burst 2 x the rate

@@ -45,6 +45,7 @@ def _table(scope: Construct, cid: str, schema: tables.Table, names: Names) -> dy
             index_name=index.name,
             partition_key=_attribute(index.partition),
             sort_key=_attribute(index.sort) if index.sort else None,
+            projection_type=dynamodb.ProjectionType(index.projection),
         )
     return table
 

@@ -109,9 +109,12 @@ def record(creator_id: str, job_id: str, *, ok: bool, now: int) -> bool:
         ddb.dynamodb().update_item(
             TableName=settings().agents_table,
             Key=window_key(creator_id),
-            UpdateExpression="SET #o = :v, creatorId = :c ADD v :one",
+            # watchFor: the item is in the sparse ByWatch index while it exists, for the watch to judge
+            UpdateExpression="SET #o = :v, creatorId = :c, watchFor = :w ADD v :one",
             ExpressionAttributeNames={"#o": f"{_PREFIX}{slot}"},
-            ExpressionAttributeValues=ddb.values(v=f"{now} {'ok' if ok else 'fail'}", c=creator_id, one=1),
+            ExpressionAttributeValues=ddb.values(
+                v=f"{now} {'ok' if ok else 'fail'}", c=creator_id, w=tables.WATCH_WINDOW, one=1
+            ),
         )
     except (ClientError, BotoCoreError):
         return False

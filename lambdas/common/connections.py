@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from lambdas.common import ddb, tables
+from lambdas.common.reserved import is_probe
 from lambdas.common.settings import settings
 
 CONNECTION_TTL_SECONDS = 2 * 3600
@@ -74,19 +77,91 @@ def register(
             }
         ),
     )
+    return _make_current(creator_id, agent_id, connection_id, now)
+
+
+def _make_current(creator_id: str, agent_id: str, connection_id: str, now: int) -> str | None:
+    """Make the connection the agent's current one; the connection it replaced, or None.
+
+    The connected-agents count (`fleet#<n>` shards) moves in the same transaction as the item's
+    `connectionId` appears, so it stays exact whatever fails or races: +1 only when the agent had
+    no connection, which marks the agent `counted`, and `drop` takes 1 off only when its
+    conditional REMOVE of a counted agent's connection succeeds. A replacement leaves both alone.
+    An agent connected before the count existed (a stage upgraded while agents were connected)
+    is not `counted`: its disconnect takes nothing off, and it counts from its next connect.
+    """
+    update = {
+        "TableName": _table(),
+        "Key": agent_key(creator_id, agent_id),
+        "UpdateExpression": "SET agentId = :agent, creatorId = :creator, connectionId = :conn,"
+        " connectedAt = :now, lastSeen = :now REMOVE goodbyeAt",
+        "ExpressionAttributeValues": ddb.values(
+            agent=agent_id, creator=creator_id, conn=connection_id, now=now
+        ),
+    }
+    if not counted(creator_id):
+        return _replace(update, None)
+    for _ in range(_COUNT_ATTEMPTS):
+        counting = {
+            **update,
+            "UpdateExpression": update["UpdateExpression"].replace(" REMOVE", ", counted = :true REMOVE"),
+            "ExpressionAttributeValues": {**update["ExpressionAttributeValues"], **ddb.values(true=True)},
+        }
+        if _counted_write(creator_id, agent_id, counting, "attribute_not_exists(connectionId)", +1):
+            return None
+        try:  # the agent has a connection: replace it (the count stays)
+            return _replace(update, "attribute_exists(connectionId)")
+        except ClientError as err:
+            if not ddb.is_condition_failure(err):
+                raise
+            # that connection dropped in between: count this one as new, again
+    raise ClientError(
+        {"Error": {"Code": "TransactionConflict", "Message": "the agent's connection kept changing"}},
+        "UpdateItem",
+    )
+
+
+def _replace(update: dict[str, Any], condition: str | None) -> str | None:
     # UPDATED_OLD: every `$connect` sees the connection it replaced, so of N racing connects of
     # one agent each replaced one is seen by exactly one successor, and all but the last close.
-    old = client.update_item(
-        TableName=_table(),
-        Key=agent_key(creator_id, agent_id),
-        UpdateExpression="SET agentId = :agent, creatorId = :creator, connectionId = :conn,"
-        " connectedAt = :now, lastSeen = :now REMOVE goodbyeAt",
-        ExpressionAttributeValues=ddb.values(agent=agent_id, creator=creator_id, conn=connection_id, now=now),
-        ReturnValues="UPDATED_OLD",
-    )
+    guard = {"ConditionExpression": condition} if condition else {}
+    old = ddb.dynamodb().update_item(**update, **guard, ReturnValues="UPDATED_OLD")
     previous = ddb.from_item(old.get("Attributes")) or {}
     replaced = previous.get("connectionId")
-    return str(replaced) if replaced and replaced != connection_id else None
+    current = update["ExpressionAttributeValues"][":conn"]["S"]
+    return str(replaced) if replaced and replaced != current else None
+
+
+_COUNT_ATTEMPTS = 3
+
+
+def counted(creator_id: str) -> bool:
+    """Whether the creator's agents count in the fleet gauge (every creator but the probe's, whose
+    agents connect for a few seconds a minute)."""
+    return not is_probe(creator_id)
+
+
+def _counted_write(
+    creator_id: str, agent_id: str, update: dict[str, Any], condition: str, delta: int
+) -> bool:
+    """The agent item's update under `condition`, and the agent's count shard moved by `delta`, in
+    one transaction; False (nothing written) when the condition fails."""
+    shard = {
+        "TableName": _table(),
+        "Key": tables.key(tables.AGENTS, tables.fleet_pk(tables.fleet_shard(creator_id, agent_id))),
+        "UpdateExpression": "ADD connected :delta",
+        "ExpressionAttributeValues": ddb.values(delta=delta),
+    }
+    try:
+        ddb.dynamodb().transact_write_items(
+            TransactItems=[{"Update": {**update, "ConditionExpression": condition}}, {"Update": shard}]
+        )
+    except ClientError as err:
+        reasons = ddb.cancellation_reasons(err)
+        if reasons is not None and ddb.failed_condition(reasons, 0):
+            return False
+        raise
+    return True
 
 
 def forget(connection_id: str) -> bool:
@@ -152,15 +227,28 @@ def drop(
     if not agent_id or not creator_id:
         return False
     # Fails (False) when the agent already has a newer connection: that one is left alone.
-    return ddb.update_if(
-        TableName=_table(),
-        Key=agent_key(creator_id, agent_id),
-        UpdateExpression="REMOVE connectionId SET lastSeen = :now, goodbyeAt = :now"
+    update = {
+        "TableName": _table(),
+        "Key": agent_key(creator_id, agent_id),
+        "UpdateExpression": "REMOVE connectionId, counted SET lastSeen = :now, goodbyeAt = :now"
         if goodbye
-        else "REMOVE connectionId, goodbyeAt SET lastSeen = :now",
-        ConditionExpression="connectionId = :conn",
-        ExpressionAttributeValues=ddb.values(conn=connection_id, now=now),
-    )
+        else "REMOVE connectionId, counted, goodbyeAt SET lastSeen = :now",
+        "ExpressionAttributeValues": ddb.values(conn=connection_id, now=now),
+    }
+    if counted(creator_id):
+        counted_values = {**update["ExpressionAttributeValues"], **ddb.values(true=True)}
+        counting = {**update, "ExpressionAttributeValues": counted_values}
+        if _counted_write(creator_id, agent_id, counting, "connectionId = :conn AND counted = :true", -1):
+            return True
+        # not the current connection, or an agent connected before the count existed (not counted)
+    return ddb.update_if(**update, ConditionExpression="connectionId = :conn")
+
+
+def connected_count() -> int:
+    """How many agents have a connection now: the sum of the count shards (one BatchGetItem)."""
+    keys = [tables.key(tables.AGENTS, tables.fleet_pk(n)) for n in range(tables.FLEET_SHARDS)]
+    found = ddb.batch_get({_table(): {"Keys": keys, "ProjectionExpression": "connected"}})
+    return sum(int(item.get("connected", 0)) for item in found.get(_table(), []))
 
 
 def revoked_since(creator_id: str, agent_id: str, limits_item: dict[str, Any] | None) -> int:

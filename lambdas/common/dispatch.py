@@ -71,7 +71,14 @@ def _dispatch(msg: JobMessage, now: int) -> Outcome:
     # The day the job counts against the creator's limits; None: no limits, no counters to move.
     day = day_of(now) if limits.has_limits(creator_limits) else None
     try:
-        jobs.assign(msg, connection_id, now=now, lease_seconds=settings().lease_seconds, day=day)
+        jobs.assign(
+            msg,
+            connection_id,
+            now=now,
+            lease_seconds=settings().lease_seconds,
+            day=day,
+            stale_days=limits.stale_days(creator_limits or {}, now=now),
+        )
     except jobs.AlreadyAssigned:
         return Outcome("skipped", msg.job_id, "already_assigned", 409)
     except jobs.RequeueInFlight:

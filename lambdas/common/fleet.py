@@ -1,7 +1,8 @@
 """Fleet signals for the SLIs, read from the creator watch's snapshot (lambdas/common/watch.py).
 
-- `connected_agents`: agents with a connection now, a gauge published every minute (alarm
-  FleetDisconnected compares it with ten minutes earlier, so it works for a fleet of ten).
+- connected agents: agents with a connection now, a gauge published every minute (alarm
+  FleetDisconnected compares it with ten minutes earlier, so it works for a fleet of ten); the
+  count is kept exact by ws-connect and `$disconnect` (connections.connected_count).
 - `overdue` + `count_waiting`: jobs held for an absent agent past the assign deadline, each
   counted once as a late time-to-assign event *while it waits* (not only at its late delivery).
 
@@ -10,8 +11,8 @@ connections.GOODBYE_CLOSE_CODE, or was revoked), when the agent never connected 
 runs at all), or when it is held by the creator's limits (paused, quota). A job whose agent
 dropped abruptly, or tries to connect and fails (its `$connect` cannot register it), counts.
 
-Cost: no read of its own (the watch already scans the agent items and the sparse `ByHeldAgent`
-index); one conditional UpdateItem per overdue job, once in the job's life (`waitCountedAt`),
+Cost: no read of its own (the watch already reads the sparse `ByHeldAgent` index and the agents
+its jobs wait for); one conditional UpdateItem per overdue job, once in the job's life (`waitCountedAt`),
 so a minute with nothing newly overdue writes nothing.
 """
 
@@ -28,18 +29,6 @@ from lambdas.common.reserved import is_probe
 # Hold reasons that mean "the agent is not there" (lambdas/common/dispatch.py); `creator_paused`
 # and `limit_exceeded` are the creator's limits at work, not lateness of ours.
 ABSENCE_REASONS = frozenset({"agent_offline", "delivery_410"})
-
-
-def connected_agents(agents: dict[str, list[dict[str, Any]]]) -> int:
-    """How many agents (of every creator but the black-box probe, whose agents connect for a few
-    seconds a minute) have a connection."""
-    return sum(
-        1
-        for creator, items in agents.items()
-        if not is_probe(creator)
-        for agent in items
-        if agent.get("connectionId")
-    )
 
 
 def overdue(

@@ -10,6 +10,7 @@ message (older duplicates of a re-queued job are skipped).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from lambdas.common import connections, ddb, limits, tables
@@ -112,7 +113,15 @@ def _message_fields(msg: JobMessage, now: int) -> tuple[str, dict[str, Any]]:
     return expression, vals
 
 
-def assign(msg: JobMessage, connection_id: str, *, now: int, lease_seconds: int, day: str | None) -> None:
+def assign(
+    msg: JobMessage,
+    connection_id: str,
+    *,
+    now: int,
+    lease_seconds: int,
+    day: str | None,
+    stale_days: Sequence[str] = (),
+) -> None:
     """Assign the job to the agent's connection; with a `day`, count it against the creator's limits.
 
     `day` is given only for a creator with limits (limits.has_limits): the job write and the
@@ -142,7 +151,7 @@ def assign(msg: JobMessage, connection_id: str, *, now: int, lease_seconds: int,
             raise _not_assignable(msg, old)
         return
     job_op = {"Update": {**update, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
-    reasons = transact([job_op, limits.admit_op(msg.creator_id, day, msg.job_id, msg.kind)])
+    reasons = transact([job_op, limits.admit_op(msg.creator_id, day, msg.job_id, msg.kind, stale_days)])
     if reasons is None:
         return
     if ddb.failed_condition(reasons, 0):

@@ -15,6 +15,7 @@ slot. Other creators' jobs take one plain write and record `limitsDay = "-"` (jo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,21 +64,25 @@ def _key(creator_id: str) -> dict[str, Any]:
     return tables.key(tables.CREATOR_LIMITS, creator_id)
 
 
-def admit_op(creator_id: str, day: str, job_id: str = "-", kind: str = "") -> dict[str, Any]:
+def admit_op(
+    creator_id: str, day: str, job_id: str = "-", kind: str = "", stale: Sequence[str] = ()
+) -> dict[str, Any]:
     """Transaction op: count one more job in flight and against today's quota, if allowed.
 
     `job_id` passes a circuit breaker's pause when it is the half-open breaker's probe (the
     default, `-`, is no job id: ids start with a letter or digit); a job of a paused `kind`
-    never passes.
+    never passes. `stale`: the item's counters of days before yesterday (`stale_days` of the item
+    as read), removed by the same write at no extra call.
     """
+    drop = {f"#s{i}": name for i, name in enumerate(stale) if name != f"{USED_PREFIX}{day}"}
     return {
         "Update": {
             "TableName": _table(),
             "Key": _key(creator_id),
             "UpdateExpression": "SET inFlight = if_not_exists(inFlight, :zero) + :one,"
-            " #used = if_not_exists(#used, :zero) + :one",
+            " #used = if_not_exists(#used, :zero) + :one" + (" REMOVE " + ", ".join(drop) if drop else ""),
             "ConditionExpression": _ADMIT,
-            "ExpressionAttributeNames": {"#used": f"used#{day}", "#kindpause": kind_pause_attr(kind)},
+            "ExpressionAttributeNames": {"#used": f"used#{day}", "#kindpause": kind_pause_attr(kind), **drop},
             "ExpressionAttributeValues": ddb.values(zero=0, one=1, false=False, job=job_id),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
@@ -135,9 +140,12 @@ def has_limits(limits: dict[str, Any] | None) -> bool:
     )
 
 
-# The creator watch drops daily counters older than yesterday: a refund only ever concerns the
-# day an undelivered job was counted on (refunded in the same invocation, so today, or yesterday
-# across midnight), and without it the item gains an attribute every day the creator works.
+# Daily counters older than yesterday are dropped: a refund only ever concerns the day an
+# undelivered job was counted on (refunded in the same invocation, so today, or yesterday across
+# midnight), and without it the item gains an attribute every day the creator works. The
+# dispatcher drops them with the write that counts a job (admit_op), and the creator watch for
+# each creator it visits (prune_days): an item never written again keeps at most the counters
+# it had then.
 USED_PREFIX = "used#"
 PRUNE_AT_MOST = 50  # counters removed per write (a creator idle for years catches up in a few runs)
 

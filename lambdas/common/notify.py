@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lambdas.common import aws
+from lambdas.common import aws, tables
 from lambdas.common.claims import claimed_update
 from lambdas.common.connections import agent_key
 from lambdas.common.settings import int_setting, settings
@@ -117,13 +117,16 @@ def agent_offline(item: dict[str, Any], held: int, *, now: int, delay: int, toke
     if not due or "offlineNotifiedFor" in item:
         return False
     claim = Write(
-        "SET offlineNotifiedFor = :since, offlineNotifiedAt = :now, notifyClaim = :token",
+        "SET offlineNotifiedFor = :since, offlineNotifiedAt = :now, notifyClaim = :token,"
+        " watchFor = :episode",
         "attribute_not_exists(connectionId) AND attribute_not_exists(offlineNotifiedFor)"
         " AND lastSeen = :since",
-        {"since": since, "now": now},
+        {"since": since, "now": now, "episode": tables.WATCH_EPISODE},
     )
     undo = Write(
-        "REMOVE offlineNotifiedFor, offlineNotifiedAt SET notifyClaim = :token", "notifyClaim = :token", {}
+        "REMOVE offlineNotifiedFor, offlineNotifiedAt, watchFor SET notifyClaim = :token",
+        "notifyClaim = :token",
+        {},
     )
     detail = {
         "agentId": item["agentId"],
@@ -140,14 +143,15 @@ def agent_back(item: dict[str, Any], held: int, *, now: int, token: str) -> bool
         return False
     since = int(item["offlineNotifiedFor"])
     claim = Write(
-        "SET backNotifiedAt = :now, notifyClaim = :token REMOVE offlineNotifiedFor, offlineNotifiedAt",
+        "SET backNotifiedAt = :now, notifyClaim = :token"
+        " REMOVE offlineNotifiedFor, offlineNotifiedAt, watchFor",
         "attribute_exists(connectionId) AND offlineNotifiedFor = :since",
         {"since": since, "now": now},
     )
     undo = Write(
-        "SET offlineNotifiedFor = :since REMOVE backNotifiedAt",
+        "SET offlineNotifiedFor = :since, watchFor = :episode REMOVE backNotifiedAt",
         "notifyClaim = :token AND attribute_not_exists(offlineNotifiedFor)",
-        {"since": since},
+        {"since": since, "episode": tables.WATCH_EPISODE},
     )
     detail = {
         "agentId": item["agentId"],

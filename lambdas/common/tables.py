@@ -13,12 +13,14 @@ No boto3, nothing of ours: anything may import it, the Lambda bundle included.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
 S = "S"
 N = "N"
-ALL = "ALL"  # every index projects the whole item
+ALL = "ALL"  # the index holds the whole item
+KEYS_ONLY = "KEYS_ONLY"  # the index holds the keys only: a write that changes no index key writes no index
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Index:
     name: str
     partition: Attr
     sort: Attr | None = None
+    projection: str = ALL
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,16 @@ class Table:
 # Sparse indexes: their attributes exist only while a job is leased (ByLease) or held (ByHeldAgent).
 BY_LEASE = Index("ByLease", Attr("leaseState"), Attr("leaseExpiresAt", N))
 BY_HELD_AGENT = Index("ByHeldAgent", Attr("heldAgentId"), Attr("createdAt", N))
+# The creator watch's targeted reads (lambdas/common/watch.py, docs/architecture.md): sparse and
+# keys-only, so the per-job and per-heartbeat writes of the items they hold never write the index.
+# ByWatch: AgentsTable items the watch must look at, by `watchFor` (WATCH_WINDOW, WATCH_EPISODE).
+BY_WATCH = Index("ByWatch", Attr("watchFor"), Attr("pk"), projection=KEYS_ONLY)
+# ByBreaker: the creators whose circuit breaker is open or half-open (`breakerState` exists only then).
+BY_BREAKER = Index("ByBreaker", Attr("breakerState"), Attr("creatorId"), projection=KEYS_ONLY)
 
 JOBS = Table("jobs", Attr("jobId"), ttl="ttl", indexes=(BY_LEASE, BY_HELD_AGENT))
-AGENTS = Table("agents", Attr("pk"), ttl="ttl")
-CREATOR_LIMITS = Table("creator-limits", Attr("creatorId"))
+AGENTS = Table("agents", Attr("pk"), ttl="ttl", indexes=(BY_WATCH,))
+CREATOR_LIMITS = Table("creator-limits", Attr("creatorId"), indexes=(BY_BREAKER,))
 TABLES = (JOBS, AGENTS, CREATOR_LIMITS)
 TABLE_NAMES = tuple(table.short for table in TABLES)
 
@@ -57,6 +66,12 @@ AGENT_PREFIX = "agent#"  # agent#<creatorId>#<agentId>: the agent (connection, p
 CONNECTION_PREFIX = "conn#"  # conn#<connectionId>: which agent a connection is
 BUDGET_PREFIX = "budget#"  # budget#<creatorId>: the creator's budget counts (ratelimit.py)
 BREAKER_PREFIX = "breaker#"  # breaker#<creatorId>: the breaker's outcome window (breaker.py)
+FLEET_PREFIX = "fleet#"  # fleet#<n>: one shard of the connected-agents count (connections.py)
+FLEET_SHARDS = 16  # a reconnect storm spreads its count writes over this many items
+
+# `watchFor` values (ByWatch): an outcome window with something to judge; an announced offline episode.
+WATCH_WINDOW = "window"
+WATCH_EPISODE = "episode"
 
 
 def agent_ref(creator_id: str, agent_id: str) -> str:
@@ -88,6 +103,15 @@ def breaker_pk(creator_id: str) -> str:
     return f"{BREAKER_PREFIX}{creator_id}"
 
 
+def fleet_pk(shard: int) -> str:
+    return f"{FLEET_PREFIX}{shard}"
+
+
+def fleet_shard(creator_id: str, agent_id: str) -> int:
+    """The count shard of one agent: always the same, so its +1 and its -1 meet on one item."""
+    return zlib.crc32(agent_ref(creator_id, agent_id).encode()) % FLEET_SHARDS
+
+
 def key(table: Table, value: str) -> dict[str, dict[str, str]]:
     """The typed DynamoDB key of `table`'s item whose key is `value`."""
     return {table.key.name: {table.key.type: value}}
@@ -115,7 +139,7 @@ def create_table_request(table: Table, name: str) -> dict[str, Any]:
             {
                 "IndexName": i.name,
                 "KeySchema": schema(i.partition, i.sort),
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": {"ProjectionType": i.projection},
             }
             for i in table.indexes
         ]

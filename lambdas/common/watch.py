@@ -1,8 +1,17 @@
 """The creator watch: run once a minute by lease-reaper, after the leases.
 
-It reads three small sets whole — the agents table's agent and outcome-window items, the
-CreatorLimits items, and the jobs in the sparse `ByHeldAgent` index — and then, one creator
-at a time:
+It reads only what may need a decision, never the fleet (docs/architecture.md, *The creator
+watch's reads*):
+- the jobs in the sparse `ByHeldAgent` index (held jobs);
+- the keys in the sparse, keys-only `ByWatch` index of AgentsTable (outcome windows with
+  something inside, agents with an announced offline episode) and `ByBreaker` of CreatorLimits
+  (breakers open or half-open);
+- then, in BatchGetItem calls, those items, the agents the held jobs wait for, and the limits
+  items of every creator named so far;
+- and the connected-agents count, summed from its shards (connections.connected_count).
+
+So its reads grow with the held jobs, the creators with a verdict to make and the open episodes,
+and stay flat however many agents are connected and idle. Then, one creator at a time:
 
 1. steps the creator's circuit breaker (lambdas/common/breaker.py): open it when its window
    trips, half-open it after the cool-down by releasing one held job as the probe, close or
@@ -10,7 +19,8 @@ at a time:
 2. releases the jobs held for a connected agent of a creator that admits jobs again (a pause
    lifted, the daily quota reset), not only at the agent's next reconnect;
 3. announces offline episodes and their end (lambdas/common/notify.py);
-4. drops the creator's daily quota counters older than yesterday (limits.prune_days).
+4. drops the creator's daily quota counters older than yesterday (limits.prune_days; the
+   dispatcher drops them too, with the write that counts a job).
 
 Each creator's steps run inside their own try: one creator's failure (or AWS refusing a call
 about it) is logged and never stops or changes another's, and nothing read about one creator
@@ -28,6 +38,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from lambdas.common import breaker, ddb, fleet, notify, tables
 from lambdas.common.claims import new_token
 from lambdas.common.clock import day_of
+from lambdas.common.connections import connected_count
 from lambdas.common.jobs import jobs_table
 from lambdas.common.limits import paused_kinds, prune_days
 from lambdas.common.requeue import release_items
@@ -61,37 +72,74 @@ class Snapshot:
 
 
 def scan(**kwargs: Any) -> list[dict[str, Any]]:
-    """Every item of a Scan (all pages), deserialized."""
+    """Every item of a Scan or Query (all pages), deserialized; `kwargs["op"]` picks the call."""
+    call = getattr(ddb.dynamodb(), kwargs.pop("op", "scan"))
     items: list[dict[str, Any]] = []
     while True:
-        resp = ddb.dynamodb().scan(**kwargs)
+        resp = call(**kwargs)
         items.extend(ddb.from_item(i) for i in resp.get("Items", []))  # type: ignore[misc]
         if "LastEvaluatedKey" not in resp:
             return items
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
 
+def keys_in(table: str, index: tables.Index, value: str) -> list[str]:
+    """The table keys of the items whose `index` partition is `value` (a keys-only sparse index)."""
+    found = scan(
+        op="query",
+        TableName=table,
+        IndexName=index.name,
+        KeyConditionExpression="#p = :v",
+        ExpressionAttributeNames={"#p": index.partition.name},
+        ExpressionAttributeValues=ddb.values(v=value),
+    )
+    return [str(item[index.sort.name if index.sort else "pk"]) for item in found]
+
+
+BATCH_KEYS = 100  # BatchGetItem's most keys per call
+
+
+def get_many(table: str, table_schema: tables.Table, values: set[str]) -> list[dict[str, Any]]:
+    """The items of `table` keyed by `values` (absent ones left out), in BatchGetItem calls."""
+    ordered = sorted(values)
+    items: list[dict[str, Any]] = []
+    for start in range(0, len(ordered), BATCH_KEYS):
+        keys = [tables.key(table_schema, v) for v in ordered[start : start + BATCH_KEYS]]
+        items.extend(ddb.batch_get({table: {"Keys": keys}}).get(table, []))
+    return items
+
+
 def snapshot() -> Snapshot:
-    """Read the agents, outcome windows, limits and held jobs (three scans, one of a sparse index)."""
+    """Read what may need a decision (see the module docstring): one Scan of a sparse index, three
+    Queries of keys-only sparse indexes, and BatchGetItem calls for the items they name."""
     config = settings()
-    agents: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    windows: dict[str, dict[str, Any]] = {}
-    for item in scan(
-        TableName=config.agents_table,
-        FilterExpression="begins_with(pk, :agent) OR begins_with(pk, :window)",
-        ExpressionAttributeValues=ddb.values(agent=tables.AGENT_PREFIX, window=tables.BREAKER_PREFIX),
-    ):
-        if item["pk"].startswith(tables.BREAKER_PREFIX):
-            windows[item["pk"].removeprefix(tables.BREAKER_PREFIX)] = item
-        elif item.get("creatorId") and item.get("agentId"):  # an item missing them names nobody
-            agents[item["creatorId"]].append(item)
-    limits = {i["creatorId"]: i for i in scan(TableName=config.creator_limits_table)}
     held: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for job in scan(TableName=jobs_table(), IndexName=tables.BY_HELD_AGENT.name):
         if job.get("status") == "held" and job.get("creatorId"):
             held[job["creatorId"]].append(job)
     for jobs in held.values():
         jobs.sort(key=lambda j: int(j.get("createdAt", 0)))
+    watched = set(keys_in(config.agents_table, tables.BY_WATCH, tables.WATCH_WINDOW))
+    watched |= set(keys_in(config.agents_table, tables.BY_WATCH, tables.WATCH_EPISODE))
+    watched |= {
+        tables.agent_pk(creator, str(job["agentId"]))
+        for creator, jobs in held.items()
+        for job in jobs
+        if job.get("agentId")
+    }
+    creators = set(held)
+    for state in (breaker.OPEN, breaker.HALF_OPEN):
+        creators |= set(keys_in(config.creator_limits_table, tables.BY_BREAKER, state))
+    agents: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    windows: dict[str, dict[str, Any]] = {}
+    for item in get_many(config.agents_table, tables.AGENTS, watched):
+        if item["pk"].startswith(tables.BREAKER_PREFIX):
+            windows[item["pk"].removeprefix(tables.BREAKER_PREFIX)] = item
+        elif item.get("creatorId") and item.get("agentId"):  # an item missing them names nobody
+            agents[item["creatorId"]].append(item)
+    creators |= set(windows) | set(agents)
+    found = get_many(config.creator_limits_table, tables.CREATOR_LIMITS, creators)
+    limits = {i["creatorId"]: i for i in found}
     return Snapshot(dict(agents), windows, limits, dict(held))
 
 
@@ -100,11 +148,11 @@ def watch(*, now: int, logger: Any) -> WatchCounts | None:
     counts = WatchCounts()
     try:
         snap = snapshot()
+        counts.connected = connected_count()
     except (ClientError, BotoCoreError):
         logger.exception("creator_watch_failed reason=snapshot")
         return None
     # The SLI signals first, from the snapshot as read (before this run releases anything).
-    counts.connected = fleet.connected_agents(snap.agents)
     late = fleet.overdue(snap.agents, snap.held, now=now, deadline_s=settings().assign_deadline_seconds)
     counts.waiting = fleet.count_waiting(late, now=now)
     pol, delay = breaker.policy(), notify.offline_delay()

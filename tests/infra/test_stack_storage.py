@@ -61,7 +61,17 @@ def test_agents_and_creator_limits_tables(stage_synth):
             "TableName": f"byoip-{s}-agents",
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
             "TimeToLiveSpecification": {"AttributeName": "ttl", "Enabled": True},
-            "GlobalSecondaryIndexes": Match.absent(),
+            # the creator watch's targeted reads: sparse, keys only (no index write per heartbeat)
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": "ByWatch",
+                    "KeySchema": [
+                        {"AttributeName": "watchFor", "KeyType": "HASH"},
+                        {"AttributeName": "pk", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            ],
         },
     )
     t.has_resource_properties(
@@ -71,6 +81,17 @@ def test_agents_and_creator_limits_tables(stage_synth):
             "KeySchema": [{"AttributeName": "creatorId", "KeyType": "HASH"}],
             "TimeToLiveSpecification": Match.absent(),
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            # no index write per counted job: the index key changes only with the breaker's state
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": "ByBreaker",
+                    "KeySchema": [
+                        {"AttributeName": "breakerState", "KeyType": "HASH"},
+                        {"AttributeName": "creatorId", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            ],
         },
     )
     assert len(resources(stage_synth.template_dict, "AWS::DynamoDB::Table")) == 3

@@ -377,32 +377,41 @@ def test_lease_reaper_deletes_the_window_once_its_failures_age_out(both, events)
     assert h.item("AGENTS_TABLE", "pk", f"breaker#{A}") is None
 
 
-def test_the_watch_drops_daily_counters_older_than_yesterday_and_nothing_else(queues, clock):
-    # GIVEN creator-1 with limits and counters for today, yesterday and three older days, and a
-    # creator-2 item with only today's counter
+def test_a_counted_job_and_the_watch_drop_daily_counters_older_than_yesterday_and_nothing_else(both):
+    # GIVEN creator-a and creator-b, both with limits and counters for today, yesterday and three
+    # older days, and creator-c (idle, nothing to decide) with an old counter
     today, yesterday = day_of(NOW), day_of(NOW - 86400)
     old = [day_of(NOW - n * 86400) for n in (2, 3, 400)]
-    h.put_limits(
-        "creator-1",
-        dailyQuota=100,
-        maxConcurrent=5,
-        inFlight=1,
-        **{f"used#{d}": 7 for d in (today, yesterday, *old)},
-    )
-    h.put_limits("creator-2", dailyQuota=10, **{f"used#{today}": 3})
-    # WHEN the lease reaper's watch runs, twice
+    counters = {f"used#{d}": 7 for d in (today, yesterday, *old)}
+    for creator in (A, B):
+        h.put_limits(creator, dailyQuota=100, maxConcurrent=5, **counters)
+    h.put_limits("creator-c", dailyQuota=10, **{f"used#{old[0]}": 3})
+    # WHEN creator-a's job is counted by the dispatcher, and creator-b has a job held for its agent
+    assert _deliver("a-job", A) == NO_FAILURES
+    h.put_job("b-held", "held", creator_id=B, reason="creator_paused", createdAt=NOW - 10)
+    h.put_limits(B, dailyQuota=100, maxConcurrent=5, paused=True, **counters)
     reap({}, None)
     reap({}, None)
-    # THEN only the older days are gone; limits, in-flight and recent counters are kept
-    assert h.creator_limits("creator-1") == {
-        "creatorId": "creator-1",
+    # THEN the dispatcher's write (creator-a) and the watch (creator-b, which it visits for its
+    # held job) dropped only the older days; limits, in-flight and recent counters are kept
+    assert h.creator_limits(A) == {
+        "creatorId": A,
         "dailyQuota": 100,
         "maxConcurrent": 5,
         "inFlight": 1,
+        f"used#{today}": 8,
+        f"used#{yesterday}": 7,
+    }
+    assert h.creator_limits(B) == {
+        "creatorId": B,
+        "dailyQuota": 100,
+        "maxConcurrent": 5,
+        "paused": True,
         f"used#{today}": 7,
         f"used#{yesterday}": 7,
     }
-    assert h.creator_limits("creator-2") == {"creatorId": "creator-2", "dailyQuota": 10, f"used#{today}": 3}
+    # ... and the watch read nothing of creator-c, which keeps its counter until its next job
+    assert h.creator_limits("creator-c") == {"creatorId": "creator-c", "dailyQuota": 10, f"used#{old[0]}": 3}
 
 
 def test_pruning_removes_at_most_a_bounded_batch_and_never_recreates_a_deleted_item(queues):

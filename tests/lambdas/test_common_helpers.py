@@ -170,7 +170,9 @@ def test_register_writes_the_connection_and_makes_it_current(queues):
         "connectionId": "conn-1",
         "connectedAt": NOW,
         "lastSeen": NOW,
+        "counted": True,  # in the connected-agents count (connections.connected_count)
     }
+    assert connections.connected_count() == 1
 
 
 def test_register_returns_the_connection_it_replaced(queues):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lambdas.common import fleet
+from lambdas.common import connections, fleet
+from lambdas.common.ddb import to_item
 from lambdas.common.reserved import PROBE_CREATOR
 from lambdas.lease_reaper.handler import handler as reaper
 from lambdas.ws_connect.handler import handler as connect
@@ -29,17 +30,77 @@ def _overdue(agents: list[dict], held: list[dict]) -> list[str]:
     return [j["jobId"] for j in found]
 
 
-def test_the_gauge_counts_agents_with_a_connection_across_creators():
-    agents = {"c1": [_agent("a", connectionId="x"), _agent("b")], "c2": [_agent("a", "c2", connectionId="y")]}
-    assert fleet.connected_agents(agents) == 2
-    assert fleet.connected_agents({}) == 0
+def test_the_gauge_counts_each_connected_agent_once_through_replacements_and_late_disconnects(queues, clock):
+    # GIVEN two agents of c1 and one of c2 with the same agent id, connected
+    assert connect(h.connect_event(h.token("a", "c1"), "x1"), None) == {"statusCode": 200}
+    assert connect(h.connect_event(h.token("b", "c1"), "y1"), None) == {"statusCode": 200}
+    assert connect(h.connect_event(h.token("a", "c2"), "z1"), None) == {"statusCode": 200}
+    assert connections.connected_count() == 3
+    # WHEN c1's agent a reconnects (its new connection replaces x1) and x1's $disconnect comes late
+    assert connect(h.connect_event(h.token("a", "c1"), "x2"), None) == {"statusCode": 200}
+    disconnect(h.disconnect_event("x1"), None)
+    # THEN it still counts once; the replaced connection's disconnect took nothing off
+    assert connections.connected_count() == 3
+    # WHEN b leaves, and its $disconnect is delivered twice
+    disconnect(h.disconnect_event("y1"), None)
+    disconnect(h.disconnect_event("y1"), None)
+    assert connections.connected_count() == 2
+    # ... and c2's agent leaves and comes back
+    disconnect(h.disconnect_event("z1"), None)
+    assert connect(h.connect_event(h.token("a", "c2"), "z2"), None) == {"statusCode": 200}
+    assert connections.connected_count() == 2
 
 
-def test_the_black_box_probe_is_in_neither_signal():
+def test_the_gauge_moves_with_the_connection_in_one_transaction(queues, clock, monkeypatch):
+    # GIVEN AWS refusing the transaction that would count a new connection
+    from botocore.exceptions import ClientError
+
+    from lambdas.common import ddb
+
+    real = ddb.dynamodb()
+
+    class Refusing:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def transact_write_items(self, **_k):
+            raise ClientError(
+                {"Error": {"Code": "InternalServerError", "Message": "x"}}, "TransactWriteItems"
+            )
+
+    with monkeypatch.context() as m, pytest.raises(ClientError):
+        m.setattr(ddb, "dynamodb", lambda: Refusing())
+        connections.register("a", "c1", "x1", clock.value)
+    # THEN neither the agent's connection nor the count was written
+    assert connections.connected_count() == 0
+    assert "connectionId" not in (connections.agent("c1", "a") or {})
+
+
+def test_an_agent_connected_before_the_count_existed_counts_from_its_next_connect(queues, clock):
+    # GIVEN an agent item written before this version: connected, not marked counted
+    h.ddb().put_item(
+        TableName=h.ENV["AGENTS_TABLE"],
+        Item=to_item({"pk": "agent#c1#a", "agentId": "a", "creatorId": "c1", "connectionId": "old"}),
+    )
+    # WHEN it disconnects: its connection is dropped, and the count does not go below zero
+    assert connections.drop("c1", "a", "old", clock.value) is True
+    assert connections.connected_count() == 0
+    assert "connectionId" not in connections.agent("c1", "a")
+    # ... and from its next connect on it counts
+    assert connections.register("a", "c1", "new", clock.value) is None
+    assert connections.connected_count() == 1
+    assert connections.drop("c1", "a", "new", clock.value) is True
+    assert connections.connected_count() == 0
+
+
+def test_the_black_box_probe_is_in_neither_signal(queues, clock):
     # its agents connect for a few seconds a minute, and its jobs stay out of every SLI
     probe = PROBE_CREATOR
-    agents = {"c1": [_agent("a", connectionId="x")], probe: [_agent("probe-1", probe, connectionId="p")]}
-    assert fleet.connected_agents(agents) == 1
+    assert connections.register("probe-1", probe, "p1", clock.value) is None
+    assert connections.agent(probe, "probe-1")["connectionId"] == "p1"
+    assert connections.connected_count() == 0
+    assert connections.drop(probe, "probe-1", "p1", clock.value) is True
+    assert connections.connected_count() == 0
     held = {probe: [{**_held("j1", "probe-1", age=600), "creatorId": probe}]}
     assert fleet.overdue({probe: [_agent("probe-1", probe)]}, held, now=NOW, deadline_s=DEADLINE) == []
 

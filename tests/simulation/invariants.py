@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from lambdas.common import tables
 from lambdas.common.jobs import UNCOUNTED
 from tests.simulation.excuses import unexplained_ends
 from tests.simulation.world import World
@@ -73,6 +74,7 @@ def step_violations(world: World, ledger: Ledger) -> list[str]:
     snap = Snapshot.take(world)
     out = list(world.gateway.violations)
     out += _counters(snap)
+    out += _connected_count(world.scan("AGENTS_TABLE"))
     out += _jobs_accounted(snap, ledger)
     out += _dead_letters_explained(snap, world, ledger)
     for job_id, n in ledger.completions.items():
@@ -114,6 +116,23 @@ def _counters(snap: Snapshot) -> list[str]:
     out += [
         f"{c} has {n} active job(s) and no CreatorLimits item" for c, n in active.items() if c not in known
     ]
+    return out
+
+
+def _connected_count(agents_table: list[dict[str, Any]]) -> list[str]:
+    """The connected-agents count (connections.connected_count) is exactly the counted agents that
+    have a connection, after every step whatever failed (each +1/-1 is in the transaction that sets
+    or removes the agent's connectionId)."""
+    out = []
+    counted = 0
+    for item in agents_table:
+        if item["pk"].startswith(tables.AGENT_PREFIX) and item.get("counted"):
+            counted += 1
+            if not item.get("connectionId"):
+                out.append(f"agent {item['pk']} is counted without a connection")
+    total = sum(int(i.get("connected", 0)) for i in agents_table if i["pk"].startswith(tables.FLEET_PREFIX))
+    if total != counted:
+        out.append(f"the connected-agents count is {total}, but {counted} counted agents are connected")
     return out
 
 

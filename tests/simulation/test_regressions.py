@@ -78,11 +78,12 @@ def test_the_gateway_sees_a_push_to_another_tenants_connection(world):
 
 def test_false_alarm_a_reconnect_broken_after_registering_explains_the_agent_looking_offline(sim):
     """Found by a directed soak probe: agent-1 is online on conn-1 and connects again; the new
-    `$connect` registers conn-2, then a timeout after that write answers 503, so API Gateway never
-    opens conn-2. Pushes go to conn-2 (410, dropped), the agent looks offline while it still talks
-    on conn-1, and a critical job retries into the quarantine: the schedule's fault explains it
-    (it is not "nothing in the schedule")."""
-    sim.link(owner=OWNER, action="connect", fault=Fault(3, "timeout_after_write"))
+    `$connect` registers conn-2 (its counting transaction finds conn-1, so a plain write replaces
+    it), then a timeout after that write answers 503, so API Gateway never opens conn-2. Pushes
+    go to conn-2 (410, dropped), the agent looks offline while it still talks on conn-1, and a
+    critical job retries into the quarantine: the schedule's fault explains it (it is not
+    "nothing in the schedule")."""
+    sim.link(owner=OWNER, action="connect", fault=Fault(4, "timeout_after_write"))
     assert sim.w.log[-1].endswith("UpdateItem!timeout_after_write -> 503")
     assert sim.conn[OWNER] == "conn-1"
     sim.send(owner=OWNER, kind="critical", count=1)  # job-3
@@ -96,7 +97,7 @@ def test_false_alarm_a_reconnect_broken_after_registering_explains_the_agent_loo
 
 
 def test_false_alarm_boundary_a_later_good_connect_ends_the_excuse(sim):
-    sim.link(owner=OWNER, action="connect", fault=Fault(3, "timeout_after_write"))
+    sim.link(owner=OWNER, action="connect", fault=Fault(4, "timeout_after_write"))
     sim.link(owner=OWNER, action="connect", fault=None)  # conn-3: registered and open
     sim.send(owner=OWNER, kind="critical", count=1)  # job-4
     sim.deliver(size=10, shuffle=0, sqs="as_is", pick=0, fault=None)

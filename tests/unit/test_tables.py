@@ -41,6 +41,7 @@ def test_the_standard_library_scripts_literals_are_the_schemas(script: str) -> N
         tables.CONNECTION_PREFIX,
         tables.BUDGET_PREFIX,
         tables.BREAKER_PREFIX,
+        tables.FLEET_PREFIX,
     }
 
 
@@ -64,3 +65,27 @@ def test_a_moto_table_from_the_schema_has_its_key_and_indexes() -> None:
         "ByLease": ["leaseState", "leaseExpiresAt"],
         "ByHeldAgent": ["heldAgentId", "createdAt"],
     }
+
+
+def test_the_watchs_indexes_are_sparse_and_keys_only() -> None:
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        for table in (tables.AGENTS, tables.CREATOR_LIMITS):
+            ddb.create_table(**tables.create_table_request(table, table.short))
+        described = {
+            t.short: ddb.describe_table(TableName=t.short)["Table"]["GlobalSecondaryIndexes"]
+            for t in (tables.AGENTS, tables.CREATOR_LIMITS)
+        }
+    assert {
+        k: [(i["IndexName"], i["Projection"]["ProjectionType"]) for i in v] for k, v in described.items()
+    } == {
+        "agents": [("ByWatch", "KEYS_ONLY")],
+        "creator-limits": [("ByBreaker", "KEYS_ONLY")],
+    }
+
+
+def test_an_agents_count_shard_is_stable_and_within_the_shards() -> None:
+    shards = {tables.fleet_shard("c", f"agent-{n}") for n in range(200)}
+    assert shards == set(range(tables.FLEET_SHARDS))  # 200 agents reach every shard
+    assert tables.fleet_shard("c", "agent-1") == tables.fleet_shard("c", "agent-1")
+    assert tables.fleet_pk(3) == "fleet#3"
