@@ -3,7 +3,8 @@
 The job item (JobsTable), the transitions its timestamps record, and every log line about the
 job across the functions' log groups, oldest first. A line is about the job when its JSON keys
 say so: `jobId` is the job's, or `correlation_id` is the job's `traceId` (docs/contracts.md
-"Log lines"). Two ways to read the lines, both bounded in time and in work:
+"Log lines"; a line has `correlation_id` only when it differs from the jobId, and every line about
+the job has its `jobId`). Two ways to read the lines, both bounded in time and in work:
 
 - `insights`: one Logs Insights query (StartQuery over every function's log group, then
   GetQueryResults polled every POLL_SECONDS for at most `wait_seconds`). Used against AWS.

@@ -27,6 +27,14 @@ PRICES = {
     "lambda_gb_second_arm": 0.0000133334,  # Arm, first 7.5 B GB-s a month
     "logs_gb": 0.50,  # CloudWatch Logs standard ingestion per GB
 }
+# CloudWatch, per month (us-east-1 list, same date): a standard-resolution alarm per metric it reads
+# (a metric-math alarm: every metric of its expression), a composite alarm, a custom metric (the first
+# 10,000). Not per job: docs/cost.md prices the alarms of the quiet failure modes with them.
+CLOUDWATCH_PRICES = {
+    "alarm_metric": 0.10,
+    "composite_alarm": 0.50,
+    "custom_metric": 0.30,
+}
 ROWS = ("sqs", "ddb_dispatcher", "ddb_ws_message", "ws_messages", "lambda_requests", "lambda_gbs", "logs")
 LABELS = {
     "sqs": "SQS requests (send, receive, delete)",

@@ -42,7 +42,8 @@ QUERIES: tuple[SavedQuery, ...] = (
 
 def job_story_query(job_id: str, trace_id: str, *, limit: int = 1000) -> str:
     """One job's log lines across every function, oldest first: its `jobId` key or its
-    `correlation_id` (the job's traceId; docs/contracts.md "Log lines"). Ids are id syntax."""
+    `correlation_id` (the job's traceId; docs/contracts.md "Log lines"). A line about a job without a
+    traceId of its own has no `correlation_id`: its `jobId` finds it. Ids are id syntax."""
     return (
         "fields @timestamp, @log, @message\n"
         f'| filter jobId = "{job_id}" or correlation_id = "{trace_id}"\n'

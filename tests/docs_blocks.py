@@ -149,6 +149,110 @@ def sections() -> str:
     return "\n".join(rows) + "\n"
 
 
+def quiet_alarms_cost() -> str:
+    """The monthly price of the alarms that page on the quiet failure modes (monitoring/failure_modes.py).
+
+    Every alarm a mode pages with, a composite's child alarms with it, each once; a standard-resolution
+    metric alarm is billed per metric it reads (a metric-math alarm: each metric of its expression), a
+    composite alarm by itself, and each of our own (EMF) metrics they read once as a custom metric;
+    AWS's own metrics cost nothing. Prices: benchmarks/cost_model.py CLOUDWATCH_PRICES.
+    """
+    from benchmarks.cost_model import CLOUDWATCH_PRICES as price
+    from monitoring.catalog import ALARMS, COMPOSITE
+    from monitoring.failure_modes import FAILURE_MODES
+    from monitoring.routing import PAGE_WRAPPER_SUFFIX, page_wrappers
+    from monitoring.slo_catalog import SLO_ALARMS, SLO_COMPOSITES
+    from monitoring.spec import AllOf, AnyOf, Math, Metric
+
+    units = {a.id: a for a in (*ALARMS, *SLO_ALARMS)}
+    wrapped = {w.id.removesuffix(PAGE_WRAPPER_SUFFIX) for w in page_wrappers(ALARMS)}
+    composites = {c.id: c for c in (COMPOSITE, *SLO_COMPOSITES)}
+    modes: dict[str, list[str]] = {}
+
+    def add(alarm_id: str, mode: str) -> None:
+        modes.setdefault(alarm_id, [])
+        if mode not in modes[alarm_id]:
+            modes[alarm_id].append(mode)
+        if alarm_id in composites:
+            stack: list[Any] = [composites[alarm_id].rule]
+            while stack:
+                rule = stack.pop()
+                if isinstance(rule, AnyOf | AllOf):
+                    stack.extend(rule.rules)
+                else:
+                    add(rule, mode)
+
+    for mode in FAILURE_MODES:
+        for alarm_id in mode.pages:
+            add(alarm_id, mode.id)
+
+    def metrics(spec: Any) -> list[Metric]:
+        source = spec.source
+        return [m for _, m in source.using if isinstance(m, Metric)] if isinstance(source, Math) else [source]
+
+    rows = ["| alarm `BYOIP-<stage>-…` | kind | metrics it reads | $/month | quiet modes it pages on |"]
+    rows.append("|---|---|---|---|---|")
+    total, custom = 0.0, set()
+    for alarm_id in sorted(modes):
+        if alarm_id in composites:
+            children = [a for a in modes if a != alarm_id and _in_rule(a, composites[alarm_id].rule)]
+            kind, cost = "composite", price["composite_alarm"]
+            read = "its alarms " + ", ".join(f"`{a}`" for a in sorted(children))
+        else:
+            spec = units[alarm_id]
+            read_metrics = metrics(spec)
+            custom.update((m.namespace, m.name) for m in read_metrics if not m.namespace.startswith("AWS/"))
+            kind = "metric alarm"
+            read = ", ".join(f"`{m.name}`" for m in read_metrics)
+            cost = price["alarm_metric"] * len(read_metrics)
+        total += cost
+        rows.append(f"| `{alarm_id}` | {kind} | {read} | {cost:.2f} | {', '.join(modes[alarm_id])} |")
+    wrappers = sorted(wrapped & set(modes))
+    metric_cost = price["custom_metric"] * len(custom)
+    wrapper_cost = price["composite_alarm"] * len(wrappers)
+    names = ", ".join(f"`{name}`" for name in sorted(name for _, name in custom))
+    return (
+        "\n".join(rows)
+        + f"\n\n{len(modes)} alarms: **${total:.2f} a month**. {len(wrappers)} of them page through their"
+        + f" one-alarm composite `<Id>{PAGE_WRAPPER_SUFFIX}` (monitoring/routing.py, both ALERT_MODEs):"
+        + f" **${wrapper_cost:.2f}**. The {len(custom)} metrics of our own they read ({names}) cost"
+        + f" ${price['custom_metric']:.2f} each a month whoever reads them: **${metric_cost:.2f}**."
+        + f" Together **${total + wrapper_cost + metric_cost:.2f} a month per stage**."
+        + _other_burn_alarms(set(modes), price["alarm_metric"], price["composite_alarm"], metrics)
+        + "\n"
+    )
+
+
+def _other_burn_alarms(paging: set[str], per_metric: float, per_composite: float, metrics: Any) -> str:
+    """The rest of the alarms of each SLO a mode pages with (its slower burns: tickets), priced alike."""
+    from monitoring.slo_catalog import SLO_ALARMS, SLO_COMPOSITES, SLOS
+
+    parts = []
+    for slo in SLOS:
+        mine = [a for a in SLO_ALARMS if a.id.startswith(slo.id)]
+        composites = [c for c in SLO_COMPOSITES if c.id.startswith(slo.id)]
+        if not {a.id for a in (*mine, *composites)} & paging:
+            continue
+        alarms = [a for a in mine if a.id not in paging]
+        others = [c for c in composites if c.id not in paging]
+        cost = per_metric * sum(len(metrics(a)) for a in alarms) + per_composite * len(others)
+        parts.append(f"{slo.id}: {len(alarms)} alarms and {len(others)} composites, ${cost:.2f}")
+    if not parts:
+        return ""
+    return (
+        " The other burn alarms of those SLOs (sustained and slow burns, priced alike) add: "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def _in_rule(alarm_id: str, rule: Any) -> bool:
+    """Whether a composite's rule names the alarm, at any depth."""
+    if isinstance(rule, str):
+        return rule == alarm_id
+    return any(_in_rule(alarm_id, r) for r in rule.rules)
+
+
 BLOCKS: dict[str, Callable[[], str]] = {
     "commands": commands,
     "scenarios": scenarios,
@@ -156,6 +260,7 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "documents": documents,
     "alarms": alarms,
     "sections": sections,
+    "quiet-alarms-cost": quiet_alarms_cost,
 }
 
 

@@ -3,8 +3,9 @@
 Every failed or dead-lettered item logs exactly one line whose message is
 `batch_item_failed jobId=<id> reason=<code> status=<http>` (the spec's metric filter and
 Logs Insights queries match it); held and skipped items log `job_held` / `job_skipped`,
-delivered ones `job_assigned jobId=<id>`.
-Every line about a record carries `jobId` and `correlation_id` (job_message.py) as keys.
+delivered ones `job_assigned` (the one line of every job: its jobId is the key, not repeated in
+the text). Every line about a record carries `jobId`, and `correlation_id` when the producer sent a
+`traceId` (job_message.job_keys), as keys.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from lambdas.common import clock, ddb, metrics
 from lambdas.common.dispatch import ItemFailure, Outcome, dispatch
-from lambdas.common.job_message import JOB_KEYS, trace_id_of
+from lambdas.common.job_message import JOB_KEYS, job_keys, trace_id_of
 from lambdas.common.reserved import is_probe
 from lambdas.common.settings import settings
 
@@ -87,12 +88,11 @@ class BatchRun:
             self.logger.remove_keys(list(JOB_KEYS))  # the next record is another job
 
     def _correlate(self, body: str | None) -> None:
-        """Tag the record's log lines with its jobId and correlation id (the producer's traceId,
-        else the jobId); the keys are Powertools' `correlation_id` and our `jobId`."""
+        """Tag the record's log lines with its jobId and correlation id (the producer's traceId;
+        none when it sent none); the keys are our `jobId` and Powertools' `correlation_id`."""
         job_id = job_id_hint(body)
         if job_id != "-":
-            trace_id = trace_id_of(_field_hint(body, "traceId"))
-            self.logger.append_keys(jobId=job_id, correlation_id=trace_id or job_id)
+            self.logger.append_keys(**job_keys(job_id, trace_id_of(_field_hint(body, "traceId"))))
 
     def _handle(
         self, body: str | None, sent_timestamp_ms: str | int | None, counters: metrics.Counters, creator: str
@@ -121,7 +121,7 @@ class BatchRun:
         line = f"jobId={outcome.job_id} reason={outcome.reason} status={outcome.status}"
         if outcome.kind == "delivered":
             counters.add(metrics.BYOIP, metrics.JOBS_ASSIGNED)
-            self.logger.info(f"job_assigned jobId={outcome.job_id}", extra={"jobId": outcome.job_id})
+            self.logger.info("job_assigned", extra={"jobId": outcome.job_id})
         elif outcome.kind == "held":
             counters.add(metrics.BYOIP, metrics.JOBS_HELD)
             self.logger.info(f"job_held {line}", extra={**fields, "creatorId": creator})

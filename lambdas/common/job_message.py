@@ -2,7 +2,8 @@
 plus an optional `attempt` (re-queues carry the next attempt number) and an optional `traceId`:
 the producer's correlation id. It follows the job into the job item, the `job.assign` frame and
 the agent's `job.result`, and every log line about the job carries it as `correlation_id`. A
-message without one (an older producer) is correlated by its jobId."""
+message without one (an older producer) is correlated by its jobId, which every such line carries
+already: its lines have no `correlation_id` (job_keys)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,15 @@ MAX_JOB_BYTES = 120 * 1024
 # The keys every log line about one job carries (docs/contracts.md "Log lines"); `correlation_id`
 # is Powertools Logger's own key for it.
 JOB_KEYS = ("jobId", "correlation_id")
+
+
+def job_keys(job_id: str, trace_id: str | None) -> dict[str, str]:
+    """The log keys of a line about one job: `jobId`, and `correlation_id` when the job has a
+    correlation id of its own. A job without one is correlated by its jobId, and a line does not
+    say it twice (docs/cost.md: 25 B a line); `byoip job show` matches either key."""
+    if trace_id and trace_id != job_id:
+        return {"jobId": job_id, "correlation_id": trace_id}
+    return {"jobId": job_id}
 
 
 class BadJob(Exception):

@@ -241,7 +241,9 @@ def _write(
     for write in (count, reset) if knows_window else (reset, count):
         ok, item = ddb.update_or_old(**base, **write)
         if ok:
-            return False, int((item or {})[names["#n"]])
+            # Opening the window sets the count to n: known without the answer, which may leave the
+            # attribute out when it already held n (moto's UPDATED_NEW names changed values only).
+            return False, n if write is reset else int((item or {})[names["#n"]])
         if item is None:
             return False, None  # the agent item is gone: the frame stays admitted
         if item.get(names["#w"]) == window and int(item.get(names["#n"], 0)) + n > scope.limit:

@@ -23,7 +23,7 @@ from lambdas.common import (
     revocation,
 )
 from lambdas.common.agent_actions import ACTIONS, Caller, parse_agent_frame
-from lambdas.common.job_message import JOB_KEYS
+from lambdas.common.job_message import JOB_KEYS, job_keys
 from lambdas.common.protocol import LOG_LINE, FrameError, encode, error_frame
 from lambdas.common.requeue import release_held
 from lambdas.common.settings import settings
@@ -199,8 +199,7 @@ def message(event: dict[str, Any], logger: Any) -> dict[str, Any]:
         if request.action == "job.result":  # the job's last line in ws-message, answered or not
             # The job's keys on the line itself too: appended keys are the logger's, shared by the
             # sandbox's handler threads, and another frame may remove them in between.
-            job = request.fields["jobId"]
-            keys = {"jobId": job, "correlation_id": request.fields.get("traceId") or job}
+            keys = job_keys(request.fields["jobId"], request.fields.get("traceId"))
             logger.info(result_line(request.fields, reply or {}), extra={"agentId": caller.agent_id, **keys})
     except ratelimit.Flooding as flooding:
         return _cut_off(connection_id, flooding.item, now, logger)
@@ -230,18 +229,18 @@ def correlate(logger: Any, fields: dict[str, Any]) -> None:
     """Tag every following log line of a frame about one job with its jobId and correlation id.
 
     The correlation id is the agent's echoed `traceId` (the job.assign frame's); an older agent
-    sends none, and its lines are correlated by the jobId, which every line carries as well.
+    sends none, and its lines are correlated by the jobId, which every line carries as well (they
+    have no `correlation_id`, nor do those whose traceId is the jobId: job_message.job_keys).
     """
     job_id = fields.get("jobId")
     if job_id:
-        logger.append_keys(jobId=job_id, correlation_id=fields.get("traceId") or job_id)
+        logger.append_keys(**job_keys(job_id, fields.get("traceId")))
 
 
 def result_line(fields: dict[str, Any], reply: dict[str, Any]) -> str:
-    """`job_result jobId=<id> status=<s> requeued=<bool>`: the job's last line in ws-message."""
-    line = (
-        f"job_result jobId={fields['jobId']} status={fields['status']} requeued={bool(reply.get('requeued'))}"
-    )
+    """`job_result status=<s> requeued=<bool>`: the job's last line in ws-message (its jobId is the
+    line's `jobId` key, not repeated in the text)."""
+    line = f"job_result status={fields['status']} requeued={bool(reply.get('requeued'))}"
     if reply.get("duplicate"):
         line += " duplicate=True"
     return line

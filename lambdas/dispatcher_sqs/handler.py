@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from lambdas.common.batch import BatchRun
+from lambdas.common.logs import function_logger
 from lambdas.common.tracing import traced
 
-logger = Logger()
+logger = function_logger()
 # A batch whose every record failed still answers with batchItemFailures, not a function error.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from lambdas.common import clock, metrics
+from lambdas.common.logs import function_logger
 from lambdas.common.reaper import reap
 from lambdas.common.settings import settings
 from lambdas.common.tracing import traced
 from lambdas.common.watch import watch
 
-logger = Logger()
+logger = function_logger()
 
 
 @traced

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from lambdas.common import clock, probe
+from lambdas.common.logs import function_logger
 from lambdas.common.reserved import probe_agent
 from lambdas.common.settings import settings
 from lambdas.common.tracing import traced
 
-logger = Logger()
+logger = function_logger()
 
 
 @traced

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from lambdas.common import aws
+from lambdas.common.logs import function_logger
 from lambdas.common.rotation import rotate
 from lambdas.common.tracing import traced
 
-logger = Logger()
+logger = function_logger()
 
 
 @traced

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from lambdas.common import session
+from lambdas.common.logs import function_logger
 from lambdas.common.tracing import traced
 
-logger = Logger()
+logger = function_logger()
 
 
 @traced

@@ -43,15 +43,15 @@ def story(tables, monkeypatch):
     logs = boto3.client("logs", region_name=REGION)
     lines = {
         DISPATCHER: [
-            (NOW - 2 * 86400, line("job_assigned jobId=job-1", jobId="job-1", correlation_id="req-1")),
-            (NOW - 60, line("job_assigned jobId=job-1", jobId="job-1", correlation_id="req-1")),
-            (NOW - 59, line("job_assigned jobId=job-2", jobId="job-2", correlation_id="job-2")),
+            (NOW - 2 * 86400, line("job_assigned", jobId="job-1", correlation_id="req-1")),
+            (NOW - 60, line("job_assigned", jobId="job-1", correlation_id="req-1")),
+            (NOW - 59, line("job_assigned", jobId="job-2")),
             (NOW - 58, "START RequestId: 1 Version: $LATEST"),
         ],
         WS_MESSAGE: [
             (NOW - 40, line("ws_message_failed code=internal_error", correlation_id="req-1", level="ERROR")),
-            (NOW - 30, line("job_result jobId=job-1 status=completed requeued=False", jobId="job-1")),
-            (NOW - 29, line("job_result jobId=job-2 status=completed requeued=False", jobId="job-2")),
+            (NOW - 30, line("job_result status=completed requeued=False", jobId="job-1")),
+            (NOW - 29, line("job_result status=completed requeued=False", jobId="job-2")),
         ],
     }
     for group, events in lines.items():
@@ -66,9 +66,9 @@ def story(tables, monkeypatch):
 
 
 STORY = [
-    "dispatcher-sqs  job_assigned jobId=job-1",
+    "dispatcher-sqs  job_assigned",
     "ws-message      ERROR ws_message_failed code=internal_error",
-    "ws-message      job_result jobId=job-1 status=completed requeued=False",
+    "ws-message      job_result status=completed requeued=False",
 ]
 
 
@@ -84,17 +84,36 @@ def test_show_tells_the_jobs_story_across_functions_in_order(story, cli, via):
     assert created < finished
     # the job's lines (by jobId or by its correlation id), none of job-2's, none older than --since
     shown = [row.split("  ", 2)[-1].strip() for row in out.splitlines() if row.startswith("  20")]
-    assert [s for s in shown if "jobId" in s or "code=" in s] == STORY
+    assert [s for s in shown if s.startswith(("dispatcher-sqs", "ws-message"))] == STORY
     assert "job-2" not in out.split("log lines", 1)[1].split("console:", 1)[0]
     assert ": 3" in out.split("log lines", 1)[1].splitlines()[0]
     assert "console: https://us-east-1.console.aws.amazon.com/cloudwatch/home" in out
     assert "saved query: BYOIP-test/job-story" in out
 
 
+@pytest.mark.parametrize("via", ["insights", "filter"])
+def test_a_job_without_a_trace_id_is_found_by_its_job_id(story, tables, cli, via):
+    # GIVEN job-2, whose producer sent no traceId: its item's traceId is its jobId, and its lines
+    # carry `jobId` alone (no `correlation_id` that would only repeat it)
+    item = {**story, "jobId": "job-2", "traceId": "job-2"}
+    tables.put_item(
+        TableName="byoip-test-jobs", Item={k: TypeSerializer().serialize(v) for k, v in item.items()}
+    )
+    # WHEN on-call asks for its story
+    result = cli("job", "show", "job-2", "--stage", "test", "--via", via)
+    # THEN both of its lines are there, and none of job-1's
+    assert result.exit_code == 0, result.output
+    shown = [row.split("  ", 2)[-1].strip() for row in result.stdout.splitlines() if row.startswith("  20")]
+    assert [s for s in shown if s.startswith(("dispatcher-sqs", "ws-message"))] == [
+        "dispatcher-sqs  job_assigned",
+        "ws-message      job_result status=completed requeued=False",
+    ]
+
+
 def test_a_wider_since_reads_older_lines(story, cli):
     result = cli("job", "show", "job-1", "--stage", "test", "--via", "filter", "--since", "3d")
     assert result.exit_code == 0, result.output
-    assert result.stdout.count("job_assigned jobId=job-1") == 2
+    assert result.stdout.count("job_assigned") == 2
 
 
 def test_the_sandbox_is_read_with_filter_log_events(story, cli, monkeypatch):

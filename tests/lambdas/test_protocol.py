@@ -7,7 +7,7 @@ import json
 import pytest
 
 from lambdas.common.agent_actions import parse_agent_frame
-from lambdas.common.job_message import BadJob, JobMessage, parse_job_message
+from lambdas.common.job_message import BadJob, JobMessage, job_keys, parse_job_message
 from lambdas.common.job_updates import MAX_RESULT_BYTES, fit_result
 from lambdas.common.metrics import Counters
 from lambdas.common.protocol import AgentRequest, FrameError
@@ -92,6 +92,19 @@ def test_trace_id_travels_from_the_message_to_the_assign_frame():
 def test_a_bad_trace_id_never_fails_the_job():
     msg = parse_job_message('{"jobId":"j","agentId":"a","creatorId":"c","kind":"k","traceId":"bad id"}')
     assert (msg.trace_id, msg.correlation_id) == (None, "j")
+
+
+@pytest.mark.parametrize(
+    ("trace_id", "keys"),
+    [
+        ("req-42", {"jobId": "j", "correlation_id": "req-42"}),
+        (None, {"jobId": "j"}),  # no traceId: the jobId correlates the job's lines
+        ("j", {"jobId": "j"}),  # a traceId that is the jobId is not said twice
+        ("", {"jobId": "j"}),
+    ],
+)
+def test_a_jobs_log_keys_name_its_correlation_id_only_when_it_is_not_the_job_id(trace_id, keys):
+    assert job_keys("j", trace_id) == keys
 
 
 def test_oversized_job_message_is_refused_before_parsing():

@@ -252,7 +252,8 @@ def test_the_producers_trace_id_follows_the_job_into_every_log_line(online, cloc
     # and a job from an older producer (no traceId) whose older agent echoes nothing
     assert dispatch(h.sqs_event(h.job_body("job-8")), None) == {"batchItemFailures": []}
     send({"action": "job.result", "jobId": "job-8", "status": "completed"})
-    # THEN the frame carried it, the item stores it, and both functions' lines carry the job's keys
+    # THEN the frame carried it, the item stores it, and both functions' lines carry the job's keys:
+    # `jobId` always, `correlation_id` only when it is not the jobId (job-8's is: said once)
     assert (frame["traceId"], h.job("job-7")["traceId"], h.job("job-8")["traceId"]) == (
         "req-7",
         "req-7",
@@ -264,11 +265,13 @@ def test_the_producers_trace_id_follows_the_job_into_every_log_line(online, cloc
         if str(d.get("message", "")).startswith(("job_assigned", "job_result"))
     ]
     assert lines == [
-        ("job_assigned jobId=job-7", "job-7", "req-7"),
-        ("job_result jobId=job-7 status=completed requeued=False", "job-7", "req-7"),
-        ("job_assigned jobId=job-8", "job-8", "job-8"),
-        ("job_result jobId=job-8 status=completed requeued=False", "job-8", "job-8"),
+        ("job_assigned", "job-7", "req-7"),
+        ("job_result status=completed requeued=False", "job-7", "req-7"),
+        ("job_assigned", "job-8", None),
+        ("job_result status=completed requeued=False", "job-8", None),
     ]
+    # and no line carries Powertools' `location`, `service` or `timestamp` (no reader uses them)
+    assert not [d for d in out.logs() if {"location", "service", "timestamp"} & set(d)]
     # and a line about no job (a junk frame) carries no job's keys: they do not leak across frames
     send("not json")
     (rejected,) = [d for d in out.logs() if d.get("message") == "ws_message_rejected code=json_invalid"]

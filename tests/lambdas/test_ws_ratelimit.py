@@ -187,3 +187,17 @@ def test_a_connection_whose_agent_item_is_gone_is_admitted_uncounted(online, clo
     h.ddb().delete_item(TableName=h.ENV["AGENTS_TABLE"], Key={"pk": {"S": AGENT_PK}})
     assert _flood(ratelimit.LocalCounts(), ratelimit.FLUSH_EVERY) == ratelimit.FLUSH_EVERY
     assert h.agent("agent-1") is None  # a count never re-creates an agent item
+
+
+def test_a_new_minute_opened_with_the_count_the_last_one_ended_with_is_counted(online, clock):
+    # GIVEN a minute whose frames were written as 5 (one flush)
+    for second in range(ratelimit.FLUSH_EVERY):
+        ratelimit.admit("conn-1", WINDOW_START + second)
+    assert frames_counted() == (WINDOW_START // 60, ratelimit.FLUSH_EVERY)
+    # WHEN the next minute's first flush opens the window with the same count (the write leaves
+    # frameCount as it was, and moto's UPDATED_NEW answer then leaves it out)
+    for second in range(ratelimit.FLUSH_EVERY):
+        ratelimit.admit("conn-1", WINDOW_START + 60 + second)
+    # THEN every frame is admitted and the new minute holds them
+    assert frames_counted() == (WINDOW_START // 60 + 1, ratelimit.FLUSH_EVERY)
+    assert h.item("AGENTS_TABLE", "pk", "budget#creator-1")["frameCount"] == ratelimit.FLUSH_EVERY

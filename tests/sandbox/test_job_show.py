@@ -10,13 +10,13 @@ import sys
 from sandbox.log_shipping import FLUSH_SECONDS
 
 
-def _shipped(box, group: str, needle: str) -> bool:
+def _shipped(box, group: str, *needles: str) -> bool:
     logs = box.client("logs")
     try:
         events = logs.filter_log_events(logGroupName=group).get("events", [])
     except logs.exceptions.ResourceNotFoundException:  # the shipper has not created the group yet
         return False
-    return any(needle in event["message"] for event in events)
+    return any(all(needle in event["message"] for needle in needles) for event in events)
 
 
 def test_job_show_tells_a_jobs_story_across_the_functions(box, fleet):
@@ -33,7 +33,7 @@ def test_job_show_tells_a_jobs_story_across_the_functions(box, fleet):
     box.client("sqs").send_message(QueueUrl=box.queue_url("jobs"), MessageBody=json.dumps(body))
     assert box.wait_for(lambda: "story-1" in fleet.completed(), 60)
     assert box.wait_for(
-        lambda: _shipped(box, "/aws/lambda/byoip-local-ws-message", "job_result jobId=story-1"),
+        lambda: _shipped(box, "/aws/lambda/byoip-local-ws-message", '"job_result ', '"jobId":"story-1"'),
         60 + FLUSH_SECONDS,  # a bound a busy machine meets; a healthy run ships within a second
     )
     # WHEN on-call asks for its story, from another process, as they would against AWS
@@ -63,13 +63,9 @@ def test_job_show_tells_a_jobs_story_across_the_functions(box, fleet):
     assert "log lines (FilterLogEvents" in out  # moto runs no Insights filter: the sandbox's way
     story = [row.split("Z  ", 1)[1] for row in out.splitlines() if row.startswith("  20") and "Z  " in row]
     assigned = [
-        n
-        for n, row in enumerate(story)
-        if row.startswith("dispatcher-sqs") and "job_assigned jobId=story-1" in row
+        n for n, row in enumerate(story) if row.startswith("dispatcher-sqs") and "job_assigned" in row
     ]
-    result = [
-        n for n, row in enumerate(story) if row.startswith("ws-message") and "job_result jobId=story-1" in row
-    ]
+    result = [n for n, row in enumerate(story) if row.startswith("ws-message") and "job_result" in row]
     assert len(assigned) == 1 and len(result) == 1 and assigned[0] < result[0], out
     assert "status=completed" in story[result[0]]
     # AND a job that does not exist is one error line
