@@ -137,7 +137,7 @@ deploy: install
 	trap '$(BYOIP) maintenance stop --stage $(STAGE) --missing-ok' EXIT; trap 'exit 130' INT TERM; \
 	$(CDK) deploy --app cdk.out --method=execute-change-set --change-set-name $(CHANGE_SET)
 
-## bench: the five benchmarks below (figures printed, nothing asserted; docs/cli.md says what each measures);
+## bench: the six benchmarks below (figures printed, nothing asserted; docs/cli.md says what each measures);
 ## benchmarks/cost_model.py is dispatcher_calls.py's price table, benchmarks/gameday_speed.py is run by hand
 bench: install
 	$(PY) benchmarks/dispatcher_calls.py
@@ -145,6 +145,7 @@ bench: install
 	$(PY) benchmarks/sandbox_bench.py
 	$(PY) benchmarks/moto_calls.py
 	$(PY) benchmarks/capacity.py
+	$(PY) benchmarks/watch_reads.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .sandbox reports mutants
