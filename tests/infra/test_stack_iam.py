@@ -19,13 +19,9 @@ def _connections(s, method="POST"):
 
 
 def WATCH_SCANS(jobs: str, agents: str, limits: str) -> set[tuple[str, str]]:  # noqa: N802
-    """The only Scans allowed anywhere: lease-reaper's creator watch, once a minute, reads the agents,
-    the creator limits and the sparse held-jobs index whole (no request path ever scans)."""
-    return {
-        ("dynamodb:Scan", agents),
-        ("dynamodb:Scan", limits),
-        ("dynamodb:Scan", f"{jobs}/index/ByHeldAgent"),
-    }
+    """The only Scan allowed anywhere: lease-reaper's creator watch, once a minute, reads the sparse
+    held-jobs index whole (no table is scanned, and no request path ever scans)."""
+    return {("dynamodb:Scan", f"{jobs}/index/ByHeldAgent")}
 
 
 def expected_grants(s: str) -> dict[str, set[tuple[str, str]]]:
@@ -100,6 +96,11 @@ def expected_grants(s: str) -> dict[str, set[tuple[str, str]]]:
             ("sqs:SendMessage", f"byoip-{s}-jobs"),
             # the creator watch (lambdas/common/watch.py): breakers, outcome windows, releases, events
             *WATCH_SCANS(jobs, agents, limits),
+            # ... and its targeted reads: the keys-only sparse indexes, then the items they name
+            ("dynamodb:Query", f"{agents}/index/ByWatch"),
+            ("dynamodb:Query", f"{limits}/index/ByBreaker"),
+            ("dynamodb:BatchGetItem", agents),
+            ("dynamodb:BatchGetItem", limits),
             ("dynamodb:UpdateItem", agents),
             ("dynamodb:DeleteItem", agents),  # breaker.forget
             (
