@@ -15,6 +15,8 @@ connection whose token a revocation covers is closed at its next frame (`closing
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -145,23 +147,37 @@ def _counted_write(
     creator_id: str, agent_id: str, update: dict[str, Any], condition: str, delta: int
 ) -> bool:
     """The agent item's update under `condition`, and the agent's count shard moved by `delta`, in
-    one transaction; False (nothing written) when the condition fails."""
+    one transaction; False (nothing written) when the condition fails.
+
+    Two transactions on one shard at once conflict (TransactionConflict): a reconnect storm meets
+    that, so a conflict is tried again after a short random pause, up to _CONFLICT_ATTEMPTS times.
+    Each call carries its own request token (botocore fills it in and keeps it for its own retries
+    of that call), so a call that went through and is retried after a lost answer is not applied twice.
+    """
     shard = {
         "TableName": _table(),
         "Key": tables.key(tables.AGENTS, tables.fleet_pk(tables.fleet_shard(creator_id, agent_id))),
         "UpdateExpression": "ADD connected :delta",
         "ExpressionAttributeValues": ddb.values(delta=delta),
     }
-    try:
-        ddb.dynamodb().transact_write_items(
-            TransactItems=[{"Update": {**update, "ConditionExpression": condition}}, {"Update": shard}]
-        )
-    except ClientError as err:
-        reasons = ddb.cancellation_reasons(err)
-        if reasons is not None and ddb.failed_condition(reasons, 0):
-            return False
-        raise
-    return True
+    items = [{"Update": {**update, "ConditionExpression": condition}}, {"Update": shard}]
+    for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
+        try:
+            ddb.dynamodb().transact_write_items(TransactItems=items)
+        except ClientError as err:
+            reasons = ddb.cancellation_reasons(err)
+            if reasons is not None and ddb.failed_condition(reasons, 0):
+                return False
+            conflict = reasons is not None and any(r.get("Code") == "TransactionConflict" for r in reasons)
+            if not conflict or attempt == _CONFLICT_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.01, 0.04) * attempt)  # noqa: S311 (a pause, not a secret)
+            continue
+        return True
+    return False  # not reached: the last attempt returns or raises
+
+
+_CONFLICT_ATTEMPTS = 4
 
 
 def forget(connection_id: str) -> bool:

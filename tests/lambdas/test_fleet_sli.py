@@ -76,6 +76,40 @@ def test_the_gauge_moves_with_the_connection_in_one_transaction(queues, clock, m
     assert "connectionId" not in (connections.agent("c1", "a") or {})
 
 
+def test_a_storms_conflicting_count_transaction_is_tried_again_and_counts_once(queues, clock, monkeypatch):
+    # GIVEN DynamoDB cancelling the first two count transactions: another one held the shard
+    from botocore.exceptions import ClientError
+
+    from lambdas.common import ddb
+
+    real, conflicts, pauses = ddb.dynamodb(), [2], []
+    conflict = {
+        "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+        "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}],
+    }
+
+    class Busy:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def transact_write_items(self, **k):
+            if conflicts[0]:
+                conflicts[0] -= 1
+                raise ClientError(conflict, "TransactWriteItems")
+            return real.transact_write_items(**k)
+
+    monkeypatch.setattr(ddb, "dynamodb", lambda: Busy())
+    monkeypatch.setattr(connections.time, "sleep", pauses.append)
+    # WHEN an agent connects, then disconnects
+    assert connections.register("a", "c1", "x1", clock.value) is None
+    assert connections.connected_count() == 1
+    conflicts[0] = 1
+    assert connections.drop("c1", "a", "x1", clock.value) is True
+    # THEN each went through once, after a short pause per conflict
+    assert connections.connected_count() == 0
+    assert len(pauses) == 3 and all(0 < p < 0.2 for p in pauses)
+
+
 def test_an_agent_connected_before_the_count_existed_counts_from_its_next_connect(queues, clock):
     # GIVEN an agent item written before this version: connected, not marked counted
     h.ddb().put_item(
