@@ -74,7 +74,13 @@ def throughput(agent_count: int, jobs: int) -> str:
                 for agent_id, creator_id in wave:
                     fleet.add(agent_id, creator_id, AgentBehaviour(0.0, False, box.clock.real(120)))
                 if not fleet.wait_online([a for a, _ in wave], timeout=120):
-                    return f"{agent_count} agents: agents {wave[0][0]}.. did not connect within 120 s"
+                    online = sum(a.online.is_set() for a in fleet.agents.values())
+                    waited = time.perf_counter() - connect_started
+                    return (
+                        f"{agent_count} agents at {THROUGHPUT_SPEED:g}x: not sustained, {online} of "
+                        f"{len(fleet.agents)} started were online after {waited:.0f} s "
+                        f"(agents {wave[0][0]}.. not within 120 s)"
+                    )
             connect_s = time.perf_counter() - connect_started
             started = time.perf_counter()
             wanted = set(send_jobs(box, jobs, agents))

@@ -56,10 +56,11 @@ FDS_PER_AGENT = 2  # the agent's socket and the gateway's, both in this process
 FDS_SPARE = 1024  # the sandbox's own: moto clients, log files, pollers
 # The sandbox answers about 10-15 `$connect` a real second (each is 5-6 DynamoDB calls through the
 # one moto DynamoDB server while the fleet heartbeats); API Gateway and Lambda answer in well under
-# a second. A handshake queued longer than the agent's open timeout (10 s) is given up and retried,
-# and the gateway still runs the abandoned `$connect`: with 2,000 agents that loop kept a third of
-# the fleet offline for the whole reconnect phase. So the fleet's agents wait as long as the
-# sandbox's queue of handshakes can be: one real second per 10 agents, at least 10 s.
+# a second. A handshake queued longer than 10 s (the agent's open timeout, and the gateway's:
+# websockets' default) is dropped and retried, and the gateway still runs the abandoned `$connect`:
+# with 2,000 agents that loop kept a third of the fleet offline for the whole reconnect phase. So
+# the fleet's agents and the gateway wait as long as the sandbox's queue of handshakes can be: one
+# real second per 10 agents, at least 10 s.
 CONNECTS_PER_REAL_S = 10
 
 
@@ -198,7 +199,11 @@ def run_fleet_day(options: FleetDayOptions) -> FleetReport:
     started = time.monotonic()
     open_files = raise_open_files(FDS_PER_AGENT * options.agents + FDS_SPARE)
     box_options = SandboxOptions(
-        speed=options.speed, template=options.template, workdir=options.workdir, alarms=False
+        speed=options.speed,
+        template=options.template,
+        workdir=options.workdir,
+        alarms=False,
+        handshake_timeout_s=open_timeout(options.agents),
     )
     with Sandbox(box_options) as box:
         probe = _Probe(box)
