@@ -124,6 +124,9 @@ class Agent:
         self.log = log
         self.stop_on_401 = stop_on_401
         self.patches = patches  # verifies signed patches; None: the agent never asks for one
+        # Real seconds to wait for the handshake ($connect's answer) before giving the attempt up.
+        # The fleet game day lengthens it: the sandbox answers a few dozen $connect a second.
+        self.open_timeout = 10.0
         self.stats = AgentStats()
         self.online = asyncio.Event()
         self._stopped = asyncio.Event()
@@ -146,7 +149,7 @@ class Agent:
             established = False
             self.stats.attempts.append(time.time())
             try:
-                async with connect(f"{self.url}?token={self.token()}", open_timeout=10) as ws:
+                async with connect(f"{self.url}?token={self.token()}", open_timeout=self.open_timeout) as ws:
                     failures, established = 0, True
                     await self._session(ws)
             except InvalidStatus as exc:

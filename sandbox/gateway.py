@@ -98,9 +98,15 @@ class Gateway:
     """The WebSocket side of the local API; runs its own event loop in a thread."""
 
     def __init__(
-        self, runtime: LambdaRuntime, routes: Routes, idle_timeout_s: float = 600.0, edge: Edge | None = None
+        self,
+        runtime: LambdaRuntime,
+        routes: Routes,
+        idle_timeout_s: float = 600.0,
+        edge: Edge | None = None,
+        handshake_timeout_s: float = 10.0,
     ) -> None:
         self.runtime = runtime
+        self.handshake_timeout_s = handshake_timeout_s  # a handshake not answered by then is dropped
         self.routes = routes
         self.edge = edge
         self.idle_timeout_s = idle_timeout_s
@@ -143,6 +149,7 @@ class Gateway:
             process_request=self._connect,
             max_size=(MAX_MESSAGE_BYTES, MAX_FRAME_BYTES),
             ping_interval=None,
+            open_timeout=self.handshake_timeout_s,
         )
 
     async def _invoke(self, route: str, event: dict[str, Any]) -> Any:

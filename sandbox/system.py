@@ -56,6 +56,9 @@ class SandboxOptions:
     template: dict[str, Any] | None = None  # default: synthesize the stage (child process)
     workdir: Path = field(default_factory=lambda: Path(".sandbox"))
     alarms: bool = True
+    # Real seconds the gateway waits for `$connect`'s answer before it drops a handshake (the
+    # websockets default); the fleet game day lengthens it with the agents' own wait.
+    handshake_timeout_s: float = 10.0
 
 
 class Sandbox:
@@ -115,7 +118,11 @@ class Sandbox:
         api_id, limits = read_edge(self.resolver)
         self.edge = Edge(clock, self.metrics, api_id, limits)
         self.gateway = Gateway(
-            self.runtime, read_routes(self.resolver, arns), clock.real(600), edge=self.edge
+            self.runtime,
+            read_routes(self.resolver, arns),
+            clock.real(600),
+            edge=self.edge,
+            handshake_timeout_s=self.options.handshake_timeout_s,
         ).start()
         self._stops.append(self.gateway.stop)
         self.connections = ConnectionsApi(self.gateway).start()

@@ -13,11 +13,19 @@ invocations served, against API Gateway's quota of 500 new connections per secon
 and Region; then the queue drains and every job is accounted for (0 lost, 0 duplicate
 completions, 0 stuck). Alarms are not evaluated (the runbook game days do that); the heartbeat
 load is what bounds the speed: 1,000 agents beat 8 times per production second.
+
+The report also gives what an agent and its connection cost the sandbox (sandbox/proc_usage.py,
+from /proc): resident memory per agent (the agent's client and the gateway's side of its
+connection live in this process; the moto servers hold its connection items), and CPU per agent
+and per connection per production minute while the fleet idles connected (the fleet's event
+loop thread against every other thread and the moto servers). Every agent needs two file
+descriptors here (both ends of its socket), so the open-files soft limit is raised first.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
 import time
 from collections import Counter
@@ -32,6 +40,7 @@ from sandbox.agent import AgentBehaviour
 from sandbox.fleet import Fleet
 from sandbox.gameday.ledger import Ledger
 from sandbox.gameday.traffic import Producer, TrafficPlan
+from sandbox.proc_usage import Snapshot, raise_open_files, snapshot
 from sandbox.system import Sandbox, SandboxOptions
 
 # API Gateway WebSocket quota "New connections per second per account (across all WebSocket
@@ -42,6 +51,17 @@ CREATORS = ("creator-1", "creator-2", "creator-3", "creator-4")
 CONNECT_WAVE = 50  # agents started together while the fleet first connects
 BACKOFF_S = (0.2, 5.0)  # production seconds: the reference agent's exponential backoff
 DRAIN_MIN = 30
+MAX_AGENTS = 10_000
+FDS_PER_AGENT = 2  # the agent's socket and the gateway's, both in this process
+FDS_SPARE = 1024  # the sandbox's own: moto clients, log files, pollers
+# The sandbox answers about 10-15 `$connect` a real second (each is 5-6 DynamoDB calls through the
+# one moto DynamoDB server while the fleet heartbeats); API Gateway and Lambda answer in well under
+# a second. A handshake queued longer than 10 s (the agent's open timeout, and the gateway's:
+# websockets' default) is dropped and retried, and the gateway still runs the abandoned `$connect`:
+# with 2,000 agents that loop kept a third of the fleet offline for the whole reconnect phase. So
+# the fleet's agents and the gateway wait as long as the sandbox's queue of handshakes can be: one
+# real second per 10 agents, at least 10 s.
+CONNECTS_PER_REAL_S = 10
 
 
 @dataclass
@@ -81,6 +101,8 @@ class FleetReport:
     redeliveries: int = 0
     problems: list[str] = field(default_factory=list)
     wall_s: float = 0.0
+    open_files_limit: int = 0  # RLIMIT_NOFILE's soft limit during the run
+    resources: dict[str, float] = field(default_factory=dict)  # see usage_report()
 
     @property
     def outcome(self) -> str:
@@ -126,19 +148,75 @@ def peak_per_second(times: list[float], since: float, speed: float) -> int:
     return max(buckets.values(), default=0)
 
 
+def usage_report(
+    before: Snapshot,
+    connected: Snapshot,
+    idle_end: Snapshot,
+    end: Snapshot,
+    agents: int,
+    idle_min: float,
+    fleet_tid: int | None,
+) -> dict[str, float]:
+    """Memory and CPU per agent and per connection from four snapshots: the sandbox up without
+    agents, the fleet connected, the fleet after `idle_min` production minutes connected (the steady
+    phase: heartbeats and a trickle of jobs), and the end of the run."""
+    me = os.getpid()  # the children are the moto servers
+
+    def rss(snap: Snapshot, main: bool) -> int:
+        return sum(kb for pid, kb in snap.rss_kb.items() if (pid == me) == main)
+
+    def cpu(a: Snapshot, b: Snapshot) -> float:
+        return sum(b.cpu_s.get(pid, 0.0) - a.cpu_s.get(pid, 0.0) for pid in b.cpu_s)
+
+    def fleet_cpu(a: Snapshot, b: Snapshot) -> float:
+        if fleet_tid is None:
+            return 0.0
+        return b.thread_cpu_s.get(fleet_tid, 0.0) - a.thread_cpu_s.get(fleet_tid, 0.0)
+
+    n, minutes = max(agents, 1), max(idle_min, 1e-9)
+    idle_agent = fleet_cpu(connected, idle_end)
+    idle_sandbox = cpu(connected, idle_end) - idle_agent
+    return {
+        "main_rss_mb_before": round(rss(before, True) / 1024, 1),
+        "main_rss_mb_connected": round(rss(connected, True) / 1024, 1),
+        "moto_rss_mb_connected": round(rss(connected, False) / 1024, 1),
+        "peak_rss_mb_end": round((rss(end, True) + rss(end, False)) / 1024, 1),
+        # the agent's client and the gateway's side of its connection (one process)
+        "rss_kb_per_agent_and_connection": round((rss(connected, True) - rss(before, True)) / n, 1),
+        # its connection and agent items in the moto servers
+        "moto_rss_kb_per_connection": round((rss(connected, False) - rss(before, False)) / n, 1),
+        "connect_cpu_ms_per_agent": round(1000 * cpu(before, connected) / n, 2),
+        "agent_cpu_ms_per_agent_min": round(1000 * idle_agent / n / minutes, 3),
+        "sandbox_cpu_ms_per_connection_min": round(1000 * idle_sandbox / n / minutes, 3),
+        "storm_cpu_ms_per_agent": round(1000 * cpu(idle_end, end) / n, 2),
+        "cpu_s_total": round(cpu(before, end), 1),
+        "threads": end.threads,
+        "open_files_connected": connected.open_files,
+    }
+
+
 def run_fleet_day(options: FleetDayOptions) -> FleetReport:
     started = time.monotonic()
+    open_files = raise_open_files(FDS_PER_AGENT * options.agents + FDS_SPARE)
     box_options = SandboxOptions(
-        speed=options.speed, template=options.template, workdir=options.workdir, alarms=False
+        speed=options.speed,
+        template=options.template,
+        workdir=options.workdir,
+        alarms=False,
+        handshake_timeout_s=open_timeout(options.agents),
     )
     with Sandbox(box_options) as box:
         probe = _Probe(box)
         clock = box.clock
         secret = box.jwt_secret()
         fleet = Fleet(box.gateway.url, lambda a, c: mint_token(secret, a, c))
+        fleet_tid = fleet._thread.native_id  # the agents' event loop
+        tids = [fleet_tid] if fleet_tid is not None else []
         try:
             pairs = [(f"agent-{i + 1}", CREATORS[i % len(CREATORS)]) for i in range(options.agents)]
+            before = snapshot(tids)
             first = _connect_fleet(fleet, pairs, box, options)
+            connected = snapshot(tids)
             names = Names(box.options.stage)
             queues = {
                 "jobs": names.queue(JOBS),
@@ -149,7 +227,10 @@ def run_fleet_day(options: FleetDayOptions) -> FleetReport:
             plan = TrafficPlan(agents=pairs, per_minute=options.jobs_per_minute)
             producer = Producer(box.client("sqs"), box.queue_url(JOBS), ledger, clock, plan).start()
             try:
+                idle_from = clock.now()
                 time.sleep(clock.real(options.steady_min * 60))
+                idle_min = (clock.now() - idle_from) / 60
+                idle_end = snapshot(tids)
                 report, drop_real = _storm(box, fleet, ledger, options, first)
             finally:
                 producer.stop()
@@ -171,10 +252,19 @@ def run_fleet_day(options: FleetDayOptions) -> FleetReport:
             report.duplicate_completions = sum(n - 1 for n in fleet.completions().values() if n > 1)
             report.redeliveries = sum(n - 1 for n in fleet.assignments().values() if n > 1)
             report.problems += _judge(report, accounting.lost, accounting.pending)
+            report.open_files_limit = open_files
+            report.resources = usage_report(
+                before, connected, idle_end, snapshot(tids), options.agents, idle_min, fleet_tid
+            )
         finally:
             fleet.stop()
     report.wall_s = round(time.monotonic() - started, 1)
     return report
+
+
+def open_timeout(agents: int) -> float:
+    """Real seconds an agent of an `agents`-strong fleet waits for its handshake."""
+    return max(10.0, agents / CONNECTS_PER_REAL_S)
 
 
 def _connect_fleet(
@@ -190,6 +280,7 @@ def _connect_fleet(
             agent = fleet.add(agent_id, creator, AgentBehaviour(clock.real(5), False, clock.real(120)))
             agent.backoff = (clock.real(BACKOFF_S[0]), clock.real(BACKOFF_S[1]))
             agent.reconnect_window = clock.real(options.window_s)
+            agent.open_timeout = open_timeout(options.agents)
         if not fleet.wait_online([a for a, _ in wave], timeout=120):
             raise RuntimeError(f"agents {wave[0][0]}..{wave[-1][0]} did not connect within 120 s")
     return round(clock.now() - began, 1)
@@ -273,15 +364,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m sandbox.gameday.fleet_day", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--agents", type=int, default=1000, help="1-2000 reference agents (default 1000)")
+    parser.add_argument(
+        "--agents", type=int, default=1000, help=f"1-{MAX_AGENTS} reference agents (default 1000)"
+    )
     parser.add_argument("--speed", type=float, default=4.0, help="production seconds per real second, 1-60")
     parser.add_argument("--window", type=float, default=30.0, help="first-retry jitter, production s, 0-300")
     parser.add_argument("--json", type=Path, help="also write the report as JSON to this file")
     args = parser.parse_args(argv)
-    if not 1 <= args.agents <= 2000 or not 1 <= args.speed <= 60 or not 0 <= args.window <= 300:
+    if not 1 <= args.agents <= MAX_AGENTS or not 1 <= args.speed <= 60 or not 0 <= args.window <= 300:
         print(
             f"error: invalid sizes --agents {args.agents} --speed {args.speed:g} --window {args.window:g}: "
-            "allowed --agents 1-2000, --speed 1-60, --window 0-300",
+            f"allowed --agents 1-{MAX_AGENTS}, --speed 1-60, --window 0-300",
             file=sys.stderr,
         )
         return 2

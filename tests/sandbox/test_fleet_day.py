@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.agent import retry_delay
-from sandbox.gameday.fleet_day import FleetDayOptions, main, peak_per_second, run_fleet_day
+from sandbox.gameday.fleet_day import FleetDayOptions, main, open_timeout, peak_per_second, run_fleet_day
 from tests.sandbox.conftest import TEST_SPEED
 
 
@@ -31,11 +31,16 @@ def test_first_retry_after_a_drop_is_full_jitter_over_the_window():
     assert retry_delay(8, False, (0.2, 5.0), 30.0, highest) == 5.0
 
 
+def test_a_large_fleet_waits_for_the_sandbox_s_queue_of_handshakes():
+    # 10 s as the reference agent, until the queue of handshakes (about 10 a real second) is longer
+    assert [open_timeout(n) for n in (60, 100, 2000, 10_000)] == [10.0, 10.0, 200.0, 1000.0]
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["--agents", "0"], "error: invalid sizes --agents 0 --speed 4 --window 30"),
-        (["--speed", "61"], "allowed --agents 1-2000, --speed 1-60, --window 0-300"),
+        (["--speed", "61"], "allowed --agents 1-10000, --speed 1-60, --window 0-300"),
         (["--window", "-1"], "--window -1"),
     ],
 )
@@ -63,6 +68,11 @@ def test_a_fleet_comes_back_after_every_connection_drops(local_template, tmp_pat
     acc = report.accounting
     assert (acc["lost"], acc["pending"], report.duplicate_completions) == (0, 0, 0)
     assert acc["submitted"] > 0 and acc["completed"] + acc["failed"] + acc["held"] == acc["submitted"]
+    # what the fleet cost: both ends of 60 sockets open at once, memory and CPU measured
+    use = report.resources
+    assert report.open_files_limit >= 2 * 60 and use["open_files_connected"] >= 2 * 60
+    assert use["rss_kb_per_agent_and_connection"] > 0 and use["connect_cpu_ms_per_agent"] > 0
+    assert use["cpu_s_total"] > 0 and use["threads"] > 1
 
 
 @pytest.mark.parametrize(("window", "code"), [("-1", 2), ("901", 2), ("0", 0), ("900", 0)])
