@@ -41,6 +41,10 @@ MAX_MESSAGE_BYTES = 128 * 1024
 API_ID = "localws"
 
 
+# Pending TCP connections the gateway's socket queues (the kernel caps it at net.core.somaxconn).
+LISTEN_BACKLOG = 4096
+
+
 @dataclass
 class Routes:
     """Route key -> function name, and the routes whose Lambda answer is sent back (two-way)."""
@@ -150,6 +154,8 @@ class Gateway:
             max_size=(MAX_MESSAGE_BYTES, MAX_FRAME_BYTES),
             ping_interval=None,
             open_timeout=self.handshake_timeout_s,
+            # a fleet's reconnect storm: the default listen queue (100) overflowed at ~5,000 agents
+            backlog=LISTEN_BACKLOG,
         )
 
     async def _invoke(self, route: str, event: dict[str, Any]) -> Any:
