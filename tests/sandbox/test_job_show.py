@@ -66,8 +66,11 @@ def test_job_show_tells_a_jobs_story_across_the_functions(box, fleet):
         n for n, row in enumerate(story) if row.startswith("dispatcher-sqs") and "job_assigned" in row
     ]
     result = [n for n, row in enumerate(story) if row.startswith("ws-message") and "job_result" in row]
-    assert len(assigned) == 1 and len(result) == 1 and assigned[0] < result[0], out
-    assert "status=completed" in story[result[0]]
+    # one assignment, then its result; a current agent may send the result again when three of its
+    # heartbeats went by without the confirmation (sandbox/agent.py RESEND_AFTER: a busy machine),
+    # and every line of it says completed (the resend is a no-op)
+    assert len(assigned) == 1 and result and assigned[0] < result[0], out
+    assert all("status=completed requeued=False" in story[n] for n in result), out
     # AND a job that does not exist is one error line
     missing = subprocess.run(
         [sys.executable, "-m", "automation.cli", "job", "show", "no-such-job", "--stage", "local"],
